@@ -1,0 +1,107 @@
+"""The configuration schema: every key, its default and its allowed values.
+
+Sections are msgspec Structs with ``forbid_unknown_fields`` so a typo is an error that names the
+key. Provider sections are free-form here and validated by the provider's own ``config.py``
+(``providers/<name>/config.py``) so adding a provider touches nothing in this file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+PositiveInt = Annotated[int, Meta(ge=1)]
+Port = Annotated[int, Meta(ge=0, le=65535)]
+DepthLevels = Annotated[int, Meta(ge=1, le=50)]
+Policy = Literal["block", "drop_oldest", "drop_newest"]
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class SymbolConfig(_Section):
+    """One instrument to collect; a bare string in the file means all defaults."""
+
+    symbol: Annotated[str, Meta(min_length=1, max_length=64)]
+    trades: bool = True
+    quotes: bool = True
+    depth: bool = True
+    depth_levels: DepthLevels = 10
+
+
+class PipelineConfig(_Section):
+    capacity: Annotated[int, Meta(ge=1, le=100_000_000)] = 100_000
+    """Events each live consumer may hold before its policy applies."""
+    dashboard_policy: Policy = "drop_oldest"
+    ingest_batches: Annotated[int, Meta(ge=1, le=1_000_000)] = 1024
+    """Batches between the providers and the processor; a full queue slows the socket reads."""
+    stale_after_s: Annotated[float, Meta(gt=0)] = 30.0
+
+
+class WalConfig(_Section):
+    fsync: Literal["always", "interval", "off"] = "interval"
+    fsync_interval_ms: Annotated[int, Meta(ge=1, le=60_000)] = 100
+    segment_max_mb: Annotated[int, Meta(ge=1, le=65_536)] = 64
+    segment_max_age_s: Annotated[int, Meta(ge=1)] = 3600
+    keep_segments: bool = False
+    """Keep WAL segments behind the checkpoint as a raw archive instead of deleting them."""
+
+
+class StorageConfig(_Section):
+    root: str = "data"
+    format: Literal["jsonl", "parquet", "both"] = "jsonl"
+    layout: Literal["by_symbol", "by_date", "by_type", "flat"] = "by_symbol"
+    partition: Literal["none", "daily", "hourly", "monthly"] = "daily"
+    compression: Literal["none", "gzip", "zstd"] = "none"
+    provider_in_path: bool = False
+    file_prefix: str = ""
+    max_open_files: Annotated[int, Meta(ge=1, le=100_000)] = 256
+    checkpoint_interval_s: Annotated[float, Meta(gt=0)] = 1.0
+    retention_days: Annotated[int, Meta(ge=0)] = 0
+    """0 keeps everything."""
+    retention_max_mb: Annotated[int, Meta(ge=0)] = 0
+    min_free_mb: Annotated[int, Meta(ge=0)] = 100
+    """Writing pauses (with a clear error) below this much free disk, and resumes above it."""
+    raw_capture: bool = True
+    wal: WalConfig = msgspec.field(default_factory=WalConfig)
+
+
+class HttpConfig(_Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: Port = 8080
+    api_key: str | None = None
+    """Required for mutating routes on a non-loopback bind; prefer ``MDC_API_KEY``."""
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class BackfillConfig(_Section):
+    providers: list[str] = []
+    """Priority list: the first that can serve a request serves it."""
+    auto_repair: bool = False
+    chunk_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+
+
+class Config(_Section):
+    provider: str = "simulated"
+    """The streaming provider ``mdc collect`` uses (``mdc providers`` lists them)."""
+    failover: list[str] = []
+    """Streaming providers to fall back to, in order, when ``provider`` is unhealthy."""
+    symbols: list[str | SymbolConfig] = msgspec.field(default_factory=lambda: ["SPY", "AAPL", "MSFT"])
+    pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
+    storage: StorageConfig = msgspec.field(default_factory=StorageConfig)
+    http: HttpConfig = msgspec.field(default_factory=HttpConfig)
+    logging: LoggingConfig = msgspec.field(default_factory=LoggingConfig)
+    backfill: BackfillConfig = msgspec.field(default_factory=BackfillConfig)
+    providers: dict[str, dict[str, Any]] = {}
+    """Per-provider settings (endpoint URLs, options), validated by each provider's config."""
+
+    def symbol_configs(self) -> list[SymbolConfig]:
+        return [s if isinstance(s, SymbolConfig) else SymbolConfig(symbol=s) for s in self.symbols]

@@ -1,0 +1,145 @@
+"""Bounded batch queues with a per-consumer overflow policy.
+
+Capacity is counted in events, not batches, so a policy's drop counts are exact. ``block`` makes
+the publisher wait; ``drop_oldest`` evicts the oldest queued events; ``drop_newest`` keeps what is
+queued and drops the part of the new batch that does not fit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Final, Literal
+
+from mdc.domain.events import Event
+from mdc.domain.time import NS_PER_S, now_ns
+
+Policy = Literal["block", "drop_oldest", "drop_newest"]
+POLICIES: Final[tuple[str, ...]] = ("block", "drop_oldest", "drop_newest")
+
+
+class BatchQueue:
+    """A bounded FIFO of event batches for one consumer."""
+
+    def __init__(self, name: str, capacity: int, policy: Policy = "block") -> None:
+        if capacity < 1:
+            raise ValueError(f"{name}: capacity must be at least 1, got {capacity}")
+        if policy not in POLICIES:
+            raise ValueError(f"{name}: policy must be one of {', '.join(POLICIES)}, got {policy!r}")
+        self.name = name
+        self.capacity = capacity
+        self.policy: Policy = policy
+        self._batches: deque[list[Event]] = deque()
+        self._size = 0
+        self._not_empty = asyncio.Event()
+        self._space = asyncio.Event()
+        self._space.set()
+        self.published = 0
+        self.consumed = 0
+        self.dropped = 0
+        self.lag_s = 0.0
+        self.closed = False
+
+    @property
+    def depth(self) -> int:
+        """Events waiting."""
+        return self._size
+
+    @property
+    def utilisation(self) -> float:
+        return self._size / self.capacity
+
+    async def put(self, batch: list[Event]) -> None:
+        """Enqueue, applying the policy; only ``block`` ever waits."""
+        if not batch or self.closed:
+            return
+        if self.policy == "block":
+            # An oversized batch goes in alone into an empty queue rather than waiting forever.
+            while self._size and self._size + len(batch) > self.capacity:
+                self._space.clear()
+                await self._space.wait()
+                if self.closed:
+                    return
+            self._append(batch)
+        else:
+            self.offer(batch)
+
+    def offer(self, batch: list[Event]) -> None:
+        """Enqueue without waiting (drop policies; ``block`` queues beyond capacity)."""
+        if not batch or self.closed:
+            return
+        overflow = self._size + len(batch) - self.capacity
+        if overflow > 0 and self.policy == "drop_newest":
+            keep = max(0, len(batch) - overflow)
+            self.dropped += len(batch) - keep
+            self.published += len(batch) - keep
+            batch = batch[:keep]
+            if not batch:
+                return
+        elif overflow > 0 and self.policy == "drop_oldest":
+            if len(batch) > self.capacity:
+                self.dropped += len(batch) - self.capacity
+                self.published += len(batch) - self.capacity
+                batch = batch[-self.capacity :]
+                overflow = self._size + len(batch) - self.capacity
+            self._evict(overflow)
+        self._append(batch)
+
+    def _append(self, batch: list[Event]) -> None:
+        self._batches.append(batch)
+        self._size += len(batch)
+        self.published += len(batch)
+        self._not_empty.set()
+
+    def _evict(self, count: int) -> None:
+        while count > 0 and self._batches:
+            oldest = self._batches[0]
+            if len(oldest) <= count:
+                self._batches.popleft()
+                self._size -= len(oldest)
+                self.dropped += len(oldest)
+                count -= len(oldest)
+            else:
+                self._batches[0] = oldest[count:]
+                self._size -= count
+                self.dropped += count
+                count = 0
+
+    async def get(self) -> list[Event]:
+        """The next batch; waits while empty. Returns ``[]`` once closed and drained."""
+        while not self._batches:
+            if self.closed:
+                return []
+            self._not_empty.clear()
+            await self._not_empty.wait()
+        return self._take()
+
+    def get_nowait(self) -> list[Event] | None:
+        return self._take() if self._batches else None
+
+    def _take(self) -> list[Event]:
+        batch = self._batches.popleft()
+        self._size -= len(batch)
+        self.consumed += len(batch)
+        self.lag_s = max(0.0, (now_ns() - batch[-1].ts_recv) / NS_PER_S)
+        if self._size + 1 <= self.capacity:
+            self._space.set()
+        return batch
+
+    def close(self) -> None:
+        """Wake everyone; ``get`` drains what is left, then returns ``[]``."""
+        self.closed = True
+        self._not_empty.set()
+        self._space.set()
+
+    def stats(self) -> dict[str, float | int | str]:
+        return {
+            "name": self.name,
+            "policy": self.policy,
+            "capacity": self.capacity,
+            "depth": self._size,
+            "published": self.published,
+            "consumed": self.consumed,
+            "dropped": self.dropped,
+            "lag_s": round(self.lag_s, 6),
+        }

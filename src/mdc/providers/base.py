@@ -1,0 +1,175 @@
+"""What a provider is: its capabilities, its config, and the protocols it implements.
+
+A provider is one package under ``providers/`` that exposes ``SPEC`` (a :class:`ProviderSpec`)
+from its ``__init__``; ``providers/registry.py`` lists the packages. The classes named by the spec
+are imported only when used, so ``mdc providers`` does not import every SDK.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date
+from typing import AsyncIterator, ClassVar, Literal, Mapping, Protocol
+
+import msgspec
+
+from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.events import Bar, CorporateAction, Event, Quote, Trade
+
+SeqScope = Literal["none", "symbol", "feed"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider can deliver; the CLI, config validation and failover read this."""
+
+    trades: bool = False
+    quotes: bool = False
+    depth: bool = False
+    bars: bool = False
+    max_depth_levels: int = 0
+    asset_classes: tuple[str, ...] = ("equity",)
+    corporate_actions: bool = False
+    seq_scope: SeqScope = "none"
+    """Where ``seq`` is defined: per symbol, per feed (connection), or not at all."""
+    seq_contiguous: bool = False
+    """True when consecutive messages in the scope differ by exactly 1, so a hole is a gap.
+    False when ids only increase (holes are normal and must not raise gaps)."""
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """The registry entry of one provider package."""
+
+    name: str
+    description: str
+    capabilities: Capabilities
+    config: type[msgspec.Struct]
+    """Struct for the ``[providers.<name>]`` section (endpoint URLs and options)."""
+    credentials: tuple[str, ...] = ()
+    """Environment variables that must be set (never stored in config files or logs)."""
+    streaming: str | None = None
+    """``module:Class`` of the :class:`StreamingProvider`, if any."""
+    historical: str | None = None
+    search: str | None = None
+    extra: str | None = None
+    """pip extra that must be installed (``mdc[ccxt]``), if any."""
+
+    def missing_credentials(self, env: Mapping[str, str] | None = None) -> list[str]:
+        env = os.environ if env is None else env
+        return [name for name in self.credentials if not env.get(name)]
+
+
+class StreamSink(Protocol):
+    """Where a streaming provider hands what it receives (implemented by the pipeline)."""
+
+    async def publish(self, events: list[Event]) -> None:
+        """Queue a parsed batch; waits only when the ingest queue is full (backpressure)."""
+
+    def raw(self, provider: str, ts_recv: int, data: bytes | str) -> None:
+        """Record a raw frame for the raw capture (never blocks)."""
+
+    def bad_frame(self, provider: str, ts_recv: int, data: bytes | str, error: str) -> None:
+        """A frame that could not be parsed: counted and kept for inspection, never fatal."""
+
+
+@dataclass
+class ConnectionState:
+    """Live view of a provider's connection for /status and metrics (plain counters)."""
+
+    connected: bool = False
+    state: str = "idle"
+    url: str = ""
+    since_ns: int = 0
+    last_message_ns: int = 0
+    messages: int = 0
+    reconnects: int = 0
+    errors: int = 0
+    last_error: str = ""
+    subscribed: set[str] = field(default_factory=set)
+
+
+class StreamingProvider(ABC):
+    """A live feed. ``run`` connects, subscribes and publishes until cancelled."""
+
+    spec: ClassVar[ProviderSpec]
+
+    def __init__(self, config: Config, sink: StreamSink) -> None:
+        self.config = config
+        self.sink = sink
+        self.state = ConnectionState()
+
+    @abstractmethod
+    async def run(self, symbols: list[SymbolConfig]) -> None:
+        """Stream ``symbols`` until cancelled, reconnecting on failure; raise only on errors
+        that retrying cannot fix (bad credentials), with a message that says what to do."""
+
+    @abstractmethod
+    async def subscribe(self, symbols: list[SymbolConfig]) -> None:
+        """Add symbols while running."""
+
+    @abstractmethod
+    async def unsubscribe(self, symbols: list[str]) -> None:
+        """Remove symbols while running."""
+
+
+class HistoricalProvider(ABC):
+    """History over REST. Each method yields pages (batches) in time order."""
+
+    spec: ClassVar[ProviderSpec]
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    async def bars(
+        self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
+    ) -> AsyncIterator[list[Bar]]:
+        raise UnsupportedRequest(f"{self.spec.name} does not serve bars")
+        yield []  # pragma: no cover - makes this an async generator
+
+    async def trades(self, symbol: str, start: date, end: date) -> AsyncIterator[list[Trade]]:
+        raise UnsupportedRequest(f"{self.spec.name} does not serve trades")
+        yield []  # pragma: no cover
+
+    async def quotes(self, symbol: str, start: date, end: date) -> AsyncIterator[list[Quote]]:
+        raise UnsupportedRequest(f"{self.spec.name} does not serve quotes")
+        yield []  # pragma: no cover
+
+    async def corporate_actions(
+        self, symbol: str, start: date, end: date
+    ) -> AsyncIterator[list[CorporateAction]]:
+        raise UnsupportedRequest(f"{self.spec.name} does not serve corporate actions")
+        yield []  # pragma: no cover
+
+    async def aclose(self) -> None:
+        """Release connections."""
+
+
+class SymbolInfo(msgspec.Struct, frozen=True):
+    symbol: str
+    name: str = ""
+    venue: str = ""
+    asset_class: str = ""
+    tick_size: float | None = None
+    lot_size: float | None = None
+
+
+class SymbolSearchProvider(ABC):
+    spec: ClassVar[ProviderSpec]
+
+    @abstractmethod
+    async def search(self, query: str, limit: int = 20) -> list[SymbolInfo]: ...
+
+
+class ProviderError(RuntimeError):
+    """A provider failure with a message meant for the user."""
+
+
+class CredentialsError(ProviderError):
+    """Credentials missing or rejected: retrying will not help."""
+
+
+class UnsupportedRequest(ProviderError):
+    """The provider does not offer this data (failover moves to the next one)."""
