@@ -8,7 +8,7 @@ Each struct is tagged (``"type"``) so a mixed batch decodes with one ``msgspec``
 
 from __future__ import annotations
 
-from typing import Final, Literal, TypeAlias, Union
+from typing import Final, Literal, TypeAlias
 
 import msgspec
 
@@ -117,9 +117,9 @@ class CorporateAction(_Base, tag="corporate_action"):
     pay_date: str | None = None
 
 
-Event: TypeAlias = Union[
-    Trade, Quote, BookDelta, BookSnapshot, Bar, Gap, Integrity, Status, CorporateAction
-]
+Event: TypeAlias = (
+    Trade | Quote | BookDelta | BookSnapshot | Bar | Gap | Integrity | Status | CorporateAction
+)
 EVENT_TYPES: Final[tuple[type[Event], ...]] = (
     Trade,
     Quote,
@@ -160,7 +160,8 @@ def encode_json(obj: Event | list[Event]) -> bytes:
 
 
 def decode_json_event(data: bytes | str) -> Event:
-    return _json_event_decoder.decode(data)
+    event: Event = _json_event_decoder.decode(data)
+    return event
 
 
 def decode_json_batch(data: bytes | str) -> list[Event]:
