@@ -303,7 +303,13 @@ class Store:
 
     @property
     def acknowledged_lsn(self) -> int:
+        """The newest record the fsync policy vouches for (fsynced; written with ``off``)."""
         return self._wal.durable_lsn
+
+    @property
+    def wal_lsn(self) -> int:
+        """The newest record written to the WAL (survives a process crash)."""
+        return self._wal.written_lsn
 
     def append(self, batch: list[Event], *, dedup: bool = False) -> None:
         """Acknowledge ``batch`` (WAL) and write it to the archive; see :class:`StoragePaused`.
