@@ -38,6 +38,10 @@ class Trade(_Base, tag="trade"):
     exchange: str | None = None
     conditions: list[str] = []
     tape: str | None = None
+    trf_id: str | None = None
+    """Trade Reporting Facility of an off-exchange print (Polygon ``trfi``)."""
+    trf_ts: int | None = None
+    """When the TRF received the print, int ns UTC (Polygon ``trft``)."""
 
 
 class Quote(_Base, tag="quote"):
@@ -51,6 +55,8 @@ class Quote(_Base, tag="quote"):
     ask_exchange: str | None = None
     conditions: list[str] = []
     tape: str | None = None
+    trf_id: str | None = None
+    trf_ts: int | None = None
 
 
 class BookDelta(_Base, tag="book_delta"):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import AsyncIterator, ClassVar, Literal, Mapping, Protocol
+from typing import ClassVar, Literal, Protocol
 
 import msgspec
 

@@ -376,8 +376,11 @@ class StreamSession:
         if not messages:
             return
         self.state.state = "authenticating"
-        for message in messages:
-            await ws.send(message)
+        try:
+            for message in messages:
+                await ws.send(message)
+        except ConnectionClosed:
+            pass  # the server may have said why before closing: read what it sent
         try:
             async with asyncio.timeout(self.options.auth_timeout_s):
                 while True:
