@@ -54,7 +54,17 @@ def config(server: AlpacaServer, symbols: list[str], **extra: Any) -> Config:
 
 
 def trade(sym: str, ts: str, i: int, price: float = 100.0) -> dict[str, Any]:
-    return {"T": "t", "S": sym, "i": i, "x": "V", "p": price, "s": 10, "c": ["@"], "z": "C", "t": ts}
+    return {
+        "T": "t",
+        "S": sym,
+        "i": i,
+        "x": "V",
+        "p": price,
+        "s": 10,
+        "c": ["@"],
+        "z": "C",
+        "t": ts,
+    }
 
 
 def ts(second: int) -> str:
@@ -97,30 +107,118 @@ def test_every_message_type_json() -> None:
             await server.wait_for(lambda: server.subscribed("trades", ["AAPL"]))
             sent = await server.send(
                 [
-                    {"T": "t", "S": "AAPL", "i": 628, "x": "K", "p": 162.92, "s": 3,
-                     "c": ["@", "F", "T", "I"], "z": "C", "t": T0},
-                    {"T": "q", "S": "AAPL", "bx": "K", "bp": 91.95, "bs": 2, "ax": "Q",
-                     "ap": 91.98, "as": 1, "c": ["R"], "z": "C", "t": T0},
-                    {"T": "b", "S": "AAPL", "o": 388.985, "h": 389.13, "l": 388.975,
-                     "c": 389.12, "v": 49378, "n": 461, "vw": 389.062639,
-                     "t": "2021-02-22T19:15:00Z"},
-                    {"T": "u", "S": "AAPL", "o": 1, "h": 2, "l": 0.5, "c": 1.5, "v": 10,
-                     "n": 2, "vw": 1.2, "t": "2021-02-22T19:15:00Z"},
-                    {"T": "d", "S": "AAPL", "o": 1, "h": 3, "l": 0.5, "c": 2, "v": 1000,
-                     "n": 20, "vw": 1.9, "t": "2021-02-22T05:00:00Z"},
-                    {"T": "s", "S": "AAPL", "sc": "H", "sm": "Trading Halt", "rc": "T12",
-                     "rm": "Trading Halted; For information requested by NASDAQ",
-                     "t": "2021-02-22T19:15:00Z", "z": "C"},
-                    {"T": "l", "S": "AAPL", "u": 3.24, "d": 2.65, "i": "B",
-                     "t": "2023-04-06T13:34:45.565004401Z", "z": "C"},
-                    {"T": "c", "S": "AAPL", "x": "M", "oi": 52983525033527, "op": 39.1582,
-                     "os": 440000, "oc": [" ", "7"], "ci": 52983525034326, "cp": 39.1809,
-                     "cs": 440000, "cc": [" ", "7"], "z": "B",
-                     "t": "2023-04-06T14:25:06.542305024Z"},
-                    {"T": "x", "S": "AAPL", "i": 465, "x": "D", "p": 105.31, "s": 300,
-                     "a": "C", "z": "C", "t": "2023-04-06T13:15:42.83540958Z"},
-                    {"T": "i", "S": "AAPL", "p": 9.12, "z": "C",
-                     "t": "2024-12-13T19:58:09.242138635Z"},
+                    {
+                        "T": "t",
+                        "S": "AAPL",
+                        "i": 628,
+                        "x": "K",
+                        "p": 162.92,
+                        "s": 3,
+                        "c": ["@", "F", "T", "I"],
+                        "z": "C",
+                        "t": T0,
+                    },
+                    {
+                        "T": "q",
+                        "S": "AAPL",
+                        "bx": "K",
+                        "bp": 91.95,
+                        "bs": 2,
+                        "ax": "Q",
+                        "ap": 91.98,
+                        "as": 1,
+                        "c": ["R"],
+                        "z": "C",
+                        "t": T0,
+                    },
+                    {
+                        "T": "b",
+                        "S": "AAPL",
+                        "o": 388.985,
+                        "h": 389.13,
+                        "l": 388.975,
+                        "c": 389.12,
+                        "v": 49378,
+                        "n": 461,
+                        "vw": 389.062639,
+                        "t": "2021-02-22T19:15:00Z",
+                    },
+                    {
+                        "T": "u",
+                        "S": "AAPL",
+                        "o": 1,
+                        "h": 2,
+                        "l": 0.5,
+                        "c": 1.5,
+                        "v": 10,
+                        "n": 2,
+                        "vw": 1.2,
+                        "t": "2021-02-22T19:15:00Z",
+                    },
+                    {
+                        "T": "d",
+                        "S": "AAPL",
+                        "o": 1,
+                        "h": 3,
+                        "l": 0.5,
+                        "c": 2,
+                        "v": 1000,
+                        "n": 20,
+                        "vw": 1.9,
+                        "t": "2021-02-22T05:00:00Z",
+                    },
+                    {
+                        "T": "s",
+                        "S": "AAPL",
+                        "sc": "H",
+                        "sm": "Trading Halt",
+                        "rc": "T12",
+                        "rm": "Trading Halted; For information requested by NASDAQ",
+                        "t": "2021-02-22T19:15:00Z",
+                        "z": "C",
+                    },
+                    {
+                        "T": "l",
+                        "S": "AAPL",
+                        "u": 3.24,
+                        "d": 2.65,
+                        "i": "B",
+                        "t": "2023-04-06T13:34:45.565004401Z",
+                        "z": "C",
+                    },
+                    {
+                        "T": "c",
+                        "S": "AAPL",
+                        "x": "M",
+                        "oi": 52983525033527,
+                        "op": 39.1582,
+                        "os": 440000,
+                        "oc": [" ", "7"],
+                        "ci": 52983525034326,
+                        "cp": 39.1809,
+                        "cs": 440000,
+                        "cc": [" ", "7"],
+                        "z": "B",
+                        "t": "2023-04-06T14:25:06.542305024Z",
+                    },
+                    {
+                        "T": "x",
+                        "S": "AAPL",
+                        "i": 465,
+                        "x": "D",
+                        "p": 105.31,
+                        "s": 300,
+                        "a": "C",
+                        "z": "C",
+                        "t": "2023-04-06T13:15:42.83540958Z",
+                    },
+                    {
+                        "T": "i",
+                        "S": "AAPL",
+                        "p": 9.12,
+                        "z": "C",
+                        "t": "2024-12-13T19:58:09.242138635Z",
+                    },
                     {"T": "t", "S": "MSFT", "i": 1, "x": "K", "p": 1.0, "s": 1, "t": T0},
                 ]
             )
@@ -128,26 +226,59 @@ def test_every_message_type_json() -> None:
             await sink.wait_for(lambda: len(sink.events) == 10)
             ev = sink.events
             assert ev[0] == Trade(
-                symbol="AAPL", venue="SIP", provider="alpaca", ts_event=T0_NS,
-                ts_recv=ev[0].ts_recv, price=162.92, size=3.0, trade_id="628", exchange="K",
-                conditions=["@", "F", "T", "I"], tape="C",
+                symbol="AAPL",
+                venue="SIP",
+                provider="alpaca",
+                ts_event=T0_NS,
+                ts_recv=ev[0].ts_recv,
+                price=162.92,
+                size=3.0,
+                trade_id="628",
+                exchange="K",
+                conditions=["@", "F", "T", "I"],
+                tape="C",
             )
             assert ev[1] == Quote(
-                symbol="AAPL", venue="SIP", provider="alpaca", ts_event=T0_NS,
-                ts_recv=ev[1].ts_recv, bid_price=91.95, bid_size=2.0, ask_price=91.98,
-                ask_size=1.0, bid_exchange="K", ask_exchange="Q", conditions=["R"], tape="C",
+                symbol="AAPL",
+                venue="SIP",
+                provider="alpaca",
+                ts_event=T0_NS,
+                ts_recv=ev[1].ts_recv,
+                bid_price=91.95,
+                bid_size=2.0,
+                ask_price=91.98,
+                ask_size=1.0,
+                bid_exchange="K",
+                ask_exchange="Q",
+                conditions=["R"],
+                tape="C",
             )
             bar_ts = rfc3339_ns("2021-02-22T19:15:00Z")
             assert ev[2] == Bar(
-                symbol="AAPL", venue="SIP", provider="alpaca", ts_event=bar_ts,
-                ts_recv=ev[2].ts_recv, interval="1m", open=388.985, high=389.13, low=388.975,
-                close=389.12, volume=49378.0, vwap=389.062639, trades=461,
+                symbol="AAPL",
+                venue="SIP",
+                provider="alpaca",
+                ts_event=bar_ts,
+                ts_recv=ev[2].ts_recv,
+                interval="1m",
+                open=388.985,
+                high=389.13,
+                low=388.975,
+                close=389.12,
+                volume=49378.0,
+                vwap=389.062639,
+                trades=461,
             )
             assert isinstance(ev[3], Bar) and (ev[3].interval, ev[3].close) == ("1m", 1.5)
             assert isinstance(ev[4], Bar) and (ev[4].interval, ev[4].volume) == ("1d", 1000.0)
             assert ev[5] == Status(
-                symbol="AAPL", venue="SIP", provider="alpaca", ts_event=bar_ts,
-                ts_recv=ev[5].ts_recv, kind="trading_status", state="halted",
+                symbol="AAPL",
+                venue="SIP",
+                provider="alpaca",
+                ts_event=bar_ts,
+                ts_recv=ev[5].ts_recv,
+                kind="trading_status",
+                state="halted",
                 detail="status H (Trading Halt); reason T12 (Trading Halted; For information "
                 "requested by NASDAQ); tape C",
             )
@@ -166,12 +297,20 @@ def test_every_message_type_json() -> None:
             # What the provider asked for, and what the server acknowledged.
             sub = server.clients[0].received[1]
             assert sub == {
-                "action": "subscribe", "trades": ["AAPL"], "quotes": ["AAPL"],
-                "bars": ["AAPL"], "updatedBars": ["AAPL"], "dailyBars": ["AAPL"],
-                "statuses": ["AAPL"], "lulds": ["AAPL"], "imbalances": ["AAPL"],
+                "action": "subscribe",
+                "trades": ["AAPL"],
+                "quotes": ["AAPL"],
+                "bars": ["AAPL"],
+                "updatedBars": ["AAPL"],
+                "dailyBars": ["AAPL"],
+                "statuses": ["AAPL"],
+                "lulds": ["AAPL"],
+                "imbalances": ["AAPL"],
             }
             assert server.clients[0].received[0] == {
-                "action": "auth", "key": "KEY", "secret": "SECRET",
+                "action": "auth",
+                "key": "KEY",
+                "secret": "SECRET",
             }
             assert provider.protocol.parser.subscribed["corrections"] == ["AAPL"]
             assert provider.state.state == "streaming" and provider.state.events == 10
@@ -191,11 +330,30 @@ def test_msgpack_frames_with_nanosecond_timestamps() -> None:
             stamp = msgspec.msgpack.Ext(-1, struct.pack(">Iq", 123456789, 1710253800))
             frame = msgspec.msgpack.encode(
                 [
-                    {"T": "t", "S": "AAPL", "i": 7, "x": "V", "p": 10.5, "s": 2, "c": ["@"],
-                     "z": "C", "t": stamp},
-                    {"T": "q", "S": "AAPL", "bx": "V", "bp": 10.0, "bs": 1, "ax": "V",
-                     "ap": 11.0, "as": 3, "c": ["R"], "z": "C",
-                     "t": msgspec.msgpack.Ext(-1, struct.pack(">I", 1710253801))},
+                    {
+                        "T": "t",
+                        "S": "AAPL",
+                        "i": 7,
+                        "x": "V",
+                        "p": 10.5,
+                        "s": 2,
+                        "c": ["@"],
+                        "z": "C",
+                        "t": stamp,
+                    },
+                    {
+                        "T": "q",
+                        "S": "AAPL",
+                        "bx": "V",
+                        "bp": 10.0,
+                        "bs": 1,
+                        "ax": "V",
+                        "ap": 11.0,
+                        "as": 3,
+                        "c": ["R"],
+                        "z": "C",
+                        "t": msgspec.msgpack.Ext(-1, struct.pack(">I", 1710253801)),
+                    },
                 ]
             )
             await client.ws.send(frame)
@@ -235,7 +393,7 @@ def test_symbol_limit_is_fatal_with_the_reason() -> None:
     async def scenario(server: AlpacaServer) -> None:
         server.symbol_limit = 1
         provider = AlpacaStream(config(server, ["AAPL", "MSFT"]), CollectingSink())
-        with pytest.raises(ProviderError, match="405.*symbol limit exceeded"):
+        with pytest.raises(ProviderError, match=r"405.*symbol limit exceeded"):
             await asyncio.wait_for(provider.run([AAPL, MSFT]), 5)
 
     run(scenario)
@@ -274,8 +432,10 @@ async def _outage_scenario(
         first_connections = server.connections
         await fault()
         await server.wait_for(
-            lambda: server.connections > first_connections
-            and server.subscribed("trades", ["AAPL", "MSFT"]),
+            lambda: (
+                server.connections > first_connections
+                and server.subscribed("trades", ["AAPL", "MSFT"])
+            ),
             timeout=10,
         )
         await server.send([trade("MSFT", ts(10), 4)])
@@ -370,8 +530,9 @@ def test_subscribe_and_unsubscribe_while_running() -> None:
             assert provider.state.subscribed == {"MSFT"}
             # After a reconnect only MSFT is subscribed again, and only MSFT gets a gap.
             await server.drop()
-            await server.wait_for(lambda: server.connections == 2 and server.subscribed(
-                "trades", ["MSFT"]))
+            await server.wait_for(
+                lambda: server.connections == 2 and server.subscribed("trades", ["MSFT"])
+            )
             assert server.clients[0].received[1]["trades"] == ["MSFT"]
             await server.send([trade("MSFT", ts(5), 3)])
             await sink.wait_count(Trade, 3)
@@ -414,14 +575,30 @@ def test_crypto_stream_books_and_taker_side() -> None:
             assert "statuses" not in server.clients[0].received[1]
             await server.send(
                 [
-                    {"T": "o", "S": "BTC/USD", "t": "2024-03-12T10:38:50.79613221Z",
-                     "b": [{"p": 71849.4, "s": 0.5}, {"p": 71859.53, "s": 0.27994}],
-                     "a": [{"p": 71940.4, "s": 0.28}, {"p": 71939.7, "s": 0.83953}], "r": True},
-                    {"T": "o", "S": "BTC/USD", "t": "2024-03-12T10:39:40.501160019Z",
-                     "b": [{"p": 71849.4, "s": 0}], "a": [{"p": 71941.0, "s": 1.5}]},
-                    {"T": "t", "S": "BTC/USD", "p": 47.299, "s": 29.205707815,
-                     "t": "2024-03-12T10:27:48.858228144Z", "i": 3447222699101865076,
-                     "tks": "S"},
+                    {
+                        "T": "o",
+                        "S": "BTC/USD",
+                        "t": "2024-03-12T10:38:50.79613221Z",
+                        "b": [{"p": 71849.4, "s": 0.5}, {"p": 71859.53, "s": 0.27994}],
+                        "a": [{"p": 71940.4, "s": 0.28}, {"p": 71939.7, "s": 0.83953}],
+                        "r": True,
+                    },
+                    {
+                        "T": "o",
+                        "S": "BTC/USD",
+                        "t": "2024-03-12T10:39:40.501160019Z",
+                        "b": [{"p": 71849.4, "s": 0}],
+                        "a": [{"p": 71941.0, "s": 1.5}],
+                    },
+                    {
+                        "T": "t",
+                        "S": "BTC/USD",
+                        "p": 47.299,
+                        "s": 29.205707815,
+                        "t": "2024-03-12T10:27:48.858228144Z",
+                        "i": 3447222699101865076,
+                        "tks": "S",
+                    },
                 ]
             )
             await sink.wait_count(Trade, 1)
@@ -430,9 +607,15 @@ def test_crypto_stream_books_and_taker_side() -> None:
             assert snap.bids == [(71859.53, 0.27994), (71849.4, 0.5)]
             assert snap.asks == [(71939.7, 0.83953), (71940.4, 0.28)]
             assert isinstance(d1, BookDelta) and (d1.side, d1.price, d1.size) == (
-                "bid", 71849.4, 0.0)
+                "bid",
+                71849.4,
+                0.0,
+            )
             assert isinstance(d2, BookDelta) and (d2.side, d2.price, d2.size) == (
-                "ask", 71941.0, 1.5)
+                "ask",
+                71941.0,
+                1.5,
+            )
             assert isinstance(tr, Trade) and tr.side == "sell"
             assert tr.trade_id == "3447222699101865076" and tr.size == 29.205707815
 
