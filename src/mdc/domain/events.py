@@ -8,7 +8,7 @@ Each struct is tagged (``"type"``) so a mixed batch decodes with one ``msgspec``
 
 from __future__ import annotations
 
-from typing import Final, Literal, TypeAlias, Union
+from typing import Final, Literal, TypeAlias
 
 import msgspec
 
@@ -28,7 +28,7 @@ class _Base(msgspec.Struct, gc=False, kw_only=True, omit_defaults=False):
     seq: int | None = None
 
 
-class Trade(_Base, tag="trade"):
+class Trade(_Base, tag="trade", kw_only=True):
     """One print. ``side`` is the aggressor when the feed says or a collector inferred it."""
 
     price: float
@@ -44,7 +44,7 @@ class Trade(_Base, tag="trade"):
     """When the TRF received the print, int ns UTC (Polygon ``trft``)."""
 
 
-class Quote(_Base, tag="quote"):
+class Quote(_Base, tag="quote", kw_only=True):
     """Best bid and offer (top of book, or a consolidated NBBO)."""
 
     bid_price: float
@@ -59,7 +59,7 @@ class Quote(_Base, tag="quote"):
     trf_ts: int | None = None
 
 
-class BookDelta(_Base, tag="book_delta"):
+class BookDelta(_Base, tag="book_delta", kw_only=True):
     """One L2 level change: ``size`` is the new total at ``price``; 0 removes the level."""
 
     side: BookSide
@@ -67,14 +67,14 @@ class BookDelta(_Base, tag="book_delta"):
     size: float
 
 
-class BookSnapshot(_Base, tag="book_snapshot"):
+class BookSnapshot(_Base, tag="book_snapshot", kw_only=True):
     """A full L2 book (best first on each side) that replaces all previous state."""
 
     bids: list[tuple[float, float]]
     asks: list[tuple[float, float]]
 
 
-class Bar(_Base, tag="bar"):
+class Bar(_Base, tag="bar", kw_only=True):
     """OHLCV over ``interval`` (``1s``, ``1m``, ``1h``, ``1d`` …) starting at ``ts_event``."""
 
     interval: str
@@ -88,7 +88,7 @@ class Bar(_Base, tag="bar"):
     adjusted: bool = False
 
 
-class Gap(_Base, tag="gap"):
+class Gap(_Base, tag="gap", kw_only=True):
     """A span in which data for ``symbol`` is known to be missing (or uncertain)."""
 
     from_ts: int
@@ -97,7 +97,7 @@ class Gap(_Base, tag="gap"):
     detail: str = ""
 
 
-class Integrity(_Base, tag="integrity"):
+class Integrity(_Base, tag="integrity", kw_only=True):
     """Something about the data is wrong: crossed book, sequence hole, checksum, bad frame."""
 
     kind: str
@@ -105,7 +105,7 @@ class Integrity(_Base, tag="integrity"):
     detail: str = ""
 
 
-class Status(_Base, tag="status"):
+class Status(_Base, tag="status", kw_only=True):
     """A state change: trading halt/resume, LULD band, connection up/down, failover."""
 
     kind: str
@@ -113,7 +113,7 @@ class Status(_Base, tag="status"):
     detail: str = ""
 
 
-class CorporateAction(_Base, tag="corporate_action"):
+class CorporateAction(_Base, tag="corporate_action", kw_only=True):
     """A split (``ratio`` = new shares per old) or cash dividend (``amount`` per share)."""
 
     kind: Literal["split", "dividend"]
@@ -123,9 +123,9 @@ class CorporateAction(_Base, tag="corporate_action"):
     pay_date: str | None = None
 
 
-Event: TypeAlias = Union[
-    Trade, Quote, BookDelta, BookSnapshot, Bar, Gap, Integrity, Status, CorporateAction
-]
+Event: TypeAlias = (
+    Trade | Quote | BookDelta | BookSnapshot | Bar | Gap | Integrity | Status | CorporateAction
+)
 EVENT_TYPES: Final[tuple[type[Event], ...]] = (
     Trade,
     Quote,
@@ -166,7 +166,8 @@ def encode_json(obj: Event | list[Event]) -> bytes:
 
 
 def decode_json_event(data: bytes | str) -> Event:
-    return _json_event_decoder.decode(data)
+    event: Event = _json_event_decoder.decode(data)
+    return event
 
 
 def decode_json_batch(data: bytes | str) -> list[Event]:

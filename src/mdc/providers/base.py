@@ -147,7 +147,7 @@ class HistoricalProvider(ABC):
         raise UnsupportedRequest(f"{self.spec.name} does not serve corporate actions")
         yield []  # pragma: no cover
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most providers need none
         """Release connections."""
 
 
