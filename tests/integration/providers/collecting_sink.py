@@ -42,3 +42,10 @@ class CollectingSink:
 
     async def wait_count(self, kind: type[Event], n: int, timeout: float = 5.0) -> None:
         await self.wait_for(lambda: len(self.of(kind)) >= n, timeout)
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll for state that changes without a sink publish (acks, counters)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)

@@ -91,7 +91,8 @@ class PolygonStream(WebSocketProvider):
 
     def make_protocol(self) -> WireProtocol:
         creds = read_credentials(SPEC)
-        return PolygonProtocol(self.settings, creds["POLYGON_API_KEY"])
+        self.protocol = PolygonProtocol(self.settings, creds["POLYGON_API_KEY"])
+        return self.protocol
 
     def stream_options(self) -> StreamOptions:
         return self.settings
