@@ -53,6 +53,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Annotated, Any, Final, TypeAlias
@@ -585,7 +586,9 @@ class MarketHours:
     def __init__(self, calendar: str) -> None:
         import exchange_calendars
 
-        self.calendar = exchange_calendars.get_calendar(calendar)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas deprecations inside exchange_calendars
+            self.calendar = exchange_calendars.get_calendar(calendar)
         self._open = False
         self._valid_until = -1
         self._valid_from = 0
@@ -593,6 +596,11 @@ class MarketHours:
     def is_open(self, ts: int) -> bool:
         if self._valid_from <= ts < self._valid_until:
             return self._open
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas deprecations inside exchange_calendars
+            return self._lookup(ts)
+
+    def _lookup(self, ts: int) -> bool:
         import pandas as pd
 
         minute = pd.Timestamp(ts, unit="ns", tz="UTC").floor("min")
