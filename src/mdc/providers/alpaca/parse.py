@@ -33,7 +33,7 @@ Alpaca has no sequence numbers: ``seq`` stays None and trade ids only identify p
 from __future__ import annotations
 
 import struct
-from typing import Final, Generic, TypeAlias, TypeVar, Union
+from typing import Final, Generic, TypeAlias, TypeVar, Union, cast
 
 import msgspec
 from msgspec.msgpack import Ext
@@ -284,20 +284,26 @@ _json_tag = msgspec.json.Decoder(_Tag)
 _pack_tag = msgspec.msgpack.Decoder(_Tag)
 
 
+_u32 = struct.Struct(">I").unpack
+_u64 = struct.Struct(">Q").unpack
+_ts96 = struct.Struct(">Iq").unpack
+
+
 def msgpack_time_ns(ext: Ext) -> int:
     """The msgpack timestamp extension (32, 64 or 96 bit) as int ns."""
     if ext.code != MSGPACK_TIMESTAMP:
         raise ValueError(f"msgpack extension {ext.code} is not a timestamp")
-    data = bytes(ext.data)
-    if len(data) == 4:
-        return int(struct.unpack(">I", data)[0]) * NS_PER_S
-    if len(data) == 8:
-        value = int(struct.unpack(">Q", data)[0])
-        return (value & 0x3_FFFF_FFFF) * NS_PER_S + (value >> 34)
-    if len(data) == 12:
-        nanos, seconds = struct.unpack(">Iq", data)
+    data = cast(bytes, ext.data)
+    size = len(data)
+    if size == 12:
+        nanos, seconds = _ts96(data)
         return int(seconds) * NS_PER_S + int(nanos)
-    raise ValueError(f"msgpack timestamp of {len(data)} bytes")
+    if size == 8:
+        value = int(_u64(data)[0])
+        return (value & 0x3_FFFF_FFFF) * NS_PER_S + (value >> 34)
+    if size == 4:
+        return int(_u32(data)[0]) * NS_PER_S
+    raise ValueError(f"msgpack timestamp of {size} bytes")
 
 
 def decode_frame(frame: Frame) -> list[AnyMessage]:

@@ -181,7 +181,8 @@ class PolygonParser:
                 )
             elif isinstance(msg, PQuote):
                 conditions = [] if msg.c is None else [str(msg.c)]
-                conditions.extend(f"{INDICATOR_PREFIX}{i}" for i in msg.i)
+                if msg.i:
+                    conditions += [f"{INDICATOR_PREFIX}{i}" for i in msg.i]
                 out.append(
                     Quote(
                         symbol=msg.sym,
