@@ -85,6 +85,9 @@ AUTH_REJECTED_STATUS: Final = frozenset({401, 403})
 """HTTP statuses of a refused WebSocket upgrade that mean the credentials were refused."""
 MAX_ERROR_TEXT: Final = 300
 """Longest server text quoted in an error message."""
+MAX_QUEUED_FRAMES: Final = 4096
+"""Frames the socket buffers while ``publish`` waits; beyond it, TCP backpressure reaches the
+server (which may then drop us as a slow client — reported and reconnected, never hidden)."""
 
 
 class StreamOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -107,6 +110,8 @@ class StreamOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     stale_market_hours_only: bool = True
     """Watch equities only while their exchange is in session (False: watch around the clock)."""
     max_frame_mb: Annotated[int, Meta(ge=1, le=1024)] = 16
+    compression: bool = True
+    """permessage-deflate (RFC 7692): less bandwidth for some CPU."""
 
 
 class Reconnect(Exception):
@@ -336,8 +341,8 @@ class StreamSession:
                 ping_timeout=opts.ping_timeout_s or None,
                 close_timeout=opts.close_timeout_s,
                 max_size=opts.max_frame_mb * 1024 * 1024,
-                max_queue=None,
-                compression=None,
+                max_queue=MAX_QUEUED_FRAMES,
+                compression="deflate" if opts.compression else None,
             ) as ws:
                 self._ws = ws
                 self.state.connected = True
@@ -423,7 +428,9 @@ class StreamSession:
             tasks.append(asyncio.create_task(self._age_limit(), name="age"))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            outcome = done.pop().result()  # raises what ended the connection
+            # The reader first: its error (a fatal server message) outranks a helper's outcome.
+            finished = tasks[0] if tasks[0] in done else done.pop()
+            outcome = finished.result()  # raises what ended the connection
             if not outcome[2]:
                 self.state.errors += 1
                 self.state.last_error = outcome[1]
