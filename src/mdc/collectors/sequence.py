@@ -75,6 +75,7 @@ class SequenceTracker:
         key = ev.symbol if per_symbol else ev.venue
         pos = positions.get(key)
         if pos is None:
+            _check_number(seq)
             positions[key] = _Position(seq, ev.ts_event, ev.ts_recv)
             return SEQ_OK
         last = pos.seq
@@ -113,6 +114,7 @@ class SequenceTracker:
         if seq is None:
             positions.pop(snapshot.symbol, None)
         else:
+            _check_number(seq)
             positions[snapshot.symbol] = _Position(seq, snapshot.ts_event, snapshot.ts_recv)
         return SEQ_OK
 
@@ -129,3 +131,9 @@ class SequenceTracker:
     def __len__(self) -> int:
         """Sequences being tracked."""
         return sum(map(len, self._positions.values()))
+
+
+def _check_number(seq: object) -> None:
+    """Refuse to start a sequence at a non-integer (it would break every later comparison)."""
+    if type(seq) is not int:
+        raise TypeError(f"seq must be an integer, got {type(seq).__name__} {seq!r}")

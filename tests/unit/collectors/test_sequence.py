@@ -314,3 +314,21 @@ def test_reset_provider_restarts_its_sequences() -> None:
     c.reset_provider("feed")
     batch: list[Event] = [trade(1, 3), trade(2, 4)]
     assert c.process(list(batch)) == batch
+
+
+def test_a_non_integer_seq_is_a_bad_event_and_does_not_poison_the_sequence() -> None:
+    c = collectors()
+    bad = trade("7", 1)  # type: ignore[arg-type]
+    a, b = trade(1, 2), trade(2, 3)
+    out = c.process([bad, a, b])
+    assert out == [
+        bad,
+        integrity(
+            bad,
+            "bad_event",
+            "error",
+            "Trade not processed: TypeError: seq must be an integer, got str '7'",
+        ),
+        a,
+        b,
+    ]
