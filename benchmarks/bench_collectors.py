@@ -2,7 +2,9 @@
 
 Events are generated up front (not timed) as a provider would publish them: frames of a few
 messages, each message several events sharing ``ts_event``, ``seq`` contiguous per symbol, a
-fresh ``ts_recv`` per frame. Run: ``.venv/bin/python benchmarks/bench_collectors.py``.
+fresh ``ts_recv`` per frame. Random levels left behind when the mid drifts occasionally cross
+the book; the few ``crossed_book``/``locked_book`` reports are part of the measured work.
+Run: ``.venv/bin/python benchmarks/bench_collectors.py``.
 """
 
 from __future__ import annotations
