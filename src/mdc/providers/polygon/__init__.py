@@ -11,8 +11,10 @@ SPEC = ProviderSpec(
         quotes=True,
         bars=True,
         asset_classes=("equity",),
-        seq_scope="symbol",
-        seq_contiguous=False,
+        # ``q`` increases per ticker *and message type* (trades, quotes and LULD each count on
+        # their own) and skips values: a per-symbol tracker would flag false out-of-order
+        # events, so the numbers are kept on the events but not tracked.
+        seq_scope="none",
     ),
     config=PolygonConfig,
     credentials=("POLYGON_API_KEY",),
