@@ -33,7 +33,7 @@ def test_list_says_which_credentials_are_set(monkeypatch: pytest.MonkeyPatch) ->
     assert rows["alpaca"]["credentials"] == {"ALPACA_KEY_ID": True, "ALPACA_SECRET_KEY": True}
     assert rows["polygon"]["credentials"] == {"POLYGON_API_KEY": False}
     assert rows["alpaca"]["capabilities"]["asset_classes"] == ["equity", "crypto"]
-    assert rows["polygon"]["capabilities"]["seq_scope"] == "symbol"
+    assert rows["polygon"]["capabilities"]["bars"] is True
     table = runner.invoke(app, ["providers"])
     assert table.exit_code == 0
     assert "missing: POLYGON_API_KEY" in table.output
