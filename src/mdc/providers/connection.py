@@ -75,6 +75,10 @@ from mdc.providers.base import (
 )
 
 log = logging.getLogger(__name__)
+wire_log = logging.getLogger(f"{__name__}.wire")
+"""The websockets library's logger: held at INFO so that --log-level DEBUG never prints frames
+(the auth frame carries the API key)."""
+wire_log.setLevel(logging.INFO)
 
 Frame: TypeAlias = str | bytes
 PositiveSeconds = Annotated[float, Meta(gt=0)]
@@ -343,6 +347,7 @@ class StreamSession:
                 max_size=opts.max_frame_mb * 1024 * 1024,
                 max_queue=MAX_QUEUED_FRAMES,
                 compression="deflate" if opts.compression else None,
+                logger=wire_log,
             ) as ws:
                 self._ws = ws
                 self.state.connected = True

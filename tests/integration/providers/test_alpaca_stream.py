@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -629,3 +630,17 @@ def test_mixed_stock_and_crypto_symbols_are_refused() -> None:
             await provider.run([AAPL, SymbolConfig(symbol="BTC/USD")])
 
     run(scenario)
+
+
+def test_debug_logging_never_shows_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario(server: AlpacaServer) -> None:
+        async with running(server, config(server, ["AAPL"]), [AAPL]):
+            await server.wait_for(lambda: server.subscribed("trades", ["AAPL"]))
+            await server.drop()
+            await server.wait_for(lambda: server.connections == 2)
+
+    with caplog.at_level(logging.DEBUG):
+        run(scenario)
+    ours = [r for r in caplog.records if not r.name.startswith("websockets.server")]
+    assert any("reconnecting" in r.getMessage() for r in ours)
+    assert not any("SECRET" in r.getMessage() for r in ours)  # the test server's logs aside
