@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import random
 import warnings
 from abc import ABC, abstractmethod
@@ -75,6 +76,8 @@ from mdc.providers.base import (
 )
 
 log = logging.getLogger(__name__)
+_symbol = operator.attrgetter("symbol")
+_ts_event = operator.attrgetter("ts_event")
 wire_log = logging.getLogger(f"{__name__}.wire")
 """The websockets library's logger: held at INFO so that --log-level DEBUG never prints frames
 (the auth frame carries the API key)."""
@@ -497,9 +500,7 @@ class StreamSession:
             await self.sink.publish(batch)
         finally:
             self._publishing = False
-        last = self._last_ts
-        for ev in events:
-            last[ev.symbol] = ev.ts_event
+        self._last_ts.update(zip(map(_symbol, events), map(_ts_event, events), strict=True))
         for sym in closing:
             del outages[sym]
         self.gaps += len(closing)
