@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mdc import __version__
-from mdc.cli import collect, config_cmd, providers
+from mdc.cli import archive, collect, compact, config_cmd, providers, query
 
 app = typer.Typer(
     name="mdc",
@@ -50,6 +50,9 @@ def root(
 app.command()(collect.collect)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(providers.app, name="providers")
+app.add_typer(archive.app, name="archive")
+app.command()(query.query)
+app.command()(compact.compact)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,7 +32,7 @@ from mdc.storage.layout import (
     label_range,
     read_spec,
 )
-from mdc.storage.parquet import parse_part
+from mdc.storage.parquet import INTENT_PREFIX, Intent, parse_part
 from mdc.storage.reader import read_jsonl_table, read_parquet_table
 
 if TYPE_CHECKING:
@@ -103,7 +104,10 @@ def scan_files(root: Path, layout: Layout) -> tuple[list[ArchiveFile], list[Path
             dirnames.clear()
             continue
         dirnames.sort()
+        superseded = _compacted_inputs(Path(dirpath), filenames) if top == PARQUET_DIR else set()
         for name in sorted(filenames):
+            if name in superseded:
+                continue
             path = Path(dirpath, name)
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"
             if top == PARQUET_DIR:
@@ -112,8 +116,7 @@ def scan_files(root: Path, layout: Layout) -> tuple[list[ArchiveFile], list[Path
                 if parsed is not None and parsed[2]:
                     continue  # unfinished part: not data yet
                 if parsed is None or info is None:
-                    if not name.startswith("_"):
-                        unknown.append(path)
+                    unknown.append(path)
                     continue
                 fmt: Literal["jsonl", "parquet"] = "parquet"
             else:
@@ -135,6 +138,20 @@ def scan_files(root: Path, layout: Layout) -> tuple[list[ArchiveFile], list[Path
                 )
             )
     return found, unknown
+
+
+def _compacted_inputs(directory: Path, names: list[str]) -> set[str]:
+    """Parts an interrupted compaction already merged (its output exists): not read twice."""
+    out: set[str] = set()
+    for name in names:
+        if name.startswith(INTENT_PREFIX) and name.endswith(".json"):
+            try:
+                intent = msgspec.json.decode((directory / name).read_bytes(), type=Intent)
+            except (OSError, msgspec.DecodeError):
+                continue
+            if intent.output in names:
+                out.update(intent.inputs)
+    return out
 
 
 class Archive:
@@ -280,7 +297,9 @@ class Archive:
                 (parquet if f.format == "parquet" else jsonl).append(str(f.path))
         selects = []
         if parquet:
-            selects.append(f"SELECT * FROM read_parquet({_sql_list(parquet)}, union_by_name=true)")
+            selects.append(
+                f"SELECT * FROM read_parquet({_sql_list(parquet)}, union_by_name=true, hive_partitioning=false)"
+            )
         if jsonl:
             selects.append(_json_select(cls, jsonl))
         if not selects:

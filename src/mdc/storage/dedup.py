@@ -86,15 +86,24 @@ def filter_new(cls: type[Event], events: list[Event], seen: set[Hashable]) -> li
 
 
 def load_partition_keys(
-    root: Path, layout: Layout, cls: type[Event], symbol: str, label: str, provider: str | None
+    root: Path,
+    layout: Layout,
+    cls: type[Event],
+    symbol: str,
+    label: str,
+    provider: str | None,
+    fmt: str,
 ) -> set[Hashable]:
-    """Keys of everything a partition holds: its JSONL file(s), any codec, and finished parts."""
+    """Keys of everything one format of a partition holds: its JSONL file(s), any codec, or
+    its finished Parquet parts."""
     type_name = TYPE_NAMES[cls]
     seen: set[Hashable] = set()
-    for compression in EXTENSIONS:
-        path = root / layout.jsonl_path(type_name, symbol, label, provider, compression)
-        if path.is_file():
-            seen |= keys_of(cls, read_jsonl_events(path, cls))
+    if fmt == "jsonl":
+        for compression in EXTENSIONS:
+            path = root / layout.jsonl_path(type_name, symbol, label, provider, compression)
+            if path.is_file():
+                seen |= keys_of(cls, read_jsonl_events(path, cls))
+        return seen
     directory = root / layout.parquet_dir(type_name, symbol, label, provider)
     if directory.is_dir():
         for part in sorted(directory.iterdir()):

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Final
 
+import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -29,7 +30,15 @@ COMPRESSION_LEVEL: Final = 3
 CONVERT_ROWS: Final = 4096
 """Buffered events are turned into Arrow at this count, while they are still in CPU cache."""
 INPROGRESS: Final = ".inprogress"
+INTENT_PREFIX: Final = "_compact-"
 PART_RE: Final = re.compile(r"^part-(\d{16})-([0-9a-z]+)\.parquet(\.inprogress)?$")
+
+
+class Intent(msgspec.Struct):
+    """What ``mdc compact`` is about to do in a partition directory (see compact.py)."""
+
+    output: str
+    inputs: list[str]
 
 
 def part_name(first_lsn: int, writer: str) -> str:

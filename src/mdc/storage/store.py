@@ -136,7 +136,7 @@ class Store:
         self._writers: dict[PartKey, PartitionWriter] = {}
         self._jsonl_paths: dict[PartKey, str] = {}
         self._parquet_dirs: dict[PartKey, str] = {}
-        self._keysets: dict[PartKey, set[Hashable]] = {}
+        self._keysets: dict[tuple[str, PartKey], set[Hashable]] = {}
         self._retained: dict[str, Entry] = {}
         self._to_sync: list[Path] = []
         self._new_dirs: set[Path] = set()
@@ -402,58 +402,89 @@ class Store:
         lsn: int,
         dedup: bool,
     ) -> None:
-        """Write one record's groups (``encoded``: their JSON lines, when already made)."""
-        self._register_new_outputs(groups, lsn)
-        skip = self._skip
+        """Write one record's groups (``encoded``: their JSON lines, when already made).
+
+        During replay an output gets a record only if the record is above the output's entry
+        in the checkpoint; outputs that get nothing are not even opened (or registered).
+        """
+        targets = self._targets(groups, lsn)
+        self._register_new_outputs(targets, lsn)
+        keysets = self._keysets
         for i, (pk, group) in enumerate(groups.items()):
-            events = group
-            if dedup or pk in self._keysets:
-                events = self._dedup(pk, events)
-                if not events:
-                    continue
-            written = False
-            if self._jsonl_on:
-                f = self._jsonl.get(pk) or self._open_jsonl(pk, lsn)
-                if skip is None or lsn > skip.get(f.rel, self._L):
+            to_jsonl, to_parquet = targets[pk]
+            count = 0
+            if to_jsonl:
+                events = group
+                if dedup or ("jsonl", pk) in keysets:
+                    events = self._dedup("jsonl", pk, group)
+                if events:
+                    f = self._jsonl.get(pk) or self._open_jsonl(pk, lsn)
                     before = f.size
                     if encoded is not None and events is group:
                         f.write(encoded[i], lsn)
                     else:
                         f.write(self._encoder.encode_lines(events), lsn)
                     self.bytes_written += f.size - before
-                    written = True
-            if self._parquet_on:
-                w = self._writers.get(pk) or self._open_writer(pk, lsn)
-                if skip is None or lsn > skip.get(w.rel, self._L):
+                    count = len(events)
+            if to_parquet:
+                events = group
+                if dedup or ("parquet", pk) in keysets:
+                    events = self._dedup("parquet", pk, group, count_dropped=not to_jsonl)
+                if events:
+                    w = self._writers.get(pk) or self._open_writer(pk, lsn)
                     before = w.buffered
                     w.write(events, lsn)
                     self._pq_buffered += w.buffered - before
                     if w.part_rows + w.buffered >= self.config.parquet_part_max_rows:
                         self._finish_part(w)
-                    written = True
-            if written:
-                self.events_written += len(events)
+                    count = max(count, len(events))
+            self.events_written += count
         if self._pq_buffered > self.config.parquet_max_buffered_rows:
             self._spill_row_groups()
 
-    def _dedup(self, pk: PartKey, events: list[Event]) -> list[Event]:
-        seen = self._keysets.get(pk)
+    def _targets(
+        self, groups: dict[PartKey, list[Event]], lsn: int
+    ) -> dict[PartKey, tuple[bool, bool]]:
+        """Per group: (write to JSONL, write to Parquet)."""
+        both = (self._jsonl_on, self._parquet_on)
+        skip = self._skip
+        if skip is None:
+            return dict.fromkeys(groups, both)
+        floor = self._L
+        return {
+            pk: (
+                self._jsonl_on and lsn > skip.get(self._jsonl_rel(pk), floor),
+                self._parquet_on and lsn > skip.get(self._parquet_rel(pk), floor),
+            )
+            for pk in groups
+        }
+
+    def _dedup(
+        self, fmt: str, pk: PartKey, events: list[Event], count_dropped: bool = True
+    ) -> list[Event]:
+        """Drop events the output already holds. Key sets are per format: during replay the
+        JSONL and Parquet outputs of a partition may be committed to different points."""
+        key = (fmt, pk)
+        seen = self._keysets.get(key)
         if seen is None:
-            seen = self._keysets[pk] = self._load_keys(pk)
+            seen = self._keysets[key] = self._load_keys(fmt, pk)
         out = filter_new(pk[0], events, seen)
-        self.events_deduplicated += len(events) - len(out)
+        if count_dropped:
+            self.events_deduplicated += len(events) - len(out)
         return out
 
-    def _load_keys(self, pk: PartKey) -> set[Hashable]:
-        """The natural keys the partition holds now (JSONL files and finished parts)."""
-        f = self._jsonl.get(pk)
-        if f is not None:
-            f.end_frame()
-        w = self._writers.get(pk)
-        if w is not None and w.pending:
-            self._finish_part(w)
+    def _load_keys(self, fmt: str, pk: PartKey) -> set[Hashable]:
+        """The natural keys the output holds now (its files flushed, its part finished)."""
+        if fmt == "jsonl":
+            f = self._jsonl.get(pk)
+            if f is not None:
+                f.end_frame()
+        else:
+            w = self._writers.get(pk)
+            if w is not None and w.pending:
+                self._finish_part(w)
         cls, symbol, label, provider = pk
-        return load_partition_keys(self.root, self.layout, cls, symbol, label, provider)
+        return load_partition_keys(self.root, self.layout, cls, symbol, label, provider, fmt)
 
     # -- outputs -----------------------------------------------------------------------------
     def _jsonl_rel(self, pk: PartKey) -> str:
@@ -476,12 +507,12 @@ class Store:
             )
         return rel
 
-    def _register_new_outputs(self, groups: dict[PartKey, list[Event]], lsn: int) -> None:
+    def _register_new_outputs(self, targets: dict[PartKey, tuple[bool, bool]], lsn: int) -> None:
         """Outputs about to get their first bytes go into the checkpoint first."""
         covered = self._checkpointer.covered
         entries = []
-        for pk in groups:
-            if self._jsonl_on and pk not in self._jsonl.open:
+        for pk, (to_jsonl, to_parquet) in targets.items():
+            if to_jsonl and pk not in self._jsonl.open:
                 rel = self._jsonl_rel(pk)
                 if rel not in covered:
                     try:
@@ -489,7 +520,7 @@ class Store:
                     except FileNotFoundError:
                         length = 0
                     entries.append(Entry(path=rel, kind="jsonl", lsn=lsn - 1, length=length))
-            if self._parquet_on and pk not in self._writers:
+            if to_parquet and pk not in self._writers:
                 rel = self._parquet_rel(pk)
                 writer = new_writer_id()
                 self._pending_writer_ids[pk] = writer
@@ -522,7 +553,7 @@ class Store:
         if was_dirty:
             self._to_sync.append(f.path)
         self._retained[f.rel] = Entry(path=f.rel, kind="jsonl", lsn=entry_lsn, length=f.length)
-        self._keysets.pop(f.key, None)  # type: ignore[call-overload]
+        self._keysets.pop(("jsonl", f.key), None)  # type: ignore[arg-type]
 
     def _open_writer(self, pk: PartKey, lsn: int) -> PartitionWriter:
         rel = self._parquet_rel(pk)
@@ -563,7 +594,7 @@ class Store:
         del self._writers[w.key]  # type: ignore[arg-type]
         entry_lsn = lsn if w.last_lsn >= lsn else lsn - 1
         self._retained[w.rel] = Entry(path=w.rel, kind="parquet", lsn=entry_lsn, writer=w.writer)
-        self._keysets.pop(w.key, None)  # type: ignore[call-overload]
+        self._keysets.pop(("parquet", w.key), None)  # type: ignore[arg-type]
 
     def _spill_row_groups(self) -> None:
         """Too many rows buffered: write the largest buffers out as row groups."""

@@ -1,0 +1,82 @@
+"""``mdc query "SQL"``: DuckDB over the archive, one view per event type."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Literal
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import typer
+from rich.table import Table
+
+from mdc.cli.archive import DataOption, archive_root
+from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, console, fail
+from mdc.storage.archive import open_archive
+
+MAX_TABLE_ROWS = 1000
+"""A terminal table shows at most this many rows (csv and json print everything)."""
+
+
+def query(
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="SQL over the views trades, quotes, bars, book_deltas, "
+            "book_snapshots, gaps, integrity, statuses, "
+            "corporate_actions."
+        ),
+    ],
+    config_path: ConfigOption = None,
+    data: DataOption = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, csv or json (lines).")
+    ] = "table",
+    source: Annotated[
+        str, typer.Option("--source", help="auto (Parquet where present), jsonl or parquet.")
+    ] = "auto",
+) -> None:
+    """Run SQL with DuckDB over the archive (JSONL and Parquet files alike)."""
+    import duckdb
+
+    if fmt not in ("table", "csv", "json"):
+        fail(f"--format: must be table, csv or json, got {fmt!r}", EXIT_USAGE)
+    if source not in ("auto", "jsonl", "parquet"):
+        fail(f"--source: must be auto, jsonl or parquet, got {source!r}", EXIT_USAGE)
+    archive = open_archive(archive_root(config_path, data), source=source)  # type: ignore[arg-type]
+    try:
+        result = archive.sql(sql)
+    except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as exc:
+        fail(f"SQL: {exc}", EXIT_USAGE)
+    except duckdb.Error as exc:
+        fail(f"query failed: {exc}", EXIT_FAILURE)
+    _print(result, fmt)  # type: ignore[arg-type]
+
+
+def _print(table: pa.Table, fmt: Literal["table", "csv", "json"]) -> None:
+    if fmt == "csv":
+        pacsv.write_csv(table, sys.stdout.buffer)
+        return
+    if fmt == "json":
+        import msgspec
+
+        encoder = msgspec.json.Encoder()
+        for row in table.to_pylist():
+            sys.stdout.buffer.write(encoder.encode({k: _plain(v) for k, v in row.items()}) + b"\n")
+        return
+    out = Table(*table.column_names)
+    for row in table.slice(0, MAX_TABLE_ROWS).to_pylist():
+        out.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(out)
+    more = table.num_rows - MAX_TABLE_ROWS
+    console.print(
+        f"{table.num_rows:,} rows"
+        + (f" ({more:,} not shown; use --format csv)" if more > 0 else "")
+    )
+
+
+def _plain(value: object) -> object:
+    """JSON-able: timestamps as ISO strings, everything else as is."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
