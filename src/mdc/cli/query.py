@@ -55,7 +55,7 @@ def query(
 
 def _print(table: pa.Table, fmt: Literal["table", "csv", "json"]) -> None:
     if fmt == "csv":
-        pacsv.write_csv(table, sys.stdout.buffer)
+        pacsv.write_csv(_flat(table), sys.stdout.buffer)
         return
     if fmt == "json":
         import msgspec
@@ -73,6 +73,22 @@ def _print(table: pa.Table, fmt: Literal["table", "csv", "json"]) -> None:
         f"{table.num_rows:,} rows"
         + (f" ({more:,} not shown; use --format csv)" if more > 0 else "")
     )
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    """CSV has no lists: list columns become their JSON text."""
+    import msgspec
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_list(column.type):
+            texts = [
+                None if v is None else msgspec.json.encode(v).decode() for v in column.to_pylist()
+            ]
+            columns.append(pa.array(texts, pa.string()))
+        else:
+            columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def _plain(value: object) -> object:

@@ -298,7 +298,8 @@ class Archive:
         selects = []
         if parquet:
             selects.append(
-                f"SELECT * FROM read_parquet({_sql_list(parquet)}, union_by_name=true, hive_partitioning=false)"
+                f"SELECT * FROM read_parquet({_sql_list(parquet)}, union_by_name=true, "
+                "hive_partitioning=false)"
             )
         if jsonl:
             selects.append(_json_select(cls, jsonl))
