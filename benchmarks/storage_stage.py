@@ -107,7 +107,9 @@ def _floor(batches: Sequence[list[Event]]) -> float:
     return total / (time.perf_counter() - start)
 
 
-def measure(batches: Sequence[list[Event]], tmp_dir: Path, rounds: int = ROUNDS) -> dict[str, float]:
+def measure(
+    batches: Sequence[list[Event]], tmp_dir: Path, rounds: int = ROUNDS
+) -> dict[str, float]:
     """Best of ``rounds`` events/s: ``wal_jsonl``, ``wal_parquet`` and the ``encode_floor``."""
     results = {"encode_floor": 0.0, "wal_jsonl": 0.0, "wal_parquet": 0.0}
     for r in range(rounds):

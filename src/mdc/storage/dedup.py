@@ -12,6 +12,9 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from mdc.domain.events import (
     TYPE_NAMES,
     Bar,
@@ -27,45 +30,62 @@ from mdc.domain.events import (
 )
 from mdc.storage.layout import EXTENSIONS, Layout
 from mdc.storage.parquet import parse_part
-from mdc.storage.reader import read_jsonl_events, read_parquet_events
+from mdc.storage.reader import read_jsonl_events
 
 KeyFunc = Callable[[Any], Hashable]
+ValueKey = Callable[[tuple[Any, ...]], Hashable]
 
-_trade_id = attrgetter("venue", "symbol", "ts_event", "seq", "trade_id")
-_trade_content = attrgetter("venue", "symbol", "ts_event", "price", "size", "side")
-_quote_seq = attrgetter("venue", "symbol", "ts_event", "seq")
-_quote_content = attrgetter(
-    "venue", "symbol", "ts_event", "bid_price", "bid_size", "ask_price", "ask_size"
-)
-
-
-def _trade_key(e: Trade) -> Hashable:
-    if e.seq is None and e.trade_id is None:
-        return _trade_content(e)
-    return _trade_id(e)
-
-
-def _quote_key(e: Quote) -> Hashable:
-    return _quote_content(e) if e.seq is None else _quote_seq(e)
-
-
-def _snapshot_key(e: BookSnapshot) -> Hashable:
-    if e.seq is None:
-        return (e.venue, e.symbol, e.ts_event, tuple(e.bids), tuple(e.asks))
-    return (e.venue, e.symbol, e.ts_event, e.seq)
-
-
-KEYS: Final[dict[type[Event], KeyFunc]] = {
-    Trade: _trade_key,
-    Quote: _quote_key,
-    BookDelta: attrgetter("venue", "symbol", "ts_event", "seq", "side", "price", "size"),
-    BookSnapshot: _snapshot_key,
-    Bar: attrgetter("venue", "symbol", "interval", "ts_event", "adjusted"),
-    Gap: attrgetter("venue", "symbol", "from_ts", "to_ts", "reason"),
-    Integrity: attrgetter("venue", "symbol", "ts_event", "kind", "detail"),
-    Status: attrgetter("venue", "symbol", "ts_event", "kind", "state", "detail"),
-    CorporateAction: attrgetter("venue", "symbol", "ts_event", "kind"),
+KEY_FIELDS: Final[dict[type[Event], tuple[str, ...]]] = {
+    Trade: ("venue", "symbol", "ts_event", "seq", "trade_id", "price", "size", "side"),
+    Quote: ("venue", "symbol", "ts_event", "seq", "bid_price", "bid_size", "ask_price", "ask_size"),
+    BookDelta: ("venue", "symbol", "ts_event", "seq", "side", "price", "size"),
+    BookSnapshot: ("venue", "symbol", "ts_event", "seq", "bids", "asks"),
+    Bar: ("venue", "symbol", "interval", "ts_event", "adjusted"),
+    Gap: ("venue", "symbol", "from_ts", "to_ts", "reason"),
+    Integrity: ("venue", "symbol", "ts_event", "kind", "detail"),
+    Status: ("venue", "symbol", "ts_event", "kind", "state", "detail"),
+    CorporateAction: ("venue", "symbol", "ts_event", "kind"),
 }
+"""The fields a type's key is made of, in order (read as columns when loading keys)."""
+
+
+def _trade(v: tuple[Any, ...]) -> Hashable:
+    if v[3] is None and v[4] is None:  # neither seq nor trade id: the content decides
+        return (v[0], v[1], v[2], v[5], v[6], v[7])
+    return v[:5]
+
+
+def _quote(v: tuple[Any, ...]) -> Hashable:
+    return v[:4] if v[3] is not None else v[:3] + v[4:]
+
+
+def _levels(levels: Iterable[Iterable[float]]) -> tuple[tuple[float, ...], ...]:
+    return tuple(map(tuple, levels))
+
+
+def _snapshot(v: tuple[Any, ...]) -> Hashable:
+    if v[3] is not None:
+        return v[:4]
+    return (v[0], v[1], v[2], _levels(v[4]), _levels(v[5]))
+
+
+VALUE_KEYS: Final[dict[type[Event], ValueKey]] = {
+    Trade: _trade,
+    Quote: _quote,
+    BookSnapshot: _snapshot,
+}
+"""Types whose key depends on which fields are present; the others' key is the values."""
+
+
+def _event_key(cls: type[Event]) -> KeyFunc:
+    getter = attrgetter(*KEY_FIELDS[cls])
+    value_key = VALUE_KEYS.get(cls)
+    if value_key is None:
+        return getter
+    return lambda event: value_key(getter(event))
+
+
+KEYS: Final[dict[type[Event], KeyFunc]] = {cls: _event_key(cls) for cls in KEY_FIELDS}
 
 
 def keys_of(cls: type[Event], events: Iterable[Event]) -> set[Hashable]:
@@ -85,6 +105,22 @@ def filter_new(cls: type[Event], events: list[Event], seen: set[Hashable]) -> li
     return events if len(out) == len(events) else out
 
 
+def table_keys(cls: type[Event], table: pa.Table) -> set[Hashable]:
+    """Keys of a table's rows, from the key columns only (absent columns count as null)."""
+    columns = []
+    for name in KEY_FIELDS[cls]:
+        if name not in table.column_names:
+            columns.append([None] * table.num_rows)
+            continue
+        column = table.column(name)
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.int64())
+        columns.append(column.to_pylist())
+    rows = zip(*columns, strict=True)
+    value_key = VALUE_KEYS.get(cls)
+    return set(rows) if value_key is None else set(map(value_key, rows))
+
+
 def load_partition_keys(
     root: Path,
     layout: Layout,
@@ -95,7 +131,7 @@ def load_partition_keys(
     fmt: str,
 ) -> set[Hashable]:
     """Keys of everything one format of a partition holds: its JSONL file(s), any codec, or
-    its finished Parquet parts."""
+    its finished Parquet parts (key columns only)."""
     type_name = TYPE_NAMES[cls]
     seen: set[Hashable] = set()
     if fmt == "jsonl":
@@ -106,8 +142,10 @@ def load_partition_keys(
         return seen
     directory = root / layout.parquet_dir(type_name, symbol, label, provider)
     if directory.is_dir():
+        wanted = set(KEY_FIELDS[cls])
         for part in sorted(directory.iterdir()):
             parsed = parse_part(part.name)
             if parsed is not None and not parsed[2]:
-                seen |= keys_of(cls, read_parquet_events(part, cls))
+                present = [n for n in pq.ParquetFile(part).schema_arrow.names if n in wanted]
+                seen |= table_keys(cls, pq.read_table(part, columns=present))
     return seen

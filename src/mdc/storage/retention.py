@@ -1,4 +1,4 @@
-"""Retention: delete whole partitions by age and by total size, oldest first.
+"""Retention: delete whole time partitions by age and by total size, oldest first.
 
 The scan (walking a possibly large tree) runs on a worker thread and only *reads*; deletion
 happens on the store's thread, which knows which outputs are open or still named by the
@@ -108,23 +108,27 @@ def _size(path: Path) -> int:
 
 
 def plan(units: list[Unit], days: int, max_bytes: int, now_ns: int) -> list[Unit]:
-    """Units to delete: older than ``days``, then oldest first until under ``max_bytes``.
-    Units whose partition has not ended are never chosen."""
-    ended = sorted((u for u in units if u.end_ns <= now_ns), key=lambda u: (u.start_ns, u.path))
-    chosen: list[Unit] = []
+    """Units to delete: whole time partitions (every symbol and type of a day, say), those
+    older than ``days`` first, then the oldest until the archive is under ``max_bytes``.
+    Partitions that have not ended are never chosen."""
+    groups: dict[tuple[int, int], list[Unit]] = {}
+    for u in units:
+        if u.end_ns <= now_ns:
+            groups.setdefault((u.start_ns, u.end_ns), []).append(u)
+    oldest_first = sorted(groups)
+    chosen: list[tuple[int, int]] = []
     if days:
         cutoff = now_ns - days * NS_PER_DAY
-        chosen = [u for u in ended if u.end_ns <= cutoff]
+        chosen = [span for span in oldest_first if span[1] <= cutoff]
     if max_bytes:
-        total = sum(u.size for u in units) - sum(u.size for u in chosen)
-        picked = set(id(u) for u in chosen)
-        for u in ended:
+        total = sum(u.size for u in units) - sum(u.size for span in chosen for u in groups[span])
+        for span in oldest_first:
             if total <= max_bytes:
                 break
-            if id(u) not in picked:
-                chosen.append(u)
-                total -= u.size
-    return chosen
+            if span not in chosen:
+                chosen.append(span)
+                total -= sum(u.size for u in groups[span])
+    return [u for span in chosen for u in sorted(groups[span], key=lambda u: u.path)]
 
 
 def delete(units: list[Unit], root: Path, protected: Callable[[Path], bool]) -> RetentionReport:

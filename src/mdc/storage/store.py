@@ -165,7 +165,7 @@ class Store:
         self._next_tick = now + TICK_S
         self._next_disk = now + DISK_CHECK_INTERVAL_S
         self._next_checkpoint = now + cfg.checkpoint_interval_s
-        self._next_retention = now
+        self._next_retention = now + RETENTION_INTERVAL_S
         self._next_resume = 0.0
         self._retention_pool = ThreadPoolExecutor(1, thread_name_prefix="retention")
         self._retention_job: Future[list[Unit]] | None = None
@@ -197,12 +197,14 @@ class Store:
             segment_max_age_s=cfg.wal.segment_max_age_s,
         )
         self._checkpointer.wal = self._wal
+        self._check_disk()
         if self._paused is None:
             try:
                 self._checkpoint(blocking=True)
             except OSError as exc:
                 self._archive_failed(exc)
         self._report_issues()
+        self._start_retention()
 
     def _read_checkpoint(self) -> Checkpoint | None:
         try:

@@ -69,7 +69,7 @@ def config(root: str, round_no: int, fmt: str) -> StorageConfig:
         root=root,
         format=fmt,  # type: ignore[arg-type]
         compression=("none", "gzip", "zstd")[round_no % 3],  # type: ignore[arg-type]
-        max_open_files=4,
+        max_open_files=8,
         checkpoint_interval_s=0.05,
         partition_close_grace_s=0.0,
         parquet_row_group_rows=500,
@@ -104,7 +104,7 @@ def main() -> None:
     written = 0
     previous: list[Event] = []
     while not args.batches or written < args.batches:
-        if previous and rng.random() < 0.1:
+        if previous and rng.random() < 0.05:
             store.append(previous, dedup=True)  # a re-run of the last batch: must not duplicate
             os.write(ack, f"{store.wal_lsn} {previous[0].seq} {len(previous)} 1\n".encode())
             continue
