@@ -45,9 +45,7 @@ def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
         if sync:
             os.fsync(fd)
     finally:
@@ -58,11 +56,15 @@ def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
 
 
 def write_all(fd: int, data: bytes | bytearray | memoryview) -> int:
-    """``os.write`` until everything is written (regular files may take short writes)."""
-    view = memoryview(data)
-    total = len(view)
-    while view:
-        view = view[os.write(fd, view) :]
+    """``os.write`` until everything is written (regular files may take short writes).
+
+    No memoryview outlives a failed write, so the caller can still clear its buffer.
+    """
+    total = len(data)
+    done = os.write(fd, data)
+    while done < len(data):
+        data = bytes(data[done:])
+        done = os.write(fd, data)
     return total
 
 

@@ -39,6 +39,7 @@ from mdc.storage.jsonl import JsonlFile, JsonlFiles
 from mdc.storage.layout import (
     BAD_DIR,
     CONTROL_DIR,
+    EXTENSIONS,
     RAW_DIR,
     Layout,
     LayoutSpec,
@@ -68,6 +69,7 @@ TICK_S: Final = 0.05
 DISK_CHECK_INTERVAL_S: Final = 1.0
 RESUME_POLL_S: Final = 0.5
 RESUME_MARGIN_MB: Final = 16
+"""Hysteresis: resume when free space exceeds min_free_mb by this (or 5 % of the disk)."""
 RETENTION_INTERVAL_S: Final = 600.0
 MB: Final = 1024 * 1024
 
@@ -161,6 +163,9 @@ class Store:
         self._needs_rebuild = False
         self._disk_free = free_bytes(self.root)
         self._min_free = cfg.min_free_mb * MB
+        # Also look at the disk after this many bytes: a fast writer fills it between ticks.
+        self._disk_check_bytes = max(MB, self._min_free // 4)
+        self._disk_check_at = 0
         now = time.monotonic()
         self._next_tick = now + TICK_S
         self._next_disk = now + DISK_CHECK_INTERVAL_S
@@ -239,6 +244,7 @@ class Store:
 
     def _replay(self, after: int, skip: dict[str, int], dedup_all: bool) -> int:
         last_lsn = after
+        expected: int | None = None if dedup_all else after + 1  # no checkpoint: no known start
         self._skip = skip
         try:
             scans = recover_segments(
@@ -256,6 +262,14 @@ class Store:
                         f"{CONTROL_DIR}/quarantine",
                     )
                 for rec in scan.records:
+                    if expected is not None and rec.lsn != expected:
+                        self._issue(
+                            "wal_missing_records",
+                            "error",
+                            f"WAL records {expected}..{rec.lsn - 1} are missing (a segment was "
+                            f"cut or lost before {scan.path.name})",
+                        )
+                    expected = rec.lsn + 1
                     events = decode_payload(data, rec)
                     dedup = dedup_all or bool(rec.flags & FLAG_DEDUP)
                     self._write_archive(self._route(events), None, rec.lsn, dedup)
@@ -343,10 +357,12 @@ class Store:
             try:
                 lsn = self._wal.append(payload, kind, len(chunk), FLAG_DEDUP if dedup else 0)
             except WalError as exc:
-                self._pause(f"WAL write failed: {exc.strerror}", rebuild=False)
+                self._pause(exc.strerror or str(exc), rebuild=False)
                 raise StoragePaused(self._paused or "", acknowledged=done) from exc
             done += len(chunk)
             self.events_acknowledged += len(chunk)
+            if self._wal.bytes_written >= self._disk_check_at:
+                self._check_disk()
             try:
                 self._write_archive(groups, encoded, lsn, dedup)
             except OSError as exc:
@@ -455,11 +471,19 @@ class Store:
         floor = self._L
         return {
             pk: (
-                self._jsonl_on and lsn > skip.get(self._jsonl_rel(pk), floor),
+                self._jsonl_on and lsn > max(skip.get(v, floor) for v in self._jsonl_variants(pk)),
                 self._parquet_on and lsn > skip.get(self._parquet_rel(pk), floor),
             )
             for pk in groups
         }
+
+    def _jsonl_variants(self, pk: PartKey) -> list[str]:
+        """The partition's JSONL paths in every codec: a root whose ``compression`` changed
+        holds one file per codec, each committed up to its own entry's LSN."""
+        return [
+            self.layout.jsonl_path(TYPE_NAMES[pk[0]], pk[1], pk[2], pk[3], codec)
+            for codec in EXTENSIONS
+        ]
 
     def _dedup(
         self, fmt: str, pk: PartKey, events: list[Event], count_dropped: bool = True
@@ -698,6 +722,8 @@ class Store:
 
     # -- disk guard and errors ---------------------------------------------------------------
     def _check_disk(self) -> None:
+        # The archive grows about as fast as the WAL: check again after that much more.
+        self._disk_check_at = self._wal.bytes_written + self._disk_check_bytes // 2
         try:
             self._disk_free = free_bytes(self.root)
         except OSError as exc:
@@ -745,11 +771,13 @@ class Store:
         if now < self._next_resume:
             return False
         self._next_resume = now + RESUME_POLL_S
+        if not self._needs_rebuild:
+            self._reclaim_wal()
         try:
             self._disk_free = free_bytes(self.root)
         except OSError:
             return False
-        if self._disk_free < self._min_free + RESUME_MARGIN_MB * MB:
+        if self._disk_free < self._min_free + self._resume_margin():
             return False
         if self._needs_rebuild:
             try:
@@ -762,6 +790,26 @@ class Store:
         self._paused = None
         self._needs_rebuild = False
         return True
+
+    def _reclaim_wal(self) -> None:
+        """While paused, commit what the archive holds so the WAL behind it can go: on a full
+        disk the WAL is the one thing that can shrink without losing anything."""
+        if self._checkpointer.last.lsn >= self._P or self._checkpointer.busy:
+            return
+        try:
+            if self._wal.written_lsn >= self._wal.segments()[-1][0]:
+                self._wal.roll()
+            self._checkpoint(blocking=True)
+        except OSError as exc:
+            log.debug("checkpoint while paused failed: %s", exc)
+
+    def _resume_margin(self) -> int:
+        """Free space above ``min_free_mb`` needed to resume (hysteresis), small disks too."""
+        try:
+            st = os.statvfs(self.root)
+        except OSError:
+            return RESUME_MARGIN_MB * MB
+        return min(RESUME_MARGIN_MB * MB, st.f_blocks * st.f_frsize // 20)
 
     def _rebuild(self) -> None:
         """In-process recovery: the archive back to the last checkpoint, then the WAL replayed."""

@@ -53,12 +53,23 @@ def verify(
     """One report per data file (JSONL and Parquet alike), plus one per unexplained file."""
     reports: list[FileReport] = []
     for partition in archive.partitions():
+        rows: dict[str, int] = {}
+        first: FileReport | None = None
         for files in (partition.jsonl, partition.parquet):
             seen: set[Hashable] = set()
             for f in files:
                 if progress is not None:
                     progress(f)
-                reports.append(verify_file(archive, f, seen))
+                report = verify_file(archive, f, seen)
+                rows[f.format] = rows.get(f.format, 0) + report.rows
+                first = first or report
+                reports.append(report)
+        if len(rows) == 2 and rows["jsonl"] != rows["parquet"] and first is not None:
+            # Written with format = "both" they agree; a changed `format` leaves one partial.
+            first.warnings.append(
+                f"formats disagree: {rows['jsonl']} rows in JSONL, {rows['parquet']} in "
+                "Parquet (normal while a collector writes the partition; readers use Parquet)"
+            )
     for path in archive.unknown_files:
         rel = str(path.relative_to(archive.root))
         report = FileReport(rel, "?", "?", "?", "?")

@@ -64,17 +64,18 @@ def make_event(seq: int) -> Event:
 
 def config(root: str, round_no: int, fmt: str) -> StorageConfig:
     """Settings that exercise every path quickly: tiny segments, frequent checkpoints, an
-    LRU cap below the number of partitions, short Parquet parts, codecs changing per round."""
+    LRU cap below the number of partitions, short Parquet parts, codecs and fsync policies
+    changing per round."""
     return StorageConfig(
         root=root,
         format=fmt,  # type: ignore[arg-type]
         compression=("none", "gzip", "zstd")[round_no % 3],  # type: ignore[arg-type]
-        max_open_files=8,
+        max_open_files=12,  # below the 18 partitions: LRU closes and reopens (registrations)
         checkpoint_interval_s=0.05,
-        partition_close_grace_s=0.0,
+        partition_close_grace_s=1e9,
         parquet_row_group_rows=500,
         parquet_part_max_rows=3000,
-        parquet_part_max_age_s=0.2,
+        parquet_part_max_age_s=0.5,
         raw_capture=False,
         min_free_mb=0,
         wal=WalConfig(
@@ -93,6 +94,9 @@ def main() -> None:
     parser.add_argument("--format", default="both")
     parser.add_argument("--batches", type=int, default=0)
     parser.add_argument("--checkpoint-s", type=float, default=0.05)
+    parser.add_argument(
+        "--checkpoint-at", type=int, default=0, help="one checkpoint after this many batches"
+    )
     args = parser.parse_args()
     cfg = config(args.root, args.round, args.format)
     if args.checkpoint_s != cfg.checkpoint_interval_s:
@@ -115,6 +119,8 @@ def main() -> None:
         seq += n
         written += 1
         previous = batch
+        if written == args.checkpoint_at:
+            store.checkpoint()
     print("ready", flush=True)
     sys.stdout.flush()
     while True:

@@ -88,7 +88,7 @@ def test_segments_roll_by_size_and_drop_behind_a_checkpoint(tmp_path: Path) -> N
     keep_from = segments[2][0]
     dropped = w.drop_through(keep_from - 1, None)
     assert dropped == 2
-    assert [first for first, _ in list_segments(tmp_path)][0] == keep_from
+    assert list_segments(tmp_path)[0][0] == keep_from
     archive = tmp_path.parent / "archive"
     assert w.drop_through(w.written_lsn, archive) == len(segments) - 3  # never the current one
     assert len(list(archive.iterdir())) == len(segments) - 3
