@@ -374,7 +374,10 @@ class SymbolModel:
             self._delta(side, key, left, ts, out)
 
     def _execute(self, side: _Side, size: int, ts: int, out: list[Message]) -> None:
-        """A marketable order against ``side``: prints at the best price, then through it."""
+        """A marketable order against ``side``: prints at the best price, then through it.
+
+        A side is never left empty, not even between two messages: before its last level is
+        taken, liquidity appears one tick further out."""
         keys = side.keys
         sizes = side.sizes
         sign = side.sign
@@ -384,6 +387,12 @@ class SymbolModel:
             key = keys[0]
             resting = sizes[key]
             filled = min(size, resting)
+            last = filled == resting and len(keys) == 1
+            if last and sign < 0 and key >= -1:
+                filled -= 1  # no price below the lowest tick to refill at: leave a share
+                last = False
+            if filled <= 0:
+                return
             if emit_trades:
                 self.seq += 1
                 out.append((TRADE, self.symbol, self.seq, ts, sign * key / tpu, filled))
@@ -392,17 +401,12 @@ class SymbolModel:
                 sizes[key] = resting - filled
                 self._delta(side, key, resting - filled, ts, out)
                 return
+            if last:
+                self._rest(side, key + 1, self._lots())
+                self._delta(side, key + 1, sizes[key + 1], ts, out)
             keys.pop(0)
             del sizes[key]
             self._delta(side, key, 0, ts, out)
-            if not keys:
-                # The side was swept empty: liquidity returns one tick further out.
-                refill = key + 1
-                if sign < 0 and refill >= 0:
-                    refill = key
-                self._rest(side, refill, self._lots())
-                self._delta(side, refill, sizes[refill], ts, out)
-                return
             if size <= 0:
                 return
 
