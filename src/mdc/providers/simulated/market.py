@@ -231,6 +231,7 @@ class SymbolModel:
 
     def snapshot(self, ts: int, out: list[Message]) -> None:
         """The whole book (when depth is on) and the BBO, e.g. on subscribe."""
+        self.last_ts = max(self.last_ts, ts)
         if self.emit_depth:
             bids, asks = self.book()
             self.seq += 1
@@ -239,6 +240,7 @@ class SymbolModel:
             self._quote(ts, out)
 
     def status(self, ts: int, state: str, out: list[Message]) -> None:
+        self.last_ts = max(self.last_ts, ts)
         self.seq += 1
         out.append((HALT, self.symbol, self.seq, ts, state))
 
@@ -257,10 +259,15 @@ class SymbolModel:
     # -- order flow ----------------------------------------------------------------------------
 
     def step(self, ts: int, out: list[Message]) -> None:
-        """Advance the fair price to ``ts`` and apply one order-flow action to the book."""
+        """Advance the fair price to ``ts`` and apply one order-flow action to the book.
+
+        A ``ts`` before the symbol's last message (a snapshot or status sent later than the
+        frame's start) is moved up to it: a symbol's timestamps never go backwards."""
         rand = self.rng.random
         var = self.var
-        if ts > self.last_ts:
+        if ts <= self.last_ts:
+            ts = self.last_ts
+        else:
             dt = min((ts - self.last_ts) * 1e-9, MAX_STEP_DT_S)
             self.last_ts = ts
             z = NORMAL[int(rand() * NORMAL_SIZE)]

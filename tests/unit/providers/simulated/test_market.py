@@ -237,3 +237,20 @@ def test_spread_widens_with_volatility() -> None:
     wild = mean_spread_ticks(2.0)
     assert calm < 2.0
     assert wild > 2 * calm
+
+
+def test_a_symbols_timestamps_never_go_backwards() -> None:
+    market = Market(SimulatedConfig(), [SymbolConfig(symbol="SPY")], ts=T0)
+    market.messages(100, T0 + 1000)
+    # Subscribed (and halted/resumed) later than the next frame's start: its snapshot is
+    # stamped later than the span the frame's order flow is spread over.
+    market.add(SymbolConfig(symbol="AAPL"), T0 + 500_000)
+    market.halt("SPY", T0 + 400_000)
+    market.resume("SPY", T0 + 600_000)
+    last: dict[str, int] = {}
+    for message in market.messages(2000, T0 + 1_000_000):
+        symbol, ts = message[1], message[3]
+        assert isinstance(symbol, str) and isinstance(ts, int)
+        assert ts >= last.get(symbol, 0), message
+        last[symbol] = ts
+    assert last["AAPL"] > T0 + 500_000 and last["SPY"] > T0 + 600_000
