@@ -11,8 +11,8 @@ Every step is one order-flow action on the book:
 * otherwise noise: an add at some depth, a partial or full cancel, a small marketable order.
 
 Marketable orders execute against the opposite side, best level first, so trades print at the
-best bid/offer or through it (a sweep); the book can never cross or lock because a resting order
-is only ever added strictly inside the opposite best price. The generator emits wire tuples
+best bid/offer or through it (a sweep); the book can never cross or lock because a bid only ever
+rests below the best ask and an ask above the best bid. The generator emits wire tuples
 (``wire.py``): deltas for every level change, a quote whenever the BBO changes, a trade per level
 executed, each with the symbol's next contiguous ``seq``.
 

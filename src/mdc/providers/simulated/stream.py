@@ -117,7 +117,9 @@ class SimulatedProvider(StreamingProvider):
         await self.sink.publish(events)
 
     async def subscribe(self, symbols: list[SymbolConfig]) -> None:
-        """Start symbols: each begins with a book snapshot and a quote in the next frame."""
+        """Start symbols: each begins with a book snapshot and a quote in the next frame. A
+        symbol already streaming just gets a fresh snapshot (how a consumer whose book was
+        reset after a gap gets it back); its ``seq`` continues."""
         market = self._running()
         ts = now_ns()
         for symbol in symbols:
