@@ -19,9 +19,6 @@ from mdc.config.schema import Config
 from mdc.domain.events import Event
 from mdc.providers.base import HistoricalProvider
 
-ROOT: Final = Path(__file__).resolve().parents[3]
-FIXTURES: Final = ROOT.parent / "shared" / "fixtures"
-
 FAST_REST: Final[dict[str, Any]] = {
     "timeout_s": 0.5,
     "max_attempts": 3,
@@ -97,23 +94,23 @@ def no_recv(events: Sequence[E]) -> list[E]:
     return [msgspec.structs.replace(e, ts_recv=0) for e in events]
 
 
-def fixture_text(relative: str) -> str:
-    """A file from ../shared/fixtures, read verbatim."""
-    return (FIXTURES / relative).read_text(encoding="utf-8")
-
-
 class Helpers:
     """The helpers above as one fixture (test modules do not import conftest)."""
 
-    fixtures = FIXTURES
+    def __init__(self, fixtures: Path) -> None:
+        self.fixtures = fixtures
+
+    def fixture_text(self, relative: str) -> str:
+        """A file from ../shared/fixtures, read verbatim."""
+        return (self.fixtures / relative).read_text(encoding="utf-8")
+
     fast_rest = FAST_REST
     config_for = staticmethod(config_for)
     fetch = staticmethod(fetch)
     flat = staticmethod(flat)
     no_recv = staticmethod(no_recv)
-    fixture_text = staticmethod(fixture_text)
 
 
 @pytest.fixture
-def hp() -> Helpers:
-    return Helpers()
+def hp(fixtures_dir: Path) -> Helpers:
+    return Helpers(fixtures_dir)
