@@ -5,6 +5,8 @@
   jittered exponential backoff; a ``Retry-After`` header (delta-seconds or HTTP-date, RFC 9110
   §10.2.3) replaces the backoff. A Retry-After beyond ``max_retry_after_s`` is not waited out:
   :class:`~mdc.providers.base.RateLimited` is raised at once so a failover chain can move on.
+  Without Retry-After, a 429's ``X-Ratelimit-Reset`` (epoch seconds, as Alpaca and Finnhub send,
+  https://forum.alpaca.markets/t/executing-orders/12029) gives the wait instead.
 * 401/403 → ``CredentialsError`` naming the environment variables to check, 404 → ``NotFound``,
   other 4xx → ``ProviderError`` with the provider's own message; a body that does not decode →
   ``ProviderError`` saying what was expected and how the body starts.
@@ -21,7 +23,8 @@ import os
 import random
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Final, TypeVar
@@ -44,6 +47,8 @@ SECRET_PARAMS: Final = frozenset(
 MASK: Final = "****"
 RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 SNIPPET_CHARS: Final = 160
+EPOCH_THRESHOLD_S: Final = 1_000_000_000.0
+"""A reset header value above this is a Unix time, below it a number of seconds."""
 DETAIL_KEYS: Final = (
     "message",
     "error",
@@ -113,6 +118,19 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if moment.tzinfo is None:
         return None
     return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+def parse_ratelimit_reset(value: str | None, now: float | None = None) -> float | None:
+    """Seconds until an ``X-Ratelimit-Reset`` moment (epoch seconds; small values are deltas)."""
+    if value is None:
+        return None
+    try:
+        reset = float(value.strip())
+    except ValueError:
+        return None
+    if reset < EPOCH_THRESHOLD_S:
+        return max(0.0, reset)
+    return max(0.0, reset - (time.time() if now is None else now))
 
 
 def require_env(
@@ -231,6 +249,8 @@ class RestClient:
                     )
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 rate_limited = status == 429
+                if retry_after is None and rate_limited:
+                    retry_after = parse_ratelimit_reset(response.headers.get("X-Ratelimit-Reset"))
                 problem = f"HTTP {status}{detail}"
                 if retry_after is not None and retry_after > settings.max_retry_after_s:
                     raise self._fail(
@@ -269,6 +289,15 @@ class RestClient:
             return msgspec.json.decode(response.content, type=type_, strict=strict)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise self.malformed(response, what, str(exc)) from None
+
+    @contextmanager
+    def reading(self, response: httpx.Response, what: str) -> Iterator[None]:
+        """Turn a conversion error inside the block (bad timestamp, missing column …) into the
+        same ``ProviderError`` as a body that did not decode."""
+        try:
+            yield
+        except (ValueError, KeyError, IndexError, TypeError, ZeroDivisionError) as exc:
+            raise self.malformed(response, what, f"{type(exc).__name__}: {exc}") from None
 
     def malformed(self, response: httpx.Response, what: str, why: str) -> ProviderError:
         """The error for a body that is not the documented ``what``."""

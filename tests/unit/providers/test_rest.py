@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mdc.providers.base import CredentialsError
-from mdc.providers.rest import parse_retry_after, redact, require_env
+from mdc.providers.rest import parse_ratelimit_reset, parse_retry_after, redact, require_env
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,12 @@ def test_require_env_names_every_missing_variable() -> None:
     assert str(info.value) == (
         "p: missing credentials: set the environment variables B_SECRET, C_TOKEN"
     )
+
+
+def test_ratelimit_reset_epoch_or_delta() -> None:
+    now = 1_700_000_000.0
+    assert parse_ratelimit_reset("1700000012", now=now) == 12.0
+    assert parse_ratelimit_reset("1699999990", now=now) == 0.0
+    assert parse_ratelimit_reset("7", now=now) == 7.0
+    assert parse_ratelimit_reset(None) is None
+    assert parse_ratelimit_reset("later") is None

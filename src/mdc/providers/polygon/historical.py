@@ -95,32 +95,43 @@ class PolygonHistorical(HistoricalProvider):
             "sort": "asc",
             "limit": self.settings.page_limit,
         }
-        async for page in self._pages(path, params, "bars", parse.Page[parse.Agg], "aggregates"):
-            out = parse.bars(
-                page.results or [],
-                symbol,
-                str(iv),
-                daily,
-                adjusted,
-                self.settings.venue,
-                now_ns(),
-            )
+        async for response, page in self._pages(
+            path, params, "bars", parse.Page[parse.Agg], "aggregates"
+        ):
+            with self.client.reading(response, "aggregates page"):
+                out = parse.bars(
+                    page.results or [],
+                    symbol,
+                    str(iv),
+                    daily,
+                    adjusted,
+                    self.settings.venue,
+                    now_ns(),
+                )
             yield within(in_time_order(out), start_ns, end_ns)
 
     async def trades(self, symbol: str, start: date, end: date) -> AsyncIterator[list[Trade]]:
         start_ns, end_ns = day_range_ns(start, end)
         path = f"/v3/trades/{self._ticker(symbol)}"
         params = self._tick_params(start_ns, end_ns)
-        async for page in self._pages(path, params, "trades", parse.Page[parse.V3Trade], "trades"):
-            out = parse.trades(page.results or [], symbol, self.settings.venue, now_ns())
+        venue = self.settings.venue
+        async for response, page in self._pages(
+            path, params, "trades", parse.Page[parse.V3Trade], "trades"
+        ):
+            with self.client.reading(response, "trades page"):
+                out = parse.trades(page.results or [], symbol, venue, now_ns())
             yield within(in_time_order(out), start_ns, end_ns)
 
     async def quotes(self, symbol: str, start: date, end: date) -> AsyncIterator[list[Quote]]:
         start_ns, end_ns = day_range_ns(start, end)
         path = f"/v3/quotes/{self._ticker(symbol)}"
         params = self._tick_params(start_ns, end_ns)
-        async for page in self._pages(path, params, "quotes", parse.Page[parse.V3Quote], "quotes"):
-            out = parse.quotes(page.results or [], symbol, self.settings.venue, now_ns())
+        venue = self.settings.venue
+        async for response, page in self._pages(
+            path, params, "quotes", parse.Page[parse.V3Quote], "quotes"
+        ):
+            with self.client.reading(response, "quotes page"):
+                out = parse.quotes(page.results or [], symbol, venue, now_ns())
             yield within(in_time_order(out), start_ns, end_ns)
 
     async def corporate_actions(
@@ -140,10 +151,11 @@ class PolygonHistorical(HistoricalProvider):
             "sort": "execution_date",
             "limit": limit,
         }
-        async for split_page in self._pages(
+        async for response, split_page in self._pages(
             "/v3/reference/splits", split_params, "splits", parse.Page[parse.Split], "splits"
         ):
-            actions += parse.splits(split_page.results or [], symbol, venue, now_ns())
+            with self.client.reading(response, "splits page"):
+                actions += parse.splits(split_page.results or [], symbol, venue, now_ns())
         dividend_params: Params = {
             "ticker": ticker,
             "ex_dividend_date.gte": start.isoformat(),
@@ -152,14 +164,15 @@ class PolygonHistorical(HistoricalProvider):
             "sort": "ex_dividend_date",
             "limit": limit,
         }
-        async for dividend_page in self._pages(
+        async for response, dividend_page in self._pages(
             "/v3/reference/dividends",
             dividend_params,
             "dividends",
             parse.Page[parse.Dividend],
             "dividends",
         ):
-            actions += parse.dividends(dividend_page.results or [], symbol, venue, now_ns())
+            with self.client.reading(response, "dividends page"):
+                actions += parse.dividends(dividend_page.results or [], symbol, venue, now_ns())
         yield within(in_time_order(actions), start_ns, end_ns)
 
     async def aclose(self) -> None:
@@ -172,8 +185,8 @@ class PolygonHistorical(HistoricalProvider):
         endpoint: str,
         page_type: type[parse.Page[T]],
         what: str,
-    ) -> AsyncIterator[parse.Page[T]]:
-        """Every page of one list request, following ``next_url`` on the configured host."""
+    ) -> AsyncIterator[tuple[httpx.Response, parse.Page[T]]]:
+        """Every page (with its response), following ``next_url`` on the configured host."""
         url = self._base() + path
         seen: set[str] = set()
         while True:
@@ -183,7 +196,7 @@ class PolygonHistorical(HistoricalProvider):
                 raise ProviderError(
                     f"polygon: {what} request failed: {page.error or page.message or 'ERROR'}"
                 )
-            yield page
+            yield response, page
             if not page.next_url:
                 return
             url = self._rebase(page.next_url)
