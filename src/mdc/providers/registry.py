@@ -17,6 +17,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "simulated",
     "alpaca",
     "polygon",
+    "tiingo",
 )
 
 
