@@ -18,6 +18,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "alpaca",
     "polygon",
     "tiingo",
+    "yahoo",
 )
 
 
