@@ -19,6 +19,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "polygon",
     "tiingo",
     "yahoo",
+    "stooq",
 )
 
 
