@@ -20,6 +20,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "tiingo",
     "yahoo",
     "stooq",
+    "finnhub",
 )
 
 
