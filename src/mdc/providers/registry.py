@@ -21,6 +21,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "yahoo",
     "stooq",
     "finnhub",
+    "alphavantage",
 )
 
 
