@@ -22,6 +22,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "stooq",
     "finnhub",
     "alphavantage",
+    "nasdaqdatalink",
 )
 
 

@@ -23,7 +23,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -178,8 +178,12 @@ class RestClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        classify: Callable[[httpx.Response], ProviderError | None] | None = None,
     ) -> None:
+        """``classify`` may turn a provider's own error codes (in a non-2xx body) into the
+        matching error before the generic status handling applies."""
         self.provider = provider
+        self._classify = classify
         self.settings = settings
         self.stats = RestStats()
         self._limiter = limiter
@@ -237,6 +241,9 @@ class RestClient:
                 if 200 <= status < 300:
                     return response
                 detail = self.error_detail(response)
+                special = self._classify(response) if self._classify else None
+                if special is not None:
+                    raise self._fail(special)
                 if status in (401, 403):
                     raise self._fail(CredentialsError(self._credentials_message(status, detail)))
                 if status == 404:
