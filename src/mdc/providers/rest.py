@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import re
 import time
@@ -131,20 +130,6 @@ def parse_ratelimit_reset(value: str | None, now: float | None = None) -> float 
     if reset < EPOCH_THRESHOLD_S:
         return max(0.0, reset)
     return max(0.0, reset - (time.time() if now is None else now))
-
-
-def require_env(
-    provider: str, names: Sequence[str], env: Mapping[str, str] | None = None
-) -> list[str]:
-    """The values of ``names`` from the environment; ``CredentialsError`` names the unset ones."""
-    env = os.environ if env is None else env
-    missing = [name for name in names if not env.get(name)]
-    if missing:
-        raise CredentialsError(
-            f"{provider}: missing credentials: set the environment variable"
-            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
-        )
-    return [env[name] for name in names]
 
 
 class _RedactHttpxLog(logging.Filter):

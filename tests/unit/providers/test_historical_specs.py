@@ -13,10 +13,11 @@ from mdc.providers.base import HistoricalProvider
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.registry import load_class
 
-# provider → (URL key, credentials)
+# provider → (URL key, credentials); alpaca and polygon keep their REST keys in a ``rest`` table
+# beside the stream's keys.
 PROVIDERS = {
-    "alpaca": ("data_url", ("ALPACA_KEY_ID", "ALPACA_SECRET_KEY")),
-    "polygon": ("rest_url", ("POLYGON_API_KEY",)),
+    "alpaca": ("rest.url", ("ALPACA_KEY_ID", "ALPACA_SECRET_KEY")),
+    "polygon": ("rest.url", ("POLYGON_API_KEY",)),
     "tiingo": ("base_url", ("TIINGO_API_KEY",)),
     "yahoo": ("base_url", ()),
     "stooq": ("base_url", ()),
@@ -37,13 +38,16 @@ def test_spec_class_and_env_configurable_url(name: str) -> None:
     assert issubclass(cls, HistoricalProvider) and cls.spec is spec
 
     env = {
-        f"MDC_PROVIDERS__{name.upper()}__{url_key.upper()}": "http://127.0.0.1:9/x",
+        f"MDC_PROVIDERS__{name.upper()}__{url_key.replace('.', '__').upper()}": "http://127.0.0.1:9/x",
         f"MDC_PROVIDERS__{name.upper()}__REST__MAX_ATTEMPTS": "7",
         f"MDC_PROVIDERS__{name.upper()}__REST__RATE_LIMITS__ALL": "9/1s",
     }
     config = load_config(env=env)
     section = provider_section(config, name, spec.config)
-    assert getattr(section, url_key) == "http://127.0.0.1:9/x"
+    node = section
+    for part in url_key.split("."):
+        node = getattr(node, part)
+    assert node == "http://127.0.0.1:9/x"
     assert section.rest.max_attempts == 7
     assert section.rest.rate_limits == {"all": "9/1s"}
 

@@ -36,10 +36,11 @@ from mdc.providers.base import (
     RateLimited,
     UnsupportedRequest,
 )
+from mdc.providers.credentials import read_credentials
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import RestClient, require_env
+from mdc.providers.rest import RestClient
 from mdc.providers.symbols import to_provider
 
 CREDENTIALS: Final = ("ALPHAVANTAGE_API_KEY",)
@@ -153,7 +154,7 @@ class AlphaVantageHistorical(HistoricalProvider):
     async def _series(
         self, symbol: str, params: dict[str, str]
     ) -> tuple[httpx.Response, str, dict[str, parse.AVBar]]:
-        (key,) = require_env("alphavantage", CREDENTIALS)
+        key = read_credentials(self.spec)["ALPHAVANTAGE_API_KEY"].reveal()
         self.client.add_secret(key)
         query: dict[str, str | int | float] = {
             **params,

@@ -22,12 +22,13 @@ from mdc.config.schema import Config
 from mdc.domain.events import Bar
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import DataKind, HistoricalProvider, UnsupportedRequest
+from mdc.providers.credentials import read_credentials
 from mdc.providers.finnhub import SPEC, parse
 from mdc.providers.finnhub.config import FinnhubConfig
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import date_windows, in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import RestClient, require_env
+from mdc.providers.rest import RestClient
 from mdc.providers.symbols import to_provider
 
 CREDENTIALS: Final = ("FINNHUB_API_KEY",)
@@ -97,7 +98,7 @@ class FinnhubHistorical(HistoricalProvider):
         url = self.settings.base_url.rstrip("/") + "/stock/candle"
         for first, last in windows:
             window_start, window_end = day_range_ns(first, last)
-            (token,) = require_env("finnhub", CREDENTIALS)
+            token = read_credentials(self.spec)["FINNHUB_API_KEY"].reveal()
             self.client.add_secret(token)
             response = await self.client.get(
                 url,

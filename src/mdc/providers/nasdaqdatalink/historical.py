@@ -35,12 +35,13 @@ from mdc.providers.base import (
     ProviderError,
     UnsupportedRequest,
 )
+from mdc.providers.credentials import read_credentials
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.nasdaqdatalink import SPEC, parse
 from mdc.providers.nasdaqdatalink.config import NasdaqDataLinkConfig
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import RestClient, require_env
+from mdc.providers.rest import RestClient
 from mdc.providers.symbols import to_provider
 
 CREDENTIALS: Final = ("NASDAQ_DATA_LINK_API_KEY",)
@@ -125,7 +126,7 @@ class NasdaqDataLinkHistorical(HistoricalProvider):
         self, symbol: str, start: date, end: date
     ) -> tuple[httpx.Response, parse.Table]:
         """Every row for ``symbol`` in ``start..end`` (all cursor pages) and the last response."""
-        (key,) = require_env("nasdaqdatalink", CREDENTIALS)
+        key = read_credentials(self.spec)["NASDAQ_DATA_LINK_API_KEY"].reveal()
         self.client.add_secret(key)
         ticker = to_provider(symbol, "nasdaqdatalink", self.settings.symbol_map)
         base = self.settings.base_url.rstrip("/")
