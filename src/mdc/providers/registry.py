@@ -13,7 +13,17 @@ from typing import Any, Final
 
 from mdc.providers.base import ProviderSpec
 
-BUILTIN: Final[tuple[str, ...]] = ("simulated",)
+BUILTIN: Final[tuple[str, ...]] = (
+    "simulated",
+    "alpaca",
+    "polygon",
+    "tiingo",
+    "yahoo",
+    "stooq",
+    "finnhub",
+    "alphavantage",
+    "nasdaqdatalink",
+)
 
 
 class UnknownProvider(KeyError):
