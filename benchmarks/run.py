@@ -98,6 +98,18 @@ def run_mix(mix: str, args: argparse.Namespace, tmp_root: Path) -> MixResult:
     timed("pipeline", pipeline, lambda: stages.parse(frames))
     result.notes.append(f"pipeline: {min(dropped):,} events dropped by the drop_oldest consumer")
 
+    def collected() -> list[list[stages.Event]]:
+        process = stages.make_collectors().process
+        return [process(b) for b in stages.parse(frames)]
+
+    def store_append(data: tuple[list[list[stages.Event]], Path]) -> int:
+        try:
+            return stages.store_append(data)
+        finally:
+            shutil.rmtree(data[1], ignore_errors=True)
+
+    timed("store append", store_append, lambda: (collected(), Path(tempfile.mkdtemp(dir=tmp_root))))
+
     for plugin in stages.plugin_stages():
 
         def run_plugin(data: tuple[list[list[stages.Event]], Path], plugin=plugin) -> int:
@@ -108,12 +120,7 @@ def run_mix(mix: str, args: argparse.Namespace, tmp_root: Path) -> MixResult:
                 shutil.rmtree(directory, ignore_errors=True)
             return sum(len(b) for b in batches) if done is None else done
 
-        def plugin_input() -> tuple[list[list[stages.Event]], Path]:
-            batches = stages.parse(frames)
-            process = stages.make_collectors().process
-            return [process(b) for b in batches], Path(tempfile.mkdtemp(dir=tmp_root))
-
-        timed(plugin.name, run_plugin, plugin_input)
+        timed(plugin.name, run_plugin, lambda: (collected(), Path(tempfile.mkdtemp(dir=tmp_root))))
         result.notes.append(f"{plugin.name}: stage module {plugin.path.name}")
 
     store_names: set[str] = set()

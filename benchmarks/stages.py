@@ -1,8 +1,9 @@
 """The measured stages: each takes the pre-generated frames (or the parsed batches) of a mix.
 
 Built in: ``decode`` (the floor: msgspec decode of the frames into wire messages, nothing
-else), ``parse``, ``collectors``, ``pipeline`` (fan-out to one ``drop_oldest`` consumer) and
-``end_to_end`` (frames → parse → collectors → store → fan-out, as ``mdc collect`` runs them).
+else), ``parse``, ``collectors``, ``pipeline`` (fan-out to one ``drop_oldest`` consumer),
+``store_append`` (collector output into ``mdc.storage.open_store``) and ``end_to_end`` (frames
+→ parse → collectors → store → fan-out, as ``mdc collect`` runs them).
 
 More stages plug in as modules ``benchmarks/<name>_stage.py`` defining
 ``run(batches: list[list[Event]], tmp_dir: pathlib.Path) -> int | None``: the harness times the
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+import mdc.storage
 from mdc.collectors.chain import Collectors
+from mdc.config.schema import StorageConfig
 from mdc.domain.events import Event
 from mdc.domain.time import now_ns
 from mdc.pipeline.fanout import FanOut
@@ -84,16 +87,9 @@ def make_collectors() -> Collectors:
 
 
 def open_store(root: Path) -> tuple[EventStore, str]:
-    """The archive store (``mdc.storage.open_store``) once it exists, else the interim writer."""
-    try:
-        from mdc.storage import open_store as open_real_store
-    except ImportError:
-        from mdc.storage.plain import PlainJsonlStore
-
-        return PlainJsonlStore(root), "interim PlainJsonlStore"
-    from mdc.config.schema import StorageConfig
-
-    return open_real_store(StorageConfig(root=str(root))), "mdc.storage.open_store"
+    """The archive store ``mdc collect`` would open on ``root``, and its class name."""
+    store = mdc.storage.open_store(StorageConfig(root=str(root)))
+    return store, f"{type(store).__module__}.{type(store).__qualname__}"
 
 
 # -- built-in stages -------------------------------------------------------------------------
@@ -121,6 +117,18 @@ def collect(batches: list[list[Event]]) -> int:
     process = make_collectors().process
     for batch in batches:
         process(batch)
+    return sum(len(b) for b in batches)
+
+
+def store_append(data: tuple[list[list[Event]], Path]) -> int:
+    """``append`` of collector output to the store, its final flush (``close``) included."""
+    batches, root = data
+    store, _ = open_store(root)
+    try:
+        for batch in batches:
+            store.append(batch)
+    finally:
+        store.close()
     return sum(len(b) for b in batches)
 
 

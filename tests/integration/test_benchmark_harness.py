@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "benchmarks"
-STAGES = ["decode (floor)", "parse", "collectors", "pipeline", "end to end"]
+STAGES = ["decode (floor)", "parse", "collectors", "pipeline", "store append", "end to end"]
 
 
 def test_quick_run_reports_every_stage_for_both_mixes(tmp_path: Path) -> None:
