@@ -120,6 +120,14 @@ class StreamingProvider(ABC):
     async def unsubscribe(self, symbols: list[str]) -> None:
         """Remove symbols while running."""
 
+    async def resync(self, symbols: list[SymbolConfig]) -> None:
+        """Send fresh book snapshots for ``symbols`` (their books were reset after a gap).
+
+        The default subscribes again, which is enough for feeds that answer a subscription
+        with a snapshot; feeds that sync books themselves (REST snapshot, checksums) may
+        leave this as it is or override it."""
+        await self.subscribe(symbols)
+
 
 class HistoricalProvider(ABC):
     """History over REST. Each method yields pages (batches) in time order.
