@@ -17,6 +17,12 @@ BUILTIN: Final[tuple[str, ...]] = (
     "simulated",
     "alpaca",
     "polygon",
+    "tiingo",
+    "yahoo",
+    "stooq",
+    "finnhub",
+    "alphavantage",
+    "nasdaqdatalink",
 )
 
 

@@ -23,7 +23,16 @@ def archive_lines(root: Path) -> int:
 def start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "MDC_LOG_FORMAT": "json", "MDC_PROVIDERS__SIMULATED__RATE": "20000"}
     return subprocess.Popen(
-        [sys.executable, "-m", "mdc.cli", "collect", "--no-http", "--data", str(tmp_path / "data"), *args],
+        [
+            sys.executable,
+            "-m",
+            "mdc.cli",
+            "collect",
+            "--no-http",
+            "--data",
+            str(tmp_path / "data"),
+            *args,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

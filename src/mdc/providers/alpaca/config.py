@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+import msgspec
+
+from mdc.providers.alpaca.rest_config import AlpacaRestConfig
 from mdc.providers.connection import StreamOptions
 
 
@@ -34,3 +37,5 @@ class AlpacaConfig(StreamOptions, kw_only=True, forbid_unknown_fields=True):
     """Limit up / limit down bands (stocks only)."""
     imbalances: bool = False
     """Order imbalances (stocks only)."""
+    rest: AlpacaRestConfig = msgspec.field(default_factory=AlpacaRestConfig)
+    """``[providers.alpaca.rest]``: the REST history client."""

@@ -7,7 +7,10 @@ both host names serve the same protocol). The key comes from ``POLYGON_API_KEY``
 
 from __future__ import annotations
 
+import msgspec
+
 from mdc.providers.connection import StreamOptions
+from mdc.providers.polygon.rest_config import PolygonRestConfig
 
 
 class PolygonConfig(StreamOptions, kw_only=True, forbid_unknown_fields=True):
@@ -23,3 +26,5 @@ class PolygonConfig(StreamOptions, kw_only=True, forbid_unknown_fields=True):
     """``AM`` per-minute bars."""
     luld: bool = True
     """``LULD`` limit up / limit down bands."""
+    rest: PolygonRestConfig = msgspec.field(default_factory=PolygonRestConfig)
+    """``[providers.polygon.rest]``: the REST history client."""
