@@ -1,9 +1,10 @@
-"""Storage stage throughput: WAL (fsync interval 100 ms) + JSONL, and WAL + Parquet, in events/s.
+"""Storage stage: WAL (fsync interval 100 ms) + JSONL, and WAL + Parquet, in events/s.
 
-``measure(batches, tmp_dir)`` is what the harness calls: it appends the batches through a real
-store (open → append every batch → close, so the final flush, fsyncs and finished Parquet parts
-are inside the timing) and returns events/s per path, with the encode-only floor (MessagePack of
-the same batches, the least any WAL must do) measured in the same run.
+``run(batches, tmp_dir)`` is the harness's plugin entry (``benchmarks/run.py`` times it): the
+batches through a real store writing JSONL (open → append each batch → close, so the final
+flush, fsyncs and checkpoint are inside the timing). ``storage_parquet_stage.py`` is the same
+with Parquet. ``measure(batches, tmp_dir)`` returns both rates and the encode-only floor
+(MessagePack of the same batches, the least a WAL must do) from one run, for use on its own:
 
     python benchmarks/storage_stage.py          # a realistic trade/quote mix, prints a table
 """
@@ -80,7 +81,12 @@ def sample_batches(events: int = EVENTS, batch: int = BATCH, seed: int = 7) -> l
     return out
 
 
-def _run(batches: Sequence[list[Event]], root: Path, fmt: str) -> float:
+def run(batches: list[list[Event]], tmp_dir: Path) -> int:
+    """WAL + JSONL: every batch appended, the store closed; returns the events stored."""
+    return store_all(batches, Path(tmp_dir) / "wal-jsonl", "jsonl")
+
+
+def store_all(batches: Sequence[list[Event]], root: Path, fmt: str) -> int:
     config = StorageConfig(
         root=str(root),
         format=fmt,  # type: ignore[arg-type]
@@ -88,12 +94,16 @@ def _run(batches: Sequence[list[Event]], root: Path, fmt: str) -> float:
         min_free_mb=0,
         wal=WalConfig(fsync="interval", fsync_interval_ms=100),
     )
-    total = sum(map(len, batches))
     store = open_store(config)
-    start = time.perf_counter()
     for batch in batches:
         store.append(batch)
     store.close()
+    return sum(map(len, batches))
+
+
+def _rate(batches: Sequence[list[Event]], root: Path, fmt: str) -> float:
+    start = time.perf_counter()
+    total = store_all(batches, root, fmt)
     elapsed = time.perf_counter() - start
     shutil.rmtree(root)
     return total / elapsed
@@ -115,7 +125,7 @@ def measure(
     for r in range(rounds):
         results["encode_floor"] = max(results["encode_floor"], _floor(batches))
         for fmt in ("jsonl", "parquet"):
-            rate = _run(batches, Path(tmp_dir) / f"{fmt}-{r}", fmt)
+            rate = _rate(batches, Path(tmp_dir) / f"{fmt}-{r}", fmt)
             results[f"wal_{fmt}"] = max(results[f"wal_{fmt}"], rate)
     return results
 

@@ -32,12 +32,16 @@ layout = "by_symbol"           # by_symbol | by_date | by_type | flat
 partition = "daily"            # none | daily | hourly | monthly
 compression = "none"           # none | gzip | zstd (JSONL)
 retention_days = 0             # 0 keeps everything
+retention_max_mb = 0           # 0: no size cap; else the oldest days go first
 min_free_mb = 100              # pause writing below this much free disk
 raw_capture = true             # keep raw provider frames (zstd JSONL)
+checkpoint_interval_s = 1.0    # how often the archive is fsynced and committed
+parquet_part_max_age_s = 300   # a Parquet part is finished (readable) at this age
 
 [storage.wal]
-fsync = "interval"             # always | interval | off
+fsync = "interval"             # always | interval | off (docs/durability.md)
 fsync_interval_ms = 100
+keep_segments = false          # keep the WAL behind the checkpoint as a raw archive
 
 [http]
 enabled = true

@@ -252,8 +252,16 @@ class Store:
             )
             for scan, data in scans:
                 for damage in scan.damage:
-                    self.wal_corrupt_records += 1
                     self.wal_quarantined_bytes += damage.end - damage.start
+                    if damage.next_lsn is not None and damage.next_lsn - 1 <= after:
+                        log.warning(
+                            "WAL %s: damaged bytes at offset %d held only records the "
+                            "checkpoint already committed; nothing lost",
+                            scan.path.name,
+                            damage.start,
+                        )
+                        continue
+                    self.wal_corrupt_records += 1
                     self._issue(
                         damage.kind,
                         "error",

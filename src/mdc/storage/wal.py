@@ -81,6 +81,8 @@ class Damage:
     end: int
     tail: bool
     """True when no intact record follows (a torn or corrupt end of the log)."""
+    next_lsn: int | None = None
+    """The LSN of the intact record right after the damage (the records lost are below it)."""
 
     @property
     def kind(self) -> str:
@@ -165,12 +167,16 @@ def scan_segment(path: Path, data: bytes, after_lsn: int = 0) -> SegmentScan:
             pos = rec.offset + rec.length
             continue
         nxt = data.find(RECORD_MAGIC, pos + 1)
-        while nxt != -1 and _record_at(data, nxt, last) is None:
+        found = None
+        while nxt != -1:
+            found = _record_at(data, nxt, last)
+            if found is not None:
+                break
             nxt = data.find(RECORD_MAGIC, nxt + 1)
-        if nxt == -1:
+        if found is None:
             scan.damage.append(Damage(path, pos, size, tail=True))
             break
-        scan.damage.append(Damage(path, pos, nxt, tail=False))
+        scan.damage.append(Damage(path, pos, nxt, tail=False, next_lsn=found.lsn))
         pos = nxt
     return scan
 
