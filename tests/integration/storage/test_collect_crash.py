@@ -50,8 +50,20 @@ def collect_env(round_no: int) -> dict[str, str]:
 
 def collect(root: Path, round_no: int, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "mdc.cli", "collect", "--provider", "simulated", "--no-http",
-         "--symbols", "AAPL,MSFT,SPY", "--data", str(root), *extra],
+        [
+            sys.executable,
+            "-m",
+            "mdc.cli",
+            "collect",
+            "--provider",
+            "simulated",
+            "--no-http",
+            "--symbols",
+            "AAPL,MSFT,SPY",
+            "--data",
+            str(root),
+            *extra,
+        ],
         env=collect_env(round_no),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
