@@ -7,9 +7,17 @@ docs/durability.md for what it guarantees.
 from __future__ import annotations
 
 from mdc.config.schema import StorageConfig
-from mdc.storage.store import StoragePaused, Store
+from mdc.storage.fsutil import StorageError, StorageLocked
+from mdc.storage.store import LayoutMismatch, StoragePaused, Store
 
-__all__ = ["StoragePaused", "Store", "open_store"]
+__all__ = [
+    "LayoutMismatch",
+    "StorageError",
+    "StorageLocked",
+    "StoragePaused",
+    "Store",
+    "open_store",
+]
 
 
 def open_store(config: StorageConfig) -> Store:

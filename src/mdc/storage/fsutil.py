@@ -18,7 +18,11 @@ SAFE_CHARS: Final = ".-^+@"
 RESERVED_NAMES: Final = frozenset({"parquet", ".", ".."})
 
 
-class StorageLocked(RuntimeError):
+class StorageError(RuntimeError):
+    """The store cannot start on this root; ``str()`` says why and what to do."""
+
+
+class StorageLocked(StorageError):
     """Another process writes this archive root."""
 
 

@@ -31,6 +31,7 @@ from mdc.storage.checkpoint import Checkpoint, CheckpointCorrupt, Checkpointer, 
 from mdc.storage.dedup import filter_new, load_partition_keys
 from mdc.storage.fsutil import (
     DirLock,
+    StorageError,
     atomic_write,
     free_bytes,
     is_no_space,
@@ -88,7 +89,7 @@ class StoragePaused(RuntimeError):
         self.acknowledged = acknowledged
 
 
-class LayoutMismatch(ValueError):
+class LayoutMismatch(StorageError):
     """The config's layout differs from the one the archive root was created with."""
 
 
