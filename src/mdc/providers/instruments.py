@@ -8,13 +8,20 @@ for a configurable time so reconnects and symbol additions do not hit the venue 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Final
 
 import httpx
 import msgspec
 
 from mdc.providers.base import ProviderError, SymbolInfo
+
+log = logging.getLogger(__name__)
+
+REST_TIMEOUT_S: Final = 10.0
+"""Timeout of one REST request for metadata or book snapshots."""
 
 
 class Instrument(msgspec.Struct, frozen=True, gc=False):
@@ -126,3 +133,20 @@ def step(text: str | None) -> float | None:
         return None
     value = float(text)
     return value if value > 0 else None
+
+
+async def check_symbols(cache: InstrumentCache, symbols: Iterable[str]) -> InstrumentTable | None:
+    """Load (or reuse) the product list and fail clearly on symbols the venue does not list.
+
+    An unavailable list is not fatal: the stream works without metadata, so it is logged and
+    ``None`` returned; the next connection tries again.
+    """
+    try:
+        async with httpx.AsyncClient(timeout=REST_TIMEOUT_S) as client:
+            table = await cache.get(client)
+    except ProviderError as exc:
+        log.warning("%s", exc)
+        return None
+    for symbol in symbols:
+        table.get(symbol)
+    return table

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from mdc.providers.base import ProviderSpec
 
-BUILTIN: Final[tuple[str, ...]] = ("simulated",)
+BUILTIN: Final[tuple[str, ...]] = ("simulated", "coinbase", "binance", "kraken", "ccxt")
 
 
 class UnknownProvider(KeyError):

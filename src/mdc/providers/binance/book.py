@@ -74,6 +74,11 @@ class DepthSync:
         self._symbols.clear()
         self.pending.clear()
 
+    def forget(self, symbol: str) -> None:
+        """An unsubscribed symbol: a later subscription syncs from scratch."""
+        self._symbols.pop(symbol, None)
+        self.pending.discard(symbol)
+
     def state(self, symbol: str) -> State:
         s = self._symbols.get(symbol)
         return "waiting" if s is None else s.state

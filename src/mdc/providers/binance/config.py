@@ -1,14 +1,20 @@
-"""``[providers.binance]``: endpoints and stream options (every key also ``MDC_PROVIDERS__BINANCE__*``)."""
+"""``[providers.binance]``: endpoints and stream options.
+
+Every key is also an env var: ``MDC_PROVIDERS__BINANCE__<KEY>``.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import msgspec
 from msgspec import Meta
 
+from mdc.providers.connection import StreamOptions
 
-class BinanceConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+
+class BinanceConfig(StreamOptions, kw_only=True):
+    """Endpoints and feed options; the connection tunables come from ``StreamOptions``."""
+
     ws_url: str = "wss://stream.binance.com:9443/stream"
     """Combined-stream endpoint; streams are added with ``SUBSCRIBE`` requests."""
     rest_url: str = "https://api.binance.com"
@@ -19,6 +25,6 @@ class BinanceConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Levels per REST depth snapshot (request weight grows with it)."""
     trades: Literal["trade", "aggTrade"] = "aggTrade"
     """Raw trades (one per fill) or aggregate trades (one per taker order and price)."""
-    snapshot_retries: Annotated[int, Meta(ge=1, le=100)] = 5
-    """Snapshots fetched for one sync before the symbol is reported and retried later."""
+    max_connection_age_s: Annotated[float, Meta(gt=0)] = 86_100.0
+    """Planned reconnect before Binance closes a connection at 24 h."""
     exchange_info_ttl_s: Annotated[float, Meta(gt=0)] = 3600.0

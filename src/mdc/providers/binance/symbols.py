@@ -16,8 +16,8 @@ VENUE = "binance"
 
 class _Symbol(msgspec.Struct, gc=False):
     symbol: str
-    baseAsset: str  # noqa: N815 - wire name
-    quoteAsset: str  # noqa: N815 - wire name
+    baseAsset: str
+    quoteAsset: str
     status: str = "TRADING"
     filters: list[dict[str, Any]] = []
 

@@ -1,14 +1,20 @@
-"""``[providers.coinbase]``: endpoints and channel choices (every key also ``MDC_PROVIDERS__COINBASE__*``)."""
+"""``[providers.coinbase]``: endpoints and channel choices.
+
+Every key is also an env var: ``MDC_PROVIDERS__COINBASE__<KEY>``.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import msgspec
 from msgspec import Meta
 
+from mdc.providers.connection import StreamOptions
 
-class CoinbaseConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+
+class CoinbaseConfig(StreamOptions, kw_only=True):
+    """Endpoints and feed options; the connection tunables come from ``StreamOptions``."""
+
     ws_url: str = "wss://ws-feed.exchange.coinbase.com"
     """Exchange WebSocket feed (public market data)."""
     rest_url: str = "https://api.exchange.coinbase.com"

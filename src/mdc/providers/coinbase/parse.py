@@ -28,6 +28,7 @@ import msgspec
 
 from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Quote, Side, Trade
 from mdc.providers.base import ProviderError
+from mdc.providers.connection import Reconnect
 from mdc.providers.timestamps import IsoParser
 
 VENUE: Final = "coinbase"
@@ -131,18 +132,20 @@ class CoinbaseParser:
             return []
         kind = type(msg)
         if kind is L2Update:
-            return self._l2update(msg, ts_recv)  # type: ignore[arg-type]
+            return self._l2update(msg, ts_recv)
         if kind is Match or kind is LastMatch:
-            return self._match(msg, ts_recv)  # type: ignore[arg-type]
+            return self._match(msg, ts_recv)
         if kind is Ticker:
-            return self._ticker(msg, ts_recv)  # type: ignore[arg-type]
+            return self._ticker(msg, ts_recv)
         if kind is Snapshot:
-            return self._snapshot(msg, ts_recv)  # type: ignore[arg-type]
+            return self._snapshot(msg, ts_recv)
         if kind is Heartbeat:
-            return self._heartbeat(msg, ts_recv)  # type: ignore[arg-type]
+            return self._heartbeat(msg, ts_recv)
         if kind is Error:
-            error: Error = msg  # type: ignore[assignment]
-            raise ProviderError(f"coinbase error message: {error.message} {error.reason}".strip())
+            text = f"coinbase: {msg.message} {msg.reason}".strip()
+            if "subscribe" in text.lower():
+                raise ProviderError(text)  # a product or channel we cannot have: fatal
+            raise Reconnect(text)  # slow consumer, message too big …: a new connection helps
         self.ignored += 1
         return []
 

@@ -1,16 +1,22 @@
-"""``[providers.kraken]``: endpoints and book depth (every key also ``MDC_PROVIDERS__KRAKEN__*``)."""
+"""``[providers.kraken]``: endpoints and book depth.
+
+Every key is also an env var: ``MDC_PROVIDERS__KRAKEN__<KEY>``.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import msgspec
 from msgspec import Meta
+
+from mdc.providers.connection import StreamOptions
 
 BookDepth = Literal[10, 25, 100, 500, 1000]
 
 
-class KrakenConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class KrakenConfig(StreamOptions, kw_only=True):
+    """Endpoints and feed options; the connection tunables come from ``StreamOptions``."""
+
     ws_url: str = "wss://ws.kraken.com"
     """Public WebSocket API v1."""
     rest_url: str = "https://api.kraken.com"

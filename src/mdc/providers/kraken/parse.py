@@ -52,6 +52,7 @@ class KrakenParser:
     def __init__(self, depth: int, symbols: dict[str, str], provider: str = VENUE) -> None:
         self.provider = provider
         self.depth = depth
+        """Levels kept per book: the depth subscribed (truncation must match it)."""
         self.symbols = symbols
         """Venue pair (``XBT/USD``) → normalised (``BTC-USD``) for what is subscribed."""
         self.books: dict[str, PairBook] = {}
@@ -75,7 +76,9 @@ class KrakenParser:
         msg = _decoder.decode(frame)
         if isinstance(msg, _Event):
             if msg.event == "subscriptionStatus" and msg.status == "error":
-                raise ProviderError(f"kraken subscription failed for {msg.pair}: {msg.error_message}")
+                raise ProviderError(
+                    f"kraken subscription failed for {msg.pair}: {msg.error_message}"
+                )
             if msg.event == "error":
                 raise ProviderError(f"kraken error: {msg.error_message}")
             self.ignored += 1  # heartbeat, systemStatus, subscriptionStatus, pong
@@ -90,7 +93,7 @@ class KrakenParser:
             parts = msg[1:-2]
             if not all(isinstance(p, _BookPart) for p in parts):
                 raise ValueError("kraken book frame with a non-object payload")
-            return self._book(pair, parts, ts_recv)  # type: ignore[arg-type]
+            return self._book(pair, parts, ts_recv)
         payload = msg[1]
         if not isinstance(payload, list):
             raise ValueError(f"kraken {channel} frame without an array payload")
