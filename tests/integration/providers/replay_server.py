@@ -155,7 +155,9 @@ class ReplayServer:
 
     # -- HTTP ----------------------------------------------------------------------------
 
-    async def _http_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _http_request(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
