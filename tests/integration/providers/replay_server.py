@@ -86,12 +86,15 @@ class ReplayServer:
         rest: dict[str, bytes] | None = None,
         start_after: int = 1,
         replays: int = 1,
+        pace_s: float = 0.0,
     ) -> None:
         self.frames = frames
         self.rest = rest or {}
         self.start_after = start_after
         self.replays = replays
         """Connections that get the capture; later ones stay open and silent."""
+        self.pace_s = pace_s
+        """Pause after each frame (0: as fast as the client reads)."""
         self.stats = ReplayStats()
         self.replayed = asyncio.Event()
         """Set once every frame of the first replay has been sent."""
@@ -137,6 +140,8 @@ class ReplayServer:
                 for frame in self.frames:
                     await ws.send(frame)
                     self.stats.frames_sent += 1
+                    if self.pace_s:
+                        await asyncio.sleep(self.pace_s)
                 self.replayed.set()
             await reader
         except ConnectionClosed:
