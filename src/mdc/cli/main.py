@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mdc import __version__
-from mdc.cli import collect, config_cmd
+from mdc.cli import collect, config_cmd, providers
 
 app = typer.Typer(
     name="mdc",
@@ -49,6 +49,7 @@ def root(
 
 app.command()(collect.collect)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(providers.app, name="providers")
 
 
 def main() -> None:

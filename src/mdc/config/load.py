@@ -10,9 +10,20 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from types import UnionType
+from typing import (
+    Annotated,
+    Any,
+    Final,
+    Literal,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 import msgspec
 
@@ -52,7 +63,7 @@ def load_config(
     for name, value in sorted(env.items()):
         keys = _env_keys(name)
         if keys is not None:
-            _set_path(raw, keys, _parse_env_value(value), origin=name)
+            _set_path(raw, keys, _parse_env_value(value, keys), origin=name)
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set_path(raw, tuple(dotted.split(".")), value, origin=f"--{dotted}")
@@ -113,8 +124,11 @@ def _env_keys(name: str) -> tuple[str, ...] | None:
     return tuple(part.lower() for part in rest.split("__"))
 
 
-def _parse_env_value(value: str) -> Any:
-    """JSON/TOML literals (numbers, booleans, arrays) as such; ``a,b`` as a list; else text."""
+def _parse_env_value(value: str, keys: Sequence[str]) -> Any:
+    """JSON/TOML literals (numbers, booleans, arrays) as such; for a list key ``a,b`` (or a
+    lone ``a``) is a list; else text."""
+    if get_origin(_field_type(keys)) is list and not value.lstrip().startswith("["):
+        return [part.strip() for part in value.split(",") if part.strip()]
     try:
         return json.loads(value)
     except ValueError:
@@ -190,22 +204,40 @@ def _lookup(raw: Any, path: str) -> Any:
 
 
 def _allowed_values(key: str) -> str:
-    """`` (one of: a, b)`` for keys whose type is a Literal, found by walking the schema."""
-    from typing import Literal, get_args, get_origin, get_type_hints
+    """`` (one of: a, b)`` for keys whose type (or list element type) is a Literal."""
+    hint = _field_type(re.sub(r"\[\d+\]", "", key).split("."))
+    if get_origin(hint) is list:
+        hint = _strip(get_args(hint)[0])
+    if get_origin(hint) is Literal:
+        return " (one of: " + ", ".join(str(a) for a in get_args(hint)) + ")"
+    return ""
 
+
+def _field_type(keys: Sequence[str]) -> Any:
+    """The schema's type at a key path (``Annotated`` and ``None`` stripped), else ``None``."""
     node: Any = Config
-    for part in re.sub(r"\[\d+\]", "", key).split("."):
+    for part in keys:
+        if get_origin(node) is list:
+            node = _strip(get_args(node)[0])
+        if get_origin(node) in (Union, UnionType):
+            structs = [
+                a for a in get_args(node) if isinstance(a, type) and issubclass(a, msgspec.Struct)
+            ]
+            node = structs[0] if structs else node
         if not (isinstance(node, type) and issubclass(node, msgspec.Struct)):
-            return ""
+            return None
         hints = get_type_hints(node, include_extras=True)
         if part not in hints:
-            return ""
-        node = hints[part]
-        while get_origin(node) is not None and get_origin(node) is not Literal:
-            args = [a for a in get_args(node) if a is not type(None)]
-            node = args[-1] if args else node
-            if get_origin(node) is None:
-                break
-    if get_origin(node) is Literal:
-        return " (one of: " + ", ".join(str(a) for a in get_args(node)) + ")"
-    return ""
+            return None
+        node = _strip(hints[part])
+    return node
+
+
+def _strip(hint: Any) -> Any:
+    while get_origin(hint) is Annotated:
+        hint = get_args(hint)[0]
+    if get_origin(hint) in (Union, UnionType):
+        args = [a for a in get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return _strip(args[0])
+    return hint

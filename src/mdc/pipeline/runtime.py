@@ -21,6 +21,7 @@ from mdc.collectors.chain import Collectors
 from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.events import TYPE_NAMES, Event
 from mdc.domain.time import NS_PER_S, now_ns
+from mdc.pipeline.failover import FailoverSupervisor
 from mdc.pipeline.fanout import FanOut
 from mdc.providers.base import StreamingProvider
 from mdc.providers.registry import get_spec, load_class
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 MAX_MERGE_EVENTS: Final = 65_536
 """The processor merges queued batches up to this many events per store append."""
 RECENT_BAD_FRAMES: Final = 100
+RESYNC_CHECK_S: Final = 1.0
+"""How often books reset after a gap are looked for, to ask their provider for a snapshot."""
+RESYNC_RETRY_S: Final = 10.0
+"""A book still waiting this long after a resync request is asked for again."""
 
 ServiceFactory = Callable[[], Coroutine[Any, Any, None]]
 _symbol = operator.attrgetter("symbol")
@@ -125,12 +130,26 @@ class Runtime:
         self.providers[spec.name] = provider
         return provider
 
+    def start_failover(self) -> StreamingProvider:
+        """``provider`` then ``failover``: one supervisor keeps one of them active."""
+        names = [self.config.provider, *self.config.failover]
+        for name in names:
+            spec = get_spec(name)
+            self.collectors.register_provider(spec.name, spec.capabilities)
+        supervisor = FailoverSupervisor(self.config, self, names)
+        self.providers[supervisor.spec.name] = supervisor
+        return supervisor
+
     async def run(self, duration: float | None = None) -> None:
         """Collect until :meth:`stop` or ``duration`` seconds, then drain and close the store."""
         if not self.providers:
-            self.start_provider(self.config.provider)
+            if self.config.failover:
+                self.start_failover()
+            else:
+                self.start_provider(self.config.provider)
         processor = asyncio.create_task(self._process(), name="processor")
         services = [asyncio.create_task(f(), name=n) for n, f in self._services.items()]
+        services.append(asyncio.create_task(self._resync_books(), name="resync"))
         symbols = list(self.symbols.values())
         for name, provider in self.providers.items():
             self._provider_tasks[name] = asyncio.create_task(provider.run(symbols), name=name)
@@ -181,6 +200,31 @@ class Runtime:
         await asyncio.gather(*services, stopper, return_exceptions=True)
         self.store.close()
         log.info("stopped: %d events stored, %d bad frames", self.events_stored, self.bad_frames)
+
+    async def _resync_books(self) -> None:
+        """Ask providers for snapshots of books the collectors reset (after a sequence gap)."""
+        asked: dict[tuple[str, str], float] = {}
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(RESYNC_CHECK_S)
+            now = loop.time()
+            wanted: dict[str, list[SymbolConfig]] = {}
+            for book in self.collectors.awaiting_snapshot():
+                key = (book.provider, book.symbol)
+                symbol = self.symbols.get(book.symbol)
+                if symbol is None or book.provider not in self.providers:
+                    continue
+                if now - asked.get(key, -RESYNC_RETRY_S) >= RESYNC_RETRY_S:
+                    asked[key] = now
+                    wanted.setdefault(book.provider, []).append(symbol)
+            for name, symbols in wanted.items():
+                log.info(
+                    "%s: asking for snapshots of %s", name, ",".join(s.symbol for s in symbols)
+                )
+                try:
+                    await self.providers[name].resync(symbols)
+                except Exception as exc:  # a failed request is retried on the next round
+                    log.warning("%s: resync failed: %s", name, exc)
 
     async def _process(self) -> None:
         while True:

@@ -52,7 +52,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import random
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Annotated, Any, Final, TypeAlias
@@ -74,6 +76,12 @@ from mdc.providers.base import (
 )
 
 log = logging.getLogger(__name__)
+_symbol = operator.attrgetter("symbol")
+_ts_event = operator.attrgetter("ts_event")
+wire_log = logging.getLogger(f"{__name__}.wire")
+"""The websockets library's logger: held at INFO so that --log-level DEBUG never prints frames
+(the auth frame carries the API key)."""
+wire_log.setLevel(logging.INFO)
 
 Frame: TypeAlias = str | bytes
 PositiveSeconds = Annotated[float, Meta(gt=0)]
@@ -84,6 +92,9 @@ AUTH_REJECTED_STATUS: Final = frozenset({401, 403})
 """HTTP statuses of a refused WebSocket upgrade that mean the credentials were refused."""
 MAX_ERROR_TEXT: Final = 300
 """Longest server text quoted in an error message."""
+MAX_QUEUED_FRAMES: Final = 4096
+"""Frames the socket buffers while ``publish`` waits; beyond it, TCP backpressure reaches the
+server (which may then drop us as a slow client — reported and reconnected, never hidden)."""
 
 
 class StreamOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -106,6 +117,8 @@ class StreamOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     stale_market_hours_only: bool = True
     """Watch equities only while their exchange is in session (False: watch around the clock)."""
     max_frame_mb: Annotated[int, Meta(ge=1, le=1024)] = 16
+    compression: bool = True
+    """permessage-deflate (RFC 7692): less bandwidth for some CPU."""
 
 
 class Reconnect(Exception):
@@ -335,8 +348,9 @@ class StreamSession:
                 ping_timeout=opts.ping_timeout_s or None,
                 close_timeout=opts.close_timeout_s,
                 max_size=opts.max_frame_mb * 1024 * 1024,
-                max_queue=None,
-                compression=None,
+                max_queue=MAX_QUEUED_FRAMES,
+                compression="deflate" if opts.compression else None,
+                logger=wire_log,
             ) as ws:
                 self._ws = ws
                 self.state.connected = True
@@ -376,8 +390,11 @@ class StreamSession:
         if not messages:
             return
         self.state.state = "authenticating"
-        for message in messages:
-            await ws.send(message)
+        try:
+            for message in messages:
+                await ws.send(message)
+        except ConnectionClosed:
+            pass  # the server may have said why before closing: read what it sent
         try:
             async with asyncio.timeout(self.options.auth_timeout_s):
                 while True:
@@ -419,7 +436,9 @@ class StreamSession:
             tasks.append(asyncio.create_task(self._age_limit(), name="age"))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            outcome = done.pop().result()  # raises what ended the connection
+            # The reader first: its error (a fatal server message) outranks a helper's outcome.
+            finished = tasks[0] if tasks[0] in done else done.pop()
+            outcome = finished.result()  # raises what ended the connection
             if not outcome[2]:
                 self.state.errors += 1
                 self.state.last_error = outcome[1]
@@ -481,9 +500,7 @@ class StreamSession:
             await self.sink.publish(batch)
         finally:
             self._publishing = False
-        last = self._last_ts
-        for ev in events:
-            last[ev.symbol] = ev.ts_event
+        self._last_ts.update(zip(map(_symbol, events), map(_ts_event, events), strict=True))
         for sym in closing:
             del outages[sym]
         self.gaps += len(closing)
@@ -582,7 +599,9 @@ class MarketHours:
     def __init__(self, calendar: str) -> None:
         import exchange_calendars
 
-        self.calendar = exchange_calendars.get_calendar(calendar)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas deprecations inside exchange_calendars
+            self.calendar = exchange_calendars.get_calendar(calendar)
         self._open = False
         self._valid_until = -1
         self._valid_from = 0
@@ -590,6 +609,11 @@ class MarketHours:
     def is_open(self, ts: int) -> bool:
         if self._valid_from <= ts < self._valid_until:
             return self._open
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas deprecations inside exchange_calendars
+            return self._lookup(ts)
+
+    def _lookup(self, ts: int) -> bool:
         import pandas as pd
 
         minute = pd.Timestamp(ts, unit="ns", tz="UTC").floor("min")

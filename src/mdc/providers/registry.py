@@ -13,7 +13,21 @@ from typing import Any, Final
 
 from mdc.providers.base import ProviderSpec
 
-BUILTIN: Final[tuple[str, ...]] = ("simulated", "coinbase", "binance", "kraken", "ccxt")
+BUILTIN: Final[tuple[str, ...]] = (
+    "simulated",
+    "alpaca",
+    "polygon",
+    "tiingo",
+    "yahoo",
+    "stooq",
+    "finnhub",
+    "alphavantage",
+    "nasdaqdatalink",
+    "coinbase",
+    "binance",
+    "kraken",
+    "ccxt",
+)
 
 
 class UnknownProvider(KeyError):

@@ -130,3 +130,10 @@ def test_cli_show_masks_secrets(tmp_path: Path) -> None:
 
 def test_cli_unknown_command_is_usage_error() -> None:
     assert _mdc("no-such-command").returncode == 2
+
+
+def test_env_list_keys_take_a_single_value() -> None:
+    config = load_config(env={"MDC_SYMBOLS": "SPY", "MDC_FAILOVER": "polygon"})
+    assert config.symbols == ["SPY"]
+    assert config.failover == ["polygon"]
+    assert load_config(env={"MDC_SYMBOLS": '["A", "B"]'}).symbols == ["A", "B"]

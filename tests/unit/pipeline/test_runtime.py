@@ -152,3 +152,37 @@ def test_a_failing_provider_is_reported_not_hidden(tmp_path: Path) -> None:
     asyncio.run(asyncio.wait_for(runtime.run(), 5))
     assert runtime.fatal_error == "credentials rejected"
     assert store.closed == 1
+
+
+def test_a_book_reset_by_a_gap_gets_a_fresh_snapshot(tmp_path: Path) -> None:
+    from mdc.domain.events import BookSnapshot, Gap
+    from mdc.providers.simulated.stream import SimulatedProvider
+
+    config = load_config(
+        env={
+            "MDC_STORAGE__ROOT": str(tmp_path),
+            "MDC_SYMBOLS": "SPY",
+            "MDC_PROVIDERS__SIMULATED__RATE": "5000",
+        }
+    )
+    store = RecordingStore()
+    runtime = Runtime(config, store=store)
+    provider = runtime.start_provider("simulated")
+    assert isinstance(provider, SimulatedProvider)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(runtime.run())
+        while runtime.events_stored < 500:
+            await asyncio.sleep(0.05)
+        provider.inject_gap("SPY", 3)
+        while not any(isinstance(e, Gap) for b in store.batches for e in b):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(2.5)  # the resync check runs every second
+        runtime.stop()
+        await task
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+    events = [e for b in store.batches for e in b]
+    gap_at = next(i for i, e in enumerate(events) if isinstance(e, Gap))
+    assert any(isinstance(e, BookSnapshot) for e in events[gap_at:])
+    assert runtime.collectors.awaiting_snapshot() == []
