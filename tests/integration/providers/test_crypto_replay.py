@@ -68,6 +68,7 @@ async def _coinbase(crypto: Path, root: Path) -> None:
     counts = stored_counts(root)
     assert {k: counts[k] for k in expected} == expected
     assert counts["gaps"] == 0  # per-product sequence/trade ids: no false gaps
+    assert counts["integrity"] == 0  # the collectors found nothing wrong with the books
     assert runtime.bad_frames == 0
     assert server.stats.http_requests == ["/products"]
     subscribe = json.loads(server.stats.received[0])
@@ -170,6 +171,7 @@ async def _binance(crypto: Path, root: Path) -> None:
     counts = stored_counts(root)
     assert {k: counts[k] for k in expected} == expected
     assert counts["gaps"] == 0
+    assert counts["integrity"] == 0
     assert runtime.bad_frames == 0
     depth_requests = sorted(r for r in server.stats.http_requests if r.startswith("/api/v3/depth"))
     assert depth_requests == sorted(
@@ -231,6 +233,7 @@ async def _kraken(crypto: Path, root: Path) -> None:
     assert counts["book_deltas"] == expected["book_deltas"]
     assert counts["book_snapshots"] == expected["book_snapshots"]
     assert counts["gaps"] == 0
+    assert counts["integrity"] == 0
     assert runtime.bad_frames == 0
     protocol = provider.session.protocol
     assert isinstance(protocol, KrakenProtocol)

@@ -12,6 +12,9 @@ https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#how
 
 The book itself is not kept here (the collectors keep books): what matters is which events are
 applied, and the snapshot and deltas emitted carry ``seq`` = the update id they bring the book to.
+The REST snapshot has no time of its own; it is stamped with the event time of the last buffered
+event it already contains (or of the first one applied after it), so no delta that follows is
+older than the book.
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ class DepthSync:
         last_id = snap.last_update_id
         if last_id < s.first_update:
             return []  # older than the stream: still pending, fetch again
+        contained = [e for e, _ in s.buffer if e.last <= last_id]
         buffered = [(e, t) for e, t in s.buffer if e.last > last_id]
         if buffered and buffered[0][0].first > last_id + 1:
             # Events between the snapshot and the buffer are missing: start over.
@@ -125,13 +129,17 @@ class DepthSync:
         s.state = "synced"
         s.buffer = []
         s.update_id = last_id
-        s.last_ts = ts_recv
+        if contained:
+            ts = contained[-1].ts * 1_000_000
+        else:
+            ts = buffered[0][0].ts * 1_000_000 if buffered else ts_recv
+        s.last_ts = ts
         events: list[Event] = [
             BookSnapshot(
                 symbol=symbol,
                 venue=VENUE,
                 provider=self.provider,
-                ts_event=ts_recv,  # the REST snapshot carries no time of its own
+                ts_event=ts,
                 ts_recv=ts_recv,
                 seq=last_id,
                 bids=snap.bids,

@@ -8,6 +8,10 @@ requests and their ``{"result": null, "id": …}`` answers).
 A frame is decoded in two typed steps without building dicts: the envelope (with ``data`` kept
 as raw JSON), then ``data`` with the decoder the stream name selects. ``m`` ("buyer is the
 maker") gives the aggressor: ``m`` true means the seller hit the bid.
+
+``seq`` (the book update id) is set on book events only: ``bookTicker`` numbers from the same
+id space but arrives on its own stream, ahead of the depth events, and the collectors keep one
+sequence per (provider, symbol).
 """
 
 from __future__ import annotations
@@ -48,11 +52,8 @@ class _AggTrade(msgspec.Struct, gc=False, rename={"trade_id": "a", "trade_ts": "
     m: bool
 
 
-class _BookTicker(
-    msgspec.Struct, gc=False, rename={"bid_size": "B", "ask_size": "A", "update_id": "u"}
-):
+class _BookTicker(msgspec.Struct, gc=False, rename={"bid_size": "B", "ask_size": "A"}):
     s: str
-    update_id: int
     b: float
     bid_size: float
     a: float
@@ -132,7 +133,6 @@ class BinanceParser:
                 provider=self.provider,
                 ts_event=ts_recv,  # bookTicker carries no event time
                 ts_recv=ts_recv,
-                seq=q.update_id,
                 bid_price=q.b,
                 bid_size=q.bid_size,
                 ask_price=q.a,

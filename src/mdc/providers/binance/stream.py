@@ -111,6 +111,11 @@ class BinanceProtocol(WireProtocol):
         self.parser.reset()
         self._snapshots_wanted.clear()
 
+    def restart_sync(self, symbols: list[str]) -> None:
+        """Start these books' sync over: the next depth event triggers a new snapshot."""
+        for symbol in symbols:
+            self.parser.depth.forget(symbol)
+
     async def on_connected(self, session: StreamSession) -> None:
         """Check the symbols, then fetch every depth snapshot the book sync asks for."""
         symbols = [s.symbol for s in session.subscriptions]
@@ -167,7 +172,12 @@ class BinanceStream(WebSocketProvider):
     spec = SPEC
 
     def make_protocol(self) -> WireProtocol:
-        return BinanceProtocol(self._config())
+        self.protocol = BinanceProtocol(self._config())
+        return self.protocol
+
+    async def resync(self, symbols: list[SymbolConfig]) -> None:
+        """Sync the books again from a new REST snapshot (the documented procedure)."""
+        self.protocol.restart_sync([s.symbol for s in symbols if s.depth])
 
     def stream_options(self) -> StreamOptions:
         return self._config()

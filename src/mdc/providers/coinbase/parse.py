@@ -18,6 +18,12 @@ what we check:
   match may have lost book updates too. ``heartbeat.last_trade_id`` catches a lost trade at the
   tail once a second heartbeat confirms it.
 * ``match.side`` is the *maker's* side; the aggressor is the other one.
+
+``seq`` is set on trades only: the collectors keep one sequence per (provider, symbol), and a
+ticker repeats the ``sequence`` of the match it reports. A ``snapshot`` without a ``time`` (older
+feeds) is stamped with the product's last exchange time seen, a lower bound of its real time,
+so the deltas after it are never older than the book; with none seen yet it waits for the
+product's next timed message and takes that time.
 """
 
 from __future__ import annotations
@@ -114,12 +120,16 @@ class CoinbaseParser:
         self._last_trade: dict[str, tuple[int, int]] = {}  # product → (trade_id, ts_event)
         self._last_seq: dict[tuple[str, bool], int] = {}  # (product, is_match) → sequence
         self._heartbeat_ahead: dict[str, int] = {}
+        self._product_ts: dict[str, int] = {}
+        """Last exchange time seen per product: a lower bound for an untimed snapshot."""
+        self._pending: dict[str, tuple[Snapshot, int]] = {}
 
     def reset(self) -> None:
         """Forget continuity: an outage is reported by the connection layer, not as a hole."""
         self._last_trade.clear()
         self._last_seq.clear()
         self._heartbeat_ahead.clear()
+        self._pending.clear()
 
     def parse(self, frame: bytes | str, ts_recv: int) -> list[Event]:
         """Events of one frame; raises ``msgspec`` errors or ProviderError on a bad frame."""
@@ -152,8 +162,9 @@ class CoinbaseParser:
     def _l2update(self, msg: L2Update, ts_recv: int) -> list[Event]:
         ts = self.iso(msg.time)
         symbol = msg.product_id
+        self._product_ts[symbol] = ts
         provider = self.provider
-        return [
+        events: list[Event] = [
             BookDelta(
                 symbol=symbol,
                 venue=VENUE,
@@ -166,20 +177,35 @@ class CoinbaseParser:
             )
             for side, price, size in msg.changes
         ]
+        if self._pending:
+            self._release(symbol, ts, events)
+        return events
 
     def _snapshot(self, msg: Snapshot, ts_recv: int) -> list[Event]:
-        self.resync.discard(msg.product_id)
-        return [
-            BookSnapshot(
-                symbol=msg.product_id,
-                venue=VENUE,
-                provider=self.provider,
-                ts_event=self.iso(msg.time) if msg.time else ts_recv,
-                ts_recv=ts_recv,
-                bids=msg.bids,
-                asks=msg.asks,
-            )
-        ]
+        product = msg.product_id
+        self.resync.discard(product)
+        ts = self.iso(msg.time) if msg.time else self._product_ts.get(product)
+        if ts is None:
+            self._pending[product] = (msg, ts_recv)
+            return []
+        return [self._book(msg, ts, ts_recv)]
+
+    def _book(self, msg: Snapshot, ts: int, ts_recv: int) -> BookSnapshot:
+        return BookSnapshot(
+            symbol=msg.product_id,
+            venue=VENUE,
+            provider=self.provider,
+            ts_event=ts,
+            ts_recv=ts_recv,
+            bids=msg.bids,
+            asks=msg.asks,
+        )
+
+    def _release(self, product: str, ts: int, events: list[Event]) -> None:
+        """Put a snapshot that waited for a time first, stamped with ``ts``."""
+        pending = self._pending.pop(product, None)
+        if pending is not None:
+            events.insert(0, self._book(pending[0], ts, pending[1]))
 
     def _in_order(self, product: str, is_match: bool, sequence: int) -> bool:
         key = (product, is_match)
@@ -194,7 +220,10 @@ class CoinbaseParser:
         if not self._in_order(product, True, msg.sequence):
             return []
         ts = self.iso(msg.time)
+        self._product_ts[product] = max(ts, self._product_ts.get(product, ts))
         events: list[Event] = []
+        if self._pending:
+            self._release(product, ts, events)
         last = self._last_trade.get(product)
         if last is not None:
             if msg.trade_id <= last[0]:
@@ -240,40 +269,53 @@ class CoinbaseParser:
     def _ticker(self, msg: Ticker, ts_recv: int) -> list[Event]:
         if msg.best_bid is None or msg.best_ask is None:
             return []
-        if not self._in_order(msg.product_id, False, msg.sequence):
+        product = msg.product_id
+        if not self._in_order(product, False, msg.sequence):
             return []
-        return [
+        events: list[Event] = []
+        if msg.time:
+            ts = self.iso(msg.time)
+            self._product_ts[product] = max(ts, self._product_ts.get(product, ts))
+            if self._pending:
+                self._release(product, ts, events)
+        else:
+            ts = ts_recv
+        events.append(
             Quote(
-                symbol=msg.product_id,
+                symbol=product,
                 venue=VENUE,
                 provider=self.provider,
-                ts_event=self.iso(msg.time) if msg.time else ts_recv,
+                ts_event=ts,
                 ts_recv=ts_recv,
-                seq=msg.sequence,
                 bid_price=msg.best_bid,
                 # Sizes came with the ticker in 2022; older feeds (and the 2021 capture) had none.
                 bid_size=msg.best_bid_size or 0.0,
                 ask_price=msg.best_ask,
                 ask_size=msg.best_ask_size or 0.0,
             )
-        ]
+        )
+        return events
 
     def _heartbeat(self, msg: Heartbeat, ts_recv: int) -> list[Event]:
         """A ``last_trade_id`` beyond what ``matches`` delivered, still so one heartbeat later,
         is a lost trade (one heartbeat of slack: the match may still be in flight)."""
         product = msg.product_id
+        ts = self.iso(msg.time)
+        self._product_ts[product] = max(ts, self._product_ts.get(product, ts))
+        events: list[Event] = []
+        if self._pending:
+            self._release(product, ts, events)
         last = self._last_trade.get(product)
         if last is None or msg.last_trade_id <= last[0]:
             self._heartbeat_ahead.pop(product, None)
-            return []
+            return events
         if product not in self._heartbeat_ahead:
             self._heartbeat_ahead[product] = msg.last_trade_id
-            return []
+            return events
         del self._heartbeat_ahead[product]
-        ts = self.iso(msg.time)
-        gap = self._trade_gap(product, last, msg.last_trade_id, ts, ts_recv)
+        events.append(self._trade_gap(product, last, msg.last_trade_id, ts, ts_recv))
         self._last_trade[product] = (msg.last_trade_id, ts)
-        return [gap]
+        return events
 
 
 _KNOWN: Final = frozenset(

@@ -85,6 +85,12 @@ class CoinbaseProtocol(WireProtocol):
     def is_heartbeat(self, frame: Frame) -> bool:
         return False  # heartbeats carry last_trade_id: the parser checks them
 
+    def request_resync(self, products: list[str]) -> None:
+        """Ask for fresh snapshots of these products' books (served by ``on_connected``)."""
+        self.parser.resync.update(products)
+        self._resync_sent.difference_update(products)
+        self._resync_wanted.set()
+
     def reset(self) -> None:
         self.parser.reset()
         self.parser.resync.clear()
@@ -112,7 +118,12 @@ class CoinbaseStream(WebSocketProvider):
     spec = SPEC
 
     def make_protocol(self) -> WireProtocol:
-        return CoinbaseProtocol(self._config())
+        self.protocol = CoinbaseProtocol(self._config())
+        return self.protocol
+
+    async def resync(self, symbols: list[SymbolConfig]) -> None:
+        """Resubscribe the books' channel: Coinbase answers with a new ``snapshot``."""
+        self.protocol.request_resync([venue_symbol(s.symbol) for s in symbols if s.depth])
 
     def stream_options(self) -> StreamOptions:
         return self._config()

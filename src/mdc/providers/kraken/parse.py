@@ -14,11 +14,12 @@ the stream resubscribes and the next snapshot restores validation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import msgspec
 
-from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Quote, Trade
+from mdc.domain.events import BookDelta, BookSide, BookSnapshot, Event, Gap, Quote, Trade
 from mdc.providers.base import ProviderError
 from mdc.providers.kraken.book import PairBook
 from mdc.providers.kraken.symbols import common_symbol
@@ -109,57 +110,29 @@ class KrakenParser:
         first = parts[0]
         if first.snapshot_asks is not None or first.snapshot_bids is not None:
             return [self._snapshot(pair, symbol, first, ts_recv)]
-        book = self.books.get(pair)
-        events: list[Event] = []
+        asks: list[list[str]] = []
+        bids: list[list[str]] = []
         checksum: str | None = None
-        provider = self.provider
         for part in parts:
             if part.a:
-                for level in part.a:
-                    price, size = (
-                        book.set_ask(level[0], level[1])
-                        if book is not None
-                        else (float(level[0]), float(level[1]))
-                    )
-                    events.append(
-                        BookDelta(
-                            symbol=symbol,
-                            venue=VENUE,
-                            provider=provider,
-                            ts_event=decimal_seconds_ns(level[2]),
-                            ts_recv=ts_recv,
-                            side="ask",
-                            price=price,
-                            size=size,
-                        )
-                    )
+                asks.extend(part.a)
             if part.b:
-                for level in part.b:
-                    price, size = (
-                        book.set_bid(level[0], level[1])
-                        if book is not None
-                        else (float(level[0]), float(level[1]))
-                    )
-                    events.append(
-                        BookDelta(
-                            symbol=symbol,
-                            venue=VENUE,
-                            provider=provider,
-                            ts_event=decimal_seconds_ns(level[2]),
-                            ts_recv=ts_recv,
-                            side="bid",
-                            price=price,
-                            size=size,
-                        )
-                    )
+                bids.extend(part.b)
             if part.c is not None:
                 checksum = part.c
+        # One exchange message, one ts_event (the collectors tell messages apart by it).
+        ts = max(decimal_seconds_ns(level[2]) for level in (*asks, *bids))
+        book = self.books.get(pair)
+        provider = self.provider
+        events: list[Event] = []
+        set_ask = None if book is None else book.set_ask
+        set_bid = None if book is None else book.set_bid
+        self._deltas(events, symbol, "ask", asks, set_ask, ts, ts_recv)
+        self._deltas(events, symbol, "bid", bids, set_bid, ts, ts_recv)
         if book is None:
             self.unvalidated += 1  # no snapshot yet (or resubscribing after a mismatch)
             return events
         book.truncate()
-        last_ts = self._last_ts.get(pair, ts_recv)
-        ts = max((e.ts_event for e in events), default=ts_recv)
         if checksum is not None and book.checksum() != int(checksum):
             self.checksums_failed += 1
             del self.books[pair]
@@ -171,7 +144,7 @@ class KrakenParser:
                     provider=provider,
                     ts_event=ts,
                     ts_recv=ts_recv,
-                    from_ts=last_ts,
+                    from_ts=self._last_ts.get(pair, ts),
                     to_ts=ts,
                     reason="checksum_mismatch",
                     detail=f"book CRC32 {checksum} did not match; resubscribing {pair}",
@@ -182,6 +155,32 @@ class KrakenParser:
             self.checksums_ok += 1
         self._last_ts[pair] = ts
         return events
+
+    def _deltas(
+        self,
+        out: list[Event],
+        symbol: str,
+        side: BookSide,
+        levels: list[list[str]],
+        apply: Callable[[str, str], tuple[float, float]] | None,
+        ts: int,
+        ts_recv: int,
+    ) -> None:
+        provider = self.provider
+        for level in levels:
+            price, size = apply(level[0], level[1]) if apply else (float(level[0]), float(level[1]))
+            out.append(
+                BookDelta(
+                    symbol=symbol,
+                    venue=VENUE,
+                    provider=provider,
+                    ts_event=ts,
+                    ts_recv=ts_recv,
+                    side=side,
+                    price=price,
+                    size=size,
+                )
+            )
 
     def _snapshot(self, pair: str, symbol: str, part: _BookPart, ts_recv: int) -> BookSnapshot:
         asks = part.snapshot_asks or []

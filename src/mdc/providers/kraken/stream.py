@@ -89,6 +89,14 @@ class KrakenProtocol(WireProtocol):
             self.parser.books.pop(venue_symbol(s.symbol), None)
         return self._messages("unsubscribe", symbols)
 
+    def request_resubscribe(self, pairs: list[str]) -> None:
+        """Drop these books and subscribe them again (a new snapshot follows)."""
+        for pair in pairs:
+            self.parser.books.pop(pair, None)
+        self.parser.resubscribe.update(pairs)
+        self._resubscribe_sent.difference_update(pairs)
+        self._resubscribe_wanted.set()
+
     def is_heartbeat(self, frame: Frame) -> bool:
         data = frame.encode() if isinstance(frame, str) else frame
         return data == _HEARTBEAT
@@ -128,7 +136,12 @@ class KrakenStream(WebSocketProvider):
     def make_protocol(self) -> WireProtocol:
         config = self._config()
         levels = max((s.depth_levels for s in self.config.symbol_configs()), default=10)
-        return KrakenProtocol(config, config.book_depth or book_depth(levels))
+        self.protocol = KrakenProtocol(config, config.book_depth or book_depth(levels))
+        return self.protocol
+
+    async def resync(self, symbols: list[SymbolConfig]) -> None:
+        """Resubscribe the books: Kraken answers with a new snapshot."""
+        self.protocol.request_resubscribe([venue_symbol(s.symbol) for s in symbols if s.depth])
 
     def stream_options(self) -> StreamOptions:
         return self._config()
