@@ -3,8 +3,8 @@
 ``datetime`` stops at microseconds; Alpaca and Polygon give nanoseconds, so RFC 3339 strings are
 parsed by hand here. Streaming feeds stamp every message (Coinbase ISO-8601, Kraken decimal
 seconds), where ``datetime`` parsing per message would cost more than the rest of the parse:
-:class:`IsoParser` caches the nanoseconds of each minute prefix and converts only the seconds
-with integer arithmetic, and decimal seconds never go through ``float`` (which cannot hold
+:class:`IsoParser` caches the nanoseconds of each whole-second prefix and converts only the
+fraction with integer arithmetic, and decimal seconds never go through ``float`` (which cannot hold
 nanoseconds exactly).
 """
 
@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from mdc.domain.time import NS_PER_S, date_to_ns, datetime_to_ns
+from mdc.domain.time import NS_PER_S, date_to_ns
 
 _RFC3339: Final = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})"
@@ -60,38 +60,41 @@ def rfc3339(ts_ns: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-MINUTE_CACHE_SIZE: Final = 4096
-"""Minute prefixes remembered; a feed moves through a handful, the bound keeps memory flat."""
-_PREFIX: Final = 17  # len("2021-04-17T16:43:")
+SECOND_CACHE_SIZE: Final = 4096
+"""Second prefixes remembered; a feed moves through one per second, the bound keeps memory flat."""
+_SECOND: Final = 19  # len("2021-04-17T16:43:37")
 _PAD: Final = "000000000"
+_SCALE: Final[tuple[int, ...]] = tuple(10 ** (9 - n) for n in range(10))
+"""Nanoseconds per unit of an n-digit fraction."""
 
 
 class IsoParser:
-    """``YYYY-MM-DDTHH:MM:SS[.fffffffff]Z`` → int ns, with the minute prefix cached."""
+    """``YYYY-MM-DDTHH:MM:SS[.f…]Z`` → int ns: the whole-second prefix is cached, so a message
+    costs a dict lookup and one ``int`` of its fraction. Other forms (offsets, more than 9
+    fraction digits) take the general RFC 3339 path."""
 
-    __slots__ = ("_minutes",)
+    __slots__ = ("_seconds",)
 
     def __init__(self) -> None:
-        self._minutes: dict[str, int] = {}
+        self._seconds: dict[str, int] = {}
 
     def __call__(self, text: str) -> int:
-        prefix = text[:_PREFIX]
-        base = self._minutes.get(prefix)
+        base = self._seconds.get(text[:_SECOND])
         if base is None:
-            base = self._minute(prefix)
-        rest = text[_PREFIX:].rstrip("Z")
-        seconds, _, fraction = rest.partition(".")
-        if fraction:
-            return base + int(seconds) * NS_PER_S + int((fraction + _PAD)[:9])
-        return base + int(seconds) * NS_PER_S
+            base = self._second(text)
+        digits = len(text) - 21  # fraction digits of "…:SS.fffZ"
+        if 0 < digits <= 9 and text[19] == "." and text[-1] == "Z":
+            return base + int(text[20:-1]) * _SCALE[digits]
+        if digits == -1 and text[19] == "Z":
+            return base
+        return parse_rfc3339_ns(text)
 
-    def _minute(self, prefix: str) -> int:
-        if len(prefix) != _PREFIX or prefix[10] != "T" or prefix[16] != ":":
-            raise ValueError(f"not an ISO-8601 UTC timestamp: {prefix!r}")
-        base = datetime_to_ns(datetime.fromisoformat(prefix + "00+00:00"))
-        if len(self._minutes) >= MINUTE_CACHE_SIZE:
-            self._minutes.clear()
-        self._minutes[prefix] = base
+    def _second(self, text: str) -> int:
+        prefix = text[:_SECOND]
+        base = parse_rfc3339_ns(prefix + "Z")
+        if len(self._seconds) >= SECOND_CACHE_SIZE:
+            self._seconds.clear()
+        self._seconds[prefix] = base
         return base
 
 

@@ -11,7 +11,7 @@ not deleted on the wire.
 from __future__ import annotations
 
 import zlib
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from typing import Final
 
 CHECKSUM_LEVELS: Final = 10
@@ -22,64 +22,66 @@ def _digits(text: str) -> str:
 
 
 class PairBook:
-    """One pair's L2 book: price → checksum text per side, keys kept sorted."""
+    """One pair's L2 book: per side, sorted keys and the checksum text of each level, aligned.
 
-    __slots__ = ("_ask_keys", "_bid_keys", "asks", "bids", "depth")
+    Asks are keyed by price (best first), bids by the negated price (best first), so the top of
+    both sides is the head of a list and the checksum is two slices joined.
+    """
+
+    __slots__ = ("_ask_keys", "_ask_text", "_bid_keys", "_bid_text", "depth")
 
     def __init__(self, depth: int) -> None:
         self.depth = depth
-        self.asks: dict[float, str] = {}
-        self.bids: dict[float, str] = {}
-        self._ask_keys: list[float] = []  # ascending price: best ask first
-        self._bid_keys: list[float] = []  # ascending negated price: best bid first
+        self._ask_keys: list[float] = []
+        self._ask_text: list[str] = []
+        self._bid_keys: list[float] = []
+        self._bid_text: list[str] = []
 
     def load(self, asks: list[list[str]], bids: list[list[str]]) -> None:
         """Replace the book with a snapshot's levels (``[price, volume, timestamp]``)."""
-        self.asks = {float(lv[0]): _digits(lv[0]) + _digits(lv[1]) for lv in asks}
-        self.bids = {float(lv[0]): _digits(lv[0]) + _digits(lv[1]) for lv in bids}
-        self._ask_keys = sorted(self.asks)
-        self._bid_keys = sorted(-p for p in self.bids)
+        ask_levels = sorted((float(lv[0]), _digits(lv[0]) + _digits(lv[1])) for lv in asks)
+        bid_levels = sorted((-float(lv[0]), _digits(lv[0]) + _digits(lv[1])) for lv in bids)
+        self._ask_keys = [k for k, _ in ask_levels]
+        self._ask_text = [t for _, t in ask_levels]
+        self._bid_keys = [k for k, _ in bid_levels]
+        self._bid_text = [t for _, t in bid_levels]
 
     def set_ask(self, price_text: str, volume_text: str) -> tuple[float, float]:
-        return self._set(self.asks, self._ask_keys, 1.0, price_text, volume_text)
+        price = float(price_text)
+        return price, _set(self._ask_keys, self._ask_text, price, price_text, volume_text)
 
     def set_bid(self, price_text: str, volume_text: str) -> tuple[float, float]:
-        return self._set(self.bids, self._bid_keys, -1.0, price_text, volume_text)
-
-    @staticmethod
-    def _set(
-        levels: dict[float, str],
-        keys: list[float],
-        sign: float,
-        price_text: str,
-        volume_text: str,
-    ) -> tuple[float, float]:
         price = float(price_text)
-        volume = float(volume_text)
-        if volume == 0.0:
-            if levels.pop(price, None) is not None:
-                del keys[bisect_left(keys, sign * price)]
-        else:
-            if price not in levels:
-                insort(keys, sign * price)
-            levels[price] = _digits(price_text) + _digits(volume_text)
-        return price, volume
+        return price, _set(self._bid_keys, self._bid_text, -price, price_text, volume_text)
+
+    def sizes(self) -> tuple[int, int]:
+        """Levels held on the ask and bid side."""
+        return len(self._ask_keys), len(self._bid_keys)
 
     def truncate(self) -> None:
         """Drop levels beyond the subscribed depth (the venue no longer reports them)."""
         depth = self.depth
         if len(self._ask_keys) > depth:
-            for key in self._ask_keys[depth:]:
-                del self.asks[key]
-            del self._ask_keys[depth:]
+            del self._ask_keys[depth:], self._ask_text[depth:]
         if len(self._bid_keys) > depth:
-            for key in self._bid_keys[depth:]:
-                del self.bids[-key]
-            del self._bid_keys[depth:]
+            del self._bid_keys[depth:], self._bid_text[depth:]
 
     def checksum(self) -> int:
-        asks = self.asks
-        bids = self.bids
-        parts = [asks[k] for k in self._ask_keys[:CHECKSUM_LEVELS]]
-        parts += [bids[-k] for k in self._bid_keys[:CHECKSUM_LEVELS]]
-        return zlib.crc32("".join(parts).encode())
+        top = CHECKSUM_LEVELS
+        text = "".join(self._ask_text[:top]) + "".join(self._bid_text[:top])
+        return zlib.crc32(text.encode())
+
+
+def _set(keys: list[float], texts: list[str], key: float, price: str, volume: str) -> float:
+    size = float(volume)
+    i = bisect_left(keys, key)
+    found = i < len(keys) and keys[i] == key
+    if size == 0.0:
+        if found:
+            del keys[i], texts[i]
+    elif found:
+        texts[i] = _digits(price) + _digits(volume)
+    else:
+        keys.insert(i, key)
+        texts.insert(i, _digits(price) + _digits(volume))
+    return size
