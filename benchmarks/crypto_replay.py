@@ -28,9 +28,9 @@ from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
-import report
 
 import mdc.storage
+import report
 from mdc.collectors.chain import Collectors
 from mdc.config.schema import StorageConfig, SymbolConfig
 from mdc.domain.events import Event
@@ -56,6 +56,16 @@ MIN_SECONDS: Final = 1.0
 MAX_REPEATS: Final = 7
 
 
+COINBASE_PRODUCTS: Final = (
+    "SKL-USD", "SKL-BTC", "BAND-GBP", "NMR-EUR", "BAND-BTC",
+    "YFI-BTC", "DASH-BTC", "NU-GBP", "CRV-EUR", "SKL-GBP",
+)  # fmt: skip
+KRAKEN_PAIRS: Final = (
+    "WAVES-EUR", "XMR-USD", "KSM-BTC", "GRT-ETH", "SC-EUR",
+    "ETH-CHF", "OCEAN-BTC", "OMG-USD", "BTC-CHF", "ADA-BTC",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Venue:
     name: str
@@ -69,8 +79,7 @@ VENUES: Final = (
         "coinbase",
         "COINBASE.ws.28.0",
         ("COINBASE.0",),
-        ("SKL-USD", "SKL-BTC", "BAND-GBP", "NMR-EUR", "BAND-BTC")
-        + ("YFI-BTC", "DASH-BTC", "NU-GBP", "CRV-EUR", "SKL-GBP"),
+        COINBASE_PRODUCTS,
     ),
     Venue(
         "binance",
@@ -82,8 +91,7 @@ VENUES: Final = (
         "kraken",
         "KRAKEN.ws.50.0",
         ("KRAKEN.0",),
-        ("WAVES-EUR", "XMR-USD", "KSM-BTC", "GRT-ETH", "SC-EUR")
-        + ("ETH-CHF", "OCEAN-BTC", "OMG-USD", "BTC-CHF", "ADA-BTC"),
+        KRAKEN_PAIRS,
     ),
 )
 
