@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -87,6 +87,7 @@ class ReplayServer:
         start_after: int = 1,
         replays: int = 1,
         pace_s: float = 0.0,
+        answer: Callable[[str], str | None] | None = None,
     ) -> None:
         self.frames = frames
         self.rest = rest or {}
@@ -95,6 +96,8 @@ class ReplayServer:
         """Connections that get the capture; later ones stay open and silent."""
         self.pace_s = pace_s
         """Pause after each frame (0: as fast as the client reads)."""
+        self.answer = answer
+        """The venue's reply to a client message (a subscription ack), if it sends one."""
         self.stats = ReplayStats()
         self.replayed = asyncio.Event()
         """Set once every frame of the first replay has been sent."""
@@ -156,6 +159,9 @@ class ReplayServer:
             async for message in ws:
                 text = message if isinstance(message, str) else message.decode()
                 self.stats.received.append(text)
+                reply = self.answer(text) if self.answer else None
+                if reply is not None:
+                    await ws.send(reply)
                 self._message.set()
 
     # -- HTTP ----------------------------------------------------------------------------

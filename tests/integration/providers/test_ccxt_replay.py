@@ -1,9 +1,10 @@
-"""The ccxt provider (ccxt.pro ``coinbaseexchange``) against the Coinbase capture replay.
+"""The ccxt provider against capture replays, compared with the native providers.
 
 ccxt's endpoint URLs are pointed at the local replay server; the same frames go through the
-native Coinbase provider, and the two must produce the same trades, quotes, book snapshots and
-book deltas. Known differences, both from ccxt itself: it ignores ``last_match`` (the trade
-Coinbase repeats on subscribe), and its times are milliseconds. The replay is paced because
+native provider too. Coinbase (``coinbaseexchange``): the same trades and quotes (ccxt asks for
+an API key for Coinbase books). Binance: the same trades and, after the REST snapshot sync, the
+same books. Known differences, both from ccxt itself: it ignores Coinbase's ``last_match`` (the
+trade repeated on subscribe), and its times are milliseconds. The replay is paced because
 ccxt's ``watch_*`` calls return the latest state: frames arriving while the provider maps the
 previous result would be merged, which is right for a live feed but not for an exact match.
 """
@@ -21,6 +22,7 @@ from replay_server import ReplayServer, read_rest_capture, read_ws_capture
 from mdc.config import Config, SymbolConfig
 from mdc.domain.events import BookDelta, BookSnapshot, Event, Quote, Trade
 from mdc.providers.base import ProviderError
+from mdc.providers.binance.stream import BinanceStream
 from mdc.providers.ccxt.stream import CcxtStream
 from mdc.providers.coinbase.stream import CoinbaseStream
 
@@ -178,3 +180,77 @@ async def _coinbase_book(crypto: Path) -> None:
         provider = CcxtStream(config, Sink())
         with pytest.raises(ProviderError, match=r"requires \"apiKey\".*set depth = false"):
             await provider.run([SymbolConfig(symbol="BAND-GBP", trades=False, quotes=False)])
+
+
+# -- Binance books ---------------------------------------------------------------------------
+
+BINANCE_SYMBOLS = ["NKN-USDT", "BLZ-ETH", "LRC-BTC", "RUNE-EUR"]
+
+
+def subscription_ack(message: str) -> str | None:
+    """Binance answers every SUBSCRIBE request with ``{"result": null, "id": <id>}``."""
+    request = json.loads(message)
+    if request.get("method") != "SUBSCRIBE":
+        return None
+    return json.dumps({"result": None, "id": request["id"]})
+
+
+def final_books(events: list[Event]) -> dict[str, dict[str, dict[float, float]]]:
+    """Every symbol's book after applying the snapshots and deltas in order."""
+    books: dict[str, dict[str, dict[float, float]]] = {}
+    for e in events:
+        if isinstance(e, BookSnapshot):
+            books[e.symbol] = {"bid": dict(e.bids), "ask": dict(e.asks)}
+        elif isinstance(e, BookDelta) and e.symbol in books:
+            side = books[e.symbol][e.side]
+            if e.size:
+                side[e.price] = e.size
+            else:
+                side.pop(e.price, None)
+    return books
+
+
+def test_ccxt_books_match_native_binance(fixtures_dir: Path) -> None:
+    asyncio.run(_binance(fixtures_dir / "crypto"))
+
+
+async def _binance(crypto: Path) -> None:
+    capture = read_ws_capture(crypto / "BINANCE.ws.1.0")
+    frames = [p for _, p in capture.frames]
+    rest = read_rest_capture([crypto / "BINANCE.0", crypto / "BINANCE.http.0.0"])
+    # The capture has aggTrade and diff depth (ccxt's watch_ticker wants @ticker: not captured).
+    symbols = [SymbolConfig(symbol=s, quotes=False) for s in BINANCE_SYMBOLS]
+
+    native = Sink()
+    async with ReplayServer(frames, rest, answer=subscription_ack) as server:
+        section = {"ws_url": server.ws_url, "rest_url": server.http_url, **NO_PINGS}
+        config = Config(provider="binance", providers={"binance": section})
+        await run(BinanceStream(config, native), server, native, symbols, 2 + 4 + 408)
+
+    via_ccxt = Sink()
+    async with ReplayServer(
+        frames, rest, start_after=2 * len(symbols), pace_s=0.0005, answer=subscription_ack
+    ) as server:
+        section = {
+            "exchange": "binance",
+            "api_urls": {"ws.spot": server.ws_url, "public": server.http_url + "/api/v3"},
+            "options": {
+                "fetchMarkets": {"types": ["spot"]},
+                "watchTrades": {"name": "aggTrade"},
+                "streamLimits": {"spot": 1},  # one connection, like the capture's
+            },
+            "full_book": True,
+        }
+        config = Config(provider="ccxt", providers={"ccxt": section})
+        await run(CcxtStream(config, via_ccxt), server, via_ccxt, symbols, 2 + 4)
+        depth = sorted(r for r in server.stats.http_requests if "/depth" in r)
+        assert depth == sorted(
+            f"/api/v3/depth?symbol={s.replace('-', '')}&limit=1000" for s in BINANCE_SYMBOLS
+        )
+
+    assert native.bad == [] and via_ccxt.bad == []
+    assert per_symbol(trades(via_ccxt.events, set())) == per_symbol(trades(native.events, set()))
+    assert len(trades(native.events, set())) == 2
+    native_books = final_books(native.events)
+    assert sorted(native_books) == sorted(BINANCE_SYMBOLS)
+    assert final_books(via_ccxt.events) == native_books

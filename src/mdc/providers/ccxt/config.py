@@ -17,7 +17,8 @@ class CcxtConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     exchange: str = ""
     """The ccxt exchange id (``binance``, ``kraken``, ``coinbaseexchange`` …)."""
     api_urls: dict[str, str] = {}
-    """Overrides of ``exchange.urls["api"][key]`` (endpoint URLs: ``ws``, ``public``, …)."""
+    """Overrides of ``exchange.urls["api"][key]`` (endpoint URLs: ``ws``, ``public``, …); a
+    dotted key reaches into nested tables (``ws.spot`` for Binance)."""
     options: dict[str, Any] = {}
     """Passed to the ccxt exchange as ``options`` (exchange-specific tuning)."""
     full_book: bool = False

@@ -77,11 +77,14 @@ class CcxtStream(StreamingProvider):
             raise ProviderError(f"ccxt: ccxt.pro has no exchange {name!r}{hint}")
         exchange = cls({"enableRateLimit": True})
         exchange.options.update(self.options.options)  # on top of ccxt's own defaults
-        api = exchange.urls.get("api")
         for key, url in self.options.api_urls.items():
-            if not isinstance(api, dict) or key not in api:
+            *path, last = key.split(".")
+            node = exchange.urls.get("api")
+            for part in path:
+                node = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(node, dict) or last not in node:
                 raise ProviderError(f"ccxt: {name} has no urls.api.{key} to override")
-            api[key] = url
+            node[last] = url
         return exchange
 
     def _check_methods(self, symbols: list[SymbolConfig]) -> None:
