@@ -11,7 +11,8 @@ from mdc.providers.instruments import REST_TIMEOUT_S, InstrumentCache
 
 
 class InstrumentSearch(SymbolSearchProvider):
-    """Case-insensitive match on the normalised and the venue symbol; exact matches first."""
+    """Case-insensitive match on the normalised or the venue symbol (separators ignored);
+    exact matches first."""
 
     spec: ClassVar[ProviderSpec]
 
@@ -22,10 +23,14 @@ class InstrumentSearch(SymbolSearchProvider):
         async with httpx.AsyncClient(timeout=REST_TIMEOUT_S) as client:
             table = await self.cache.get(client)
         q = query.strip().upper()
+        flat = _flat(q)
         hits = [
-            info
-            for info in table.infos()
-            if q in info.symbol.upper() or q in info.name.upper().replace("/", "")
+            info for info in table.infos() if q in info.symbol.upper() or flat in _flat(info.name)
         ]
         hits.sort(key=lambda i: (i.symbol != q, not i.symbol.startswith(q), i.symbol))
         return hits[:limit]
+
+
+def _flat(text: str) -> str:
+    """``XBT/CHF`` → ``XBTCHF``: names are compared without separators."""
+    return text.upper().replace("/", "").replace("-", "")
