@@ -31,7 +31,8 @@ from mdc.providers.kraken.parse import VENUE, KrakenParser
 from mdc.providers.kraken.symbols import parse_asset_pairs, venue_symbol
 
 BOOK_DEPTHS: Final = (10, 25, 100, 500, 1000)
-_HEARTBEAT: Final = b'{"event":"heartbeat"}'
+_HEARTBEAT_TEXT: Final = '{"event":"heartbeat"}'
+_HEARTBEAT: Final = _HEARTBEAT_TEXT.encode()
 
 _encode = msgspec.json.Encoder().encode
 
@@ -98,8 +99,7 @@ class KrakenProtocol(WireProtocol):
         self._resubscribe_wanted.set()
 
     def is_heartbeat(self, frame: Frame) -> bool:
-        data = frame.encode() if isinstance(frame, str) else frame
-        return data == _HEARTBEAT
+        return frame in (_HEARTBEAT_TEXT, _HEARTBEAT)
 
     def parse(self, frame: Frame, ts_recv: int) -> list[Event]:
         events = self.parser.parse(frame, ts_recv)
