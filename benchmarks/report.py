@@ -24,7 +24,7 @@ memory soak). Frames come from the simulated provider's wire format and go throu
 code. Machines here are shared and noisy: compare the ratios to the decode-only floor measured
 in the same run rather than absolute figures across runs.
 """
-SECTIONS: Final = ("throughput", "soak")
+SECTIONS: Final = ("throughput", "soak", "crypto")
 _SECTION = re.compile(r"<!-- begin:(\w+) -->\n(.*?)<!-- end:\1 -->\n", re.DOTALL)
 
 

@@ -108,12 +108,13 @@ def config_keys(spec: ProviderSpec, section: msgspec.Struct) -> list[dict[str, A
 
 
 def data_kinds(caps: Capabilities) -> str:
+    levels = caps.max_depth_levels
     kinds = [
         name
         for name, present in (
             ("trades", caps.trades),
             ("quotes", caps.quotes),
-            (f"depth ({caps.max_depth_levels} levels)", caps.depth),
+            (f"depth ({levels} levels)" if levels else "depth (full book)", caps.depth),
             ("bars", caps.bars),
             ("corporate actions", caps.corporate_actions),
         )

@@ -33,6 +33,7 @@ class Capabilities:
     depth: bool = False
     bars: bool = False
     max_depth_levels: int = 0
+    """Deepest book the provider can deliver; 0 means the whole book."""
     asset_classes: tuple[str, ...] = ("equity",)
     corporate_actions: bool = False
     seq_scope: SeqScope = "none"

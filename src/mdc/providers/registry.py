@@ -23,6 +23,10 @@ BUILTIN: Final[tuple[str, ...]] = (
     "finnhub",
     "alphavantage",
     "nasdaqdatalink",
+    "coinbase",
+    "binance",
+    "kraken",
+    "ccxt",
 )
 
 

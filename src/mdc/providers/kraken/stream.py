@@ -1,0 +1,150 @@
+"""Kraken live feed (WebSocket API v1) on the shared connection layer.
+
+Subscriptions (https://docs.kraken.com/api/docs/websocket-v1/subscribe): ``book`` with the
+configured depth, ``trade`` and ``spread``, one request per channel for all pairs. A book that
+fails its CRC32 checksum is unsubscribed and subscribed again
+(https://docs.kraken.com/api/docs/websocket-v1/unsubscribe), which brings a new snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Final
+
+import msgspec
+
+from mdc.config import provider_section
+from mdc.config.schema import SymbolConfig
+from mdc.domain.events import Event
+from mdc.providers.connection import (
+    Frame,
+    StreamOptions,
+    StreamSession,
+    WebSocketProvider,
+    WireProtocol,
+)
+from mdc.providers.instruments import InstrumentCache, check_symbols
+from mdc.providers.kraken import SPEC
+from mdc.providers.kraken.config import KrakenConfig
+from mdc.providers.kraken.parse import VENUE, KrakenParser
+from mdc.providers.kraken.symbols import parse_asset_pairs, venue_symbol
+
+BOOK_DEPTHS: Final = (10, 25, 100, 500, 1000)
+_HEARTBEAT_TEXT: Final = '{"event":"heartbeat"}'
+_HEARTBEAT: Final = _HEARTBEAT_TEXT.encode()
+
+_encode = msgspec.json.Encoder().encode
+
+
+def book_depth(levels: int) -> int:
+    """The smallest depth Kraken offers that covers ``levels``."""
+    return next((d for d in BOOK_DEPTHS if d >= levels), BOOK_DEPTHS[-1])
+
+
+class KrakenProtocol(WireProtocol):
+    """Kraken v1 wire format plus checksum-triggered book resubscription."""
+
+    provider = VENUE
+
+    def __init__(self, config: KrakenConfig, depth: int) -> None:
+        self.config = config
+        self.depth = depth
+        self.parser = KrakenParser(depth, {}, VENUE)
+        self.instruments = InstrumentCache(
+            VENUE,
+            config.rest_url.rstrip("/") + "/0/public/AssetPairs",
+            parse_asset_pairs,
+            config.asset_pairs_ttl_s,
+        )
+        self._resubscribe_wanted = asyncio.Event()
+        self._resubscribe_sent: set[str] = set()
+
+    def url(self) -> str:
+        return self.config.ws_url
+
+    def _messages(self, event: str, symbols: Sequence[SymbolConfig]) -> list[Frame]:
+        channels: dict[str, list[str]] = {}
+        for s in symbols:
+            pair = venue_symbol(s.symbol)
+            self.parser.symbols[pair] = s.symbol
+            if s.depth:
+                channels.setdefault("book", []).append(pair)
+            if s.trades:
+                channels.setdefault("trade", []).append(pair)
+            if s.quotes:
+                channels.setdefault("spread", []).append(pair)
+        return [self._request(event, name, pairs) for name, pairs in channels.items()]
+
+    def _request(self, event: str, name: str, pairs: list[str]) -> bytes:
+        subscription: dict[str, Any] = {"name": name}
+        if name == "book":
+            subscription["depth"] = self.depth
+        return _encode({"event": event, "pair": pairs, "subscription": subscription})
+
+    def subscribe_messages(self, symbols: Sequence[SymbolConfig]) -> list[Frame]:
+        return self._messages("subscribe", symbols)
+
+    def unsubscribe_messages(self, symbols: Sequence[SymbolConfig]) -> list[Frame]:
+        for s in symbols:
+            self.parser.books.pop(venue_symbol(s.symbol), None)
+        return self._messages("unsubscribe", symbols)
+
+    def request_resubscribe(self, pairs: list[str]) -> None:
+        """Drop these books and subscribe them again (a new snapshot follows)."""
+        for pair in pairs:
+            self.parser.books.pop(pair, None)
+        self.parser.resubscribe.update(pairs)
+        self._resubscribe_sent.difference_update(pairs)
+        self._resubscribe_wanted.set()
+
+    def is_heartbeat(self, frame: Frame) -> bool:
+        return frame in (_HEARTBEAT_TEXT, _HEARTBEAT)
+
+    def parse(self, frame: Frame, ts_recv: int) -> list[Event]:
+        events = self.parser.parse(frame, ts_recv)
+        if self._resubscribe_sent:
+            self._resubscribe_sent &= self.parser.resubscribe  # snapshots arrived
+        if self.parser.resubscribe and not self.parser.resubscribe <= self._resubscribe_sent:
+            self._resubscribe_wanted.set()
+        return events
+
+    def reset(self) -> None:
+        self.parser.reset()
+        self._resubscribe_sent.clear()
+        self._resubscribe_wanted.clear()
+
+    async def on_connected(self, session: StreamSession) -> None:
+        """Check the symbols against AssetPairs, then resubscribe books that failed a checksum."""
+        await check_symbols(self.instruments, (s.symbol for s in session.subscriptions))
+        while True:
+            await self._resubscribe_wanted.wait()
+            self._resubscribe_wanted.clear()
+            pairs = sorted(self.parser.resubscribe - self._resubscribe_sent)
+            if not pairs:
+                continue
+            self._resubscribe_sent.update(pairs)
+            await session.send(self._request("unsubscribe", "book", pairs))
+            await session.send(self._request("subscribe", "book", pairs))
+
+
+class KrakenStream(WebSocketProvider):
+    """``mdc collect --provider kraken``: keyless trades, spreads and checksummed L2 books."""
+
+    spec = SPEC
+
+    def make_protocol(self) -> WireProtocol:
+        config = self._config()
+        levels = max((s.depth_levels for s in self.config.symbol_configs()), default=10)
+        self.protocol = KrakenProtocol(config, config.book_depth or book_depth(levels))
+        return self.protocol
+
+    async def resync(self, symbols: list[SymbolConfig]) -> None:
+        """Resubscribe the books: Kraken answers with a new snapshot."""
+        self.protocol.request_resubscribe([venue_symbol(s.symbol) for s in symbols if s.depth])
+
+    def stream_options(self) -> StreamOptions:
+        return self._config()
+
+    def _config(self) -> KrakenConfig:
+        return provider_section(self.config, SPEC.name, KrakenConfig)

@@ -1,0 +1,49 @@
+"""The crypto capture benchmark still runs end to end and reports every venue and stage."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = ("floor", "parse", "parse + collectors", "end to end")
+VENUES = ("coinbase", "binance", "kraken")
+
+
+def test_quick_crypto_replay_reports_every_venue(tmp_path: Path, fixtures_dir: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "crypto_replay.py"),
+            "--quick",
+            "--output",
+            str(output),
+            "--fixtures",
+            str(fixtures_dir / "crypto"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    text = output.read_text()
+    assert "<!-- begin:crypto -->" in text and "<!-- end:crypto -->" in text
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("| coinbase")
+        or line.startswith("| binance")
+        or line.startswith("| kraken")
+    ]
+    assert [(r[0], r[3]) for r in rows] == [
+        (v, s) for v in ("coinbase", "binance", "kraken") for s in STAGES
+    ]
+    frames = {r[0]: int(r[1].replace(",", "")) for r in rows}
+    assert frames == {"coinbase": 9946, "binance": 265, "kraken": 4321}
+    for r in rows:
+        assert float(r[4].replace(",", "")) > 0  # frames/s
+    ends = {r[0]: int(r[5].replace(",", "")) for r in rows if r[3] == "end to end"}
+    assert all(v > 0 for v in ends.values())
