@@ -10,8 +10,9 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, Mapping, TypeVar
+from typing import Any, Final, TypeVar
 
 import msgspec
 
@@ -66,7 +67,7 @@ def read_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
     try:
-        return tomllib.loads(text)
+        return dict(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
@@ -86,8 +87,8 @@ def provider_section(config: Config, name: str, type_: type[T]) -> T:
 
 def to_dict(config: msgspec.Struct, mask_secrets: bool = True) -> dict[str, Any]:
     """Plain data for display; secrets (``*key*``, ``*secret*``, ``*token*`` …) masked."""
-    data = msgspec.to_builtins(config)
-    return mask(data) if mask_secrets else data
+    data: dict[str, Any] = msgspec.to_builtins(config)
+    return dict(mask(data)) if mask_secrets else data
 
 
 def mask(data: Any) -> Any:
@@ -162,7 +163,9 @@ def _describe(message: str, raw: Any, prefix: str) -> str:
         words = {">=": "at least", "<=": "at most", ">": "greater than", "<": "less than"}
         body = f"must be {words[bound.group('op')]} {bound.group('bound')}"
     elif body.startswith("Expected `"):
-        body = "must be " + body.split("`")[1].replace("array", "a list").replace("object", "a table")
+        body = "must be " + body.split("`")[1].replace("array", "a list").replace(
+            "object", "a table"
+        )
     elif body.startswith("Invalid enum value"):
         body = "not one of the allowed values"
     else:
@@ -188,7 +191,7 @@ def _lookup(raw: Any, path: str) -> Any:
 
 def _allowed_values(key: str) -> str:
     """`` (one of: a, b)`` for keys whose type is a Literal, found by walking the schema."""
-    from typing import get_args, get_origin, get_type_hints, Literal
+    from typing import Literal, get_args, get_origin, get_type_hints
 
     node: Any = Config
     for part in re.sub(r"\[\d+\]", "", key).split("."):

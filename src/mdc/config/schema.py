@@ -151,7 +151,9 @@ class Config(_Section):
     """The streaming provider ``mdc collect`` uses (``mdc providers`` lists them)."""
     failover: list[str] = []
     """Streaming providers to fall back to, in order, when ``provider`` is unhealthy."""
-    symbols: list[str | SymbolConfig] = msgspec.field(default_factory=lambda: ["SPY", "AAPL", "MSFT"])
+    symbols: list[str | SymbolConfig] = msgspec.field(
+        default_factory=lambda: ["SPY", "AAPL", "MSFT"]
+    )
     pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
     storage: StorageConfig = msgspec.field(default_factory=StorageConfig)
     http: HttpConfig = msgspec.field(default_factory=HttpConfig)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Final
 
 NS_PER_S: Final = 1_000_000_000
@@ -17,13 +17,13 @@ def now_ns() -> int:
 
 
 def ns_to_datetime(ts: int) -> datetime:
-    return datetime.fromtimestamp(ts / NS_PER_S, tz=timezone.utc)
+    return datetime.fromtimestamp(ts / NS_PER_S, tz=UTC)
 
 
 def datetime_to_ns(dt: datetime) -> int:
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * NS_PER_US
 
 
@@ -32,7 +32,7 @@ def ns_to_date(ts: int) -> date:
 
 
 def date_to_ns(d: date) -> int:
-    return datetime_to_ns(datetime(d.year, d.month, d.day, tzinfo=timezone.utc))
+    return datetime_to_ns(datetime(d.year, d.month, d.day, tzinfo=UTC))
 
 
 def iso(ts: int) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import AsyncIterator, ClassVar, Literal, Mapping, Protocol
+from typing import ClassVar, Literal, Protocol
 
 import msgspec
 
@@ -143,7 +144,7 @@ class HistoricalProvider(ABC):
         raise UnsupportedRequest(f"{self.spec.name} does not serve corporate actions")
         yield []  # pragma: no cover
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most providers need none
         """Release connections."""
 
 

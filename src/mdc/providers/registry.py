@@ -13,9 +13,7 @@ from typing import Any, Final
 
 from mdc.providers.base import ProviderSpec
 
-BUILTIN: Final[tuple[str, ...]] = (
-    "simulated",
-)
+BUILTIN: Final[tuple[str, ...]] = ("simulated",)
 
 
 class UnknownProvider(KeyError):

@@ -17,7 +17,12 @@ class PlainJsonlStore:
 
     def append(self, batch: list[Event]) -> None:
         for event in batch:
-            path = self.root / event.symbol / TYPE_NAMES[type(event)] / f"{ns_to_date(event.ts_event)}.jsonl"
+            path = (
+                self.root
+                / event.symbol
+                / TYPE_NAMES[type(event)]
+                / f"{ns_to_date(event.ts_event)}.jsonl"
+            )
             f = self._files.get(path)
             if f is None:
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,99 @@
+"""``mdc collect``: run the live collector until Ctrl+C (or ``--duration``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, fail, load, split_symbols
+from mdc.config import Config
+from mdc.log import setup_logging
+from mdc.pipeline.runtime import Runtime
+from mdc.providers.base import CredentialsError, ProviderError
+from mdc.providers.registry import UnknownProvider, get_spec
+
+log = logging.getLogger("mdc.collect")
+
+
+def collect(
+    config_path: ConfigOption = None,
+    provider: Annotated[
+        str | None,
+        typer.Option("--provider", "-p", help="Streaming provider (see `mdc providers`)."),
+    ] = None,
+    symbols: Annotated[
+        str | None, typer.Option("--symbols", "-s", help="Comma-separated symbols, e.g. SPY,AAPL.")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", "-d", help="Archive root (storage.root).")
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option("--duration", min=0.0, help="Stop after this many seconds.")
+    ] = None,
+    no_http: Annotated[
+        bool, typer.Option("--no-http", help="Do not serve the dashboard/API.")
+    ] = False,
+    http_host: Annotated[str | None, typer.Option("--http-host", help="Bind address.")] = None,
+    http_port: Annotated[int | None, typer.Option("--http-port", help="HTTP port.")] = None,
+) -> None:
+    """Collect live data into the archive until Ctrl+C (SIGINT/SIGTERM drain and exit 0)."""
+    config = load(
+        config_path,
+        {
+            "provider": provider,
+            "symbols": split_symbols(symbols),
+            "storage.root": str(data) if data else None,
+            "http.enabled": False if no_http else None,
+            "http.host": http_host,
+            "http.port": http_port,
+        },
+    )
+    setup_logging(config.logging.level, config.logging.format)
+    check_provider(config)
+    try:
+        asyncio.run(_run(config, duration))
+    except CredentialsError as exc:
+        fail(str(exc), EXIT_FAILURE)
+    except ProviderError as exc:
+        fail(f"provider {config.provider}: {exc}", EXIT_FAILURE)
+    except OSError as exc:
+        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_FAILURE)
+
+
+def check_provider(config: Config) -> None:
+    """Fail before starting anything when the provider is unknown or lacks credentials."""
+    for name in [config.provider, *config.failover]:
+        try:
+            spec = get_spec(name)
+        except UnknownProvider as exc:
+            fail(f"provider: {exc}", EXIT_USAGE)
+        if spec.streaming is None:
+            fail(f"provider: {name!r} has no live stream (historical only)", EXIT_USAGE)
+        missing = spec.missing_credentials()
+        if missing:
+            fail(
+                f"provider {name!r} needs credentials: set the environment variable"
+                f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+                EXIT_USAGE,
+            )
+
+
+async def _run(config: Config, duration: float | None) -> None:
+    runtime = Runtime(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, runtime.stop)
+    log.info(
+        "collecting %s from %s into %s",
+        ",".join(runtime.symbols),
+        config.provider,
+        config.storage.root,
+    )
+    await runtime.run(duration)
+    if runtime.fatal_error:
+        raise ProviderError(runtime.fatal_error)

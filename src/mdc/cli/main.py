@@ -1,0 +1,55 @@
+"""The ``mdc`` command: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from mdc import __version__
+from mdc.cli import collect, config_cmd
+
+app = typer.Typer(
+    name="mdc",
+    help="Market Data Collector: collect, store, verify and serve market data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mdc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR (env MDC_LOG_LEVEL)."),
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option("--log-format", help="text or json (env MDC_LOG_FORMAT).")
+    ] = None,
+) -> None:
+    """Market Data Collector."""
+    # The flags win over the config file by becoming the env overrides the loader reads.
+    if log_level:
+        os.environ["MDC_LOG_LEVEL"] = log_level.upper()
+    if log_format:
+        os.environ["MDC_LOG_FORMAT"] = log_format.lower()
+
+
+app.command()(collect.collect)
+app.add_typer(config_cmd.app, name="config")
+
+
+def main() -> None:
+    app()

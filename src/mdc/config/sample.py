@@ -1,0 +1,56 @@
+"""The commented sample written by ``mdc config init`` (kept valid by a test)."""
+
+from typing import Final
+
+SAMPLE_CONFIG: Final = """\
+# Market Data Collector configuration.
+# Every key can be overridden by an environment variable: MDC_<SECTION>__<KEY>, e.g.
+#   MDC_STORAGE__ROOT=/mnt/archive  MDC_PROVIDERS__ALPACA__FEED=sip  MDC_SYMBOLS=SPY,QQQ
+# Credentials are never read from this file: set ALPACA_KEY_ID, POLYGON_API_KEY, ... in the
+# environment (`mdc providers` lists what each provider needs).
+
+# Streaming provider for `mdc collect` (`mdc providers` lists them).
+provider = "simulated"
+# Fallback streaming providers, in priority order, used when `provider` is unhealthy.
+failover = []
+# Symbols: plain names, or tables with per-symbol options.
+symbols = [
+  "SPY",
+  "AAPL",
+  { symbol = "MSFT", depth_levels = 20 },
+]
+
+[pipeline]
+capacity = 100000              # events each live consumer may queue
+dashboard_policy = "drop_oldest"  # block | drop_oldest | drop_newest
+stale_after_s = 30.0           # a stream silent this long is stale
+
+[storage]
+root = "data"
+format = "jsonl"               # jsonl | parquet | both
+layout = "by_symbol"           # by_symbol | by_date | by_type | flat
+partition = "daily"            # none | daily | hourly | monthly
+compression = "none"           # none | gzip | zstd (JSONL)
+retention_days = 0             # 0 keeps everything
+min_free_mb = 100              # pause writing below this much free disk
+raw_capture = true             # keep raw provider frames (zstd JSONL)
+
+[storage.wal]
+fsync = "interval"             # always | interval | off
+fsync_interval_ms = 100
+
+[http]
+enabled = true
+host = "127.0.0.1"             # any other bind requires MDC_API_KEY
+port = 8080
+
+[logging]
+level = "INFO"                 # DEBUG | INFO | WARNING | ERROR
+format = "text"                # text | json
+
+[backfill]
+providers = []                 # priority list, e.g. ["alpaca", "polygon", "stooq"]
+
+[providers.simulated]
+seed = 42
+"""

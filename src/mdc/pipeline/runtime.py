@@ -1,0 +1,254 @@
+"""A running collector: providers → ingest queue → collectors → store (WAL) → live fan-out.
+
+The providers' read loops only parse and ``publish`` into the bounded ingest queue; one processor
+task takes batches off it, runs the collectors, appends to the store (the WAL makes them
+acknowledged) and fans them out to live consumers. On stop, providers are cancelled first, the
+ingest queue is drained through the same path, and the store is closed (flush, fsync,
+checkpoint), so everything acknowledged is in the archive when ``run`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import operator
+from collections import Counter, deque
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
+
+from mdc import __version__
+from mdc.collectors.chain import Collectors
+from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.events import TYPE_NAMES, Event
+from mdc.domain.time import NS_PER_S, now_ns
+from mdc.pipeline.fanout import FanOut
+from mdc.providers.base import StreamingProvider
+from mdc.providers.registry import get_spec, load_class
+from mdc.storage import open_store
+from mdc.storage.base import EventStore
+
+log = logging.getLogger(__name__)
+
+MAX_MERGE_EVENTS: Final = 65_536
+"""The processor merges queued batches up to this many events per store append."""
+RECENT_BAD_FRAMES: Final = 100
+
+ServiceFactory = Callable[[], Coroutine[Any, Any, None]]
+_symbol = operator.attrgetter("symbol")
+_ts_recv = operator.attrgetter("ts_recv")
+
+
+class Runtime:
+    """Everything a running ``mdc collect`` holds; the web app and CLI read it."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: EventStore | None = None,
+    ) -> None:
+        self.config = config
+        self.symbols: dict[str, SymbolConfig] = {s.symbol: s for s in config.symbol_configs()}
+        depth = max((s.depth_levels for s in self.symbols.values()), default=10)
+        self.collectors = Collectors(
+            depth_levels=depth, stale_after_ns=int(config.pipeline.stale_after_s * NS_PER_S)
+        )
+        self.store: EventStore = store if store is not None else open_store(config.storage)
+        self.fanout = FanOut()
+        self.ingest: asyncio.Queue[list[Event]] = asyncio.Queue(config.pipeline.ingest_batches)
+        self.providers: dict[str, StreamingProvider] = {}
+        self.started_ns = now_ns()
+        self.events_in = 0
+        self.events_stored = 0
+        self.events_by_type: Counter[str] = Counter()
+        self.last_event_ns: dict[str, int] = {}
+        self.symbol_counts: Counter[str] = Counter()
+        self.bad_frames = 0
+        self.recent_bad_frames: deque[dict[str, Any]] = deque(maxlen=RECENT_BAD_FRAMES)
+        self.accepting = False
+        self._services: dict[str, ServiceFactory] = {}
+        self._stop = asyncio.Event()
+        self._provider_tasks: dict[str, asyncio.Task[None]] = {}
+        self.fatal_error: str | None = None
+
+    # -- StreamSink -------------------------------------------------------------------------
+    async def publish(self, events: list[Event]) -> None:
+        if events:
+            await self.ingest.put(events)
+
+    def raw(self, provider: str, ts_recv: int, data: bytes | str) -> None:
+        if self.config.storage.raw_capture:
+            self.store.write_raw(provider, ts_recv, data)
+
+    def bad_frame(self, provider: str, ts_recv: int, data: bytes | str, error: str) -> None:
+        self.bad_frames += 1
+        text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+        self.recent_bad_frames.append(
+            {"provider": provider, "ts_recv": ts_recv, "error": error, "frame": text[:2000]}
+        )
+        self.store.write_bad_frame(provider, ts_recv, data, error)
+        log.warning("bad frame from %s: %s", provider, error)
+
+    # -- control ----------------------------------------------------------------------------
+    def add_service(self, name: str, factory: ServiceFactory) -> None:
+        """A long-running task (HTTP server, backfill scheduler) started and stopped with us."""
+        self._services[name] = factory
+
+    def stop(self) -> None:
+        """Ask ``run`` to drain and return (safe from a signal handler)."""
+        self._stop.set()
+
+    async def add_symbols(self, symbols: list[SymbolConfig]) -> list[str]:
+        new = [s for s in symbols if s.symbol not in self.symbols]
+        for s in new:
+            self.symbols[s.symbol] = s
+        if new:
+            for provider in self.providers.values():
+                await provider.subscribe(new)
+        return [s.symbol for s in new]
+
+    async def remove_symbols(self, symbols: list[str]) -> list[str]:
+        gone = [s for s in symbols if s in self.symbols]
+        for s in gone:
+            del self.symbols[s]
+        if gone:
+            for provider in self.providers.values():
+                await provider.unsubscribe(gone)
+        return gone
+
+    def start_provider(self, name: str) -> StreamingProvider:
+        spec = get_spec(name)
+        if spec.streaming is None:
+            raise ValueError(f"provider {name!r} has no live stream (it is historical only)")
+        cls = load_class(spec.streaming)
+        provider: StreamingProvider = cls(self.config, self)
+        self.collectors.register_provider(spec.name, spec.capabilities)
+        self.providers[spec.name] = provider
+        return provider
+
+    async def run(self, duration: float | None = None) -> None:
+        """Collect until :meth:`stop` or ``duration`` seconds, then drain and close the store."""
+        if not self.providers:
+            self.start_provider(self.config.provider)
+        processor = asyncio.create_task(self._process(), name="processor")
+        services = [asyncio.create_task(f(), name=n) for n, f in self._services.items()]
+        symbols = list(self.symbols.values())
+        for name, provider in self.providers.items():
+            self._provider_tasks[name] = asyncio.create_task(provider.run(symbols), name=name)
+        self.accepting = True
+        stopper = asyncio.create_task(self._stop.wait())
+        waiters: set[asyncio.Task[Any]] = {stopper, processor, *self._provider_tasks.values()}
+        loop = asyncio.get_running_loop()
+        deadline = None if duration is None else loop.time() + duration
+        try:
+            while True:
+                timeout = None if deadline is None else max(0.0, deadline - loop.time())
+                done, _ = await asyncio.wait(
+                    waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                if not done or stopper in done:
+                    break
+                for task in done:
+                    waiters.discard(task)
+                    if task is processor or task.cancelled():
+                        continue
+                    error = task.exception()
+                    if error is not None:
+                        self.fatal_error = str(error)
+                        log.error("%s stopped: %s", task.get_name(), error)
+                if processor in done or waiters.isdisjoint(self._provider_tasks.values()):
+                    break  # nothing left that could produce data
+        finally:
+            self.accepting = False
+            await self._shutdown(processor, services, stopper)
+        if not processor.cancelled() and (error := processor.exception()) is not None:
+            raise error
+
+    async def _shutdown(
+        self,
+        processor: asyncio.Task[None],
+        services: list[asyncio.Task[None]],
+        stopper: asyncio.Task[Any],
+    ) -> None:
+        for task in self._provider_tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._provider_tasks.values(), return_exceptions=True)
+        self.fanout.close()  # live consumers stop waiting; storage still gets everything
+        if not processor.done():
+            await self.ingest.put([])  # sentinel: drain what is queued, then stop
+            await processor
+        for task in [*services, stopper]:
+            task.cancel()
+        await asyncio.gather(*services, stopper, return_exceptions=True)
+        self.store.close()
+        log.info("stopped: %d events stored, %d bad frames", self.events_stored, self.bad_frames)
+
+    async def _process(self) -> None:
+        while True:
+            batch = await self.ingest.get()
+            finished = not batch
+            # Merge what else is waiting: fewer, larger store appends.
+            if not finished and not self.ingest.empty():
+                batch = list(batch)
+                while len(batch) < MAX_MERGE_EVENTS and not self.ingest.empty():
+                    more = self.ingest.get_nowait()
+                    if not more:
+                        finished = True
+                        break
+                    batch.extend(more)
+            if batch:
+                batch = self._handle(batch)
+                await self.fanout.publish(batch)
+            if finished:
+                return
+
+    def _handle(self, batch: list[Event]) -> list[Event]:
+        self.events_in += len(batch)
+        batch = self.collectors.process(batch)
+        self.store.append(batch)
+        self.events_stored += len(batch)
+        for cls, count in Counter(map(type, batch)).items():
+            self.events_by_type[TYPE_NAMES[cls]] += count
+        symbols = list(map(_symbol, batch))
+        self.symbol_counts.update(symbols)
+        self.last_event_ns.update(zip(symbols, map(_ts_recv, batch), strict=True))
+        return batch
+
+    def status(self) -> dict[str, Any]:
+        """Plain data for /status and `mdc` status output (no secrets)."""
+        now = now_ns()
+        return {
+            "version": __version__,
+            "uptime_s": round((now - self.started_ns) / NS_PER_S, 3),
+            "accepting": self.accepting,
+            "fatal_error": self.fatal_error,
+            "providers": {
+                name: {
+                    "connected": p.state.connected,
+                    "state": p.state.state,
+                    "messages": p.state.messages,
+                    "reconnects": p.state.reconnects,
+                    "errors": p.state.errors,
+                    "last_error": p.state.last_error,
+                    "last_message_ns": p.state.last_message_ns,
+                }
+                for name, p in self.providers.items()
+            },
+            "symbols": {
+                s: {
+                    "events": self.symbol_counts.get(s, 0),
+                    "last_event_ns": self.last_event_ns.get(s),
+                }
+                for s in self.symbols
+            },
+            "pipeline": {
+                "events_in": self.events_in,
+                "events_stored": self.events_stored,
+                "events_by_type": dict(self.events_by_type),
+                "ingest_depth_batches": self.ingest.qsize(),
+                "ingest_capacity_batches": self.ingest.maxsize,
+                "bad_frames": self.bad_frames,
+                "consumers": self.fanout.stats(),
+            },
+            "collectors": self.collectors.stats(),
+            "storage": self.store.stats(),
+        }
