@@ -25,7 +25,7 @@ _MONTHS: Final = {
 }
 _DAYS: Final = {name: i for i, name in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
 # (name, low, high, names) of each field, in order.
-_FIELDS: Final = (
+_FIELDS: Final[tuple[tuple[str, int, int, dict[str, int]], ...]] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),
@@ -110,7 +110,9 @@ def parse_cron(expression: str) -> Cron:
     )
 
 
-def _parse_field(text: str, name: str, low: int, high: int, names: dict[str, int]) -> frozenset[int]:
+def _parse_field(
+    text: str, name: str, low: int, high: int, names: dict[str, int]
+) -> frozenset[int]:
     allowed: set[int] = set()
     for item in text.split(","):
         base, _, step_text = item.partition("/")

@@ -15,7 +15,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
@@ -87,9 +87,13 @@ class Attempt(msgspec.Struct, kw_only=True):
     """One provider's try at a chunk (the failover record)."""
 
     provider: str
-    outcome: Literal["ok", "unsupported", "unavailable", "failed", "stalled", "benched"]
+    outcome: Literal[
+        "ok", "unsupported", "unavailable", "not_found", "failed", "stalled", "benched"
+    ]
     error: str = ""
     rows: int = 0
+    outside: int = 0
+    """Rows the provider sent for days outside the chunk (dropped, counted)."""
     seconds: float = 0.0
 
 
@@ -205,7 +209,7 @@ def plan_days(symbol: str, days: list[date], days_per_chunk: int) -> list[Chunk]
 
 def new_job_id(now: datetime | None = None) -> str:
     """Sortable by creation time, unique without coordination: ``bf-20240102T153000-1a2b3c``."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"bf-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
