@@ -17,13 +17,14 @@ carry the canonical symbol even when the provider was asked under another name.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 from mdc.backfill.jobs import Attempt, JobError
 from mdc.backfill.spool import ChunkSpool
@@ -34,6 +35,7 @@ from mdc.providers.base import (
     CredentialsError,
     HistoricalProvider,
     NotFound,
+    ProviderSpec,
     RateLimited,
     UnsupportedRequest,
 )
@@ -48,8 +50,6 @@ ERROR_CHARS: Final = 300
 _SECRET_PARAM: Final = re.compile(
     r"(?i)((?:api[_-]?)?key|token|secret|password|apikey|api_token)=([^&\s'\"]+)"
 )
-
-ProviderFactory = Callable[[str, Config, RateLimiter], HistoricalProvider]
 
 
 class ChunkInterrupted(Exception):
@@ -93,25 +93,48 @@ class ChunkResult:
         )
 
 
-def default_factory(name: str, config: Config, limiter: RateLimiter) -> HistoricalProvider:
-    """Instantiate the registered historical class of provider ``name``."""
-    spec = get_spec(name)
-    if spec.historical is None:
-        raise UnsupportedRequest(f"{name} has no historical data")
-    provider: HistoricalProvider = load_class(spec.historical)(config, limiter)
-    return provider
+class ProviderSource(Protocol):
+    """Where the chain finds providers by name (the registry; tests add their own)."""
+
+    def spec(self, name: str) -> ProviderSpec:
+        """The provider's spec; ``UnknownProvider`` if there is none."""
+
+    def create(self, name: str, config: Config, limiter: RateLimiter) -> HistoricalProvider:
+        """A new client of the provider's historical API."""
 
 
-def check_providers(names: Sequence[str]) -> None:
+class RegistrySource:
+    """The providers of ``providers/registry.py`` (built in and entry points)."""
+
+    def spec(self, name: str) -> ProviderSpec:
+        return get_spec(name)
+
+    def create(self, name: str, config: Config, limiter: RateLimiter) -> HistoricalProvider:
+        target = self.spec(name).historical
+        if target is None:
+            raise UnsupportedRequest(f"{name} has no historical data")
+        cls = load_class(target)
+        # Providers written before the shared limiter existed take only the config.
+        if "limiter" in inspect.signature(cls).parameters:
+            provider: HistoricalProvider = cls(config, limiter=limiter)
+        else:
+            provider = cls(config)
+        return provider
+
+
+REGISTRY: Final = RegistrySource()
+
+
+def check_providers(names: Sequence[str], source: ProviderSource = REGISTRY) -> None:
     """Refuse unknown names and stream-only providers before a job starts."""
     if not names:
         raise JobError(
             "no backfill providers: set backfill.providers in the config "
-            "(e.g. MDC_BACKFILL__PROVIDERS=polygon,alpaca) or pass --provider"
+            '(e.g. MDC_BACKFILL__PROVIDERS=\'["polygon", "alpaca"]\') or pass --provider'
         )
     for name in names:
         try:
-            spec = get_spec(name)
+            spec = source.spec(name)
         except UnknownProvider as exc:
             raise JobError(str(exc)) from None
         if spec.historical is None:
@@ -131,12 +154,12 @@ class FailoverChain:
         self,
         config: Config,
         names: Sequence[str],
-        factory: ProviderFactory = default_factory,
+        source: ProviderSource = REGISTRY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.names = list(names)
-        self.factory = factory
+        self.source = source
         self.clock = clock
         self.limiter = RateLimiter()
         """One limiter for every provider of the chain: limits belong to the API key."""
@@ -286,13 +309,13 @@ class FailoverChain:
     def _get(self, name: str) -> HistoricalProvider:
         provider = self._providers.get(name)
         if provider is None:
-            missing = get_spec(name).missing_credentials()
+            missing = self.source.spec(name).missing_credentials()
             if missing:
                 raise CredentialsError(
                     f"missing credentials: set the environment variable"
                     f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
                 )
-            provider = self._providers[name] = self.factory(name, self.config, self.limiter)
+            provider = self._providers[name] = self.source.create(name, self.config, self.limiter)
         return provider
 
     def _count_failure(self, name: str, retry_after: float | None) -> None:

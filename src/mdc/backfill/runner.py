@@ -18,12 +18,12 @@ from typing import Final
 
 from mdc.backfill.calendar import CalendarError, calendar_for, session_days, sessions
 from mdc.backfill.failover import (
+    REGISTRY,
     ChunkInterrupted,
     ChunkRequest,
     FailoverChain,
-    ProviderFactory,
+    ProviderSource,
     check_providers,
-    default_factory,
     redact,
 )
 from mdc.backfill.jobs import Chunk, Job, JobError, JobState, JobStore
@@ -67,14 +67,14 @@ class JobRunner:
         config: Config,
         jobs: JobStore,
         writer: Writer,
-        factory: ProviderFactory = default_factory,
+        source: ProviderSource = REGISTRY,
         on_chunk: ChunkHook = _ignore,
         on_chunk_start: ChunkHook = _ignore,
     ) -> None:
         self.config = config
         self.jobs = jobs
         self.writer = writer
-        self.factory = factory
+        self.source = source
         self.on_chunk = on_chunk
         self.on_chunk_start = on_chunk_start
         self.spool_dir = Path(config.storage.root).joinpath(*SPOOL_DIR)
@@ -97,13 +97,13 @@ class JobRunner:
                 return job
             names = job.spec.providers or self.config.backfill.providers
             try:
-                check_providers(names)
+                check_providers(names, self.source)
                 self._check_calendars(job)
             except (JobError, CalendarError) as exc:
                 job.state, job.error = "failed", str(exc)
                 self.jobs.save(job)
                 return job
-            chain = FailoverChain(self.config, names, self.factory)
+            chain = FailoverChain(self.config, names, self.source)
             job.state, job.error = "running", ""
             job.started_ns = job.started_ns or now_ns()
             self.jobs.save(job)

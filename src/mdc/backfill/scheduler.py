@@ -23,7 +23,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from mdc.backfill.cron import Cron, parse_cron
-from mdc.backfill.failover import ProviderFactory, default_factory
+from mdc.backfill.failover import REGISTRY, ProviderSource
 from mdc.backfill.jobs import (
     FINISHED,
     Chunk,
@@ -71,12 +71,12 @@ class BackfillScheduler:
         writer: Writer,
         jobs: JobStore | None = None,
         symbols: Callable[[], list[str]] | None = None,
-        factory: ProviderFactory = default_factory,
+        source: ProviderSource = REGISTRY,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.jobs = jobs if jobs is not None else JobStore(config.storage.root)
-        self.runner = JobRunner(config, self.jobs, writer, factory)
+        self.runner = JobRunner(config, self.jobs, writer, source)
         self.symbols = symbols if symbols is not None else _configured(config)
         self.clock = clock
         self.current: str | None = None

@@ -40,7 +40,10 @@ class BackfillService:
             parsed = convert(spec, JobSpec)
         except ConfigError as exc:
             raise JobError(str(exc)) from None
-        check_providers(parsed.providers or self.scheduler.config.backfill.providers)
+        check_providers(
+            parsed.providers or self.scheduler.config.backfill.providers,
+            self.scheduler.runner.source,
+        )
         chunks = None
         if parsed.repair:
             if self.archive is None:
