@@ -344,6 +344,5 @@ def test_rows_outside_the_chunk_are_dropped_and_counted(tmp_path: Path) -> None:
     result = asyncio.run(chain.fetch(request, spool))
     assert result.provider == "simulated"
     assert (result.attempts[0].rows, result.attempts[0].outside) == (7, 7)
-    assert [b.ts_event for page in spool.pages() for b in page][
-        0
-    ] == 1719927000000000000 - 1800 * 10**9
+    first = next(b.ts_event for page in spool.pages() for b in page)
+    assert first == 1719927000000000000 - 1800 * 10**9  # 09:00 New York on the 1st
