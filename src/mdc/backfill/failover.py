@@ -11,7 +11,8 @@ whole run. After ``trip_after`` consecutive failed chunks a provider is benched 
 
 Rows go to a :class:`ChunkSpool`, cleared before each attempt: what reaches the archive comes from
 one provider, whose name is the ``provider`` field of every row (the provenance), and whose rows
-carry the canonical symbol even when the provider was asked under another name.
+carry the job's (canonical, ``providers/symbols.py``) symbol: each provider spells it its own way
+in its requests (``BRK.B`` → ``BRK-B`` for Yahoo) and must answer under the name it was asked.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import re
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,6 @@ from typing import Final, Literal, Protocol
 
 from mdc.backfill.jobs import Attempt, JobError
 from mdc.backfill.spool import ChunkSpool
-from mdc.backfill.symbols import provider_symbol
 from mdc.config.schema import BackfillType, Config
 from mdc.domain.events import Event
 from mdc.providers.base import (
@@ -42,14 +42,12 @@ from mdc.providers.base import (
 from mdc.providers.interval import day_range_ns
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.registry import UnknownProvider, get_spec, load_class
+from mdc.providers.rest import redact as rest_redact
 
 log = logging.getLogger(__name__)
 
 ERROR_CHARS: Final = 300
 """Longest error text kept per attempt (job files and the API stay small)."""
-_SECRET_PARAM: Final = re.compile(
-    r"(?i)((?:api[_-]?)?key|token|secret|password|apikey|api_token)=([^&\s'\"]+)"
-)
 
 
 class ChunkInterrupted(Exception):
@@ -141,9 +139,9 @@ def check_providers(names: Sequence[str], source: ProviderSource = REGISTRY) -> 
             raise JobError(f"provider {name!r} has no historical data (it is streaming only)")
 
 
-def redact(text: str) -> str:
-    """Error text with credentials in URLs (``apiKey=…``, ``token=…``) masked, and shortened."""
-    text = _SECRET_PARAM.sub(r"\1=****", text)
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """Error text with credentials masked (URL parameters and known values), and shortened."""
+    text = rest_redact(text, secrets)
     return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
 
 
@@ -247,7 +245,7 @@ class FailoverChain:
             outcome, error = "not_found", str(exc)
         except CredentialsError as exc:
             outcome, error = "unavailable", str(exc)
-            self._unavailable[name] = redact(error)
+            self._unavailable[name] = redact(error, self._secrets(name))
         except RateLimited as exc:
             outcome, error, retry_after = "failed", f"rate limited: {exc}", exc.retry_after
         except TimeoutError:
@@ -260,7 +258,8 @@ class FailoverChain:
             spool.clear()
             if outcome in ("failed", "stalled"):
                 self._count_failure(name, retry_after)
-            return Attempt(provider=name, outcome=outcome, error=redact(error), seconds=seconds)
+            error = redact(error, self._secrets(name))
+            return Attempt(provider=name, outcome=outcome, error=error, seconds=seconds)
         self._failures[name] = 0
         return Attempt(
             provider=name, outcome="ok", rows=spool.rows, outside=outside, seconds=seconds
@@ -275,11 +274,10 @@ class FailoverChain:
         interrupted: Callable[[], bool],
     ) -> int:
         """Spool every page; return how many rows fell outside the requested days (dropped)."""
-        asked = provider_symbol(name, request.symbol, self.config.backfill.symbol_map)
         low, high = day_range_ns(request.start, request.end)
         stall = self.config.backfill.stall_timeout_s
         outside = 0
-        pages = _pages(provider, asked, request)
+        pages = _pages(provider, request.symbol, request)
         try:
             while True:
                 try:
@@ -317,6 +315,10 @@ class FailoverChain:
                 )
             provider = self._providers[name] = self.source.create(name, self.config, self.limiter)
         return provider
+
+    def _secrets(self, name: str) -> list[str]:
+        """The provider's credential values, masked wherever they might appear in an error."""
+        return [os.environ.get(var, "") for var in self.source.spec(name).credentials]
 
     def _count_failure(self, name: str, retry_after: float | None) -> None:
         failures = self._failures.get(name, 0) + 1

@@ -24,6 +24,7 @@ from msgspec import Meta
 
 from mdc.config.schema import BackfillConfig, BackfillType, Granularity
 from mdc.domain.time import now_ns
+from mdc.providers.symbols import canonical
 
 JOBS_DIR: Final = ("_backfill", "jobs")
 MAX_CHUNKS: Final = 200_000
@@ -48,10 +49,11 @@ class JobBusy(RuntimeError):
     """Another process (or task) is running this job."""
 
 
-class JobSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+class JobSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What a job fetches: the dashboard posts this, the CLI builds it from its options."""
 
     symbols: Annotated[list[str], Meta(min_length=1)]
+    """Spelled any way (``brk-b``); stored canonical (``BRK.B``, ``providers/symbols.py``)."""
     start: date
     end: date
     """Inclusive."""
@@ -72,8 +74,9 @@ class JobSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=T
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         for symbol in self.symbols:
-            if not symbol or symbol != symbol.strip():
+            if not symbol.strip():
                 raise ValueError(f"bad symbol {symbol!r}")
+        self.symbols = [canonical(s) for s in self.symbols]
         if len(set(self.symbols)) != len(self.symbols):
             raise ValueError("symbols repeat")
 

@@ -142,8 +142,6 @@ class BackfillConfig(_Section):
     """What a live gap repair fetches (only the kinds the symbol collects)."""
     repair_priority: int = 10
     schedules: list[ScheduleConfig] = []
-    symbol_map: dict[str, dict[str, str]] = {}
-    """Explicit per-provider symbol names: ``{yahoo = {"BRK.B" = "BRK-B"}}``."""
 
 
 class Config(_Section):
