@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 from msgspec import Meta
 
+from mdc.config.load import ConfigError, convert
 from mdc.config.schema import BackfillConfig, BackfillType, Granularity
 from mdc.domain.time import now_ns
 from mdc.providers.symbols import canonical
@@ -176,6 +177,20 @@ class Job(msgspec.Struct, kw_only=True):
         }
 
 
+def parse_spec(raw: Mapping[str, Any]) -> JobSpec:
+    """A :class:`JobSpec` from plain data (API, CLI); :class:`JobError` names the bad key."""
+    try:
+        return msgspec.convert(raw, JobSpec, str_keys=True)
+    except msgspec.ValidationError as exc:
+        if " - at `$" not in str(exc):  # a rule across fields (__post_init__): no key to name
+            raise JobError(str(exc)) from None
+    try:
+        convert(raw, JobSpec)
+    except ConfigError as exc:
+        raise JobError(str(exc)) from None
+    raise JobError("invalid job spec")  # pragma: no cover - msgspec refused it just above
+
+
 def chunk_days_for(spec: JobSpec, config: BackfillConfig) -> int:
     if spec.chunk_days is not None:
         return spec.chunk_days
@@ -272,7 +287,7 @@ class JobStore:
                 jobs.append(self._decoder.decode(path.read_bytes()))
             except (OSError, msgspec.DecodeError):
                 continue
-        return jobs
+        return sorted(jobs, key=lambda j: (j.created_ns, j.id))
 
     def effective_state(self, job: Job) -> str:
         """``interrupted`` for a job whose file says running but whose process is gone."""

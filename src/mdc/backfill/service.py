@@ -12,9 +12,8 @@ import msgspec
 
 from mdc.backfill.failover import check_providers
 from mdc.backfill.gaps import ArchiveView, GapFinder, repair_chunks
-from mdc.backfill.jobs import Job, JobError, JobNotFound, JobSpec, chunk_days_for
+from mdc.backfill.jobs import Job, JobError, JobNotFound, chunk_days_for, parse_spec
 from mdc.backfill.scheduler import BackfillScheduler
-from mdc.config.load import ConfigError, convert
 
 RECENT_CHUNKS: Final = 20
 """Chunks listed in ``progress`` (the most recent, plus every failed one)."""
@@ -36,10 +35,7 @@ class BackfillService:
 
     def start(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Validate ``spec`` (the fields of :class:`JobSpec`) and queue the job."""
-        try:
-            parsed = convert(spec, JobSpec)
-        except ConfigError as exc:
-            raise JobError(str(exc)) from None
+        parsed = parse_spec(spec)
         check_providers(
             parsed.providers or self.scheduler.config.backfill.providers,
             self.scheduler.runner.source,
