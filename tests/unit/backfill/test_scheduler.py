@@ -139,7 +139,7 @@ def test_cancel_reaches_a_job_running_elsewhere(tmp_path: Path) -> None:
 
 def test_service_refuses_bad_requests(tmp_path: Path) -> None:
     service = BackfillService(BackfillScheduler(make_config(tmp_path), ListWriter()))
-    with pytest.raises(JobError, match="^end 2024-01-01 is before start 2024-02-01$"):
+    with pytest.raises(JobError, match=r"^end 2024-01-01 is before start 2024-02-01$"):
         service.start({"symbols": ["A"], "start": "2024-02-01", "end": "2024-01-01"})
     with pytest.raises(JobError, match="unknown provider 'nope'"):
         service.start(
