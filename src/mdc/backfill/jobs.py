@@ -23,7 +23,7 @@ import msgspec
 from msgspec import Meta
 
 from mdc.config.load import ConfigError, convert
-from mdc.config.schema import BackfillConfig, BackfillType, Granularity
+from mdc.config.schema import BackfillConfig, BackfillType, Granularity, check_granularity
 from mdc.domain.time import now_ns
 from mdc.providers.symbols import canonical
 
@@ -72,6 +72,7 @@ class JobSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Only the days the gap finder reports missing (chunks are planned by the caller)."""
 
     def __post_init__(self) -> None:
+        check_granularity(self.granularity)
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         for symbol in self.symbols:

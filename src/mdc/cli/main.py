@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mdc import __version__
-from mdc.cli import collect, config_cmd
+from mdc.cli import backfill, collect, config_cmd
 
 app = typer.Typer(
     name="mdc",
@@ -48,6 +48,8 @@ def root(
 
 
 app.command()(collect.collect)
+app.command()(backfill.backfill)
+app.command()(backfill.gaps)
 app.add_typer(config_cmd.app, name="config")
 
 

@@ -83,8 +83,16 @@ class LoggingConfig(_Section):
 
 
 BackfillType = Literal["bars", "trades", "quotes", "corporate_actions"]
-Granularity = Annotated[str, Meta(pattern=r"^(tick|[1-9][0-9]*(s|m|h|d|w|mo))$")]
-"""``1m``, ``5m``, ``1h``, ``1d`` … (``tick`` for trades and quotes)."""
+Granularity = str
+"""``1m``, ``5m``, ``1h``, ``1d`` … (``tick`` for trades and quotes); see ``check_granularity``."""
+
+
+def check_granularity(text: str) -> None:
+    """Raise ``ValueError`` (reported with its key) unless ``text`` is ``tick`` or an interval."""
+    if text != "tick":
+        from mdc.providers.interval import Interval
+
+        Interval.parse(text)
 
 
 class ScheduleConfig(_Section):
@@ -107,6 +115,7 @@ class ScheduleConfig(_Section):
         from mdc.backfill.cron import parse_cron
 
         parse_cron(self.cron)  # CronError is a ValueError: reported with the key
+        check_granularity(self.granularity)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
