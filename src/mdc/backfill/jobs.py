@@ -240,6 +240,8 @@ class JobStore:
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(Job)
         self._held: dict[str, int] = {}
+        self._cache: dict[Path, tuple[tuple[int, int], Job]] = {}
+        """Decoded job files by (inode, mtime): the scheduler lists jobs after every chunk."""
 
     def create(self, spec: JobSpec, chunks: list[Chunk]) -> Job:
         if len(chunks) > MAX_CHUNKS:
@@ -279,15 +281,27 @@ class JobStore:
             raise JobError(f"{path}: unreadable job file ({exc})") from None
 
     def list(self) -> list[Job]:
-        """Every readable job, oldest first (unreadable files are left alone, not fatal)."""
+        """Every readable job, oldest first (unreadable files are left alone, not fatal).
+
+        For reading: change a job through :meth:`load` and :meth:`save`."""
         if not self.dir.is_dir():
             return []
         jobs = []
-        for path in sorted(self.dir.glob("bf-*.json")):
+        seen = set()
+        for path in self.dir.glob("bf-*.json"):
             try:
-                jobs.append(self._decoder.decode(path.read_bytes()))
+                stat = path.stat()
+                stamp = (stat.st_ino, stat.st_mtime_ns)  # every save is a new inode
+                cached = self._cache.get(path)
+                if cached is None or cached[0] != stamp:
+                    cached = (stamp, self._decoder.decode(path.read_bytes()))
+                    self._cache[path] = cached
             except (OSError, msgspec.DecodeError):
                 continue
+            seen.add(path)
+            jobs.append(msgspec.structs.replace(cached[1]))
+        for gone in set(self._cache) - seen:
+            del self._cache[gone]
         return sorted(jobs, key=lambda j: (j.created_ns, j.id))
 
     def effective_state(self, job: Job) -> str:

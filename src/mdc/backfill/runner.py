@@ -47,6 +47,7 @@ def store_writer(store: EventStore) -> Writer:
 
     async def write(batch: list[Event]) -> None:
         store.append(batch)
+        await asyncio.sleep(0)  # inside ``mdc collect``, let the live pipeline run between pages
 
     return write
 

@@ -68,7 +68,7 @@ def test_chunk_days_defaults_by_type() -> None:
         ({"symbols": []}, "symbols: "),
         ({"symbols": ["A", "A"]}, "symbols repeat"),
         ({"type": "book"}, "type: not one of the allowed values"),
-        ({"granularity": "1x"}, "granularity: "),
+        ({"granularity": "1x"}, "bad interval '1x'"),
         ({"colour": "red"}, "colour: unknown key"),
     ],
 )
