@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
@@ -87,6 +87,6 @@ def session_day_ns(day: date) -> int:
     return date_to_ns(day)
 
 
-def local_date(ts_ns: int, zone: ZoneInfo = US_EASTERN) -> date:
+def local_date(ts_ns: int, zone: tzinfo = US_EASTERN) -> date:
     """The calendar date of instant ``ts_ns`` in ``zone`` (a session date from a UTC stamp)."""
     return datetime.fromtimestamp(ts_ns // NS_PER_S, tz=zone).date()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from itertools import pairwise
 from typing import Protocol, TypeVar
 
@@ -24,3 +25,20 @@ def in_time_order(events: list[E]) -> list[E]:
 def within(events: list[E], start_ns: int, end_ns: int) -> list[E]:
     """Only events with ``start_ns <= ts_event < end_ns`` (providers pad their ranges)."""
     return [e for e in events if start_ns <= e.ts_event < end_ns]
+
+
+def date_windows(start: date, end: date, days: int) -> list[tuple[date, date]]:
+    """``start..end`` (inclusive) cut into consecutive inclusive windows of at most ``days``.
+
+    For APIs without pagination that cap how much one request may cover: each window is one
+    request and one page.
+    """
+    if days < 1:
+        raise ValueError(f"window must be at least one day, got {days}")
+    windows = []
+    cursor = start
+    while cursor <= end:
+        last = min(end, cursor + timedelta(days=days - 1))
+        windows.append((cursor, last))
+        cursor = last + timedelta(days=1)
+    return windows

@@ -13,7 +13,13 @@ from typing import Any, Final
 
 from mdc.providers.base import ProviderSpec
 
-BUILTIN: Final[tuple[str, ...]] = ("simulated",)
+BUILTIN: Final[tuple[str, ...]] = (
+    "simulated",
+    "alpaca",
+    "polygon",
+    "tiingo",
+    "yahoo",
+)
 
 
 class UnknownProvider(KeyError):

@@ -7,20 +7,24 @@ pytest-httpserver instance on 127.0.0.1 that answers in the provider's documente
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import msgspec
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from mdc.config.schema import Config
 from mdc.domain.events import Event
 from mdc.providers.base import HistoricalProvider
 
 FAST_REST: Final[dict[str, Any]] = {
-    "timeout_s": 0.5,
+    "timeout_s": 0.3,
     "max_attempts": 3,
     "backoff_base_s": 0.001,
     "backoff_max_s": 0.005,
@@ -94,6 +98,34 @@ def no_recv(events: Sequence[E]) -> list[E]:
     return [msgspec.structs.replace(e, ts_recv=0) for e in events]
 
 
+TRANSIENT: Final = ("429", "429-retry-after", "503-retry-after-date", "500", "timeout")
+"""Failures every provider must ride out with one retry (see ``Helpers.fail_once``)."""
+
+
+def fail_once(server: HTTPServer, path: str, scenario: str, ok: Response) -> None:
+    """Answer ``path`` first with the ``scenario`` failure, then with ``ok``."""
+    first = server.expect_ordered_request(path)
+    if scenario == "429":
+        first.respond_with_data("Too Many Requests", status=429)
+    elif scenario == "429-retry-after":
+        first.respond_with_data("Too Many Requests", status=429, headers={"Retry-After": "0"})
+    elif scenario == "503-retry-after-date":
+        past = format_datetime(datetime.now(UTC) - timedelta(seconds=5), usegmt=True)
+        first.respond_with_data("busy", status=503, headers={"Retry-After": past})
+    elif scenario == "500":
+        first.respond_with_data("Internal Server Error", status=500)
+    elif scenario == "timeout":
+
+        def slow(_: Request) -> Response:
+            time.sleep(FAST_REST["timeout_s"] + 0.3)
+            return ok
+
+        first.respond_with_handler(slow)
+    else:
+        raise ValueError(scenario)
+    server.expect_ordered_request(path).respond_with_response(ok)
+
+
 class Helpers:
     """The helpers above as one fixture (test modules do not import conftest)."""
 
@@ -105,6 +137,7 @@ class Helpers:
         return (self.fixtures / relative).read_text(encoding="utf-8")
 
     fast_rest = FAST_REST
+    fail_once = staticmethod(fail_once)
     config_for = staticmethod(config_for)
     fetch = staticmethod(fetch)
     flat = staticmethod(flat)

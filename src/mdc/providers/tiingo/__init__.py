@@ -1,0 +1,18 @@
+"""Tiingo: end-of-day prices (raw and adjusted, with dividends and splits) and IEX intraday bars.
+
+Docs: https://api.tiingo.com/documentation/end-of-day, https://api.tiingo.com/documentation/iex
+"""
+
+from __future__ import annotations
+
+from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.providers.tiingo.config import TiingoConfig
+
+SPEC = ProviderSpec(
+    name="tiingo",
+    description="Tiingo REST history: daily (adjusted or raw) and IEX intraday bars, dividends",
+    capabilities=Capabilities(bars=True, corporate_actions=True),
+    config=TiingoConfig,
+    credentials=("TIINGO_API_KEY",),
+    historical="mdc.providers.tiingo.historical:TiingoHistorical",
+)
