@@ -14,7 +14,7 @@ import gzip
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Final
+from typing import BinaryIO, Final, cast
 from urllib.parse import unquote
 
 import msgspec
@@ -160,13 +160,13 @@ def _lines(path: Path) -> Iterator[bytes]:
                 yield line
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> BinaryIO:
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return cast(BinaryIO, gzip.open(path, "rb"))
     if path.name.endswith(".zst"):
         import zstandard
 
         raw = path.open("rb")
         reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        return io.BufferedReader(reader)  # type: ignore[arg-type]
+        return io.BufferedReader(reader)
     return path.open("rb")
