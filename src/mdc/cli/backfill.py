@@ -107,6 +107,9 @@ def backfill(
             job = _same_unfinished(jobs, spec) or _create(config, jobs, spec)
     except (JobError, JobNotFound, CalendarError, GapFinderError) as exc:
         fail(str(exc), EXIT_USAGE)
+    if not job.chunks:
+        console.print("nothing to do: no chunks (for --repair: nothing is missing)")
+        return
     console.print(f"job {job.id}: {len(job.chunks)} chunks", highlight=False)
     job = _run(config, jobs, job)
     _print_summary(job)
@@ -114,7 +117,8 @@ def backfill(
         err_console.print(f"paused: resume with `mdc backfill --resume {job.id}`", highlight=False)
         raise typer.Exit(EXIT_FAILURE)
     if job.state != "done":
-        fail(job.error or f"job {job.id} {job.state}", EXIT_FAILURE)
+        hint = f"; retry the failed chunks with `mdc backfill --resume {job.id}`"
+        fail((job.error or f"job {job.id} {job.state}") + hint, EXIT_FAILURE)
 
 
 def gaps(
@@ -219,6 +223,8 @@ def _create(config: Config, jobs: JobStore, spec: JobSpec) -> Job:
             interval=spec.granularity if spec.type == "bars" else "1m",
         )
         chunks = repair_chunks(spans, days)
+        if not chunks:
+            return Job(id="", spec=spec)
         console.print(
             f"repair: {len(spans)} missing spans on {len({(s.symbol, s.day) for s in spans})} "
             "symbol-days",

@@ -14,15 +14,10 @@ import msgspec
 import pytest
 from pytest_httpserver import HTTPServer
 
-from mdc.backfill.failover import REGISTRY
 from mdc.backfill.jobs import JobSpec, JobStore, plan_chunks
 from mdc.backfill.runner import JobRunner
 from mdc.config import Config
 from mdc.domain.events import Bar, Event
-from mdc.providers.base import HistoricalProvider, ProviderSpec
-from mdc.providers.polygon import SPEC as POLYGON
-from mdc.providers.polygon.historical import PolygonHistorical
-from mdc.providers.ratelimit import RateLimiter
 
 KEY = "pk_test_SECRET_0123456789"
 AGGS = "polygon/v2/aggs/ticker/AAPL/range/1/day/2005-04-01/2005-04-04.json"
@@ -33,18 +28,6 @@ FAST_REST = {
     "backoff_max_s": 0.005,
     "rate_limits": {},
 }
-
-
-class Source:
-    """The registry, plus Polygon's REST history (whatever the registry lists yet)."""
-
-    def spec(self, name: str) -> ProviderSpec:
-        return POLYGON if name == "polygon" else REGISTRY.spec(name)
-
-    def create(self, name: str, config: Config, limiter: RateLimiter) -> HistoricalProvider:
-        if name == "polygon":
-            return PolygonHistorical(config, limiter)
-        return REGISTRY.create(name, config, limiter)
 
 
 class ListWriter:
@@ -87,7 +70,7 @@ def test_polygon_serves_then_fails_and_simulated_completes(
     jobs = JobStore(tmp_path)
     job = jobs.create(spec, plan_chunks(spec, 4))
     writer = ListWriter()
-    job = asyncio.run(JobRunner(config, jobs, writer, Source()).run(job.id))
+    job = asyncio.run(JobRunner(config, jobs, writer).run(job.id))
 
     assert job.state == "done"
     assert [(c.start.day, c.end.day, c.provider, c.rows) for c in job.chunks] == [
