@@ -118,7 +118,6 @@ def archive_rows(root: Path) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["symbol"], r["ts_event"]))
 
 
-@pytest.mark.slow
 def test_killed_backfill_resumes_to_the_same_archive(tmp_path: Path, server: HTTPServer) -> None:
     url = server.url_for("/")
     clean, killed = tmp_path / "clean", tmp_path / "killed"
