@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mdc import __version__
-from mdc.cli import backfill, collect, config_cmd
+from mdc.cli import backfill, collect, config_cmd, providers
 
 app = typer.Typer(
     name="mdc",
@@ -51,6 +51,7 @@ app.command()(collect.collect)
 app.command()(backfill.backfill)
 app.command()(backfill.gaps)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(providers.app, name="providers")
 
 
 def main() -> None:

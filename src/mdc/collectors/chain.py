@@ -101,6 +101,10 @@ class Collectors:
                         self._after_gap(ev, index)
                     if code <= SEQ_GAP:
                         self._depth.on_snapshot(ev, (ev.symbol, ev.venue, ev.provider), index)
+                elif type(ev) is Gap:
+                    # An outage the provider reported: numbering may restart after it.
+                    per_symbol = self._sequence.per_symbol(ev.provider)
+                    self._sequence.reset(ev.provider, ev.symbol if per_symbol else None)
                 elif (
                     seq is not None
                     and not isinstance(ev, _DERIVED)

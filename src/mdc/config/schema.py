@@ -39,6 +39,12 @@ class PipelineConfig(_Section):
     ingest_batches: Annotated[int, Meta(ge=1, le=1_000_000)] = 1024
     """Batches between the providers and the processor; a full queue slows the socket reads."""
     stale_after_s: Annotated[float, Meta(gt=0)] = 30.0
+    failover_after_s: Annotated[float, Meta(gt=0)] = 10.0
+    """With ``failover`` providers: switch when the active one is unhealthy this long."""
+    failback: bool = True
+    """Switch back to a higher-priority provider once it is healthy again."""
+    failback_after_s: Annotated[float, Meta(gt=0)] = 30.0
+    """How long a higher-priority provider must stay healthy before switching back."""
 
 
 class WalConfig(_Section):

@@ -38,6 +38,10 @@ class Trade(_Base, tag="trade", kw_only=True):
     exchange: str | None = None
     conditions: list[str] = []
     tape: str | None = None
+    trf_id: str | None = None
+    """Trade Reporting Facility of an off-exchange print (Polygon ``trfi``)."""
+    trf_ts: int | None = None
+    """When the TRF received the print, int ns UTC (Polygon ``trft``)."""
 
 
 class Quote(_Base, tag="quote", kw_only=True):
@@ -51,6 +55,8 @@ class Quote(_Base, tag="quote", kw_only=True):
     ask_exchange: str | None = None
     conditions: list[str] = []
     tape: str | None = None
+    trf_id: str | None = None
+    trf_ts: int | None = None
 
 
 class BookDelta(_Base, tag="book_delta", kw_only=True):

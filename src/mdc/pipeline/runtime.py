@@ -21,6 +21,7 @@ from mdc.collectors.chain import Collectors
 from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.events import TYPE_NAMES, Event
 from mdc.domain.time import NS_PER_S, now_ns
+from mdc.pipeline.failover import FailoverSupervisor
 from mdc.pipeline.fanout import FanOut
 from mdc.providers.base import StreamingProvider
 from mdc.providers.registry import get_spec, load_class
@@ -125,10 +126,23 @@ class Runtime:
         self.providers[spec.name] = provider
         return provider
 
+    def start_failover(self) -> StreamingProvider:
+        """``provider`` then ``failover``: one supervisor keeps one of them active."""
+        names = [self.config.provider, *self.config.failover]
+        for name in names:
+            spec = get_spec(name)
+            self.collectors.register_provider(spec.name, spec.capabilities)
+        supervisor = FailoverSupervisor(self.config, self, names)
+        self.providers[supervisor.spec.name] = supervisor
+        return supervisor
+
     async def run(self, duration: float | None = None) -> None:
         """Collect until :meth:`stop` or ``duration`` seconds, then drain and close the store."""
         if not self.providers:
-            self.start_provider(self.config.provider)
+            if self.config.failover:
+                self.start_failover()
+            else:
+                self.start_provider(self.config.provider)
         processor = asyncio.create_task(self._process(), name="processor")
         services = [asyncio.create_task(f(), name=n) for n, f in self._services.items()]
         symbols = list(self.symbols.values())

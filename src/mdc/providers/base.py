@@ -91,6 +91,9 @@ class ConnectionState:
     reconnects: int = 0
     errors: int = 0
     last_error: str = ""
+    bad_frames: int = 0
+    events: int = 0
+    gaps: int = 0
     subscribed: set[str] = field(default_factory=set)
 
 

@@ -19,6 +19,10 @@ BUILTIN: Final[tuple[str, ...]] = (
     "polygon",
     "tiingo",
     "yahoo",
+    "stooq",
+    "finnhub",
+    "alphavantage",
+    "nasdaqdatalink",
 )
 
 

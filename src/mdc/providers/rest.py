@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -133,20 +132,6 @@ def parse_ratelimit_reset(value: str | None, now: float | None = None) -> float 
     return max(0.0, reset - (time.time() if now is None else now))
 
 
-def require_env(
-    provider: str, names: Sequence[str], env: Mapping[str, str] | None = None
-) -> list[str]:
-    """The values of ``names`` from the environment; ``CredentialsError`` names the unset ones."""
-    env = os.environ if env is None else env
-    missing = [name for name in names if not env.get(name)]
-    if missing:
-        raise CredentialsError(
-            f"{provider}: missing credentials: set the environment variable"
-            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
-        )
-    return [env[name] for name in names]
-
-
 class _RedactHttpxLog(logging.Filter):
     """httpx logs every request URL at INFO; mask secret query parameters in those records."""
 
@@ -178,8 +163,12 @@ class RestClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        classify: Callable[[httpx.Response], ProviderError | None] | None = None,
     ) -> None:
+        """``classify`` may turn a provider's own error codes (in a non-2xx body) into the
+        matching error before the generic status handling applies."""
         self.provider = provider
+        self._classify = classify
         self.settings = settings
         self.stats = RestStats()
         self._limiter = limiter
@@ -237,6 +226,9 @@ class RestClient:
                 if 200 <= status < 300:
                     return response
                 detail = self.error_detail(response)
+                special = self._classify(response) if self._classify else None
+                if special is not None:
+                    raise self._fail(special)
                 if status in (401, 403):
                     raise self._fail(CredentialsError(self._credentials_message(status, detail)))
                 if status == 404:

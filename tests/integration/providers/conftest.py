@@ -1,12 +1,14 @@
-"""Shared pieces of the historical-provider tests: a local HTTP server and small helpers.
+"""Shared pieces of the provider tests.
 
-Every test runs the real provider code (httpx, retries, rate limiter, parser) against a
-pytest-httpserver instance on 127.0.0.1 that answers in the provider's documented format.
+Streaming tests see only the providers under test in the registry. Historical tests run the real
+provider code (httpx, retries, rate limiter, parser) against a pytest-httpserver instance on
+127.0.0.1 that answers in the provider's documented format, with small helpers below.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from werkzeug import Request, Response
 
 from mdc.config.schema import Config
 from mdc.domain.events import Event
+from mdc.providers import registry
 from mdc.providers.base import HistoricalProvider
 
 FAST_REST: Final[dict[str, Any]] = {
@@ -34,6 +37,39 @@ FAST_REST: Final[dict[str, Any]] = {
 """Retry settings that keep a test's sleeps in the milliseconds."""
 
 E = TypeVar("E", bound=Event)
+
+
+class _InFlight:
+    """Slow handlers still sleeping after their client gave up; the next test waits for them so
+    their late log entries do not land in its ``server.log``."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._done = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._done:
+            self._count += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._done:
+            self._count -= 1
+            self._done.notify_all()
+
+    def wait(self, timeout: float = 5.0) -> None:
+        with self._done:
+            self._done.wait_for(lambda: self._count == 0, timeout)
+
+
+IN_FLIGHT: Final = _InFlight()
+
+
+@pytest.fixture
+def registry_of_streaming_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(registry, "BUILTIN", ("alpaca", "polygon"))
+    registry.all_specs.cache_clear()
+    yield
+    registry.all_specs.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +88,7 @@ def _http_server() -> Iterator[HTTPServer]:
 @pytest.fixture
 def server(_http_server: HTTPServer) -> Iterator[HTTPServer]:
     """The shared server with no handlers and an empty request log."""
+    IN_FLIGHT.wait()
     _http_server.clear()
     try:
         yield _http_server
@@ -117,7 +154,8 @@ def fail_once(server: HTTPServer, path: str, scenario: str, ok: Response) -> Non
     elif scenario == "timeout":
 
         def slow(_: Request) -> Response:
-            time.sleep(FAST_REST["timeout_s"] + 0.3)
+            with IN_FLIGHT:
+                time.sleep(FAST_REST["timeout_s"] + 0.2)
             return ok
 
         first.respond_with_handler(slow)

@@ -166,3 +166,15 @@ def test_reset_provider_keeps_other_providers() -> None:
     c.reset_provider("feed")
     book = c.book("AAPL")
     assert book is not None and book.provider == "other"
+
+
+def test_a_provider_gap_restarts_sequence_tracking() -> None:
+    """After an outage the provider reported, numbering may restart: no false reorder."""
+    c = Collectors()
+    c.register_provider("feed", Capabilities(seq_scope="symbol", seq_contiguous=True))
+    before = [Trade(**common(i, seq=100 + i), price=1.0, size=1.0) for i in range(3)]
+    outage = Gap(**common(3), from_ts=T0 + 2, to_ts=T0 + 4, reason="disconnect")
+    after = [Trade(**common(4 + i, seq=1 + i), price=1.0, size=1.0) for i in range(3)]
+    out = c.process([*before, outage, *after])
+    assert [e for e in out if isinstance(e, Integrity | Gap) and e is not outage] == []
+    assert c.stats()["gaps"] == 0

@@ -104,6 +104,8 @@ def test_on_disk_field_names_are_stable() -> None:
         "exchange",
         "conditions",
         "tape",
+        "trf_id",
+        "trf_ts",
     ]
 
 

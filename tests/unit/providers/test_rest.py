@@ -1,11 +1,10 @@
-"""Pure parts of the REST client: secret redaction, Retry-After parsing, credentials lookup."""
+"""Pure parts of the REST client: secret redaction, Retry-After and rate-limit reset parsing."""
 
 from __future__ import annotations
 
 import pytest
 
-from mdc.providers.base import CredentialsError
-from mdc.providers.rest import parse_ratelimit_reset, parse_retry_after, redact, require_env
+from mdc.providers.rest import parse_ratelimit_reset, parse_retry_after, redact
 
 
 @pytest.mark.parametrize(
@@ -44,16 +43,6 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after("") is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("-5") == 0.0
-
-
-def test_require_env_names_every_missing_variable() -> None:
-    env = {"A_KEY": "x", "B_SECRET": ""}
-    assert require_env("p", ["A_KEY"], env) == ["x"]
-    with pytest.raises(CredentialsError) as info:
-        require_env("p", ["A_KEY", "B_SECRET", "C_TOKEN"], env)
-    assert str(info.value) == (
-        "p: missing credentials: set the environment variables B_SECRET, C_TOKEN"
-    )
 
 
 def test_ratelimit_reset_epoch_or_delta() -> None:

@@ -1,18 +1,25 @@
-"""Alpaca Market Data API v2: REST history of bars, trades and quotes for US stocks.
-
-Docs: https://alpaca.markets/docs/api-references/market-data-api/stock-pricing-data/historical/
+"""Alpaca market data: the v2 stream (https://docs.alpaca.markets/docs/streaming-market-data) and
+REST history of bars, trades and quotes
+(https://alpaca.markets/docs/api-references/market-data-api/stock-pricing-data/historical/).
 """
 
-from __future__ import annotations
-
-from mdc.providers.alpaca.rest_config import AlpacaRestConfig
+from mdc.providers.alpaca.config import AlpacaConfig
 from mdc.providers.base import Capabilities, ProviderSpec
 
 SPEC = ProviderSpec(
     name="alpaca",
-    description="Alpaca Market Data v2 REST history: bars (all timeframes), trades, quotes",
-    capabilities=Capabilities(trades=True, quotes=True, bars=True),
-    config=AlpacaRestConfig,
+    description="Alpaca market data: stream v2 (US stocks, crypto) and REST history",
+    capabilities=Capabilities(
+        trades=True,
+        quotes=True,
+        depth=True,
+        bars=True,
+        max_depth_levels=50,
+        asset_classes=("equity", "crypto"),
+        seq_scope="none",
+    ),
+    config=AlpacaConfig,
     credentials=("ALPACA_KEY_ID", "ALPACA_SECRET_KEY"),
+    streaming="mdc.providers.alpaca.stream:AlpacaStream",
     historical="mdc.providers.alpaca.historical:AlpacaHistorical",
 )

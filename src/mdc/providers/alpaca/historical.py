@@ -26,12 +26,13 @@ from mdc.domain.events import Bar, Quote, Trade
 from mdc.domain.time import now_ns
 from mdc.providers.alpaca import SPEC
 from mdc.providers.alpaca import rest_parse as parse
-from mdc.providers.alpaca.rest_config import AlpacaRestConfig
+from mdc.providers.alpaca.config import AlpacaConfig
 from mdc.providers.base import DataKind, HistoricalProvider, ProviderError, UnsupportedRequest
+from mdc.providers.credentials import read_credentials
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import Params, RestClient, require_env
+from mdc.providers.rest import Params, RestClient
 from mdc.providers.symbols import to_provider
 from mdc.providers.timestamps import rfc3339
 
@@ -74,11 +75,11 @@ class AlpacaHistorical(HistoricalProvider):
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
         super().__init__(config, limiter)
-        self.settings = provider_section(config, "alpaca", AlpacaRestConfig)
-        self.client = RestClient(
-            "alpaca", self.settings.rest, self.limiter, credential_env=CREDENTIALS
-        )
-        self.venue = self.settings.venue or ("IEX" if self.settings.feed == "iex" else "US")
+        section = provider_section(config, "alpaca", AlpacaConfig)
+        self.settings = section.rest
+        self.feed = self.settings.feed or (section.feed if section.feed != "test" else "iex")
+        self.client = RestClient("alpaca", self.settings, self.limiter, credential_env=CREDENTIALS)
+        self.venue = self.settings.venue or ("IEX" if self.feed == "iex" else "US")
 
     def supports(
         self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
@@ -142,7 +143,7 @@ class AlpacaHistorical(HistoricalProvider):
         self, path: str, params: dict[str, str | int | float], endpoint: str, page_type: type[P]
     ) -> AsyncIterator[tuple[httpx.Response, P]]:
         """Every page with its response; ``next_page_token`` goes back as ``page_token``."""
-        url = self.settings.data_url.rstrip("/") + path
+        url = self.settings.url.rstrip("/") + path
         seen: set[str] = set()
         token: str | None = None
         while True:
@@ -162,12 +163,13 @@ class AlpacaHistorical(HistoricalProvider):
             "start": rfc3339(start_ns),
             "end": rfc3339(end_ns),
             "limit": self.settings.page_limit,
-            "feed": self.settings.feed,
+            "feed": self.feed,
             "sort": "asc",
         }
 
     def _auth(self) -> dict[str, str]:
-        key_id, secret = require_env("alpaca", CREDENTIALS)
+        keys = read_credentials(self.spec)
+        key_id, secret = (keys[name].reveal() for name in CREDENTIALS)
         self.client.add_secret(key_id)
         self.client.add_secret(secret)
         return {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}

@@ -1,7 +1,9 @@
-"""``[providers.alpaca]`` keys of the REST history client (the stream has keys of its own).
+"""The ``[providers.alpaca.rest]`` table: the REST history client's endpoint, adjustment, page
+size and limits (the stream's keys, ``feed`` included, sit one level up in ``[providers.alpaca]``).
 
+Every key is also an environment variable, e.g. ``MDC_PROVIDERS__ALPACA__REST__URL``.
 Limits: 200 requests per minute per account (https://alpaca.markets/support/usage-limit-api-calls/);
-Algo Trader Plus data subscribers get more, so raise ``rest.rate_limits.all`` there.
+market-data subscriptions raise it, so set ``rate_limits.all`` to your plan's figure.
 """
 
 from __future__ import annotations
@@ -14,17 +16,12 @@ from msgspec import Meta
 from mdc.providers.rest import RestSettings
 
 
-class AlpacaRest(RestSettings, kw_only=True, forbid_unknown_fields=True):
-    rate_limits: dict[str, str] = msgspec.field(default_factory=lambda: {"all": "200/1m"})
-
-
-class AlpacaRestConfig(msgspec.Struct, kw_only=True):
-    """Unknown keys are allowed: this section is shared with the streaming client's config."""
-
-    data_url: str = "https://data.alpaca.markets"
+class AlpacaRestConfig(RestSettings, kw_only=True, forbid_unknown_fields=True):
+    url: str = "https://data.alpaca.markets"
     """Base of the Market Data REST API (``/v2/stocks/...``)."""
-    feed: Literal["iex", "sip", "otc"] = "iex"
-    """``iex`` on the free plan; ``sip`` (all US exchanges) needs a subscription."""
+    rate_limits: dict[str, str] = msgspec.field(default_factory=lambda: {"all": "200/1m"})
+    feed: Literal["iex", "sip", "otc", "delayed_sip", "boats", "overnight"] | None = None
+    """History feed; unset follows the stream's ``feed`` (``iex`` when that is ``test``)."""
     adjustment: Literal["split", "dividend", "all"] = "all"
     """Alpaca's adjustment mode used when adjusted bars are asked for (``raw`` otherwise)."""
     page_limit: Annotated[int, Meta(ge=1, le=10_000)] = 10_000
@@ -32,4 +29,3 @@ class AlpacaRestConfig(msgspec.Struct, kw_only=True):
     """``venue`` of the events; empty means ``IEX`` for the iex feed and ``US`` otherwise."""
     symbol_map: dict[str, str] = msgspec.field(default_factory=dict)
     """Canonical symbol → Alpaca symbol, where the spelling rules are not enough."""
-    rest: AlpacaRest = msgspec.field(default_factory=AlpacaRest)

@@ -1,20 +1,27 @@
-"""Polygon.io (now Massive): REST history of aggregates, trades, quotes, splits and dividends.
-
-Docs: https://polygon.io/docs/stocks/getting-started
+"""Polygon.io (Massive) stocks data: the WebSocket stream
+(https://massive.com/docs/websocket/quickstart) and REST history of aggregates, trades, quotes,
+splits and dividends (https://polygon.io/docs/stocks/getting-started).
 """
 
-from __future__ import annotations
-
 from mdc.providers.base import Capabilities, ProviderSpec
-from mdc.providers.polygon.rest_config import PolygonRestConfig
+from mdc.providers.polygon.config import PolygonConfig
 
 SPEC = ProviderSpec(
     name="polygon",
-    description="Polygon.io REST history: aggregates, trades, quotes, splits, dividends",
+    description="Polygon.io (Massive) stocks: WebSocket stream and REST history",
     capabilities=Capabilities(
-        trades=True, quotes=True, bars=True, corporate_actions=True, seq_scope="symbol"
+        trades=True,
+        quotes=True,
+        bars=True,
+        corporate_actions=True,
+        asset_classes=("equity",),
+        # ``q`` increases per ticker *and message type* (trades, quotes and LULD each count on
+        # their own) and skips values: a per-symbol tracker would flag false out-of-order
+        # events, so the numbers are kept on the events but not tracked.
+        seq_scope="none",
     ),
-    config=PolygonRestConfig,
+    config=PolygonConfig,
     credentials=("POLYGON_API_KEY",),
+    streaming="mdc.providers.polygon.stream:PolygonStream",
     historical="mdc.providers.polygon.historical:PolygonHistorical",
 )

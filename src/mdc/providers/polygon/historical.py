@@ -11,7 +11,7 @@ https://polygon.io/docs/stocks/get_v3_reference_dividends,
 https://polygon.io/blog/api-pagination-patterns (``next_url`` / ``cursor``).
 
 The key goes in a header, never in the URL. ``next_url`` points at Polygon's public host; its path
-and cursor are replayed on the configured ``rest_url`` so proxies and local test servers work.
+and cursor are replayed on the configured ``rest.url`` so proxies and local test servers work.
 ``adjusted`` maps to Polygon's ``adjusted`` flag (split adjustment).
 """
 
@@ -29,13 +29,14 @@ from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
 from mdc.domain.time import NS_PER_MS, now_ns
 from mdc.providers.base import DataKind, HistoricalProvider, ProviderError, UnsupportedRequest
+from mdc.providers.credentials import read_credentials
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.polygon import SPEC
 from mdc.providers.polygon import rest_parse as parse
-from mdc.providers.polygon.rest_config import PolygonRestConfig
+from mdc.providers.polygon.config import PolygonConfig
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import Params, RestClient, require_env
+from mdc.providers.rest import Params, RestClient
 from mdc.providers.symbols import to_provider
 
 T = TypeVar("T")
@@ -58,10 +59,8 @@ class PolygonHistorical(HistoricalProvider):
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
         super().__init__(config, limiter)
-        self.settings = provider_section(config, "polygon", PolygonRestConfig)
-        self.client = RestClient(
-            "polygon", self.settings.rest, self.limiter, credential_env=CREDENTIALS
-        )
+        self.settings = provider_section(config, "polygon", PolygonConfig).rest
+        self.client = RestClient("polygon", self.settings, self.limiter, credential_env=CREDENTIALS)
 
     def supports(
         self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
@@ -215,15 +214,15 @@ class PolygonHistorical(HistoricalProvider):
         }
 
     def _auth(self) -> dict[str, str]:
-        (key,) = require_env("polygon", CREDENTIALS)
+        key = read_credentials(self.spec)["POLYGON_API_KEY"].reveal()
         self.client.add_secret(key)
         return {"Authorization": f"Bearer {key}"}
 
     def _base(self) -> str:
-        return self.settings.rest_url.rstrip("/")
+        return self.settings.url.rstrip("/")
 
     def _rebase(self, next_url: str) -> str:
-        """``next_url``'s path and query on the configured ``rest_url``."""
+        """``next_url``'s path and query on the configured ``rest.url``."""
         target = httpx.URL(next_url)
         return self._base() + target.raw_path.decode("ascii")
 

@@ -1,7 +1,10 @@
-"""``[providers.polygon]`` keys of the REST history client (the stream has keys of its own).
+"""The ``[providers.polygon.rest]`` table: the REST history client's endpoint, page sizes and
+limits (the stream's keys sit one level up, in ``[providers.polygon]``).
 
-Limits: the free Stocks Basic plan allows 5 API calls per minute (https://polygon.io/pricing);
-paid plans are unlimited, so raise ``rest.rate_limits.all`` there.
+Every key is also an environment variable, e.g. ``MDC_PROVIDERS__POLYGON__REST__URL``.
+Limits: free plans allow 5 API requests per minute, paid plans are unlimited
+(https://polygon.io/knowledge-base/article/what-is-the-request-limit-for-polygon-restful-apis),
+so raise ``rate_limits.all`` on a paid plan.
 """
 
 from __future__ import annotations
@@ -14,19 +17,13 @@ from msgspec import Meta
 from mdc.providers.rest import RestSettings
 
 
-class PolygonRest(RestSettings, kw_only=True, forbid_unknown_fields=True):
-    rate_limits: dict[str, str] = msgspec.field(default_factory=lambda: {"all": "5/1m"})
-
-
-class PolygonRestConfig(msgspec.Struct, kw_only=True):
-    """Unknown keys are allowed: this section is shared with the streaming client's config."""
-
-    rest_url: str = "https://api.polygon.io"
+class PolygonRestConfig(RestSettings, kw_only=True, forbid_unknown_fields=True):
+    url: str = "https://api.polygon.io"
     """Base of every REST path; ``next_url`` pages are fetched from here too."""
+    rate_limits: dict[str, str] = msgspec.field(default_factory=lambda: {"all": "5/1m"})
     venue: str = "US"
     """``venue`` of the events (consolidated US tape); exchange ids go to ``exchange``."""
     page_limit: Annotated[int, Meta(ge=1, le=50_000)] = 50_000
     reference_page_limit: Annotated[int, Meta(ge=1, le=1000)] = 1000
     symbol_map: dict[str, str] = msgspec.field(default_factory=dict)
     """Canonical symbol → Polygon ticker, where the spelling rules are not enough."""
-    rest: PolygonRest = msgspec.field(default_factory=PolygonRest)

@@ -36,10 +36,11 @@ from mdc.providers.base import (
     RateLimited,
     UnsupportedRequest,
 )
+from mdc.providers.credentials import read_credentials
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import date_windows, in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import Params, RestClient, require_env
+from mdc.providers.rest import Params, RestClient
 from mdc.providers.symbols import to_provider
 from mdc.providers.tiingo import SPEC, parse
 from mdc.providers.tiingo.config import TiingoConfig
@@ -161,7 +162,7 @@ class TiingoHistorical(HistoricalProvider):
         self, path: str, params: Params, row_type: type[list[R]], what: str
     ) -> tuple[httpx.Response, list[R]]:
         """One request; a ``{"detail": ...}`` body instead of rows becomes the matching error."""
-        (token,) = require_env("tiingo", CREDENTIALS)
+        token = read_credentials(self.spec)["TIINGO_API_KEY"].reveal()
         self.client.add_secret(token)
         response = await self.client.get(
             self.settings.base_url.rstrip("/") + path,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import date
 from typing import Any
 
@@ -28,8 +27,10 @@ def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALPACA_SECRET_KEY", SECRET)
 
 
-def cfg(hp: Any, server: HTTPServer, **section: Any) -> Any:
-    return hp.config_for("alpaca", {"data_url": server.url_for("/"), **section})
+def cfg(hp: Any, server: HTTPServer, rest: dict[str, Any] | None = None, **section: Any) -> Any:
+    return hp.config_for(
+        "alpaca", {**section, "rest": {"url": server.url_for("/"), **(rest or {})}}
+    )
 
 
 def paged(pages: dict[str | None, dict[str, Any]], seen: list[dict[str, str]]) -> Any:
@@ -328,13 +329,9 @@ def test_5xx_then_success(hp: Any, server: HTTPServer) -> None:
 
 
 def test_timeout_then_success(hp: Any, server: HTTPServer) -> None:
-    def slow(_: Request) -> Response:
-        time.sleep(0.6)
-        return Response(json.dumps(EMPTY), content_type="application/json")
-
-    server.expect_ordered_request("/v2/stocks/AAPL/bars").respond_with_handler(slow)
-    server.expect_ordered_request("/v2/stocks/AAPL/bars").respond_with_json(EMPTY)
-    pages, provider = fetch_bars(hp, server, rest={"timeout_s": 0.2})
+    ok = Response(json.dumps(EMPTY), content_type="application/json")
+    hp.fail_once(server, "/v2/stocks/AAPL/bars", "timeout", ok)
+    pages, provider = fetch_bars(hp, server)
     assert pages == [[]] and provider.client.stats.retries == 1
 
 

@@ -1,0 +1,184 @@
+"""Alpha Vantage history: intraday bars one month per request, daily/weekly/monthly bars (raw or
+adjusted), and dividends and splits from the adjusted daily series.
+
+Docs used: https://www.alphavantage.co/documentation/ — ``TIME_SERIES_INTRADAY`` (``interval``
+1min 5min 15min 30min 60min, ``month=YYYY-MM``, ``adjusted``, ``extended_hours``,
+``outputsize``), ``TIME_SERIES_DAILY[_ADJUSTED]``, ``TIME_SERIES_WEEKLY[_ADJUSTED]``,
+``TIME_SERIES_MONTHLY[_ADJUSTED]``; the key goes in the ``apikey`` query parameter (masked in
+every log and error).
+
+Alpha Vantage reports throttling and premium-only endpoints as a ``Note`` or ``Information``
+object in an HTTP 200 body: those become ``RateLimited`` (per-minute notes carry
+``retry_after=60``) or ``CredentialsError``, never data. Daily and longer series come whole and
+are clipped to the requested dates (set ``outputsize = "full"`` for ranges older than 100 points).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Final
+
+import httpx
+import msgspec
+
+from mdc.config.load import provider_section
+from mdc.config.schema import Config
+from mdc.domain.events import Bar, CorporateAction
+from mdc.domain.time import now_ns
+from mdc.providers.alphavantage import SPEC, parse
+from mdc.providers.alphavantage.config import AlphaVantageConfig
+from mdc.providers.base import (
+    CredentialsError,
+    DataKind,
+    HistoricalProvider,
+    ProviderError,
+    RateLimited,
+    UnsupportedRequest,
+)
+from mdc.providers.credentials import read_credentials
+from mdc.providers.interval import Interval, IntervalError, day_range_ns
+from mdc.providers.paging import in_time_order, within
+from mdc.providers.ratelimit import RateLimiter
+from mdc.providers.rest import RestClient
+from mdc.providers.symbols import to_provider
+
+CREDENTIALS: Final = ("ALPHAVANTAGE_API_KEY",)
+INTRADAY: Final[dict[str, str]] = {
+    "1m": "1min",
+    "5m": "5min",
+    "15m": "15min",
+    "30m": "30min",
+    "60m": "60min",
+    "1h": "60min",
+}
+FUNCTIONS: Final[dict[str, str]] = {
+    "1d": "TIME_SERIES_DAILY",
+    "1w": "TIME_SERIES_WEEKLY",
+    "1mo": "TIME_SERIES_MONTHLY",
+}
+RATE_WORDS: Final = ("rate limit", "call frequency", "requests per day", "calls per minute")
+ENTITLEMENT_WORDS: Final = ("premium", "apikey", "api key")
+
+
+def months(start: date, end: date) -> list[str]:
+    """``YYYY-MM`` of every month that ``start..end`` touches."""
+    out = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def plan(interval: str) -> tuple[Interval, str | None, str | None]:
+    """``(interval, intraday interval value, daily+ function)``, or ``UnsupportedRequest``."""
+    try:
+        iv = Interval.parse(interval)
+    except IntervalError as exc:
+        raise UnsupportedRequest(f"alphavantage: {exc}") from None
+    key = str(iv)
+    if key in INTRADAY:
+        return iv, INTRADAY[key], None
+    if key in FUNCTIONS:
+        return iv, None, FUNCTIONS[key]
+    raise UnsupportedRequest(f"alphavantage: no {interval} bars (1m 5m 15m 30m 1h 1d 1w 1mo)")
+
+
+class AlphaVantageHistorical(HistoricalProvider):
+    spec = SPEC
+
+    def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
+        super().__init__(config, limiter)
+        self.settings = provider_section(config, "alphavantage", AlphaVantageConfig)
+        self.client = RestClient(
+            "alphavantage", self.settings.rest, self.limiter, credential_env=CREDENTIALS
+        )
+
+    def supports(
+        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
+    ) -> bool:
+        if kind in ("trades", "quotes"):
+            return False
+        if kind == "corporate_actions" or interval is None:
+            return True
+        try:
+            plan(interval)
+        except UnsupportedRequest:
+            return False
+        return True
+
+    async def bars(
+        self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
+    ) -> AsyncIterator[list[Bar]]:
+        iv, intraday, function = plan(interval)
+        start_ns, end_ns = day_range_ns(start, end)
+        venue = self.settings.venue
+        if intraday is not None:
+            for month in months(start, end):
+                params = {
+                    "function": "TIME_SERIES_INTRADAY",
+                    "interval": intraday,
+                    "month": month,
+                    "adjusted": "true" if adjusted else "false",
+                    "extended_hours": "true" if self.settings.extended_hours else "false",
+                    "outputsize": "full",
+                }
+                response, zone, rows = await self._series(symbol, params)
+                with self.client.reading(response, "time series"):
+                    out = parse.bars(rows, zone, symbol, str(iv), True, adjusted, venue, now_ns())
+                yield within(in_time_order(out), start_ns, end_ns)
+            return
+        assert function is not None
+        if adjusted:
+            function += "_ADJUSTED"
+        params = {"function": function, "outputsize": self.settings.outputsize}
+        response, zone, rows = await self._series(symbol, params)
+        with self.client.reading(response, "time series"):
+            out = parse.bars(rows, zone, symbol, str(iv), False, adjusted, venue, now_ns())
+        yield within(in_time_order(out), start_ns, end_ns)
+
+    async def corporate_actions(
+        self, symbol: str, start: date, end: date
+    ) -> AsyncIterator[list[CorporateAction]]:
+        params = {"function": "TIME_SERIES_DAILY_ADJUSTED", "outputsize": self.settings.outputsize}
+        response, _, rows = await self._series(symbol, params)
+        with self.client.reading(response, "time series"):
+            out = parse.corporate_actions(rows, symbol, self.settings.venue, now_ns())
+        start_ns, end_ns = day_range_ns(start, end)
+        yield within(in_time_order(out), start_ns, end_ns)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _series(
+        self, symbol: str, params: dict[str, str]
+    ) -> tuple[httpx.Response, str, dict[str, parse.AVBar]]:
+        key = read_credentials(self.spec)["ALPHAVANTAGE_API_KEY"].reveal()
+        self.client.add_secret(key)
+        query: dict[str, str | int | float] = {
+            **params,
+            "symbol": to_provider(symbol, "alphavantage", self.settings.symbol_map),
+            "datatype": "json",
+            "apikey": key,
+        }
+        response = await self.client.get(self.settings.base_url, query, endpoint=params["function"])
+        try:
+            zone, rows = parse.series(response.content)
+        except parse.Notice as notice:
+            raise self._notice(notice) from None
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            raise self.client.malformed(response, "time series", str(exc)) from None
+        return response, zone, rows
+
+    def _notice(self, notice: parse.Notice) -> ProviderError:
+        """A ``Note``/``Information``/``Error Message`` body as the error it stands for."""
+        text = self.client.redact(" ".join(notice.text.split()))
+        lowered = text.lower()
+        message = f"alphavantage: {notice.kind}: {text}"
+        if notice.kind != "Error Message" and any(w in lowered for w in RATE_WORDS):
+            retry_after = 60.0 if "per minute" in lowered else None
+            return RateLimited(message, retry_after)
+        if any(w in lowered for w in ENTITLEMENT_WORDS):
+            return CredentialsError(f"{message}; check {', '.join(CREDENTIALS)}")
+        return ProviderError(message)

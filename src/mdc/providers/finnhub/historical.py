@@ -1,0 +1,119 @@
+"""Finnhub REST candles: intraday bars (1, 5, 15, 30, 60 minutes; unadjusted) and daily, weekly,
+monthly bars (split-adjusted).
+
+Docs used: https://finnhub.io/docs/api/stock-candles (``/stock/candle?symbol&resolution&from&to``,
+resolutions 1 5 15 30 60 D W M, "daily data will be adjusted for splits, intraday data will
+remain unadjusted"), https://finnhub.io/docs/api/authentication (``X-Finnhub-Token`` header),
+https://finnhub.io/docs/api/rate-limit.
+
+So intraday requests must ask for raw bars and daily-and-longer ones for adjusted bars; the
+other combinations raise ``UnsupportedRequest``. Intraday history comes in windows of
+``intraday_window_days`` (one request = one page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Final
+
+from mdc.config.load import provider_section
+from mdc.config.schema import Config
+from mdc.domain.events import Bar
+from mdc.domain.time import NS_PER_S, now_ns
+from mdc.providers.base import DataKind, HistoricalProvider, UnsupportedRequest
+from mdc.providers.credentials import read_credentials
+from mdc.providers.finnhub import SPEC, parse
+from mdc.providers.finnhub.config import FinnhubConfig
+from mdc.providers.interval import Interval, IntervalError, day_range_ns
+from mdc.providers.paging import date_windows, in_time_order, within
+from mdc.providers.ratelimit import RateLimiter
+from mdc.providers.rest import RestClient
+from mdc.providers.symbols import to_provider
+
+CREDENTIALS: Final = ("FINNHUB_API_KEY",)
+RESOLUTIONS: Final[dict[str, str]] = {
+    "1m": "1",
+    "5m": "5",
+    "15m": "15",
+    "30m": "30",
+    "60m": "60",
+    "1h": "60",
+    "1d": "D",
+    "1w": "W",
+    "1mo": "M",
+}
+
+
+def resolution(interval: str, adjusted: bool) -> tuple[str, Interval]:
+    try:
+        iv = Interval.parse(interval)
+    except IntervalError as exc:
+        raise UnsupportedRequest(f"finnhub: {exc}") from None
+    if str(iv) not in RESOLUTIONS:
+        raise UnsupportedRequest(f"finnhub: no {interval} bars (1m 5m 15m 30m 1h 1d 1w 1mo)")
+    if iv.intraday and adjusted:
+        raise UnsupportedRequest("finnhub: intraday candles are unadjusted only")
+    if not iv.intraday and not adjusted:
+        raise UnsupportedRequest("finnhub: daily and longer candles are split-adjusted only")
+    return RESOLUTIONS[str(iv)], iv
+
+
+class FinnhubHistorical(HistoricalProvider):
+    spec = SPEC
+
+    def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
+        super().__init__(config, limiter)
+        self.settings = provider_section(config, "finnhub", FinnhubConfig)
+        self.client = RestClient(
+            "finnhub", self.settings.rest, self.limiter, credential_env=CREDENTIALS
+        )
+
+    def supports(
+        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
+    ) -> bool:
+        if kind != "bars":
+            return False
+        if interval is None:
+            return True
+        try:
+            iv = Interval.parse(interval)
+            resolution(interval, not iv.intraday if adjusted is None else adjusted)
+        except (IntervalError, UnsupportedRequest):
+            return False
+        return True
+
+    async def bars(
+        self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
+    ) -> AsyncIterator[list[Bar]]:
+        code, iv = resolution(interval, adjusted)
+        daily = not iv.intraday
+        windows = (
+            [(start, end)]
+            if daily
+            else date_windows(start, end, self.settings.intraday_window_days)
+        )
+        start_ns, end_ns = day_range_ns(start, end)
+        ticker = to_provider(symbol, "finnhub", self.settings.symbol_map)
+        url = self.settings.base_url.rstrip("/") + "/stock/candle"
+        for first, last in windows:
+            window_start, window_end = day_range_ns(first, last)
+            token = read_credentials(self.spec)["FINNHUB_API_KEY"].reveal()
+            self.client.add_secret(token)
+            response = await self.client.get(
+                url,
+                {
+                    "symbol": ticker,
+                    "resolution": code,
+                    "from": window_start // NS_PER_S,
+                    "to": window_end // NS_PER_S - 1,
+                },
+                headers={"X-Finnhub-Token": token},
+            )
+            candles = self.client.decode(response, parse.Candles, "candles")
+            with self.client.reading(response, "candles"):
+                out = parse.bars(candles, symbol, str(iv), daily, self.settings.venue, now_ns())
+            yield within(in_time_order(out), start_ns, end_ns)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

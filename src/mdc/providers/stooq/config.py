@@ -1,0 +1,26 @@
+"""``[providers.stooq]``: endpoint, market suffix and limits of the Stooq CSV client.
+
+Stooq publishes no request limit; it answers "Exceeded the daily hits limit" (HTTP 200) once a
+daily quota is used up (https://apis.io/rate-limits/stooq/stooq-rate-limits/). 30 requests per
+minute is a polite default.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from mdc.providers.rest import RestSettings
+
+
+class StooqRest(RestSettings, kw_only=True, forbid_unknown_fields=True):
+    rate_limits: dict[str, str] = msgspec.field(default_factory=lambda: {"all": "30/1m"})
+
+
+class StooqConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    base_url: str = "https://stooq.com"
+    market: str = "us"
+    """Stooq's market suffix appended to tickers (``aapl.us``, ``vod.uk``)."""
+    venue: str = "US"
+    symbol_map: dict[str, str] = msgspec.field(default_factory=dict)
+    """Canonical symbol → Stooq symbol (indices such as ``^spx`` need one)."""
+    rest: StooqRest = msgspec.field(default_factory=StooqRest)

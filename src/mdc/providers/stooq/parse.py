@@ -1,0 +1,77 @@
+"""Stooq CSV (``Date,Open,High,Low,Close,Volume``) → bars, decoded row by row with msgspec.
+
+A body of ``No data`` means an empty range; ``Exceeded the daily hits limit`` means the quota is
+used up. Indices and some instruments have no ``Volume`` column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Final
+
+import msgspec
+
+from mdc.domain.events import Bar
+from mdc.providers.timestamps import parse_date_ns
+
+NO_DATA: Final = "no data"
+QUOTA: Final = "exceeded the daily hits limit"
+
+
+class Row(msgspec.Struct):
+    date: str
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float = 0.0
+
+
+class QuotaExceeded(Exception):
+    """The body is Stooq's daily-quota notice instead of data."""
+
+
+def rows(text: str) -> list[Row]:
+    """The CSV rows; ``ValueError`` for anything that is not Stooq's CSV."""
+    stripped = text.strip()
+    lowered = stripped.lower()
+    if not stripped or lowered == NO_DATA:
+        return []
+    if QUOTA in lowered:
+        raise QuotaExceeded(stripped[:200])
+    reader = csv.reader(io.StringIO(stripped))
+    header = [h.strip().lower() for h in next(reader)]
+    if header[:5] != ["date", "open", "high", "low", "close"]:
+        raise ValueError(f"unexpected CSV header {header!r}")
+    out = []
+    for line, values in enumerate(reader, start=2):
+        if not values:
+            continue
+        if len(values) != len(header):
+            raise ValueError(f"line {line} has {len(values)} fields, header has {len(header)}")
+        try:
+            out.append(msgspec.convert(dict(zip(header, values, strict=True)), Row, strict=False))
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"line {line}: {exc}") from None
+    return out
+
+
+def bars(rows: list[Row], symbol: str, interval: str, venue: str, ts_recv: int) -> list[Bar]:
+    return [
+        Bar(
+            symbol=symbol,
+            venue=venue,
+            provider="stooq",
+            ts_event=parse_date_ns(r.date),
+            ts_recv=ts_recv,
+            interval=interval,
+            open=r.open,
+            high=r.high,
+            low=r.low,
+            close=r.close,
+            volume=r.volume,
+            adjusted=True,
+        )
+        for r in rows
+    ]
