@@ -48,27 +48,45 @@ class PipelineConfig(_Section):
 
 
 class WalConfig(_Section):
+    """The write-ahead log (docs/durability.md)."""
+
     fsync: Literal["always", "interval", "off"] = "interval"
+    """always: fsync before append returns; interval: group commit every fsync_interval_ms;
+    off: leave it to the OS (survives a process crash, not a power loss)."""
     fsync_interval_ms: Annotated[int, Meta(ge=1, le=60_000)] = 100
     segment_max_mb: Annotated[int, Meta(ge=1, le=65_536)] = 64
     segment_max_age_s: Annotated[int, Meta(ge=1)] = 3600
     keep_segments: bool = False
-    """Keep WAL segments behind the checkpoint as a raw archive instead of deleting them."""
+    """Keep WAL segments behind the checkpoint (in _mdc/wal-archive) instead of deleting them."""
 
 
 class StorageConfig(_Section):
+    """The archive: where, which formats and layout, durability and housekeeping."""
+
     root: str = "data"
     format: Literal["jsonl", "parquet", "both"] = "jsonl"
     layout: Literal["by_symbol", "by_date", "by_type", "flat"] = "by_symbol"
+    """JSONL file naming; Parquet is always Hive-style (parquet/type=/date=/symbol=)."""
     partition: Literal["none", "daily", "hourly", "monthly"] = "daily"
     compression: Literal["none", "gzip", "zstd"] = "none"
+    """JSONL compression (Parquet is always zstd)."""
     provider_in_path: bool = False
-    file_prefix: str = ""
+    file_prefix: Annotated[str, Meta(pattern=r"^[A-Za-z0-9.+@^-]*$", max_length=64)] = ""
     max_open_files: Annotated[int, Meta(ge=1, le=100_000)] = 256
-    checkpoint_interval_s: Annotated[float, Meta(gt=0)] = 1.0
+    """Open JSONL files (and, separately, Parquet writers); least recently used are closed."""
+    checkpoint_interval_s: Annotated[float, Meta(gt=0, le=3600)] = 1.0
+    partition_close_grace_s: Annotated[float, Meta(ge=0)] = 300.0
+    """Files of a partition close this long after the partition ends (late events)."""
+    parquet_row_group_rows: Annotated[int, Meta(ge=1, le=10_000_000)] = 65_536
+    parquet_part_max_rows: Annotated[int, Meta(ge=1)] = 10_000_000
+    parquet_part_max_age_s: Annotated[float, Meta(gt=0)] = 300.0
+    """A Parquet part is finished at this age; until then the WAL keeps its rows."""
+    parquet_max_buffered_rows: Annotated[int, Meta(ge=1)] = 1_000_000
+    """Rows buffered across all Parquet writers before the largest buffers become row groups."""
     retention_days: Annotated[int, Meta(ge=0)] = 0
     """0 keeps everything."""
     retention_max_mb: Annotated[int, Meta(ge=0)] = 0
+    """0 means no size cap; otherwise the oldest partitions go first."""
     min_free_mb: Annotated[int, Meta(ge=0)] = 100
     """Writing pauses (with a clear error) below this much free disk, and resumes above it."""
     raw_capture: bool = True

@@ -1,11 +1,17 @@
-"""Storage: the WAL, archive writers and the archive read API."""
+"""Storage: the WAL, archive writers (JSONL, Parquet), recovery and the archive read API.
+
+``open_store(config)`` runs crash recovery and returns the store the pipeline appends to; see
+docs/durability.md for what it guarantees.
+"""
 
 from __future__ import annotations
 
 from mdc.config.schema import StorageConfig
-from mdc.storage.base import EventStore
-from mdc.storage.plain import PlainJsonlStore
+from mdc.storage.store import StoragePaused, Store
+
+__all__ = ["StoragePaused", "Store", "open_store"]
 
 
-def open_store(config: StorageConfig) -> EventStore:
-    return PlainJsonlStore(config.root)
+def open_store(config: StorageConfig) -> Store:
+    """The store for ``config.root``, recovered (cut to the checkpoint, WAL replayed)."""
+    return Store(config)

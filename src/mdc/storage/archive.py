@@ -1,0 +1,372 @@
+"""The archive read API: what is there, and the data as Arrow, pandas, polars or SQL.
+
+``open_archive(root)`` finds files by the root's layout (``_mdc/layout.json``). Each partition
+(type, symbol, partition label, provider) is read from one format: Parquet when it has finished
+parts, else JSONL (``source="jsonl"`` / ``"parquet"`` force one), so ``format = "both"`` never
+doubles rows. DuckDB views (``trades``, ``quotes``, ``bars``, ``book_deltas``,
+``book_snapshots``, ``gaps``, ``integrity``, ``statuses``, ``corporate_actions``) span both
+formats with one schema: timestamps are ``TIMESTAMPTZ_NS`` in both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mdc.domain.events import TYPE_NAMES, TYPES_BY_NAME, Event
+from mdc.domain.time import date_to_ns, datetime_to_ns
+from mdc.storage.arrow import TIMESTAMP, empty_table, from_table, schema
+from mdc.storage.layout import (
+    ALL,
+    PARQUET_DIR,
+    Layout,
+    LayoutSpec,
+    label_range,
+    read_spec,
+)
+from mdc.storage.parquet import parse_part
+from mdc.storage.reader import read_jsonl_table, read_parquet_table
+
+if TYPE_CHECKING:
+    import duckdb
+
+Source = Literal["auto", "jsonl", "parquet"]
+Output = Literal["arrow", "pandas", "polars"]
+TimeArg = int | str | date | datetime | None
+
+
+@dataclass(frozen=True)
+class ArchiveFile:
+    path: Path
+    rel: str
+    format: Literal["jsonl", "parquet"]
+    type_name: str
+    symbol: str
+    partition: str
+    provider: str | None
+    size: int
+
+
+@dataclass
+class Partition:
+    """One (type, symbol, partition, provider) and the files that hold it in each format."""
+
+    type_name: str
+    symbol: str
+    partition: str
+    provider: str | None
+    jsonl: list[ArchiveFile] = field(default_factory=list)
+    parquet: list[ArchiveFile] = field(default_factory=list)
+
+    @property
+    def start_ns(self) -> int:
+        return label_range(self.partition)[0]
+
+    @property
+    def end_ns(self) -> int:
+        return label_range(self.partition)[1]
+
+    def files(self, source: Source) -> list[ArchiveFile]:
+        if source == "jsonl":
+            return self.jsonl
+        if source == "parquet":
+            return self.parquet
+        return self.parquet or self.jsonl
+
+
+def to_ns(value: TimeArg) -> int | None:
+    """An int ns, ISO string, date or datetime (naive = UTC) as int ns."""
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        return datetime_to_ns(value)
+    return date_to_ns(value)
+
+
+def scan_files(root: Path, layout: Layout) -> tuple[list[ArchiveFile], list[Path]]:
+    """Every archive data file the layout explains, and the files it does not."""
+    found: list[ArchiveFile] = []
+    unknown: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        top = rel_dir.split("/", 1)[0]
+        if top.startswith("_"):
+            dirnames.clear()
+            continue
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if top == PARQUET_DIR:
+                parsed = parse_part(name)
+                info = layout.parse_parquet_dir(rel_dir)
+                if parsed is not None and parsed[2]:
+                    continue  # unfinished part: not data yet
+                if parsed is None or info is None:
+                    if not name.startswith("_"):
+                        unknown.append(path)
+                    continue
+                fmt: Literal["jsonl", "parquet"] = "parquet"
+            else:
+                info = layout.parse_jsonl(rel)
+                if info is None:
+                    unknown.append(path)
+                    continue
+                fmt = "jsonl"
+            found.append(
+                ArchiveFile(
+                    path,
+                    rel,
+                    fmt,
+                    info.type_name,
+                    info.symbol,
+                    info.partition,
+                    info.provider,
+                    path.stat().st_size,
+                )
+            )
+    return found, unknown
+
+
+class Archive:
+    """Read access to an archive root (safe while a collector writes it)."""
+
+    def __init__(self, root: str | Path, source: Source = "auto") -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"archive root {self.root} does not exist")
+        self.source: Source = source
+        self.spec = read_spec(self.root) or LayoutSpec()
+        self.layout = Layout(self.spec)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rescan the files (a running collector keeps adding them)."""
+        self._files, self.unknown_files = scan_files(self.root, self.layout)
+        parts: dict[tuple[str, str, str, str | None], Partition] = {}
+        for f in self._files:
+            key = (f.type_name, f.symbol, f.partition, f.provider)
+            p = parts.get(key)
+            if p is None:
+                p = parts[key] = Partition(*key)
+            (p.parquet if f.format == "parquet" else p.jsonl).append(f)
+        self._partitions = sorted(
+            parts.values(), key=lambda p: (p.type_name, p.symbol, p.start_ns, p.provider or "")
+        )
+
+    # -- what is there -----------------------------------------------------------------------
+    def files(self) -> list[ArchiveFile]:
+        return list(self._files)
+
+    def partitions(
+        self, type_name: str | None = None, symbol: str | None = None
+    ) -> list[Partition]:
+        return [
+            p
+            for p in self._partitions
+            if (type_name is None or p.type_name == type_name)
+            and (symbol is None or p.symbol == symbol)
+        ]
+
+    def types(self) -> list[str]:
+        return sorted({p.type_name for p in self._partitions})
+
+    def symbols(self, type_name: str | None = None) -> list[str]:
+        return sorted({p.symbol for p in self.partitions(type_name)})
+
+    def date_range(
+        self, symbol: str | None = None, type_name: str | None = None
+    ) -> tuple[str, str] | None:
+        """First and last partition label holding data (``None`` when there is none)."""
+        parts = [p for p in self.partitions(type_name, symbol) if p.partition != ALL]
+        if not parts:
+            return None
+        ordered = sorted(parts, key=lambda p: p.start_ns)
+        return ordered[0].partition, ordered[-1].partition
+
+    # -- data --------------------------------------------------------------------------------
+    def read(
+        self,
+        type_name: str,
+        symbol: str | None = None,
+        start: TimeArg = None,
+        end: TimeArg = None,
+        as_: Output = "arrow",
+    ) -> Any:
+        """Rows of one type (all symbols when ``symbol`` is None) with ``start <= ts_event <
+        end``, in the type's schema; partitions in time order, rows in write order."""
+        cls = _event_type(type_name)
+        lo, hi = to_ns(start), to_ns(end)
+        tables = []
+        for p in self.partitions(type_name, symbol):
+            if (lo is not None and p.end_ns <= lo) or (hi is not None and p.start_ns >= hi):
+                continue
+            for f in p.files(self.source):
+                tables.append(_read_file(f, cls))
+        table = pa.concat_tables(tables) if tables else empty_table(cls)
+        if lo is not None or hi is not None:
+            table = table.filter(_time_mask(table, lo, hi))
+        return _convert(table, as_)
+
+    def events(
+        self, type_name: str, symbol: str | None = None, start: TimeArg = None, end: TimeArg = None
+    ) -> list[Event]:
+        """The same rows as event structs (exact values, for replay and tests)."""
+        return from_table(_event_type(type_name), self.read(type_name, symbol, start, end))
+
+    def trades(
+        self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
+    ) -> Any:
+        return self.read("trades", symbol, start, end, as_)
+
+    def quotes(
+        self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
+    ) -> Any:
+        return self.read("quotes", symbol, start, end, as_)
+
+    def bars(
+        self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
+    ) -> Any:
+        return self.read("bars", symbol, start, end, as_)
+
+    def book_deltas(
+        self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
+    ) -> Any:
+        return self.read("book_deltas", symbol, start, end, as_)
+
+    def book_snapshots(
+        self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
+    ) -> Any:
+        return self.read("book_snapshots", symbol, start, end, as_)
+
+    def gaps(self, symbol: str | None = None, as_: Output = "pandas") -> Any:
+        return self.read("gaps", symbol, as_=as_)
+
+    # -- SQL ---------------------------------------------------------------------------------
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with one view per event type over the files."""
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        for cls, name in TYPE_NAMES.items():
+            con.execute(f"CREATE VIEW {name} AS {self._view_sql(cls)}")
+        return con
+
+    def sql(self, query: str) -> pa.Table:
+        """Run SQL over the views; the result as an Arrow table."""
+        con = self.connect()
+        try:
+            result = con.sql(query)
+            return result.to_arrow_table() if result is not None else pa.table({})
+        finally:
+            con.close()
+
+    def _view_sql(self, cls: type[Event]) -> str:
+        type_name = TYPE_NAMES[cls]
+        jsonl: list[str] = []
+        parquet: list[str] = []
+        for p in self.partitions(type_name):
+            for f in p.files(self.source):
+                (parquet if f.format == "parquet" else jsonl).append(str(f.path))
+        selects = []
+        if parquet:
+            selects.append(f"SELECT * FROM read_parquet({_sql_list(parquet)}, union_by_name=true)")
+        if jsonl:
+            selects.append(_json_select(cls, jsonl))
+        if not selects:
+            selects.append(_empty_select(cls))
+        return " UNION ALL BY NAME ".join(selects)
+
+
+def open_archive(root: str | Path, source: Source = "auto") -> Archive:
+    """The archive at ``root`` (what ``storage.root`` of the collector points to)."""
+    return Archive(root, source)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _event_type(type_name: str) -> type[Event]:
+    try:
+        return TYPES_BY_NAME[type_name]
+    except KeyError:
+        known = ", ".join(sorted(TYPES_BY_NAME))
+        raise ValueError(f"unknown event type {type_name!r}; known: {known}") from None
+
+
+def _read_file(f: ArchiveFile, cls: type[Event]) -> pa.Table:
+    if f.format == "parquet":
+        return read_parquet_table(f.path, cls)
+    return read_jsonl_table(f.path, cls)
+
+
+def _time_mask(table: pa.Table, lo: int | None, hi: int | None) -> pa.ChunkedArray:
+    ts = table.column("ts_event").cast(pa.int64())
+    mask = None
+    if lo is not None:
+        mask = pc.greater_equal(ts, lo)
+    if hi is not None:
+        upper = pc.less(ts, hi)
+        mask = upper if mask is None else pc.and_(mask, upper)
+    return mask
+
+
+def _convert(table: pa.Table, as_: Output) -> Any:
+    if as_ == "arrow":
+        return table
+    if as_ == "pandas":
+        return table.to_pandas()
+    if as_ == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    raise ValueError(f"as_ must be arrow, pandas or polars, got {as_!r}")
+
+
+def _sql_list(paths: Iterable[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _duck_type(t: pa.DataType) -> str:
+    if t == TIMESTAMP or pa.types.is_int64(t):
+        return "BIGINT"
+    if pa.types.is_float64(t):
+        return "DOUBLE"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_dictionary(t) or pa.types.is_string(t):
+        return "VARCHAR"
+    if pa.types.is_list(t):
+        return _duck_type(t.value_type) + "[]"
+    raise TypeError(f"no DuckDB type for {t}")
+
+
+def _json_select(cls: type[Event], paths: list[str]) -> str:
+    fields = list(schema(cls))
+    columns = ", ".join(f"'{f.name}': '{_duck_type(f.type)}'" for f in fields)
+    exprs = ", ".join(
+        f"make_timestamp_ns({f.name})::TIMESTAMPTZ_NS AS {f.name}"
+        if f.type == TIMESTAMP
+        else f.name
+        for f in fields
+    )
+    return (
+        f"SELECT {exprs} FROM read_json({_sql_list(paths)}, format='newline_delimited', "
+        f"columns={{{columns}}})"
+    )
+
+
+def _empty_select(cls: type[Event]) -> str:
+    exprs = ", ".join(
+        f"NULL::{'TIMESTAMPTZ_NS' if f.type == TIMESTAMP else _duck_type(f.type)} AS {f.name}"
+        for f in schema(cls)
+    )
+    return f"SELECT {exprs} LIMIT 0"
