@@ -31,7 +31,7 @@ from mdc.backfill.spool import ChunkSpool
 from mdc.config.schema import Config
 from mdc.domain.events import Event
 from mdc.domain.time import now_ns
-from mdc.storage.base import EventStore
+from mdc.storage.store import StoragePaused, Store
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,24 @@ Writer = Callable[[list[Event]], Awaitable[None]]
 ChunkHook = Callable[[Job, Chunk], None]
 
 
-def store_writer(store: EventStore) -> Writer:
-    """A :data:`Writer` over an :class:`EventStore` used from the event loop's thread."""
+def store_writer(store: Store) -> Writer:
+    """A :data:`Writer` over the store, used from the event loop's thread.
+
+    Appends are flagged ``dedup``: a chunk fetched again (a resumed or repeated job, a repair
+    of what live collection partly caught) leaves one copy of each row. When the store pauses
+    (disk full) the writer waits for it and writes the rest of the page.
+    """
 
     async def write(batch: list[Event]) -> None:
-        store.append(batch)
+        while batch:
+            try:
+                store.append(batch, dedup=True)
+            except StoragePaused as exc:
+                log.warning("backfill waits for the store: %s", exc.reason)
+                batch = batch[exc.acknowledged :]
+                await store.wait_writable()
+                continue
+            break
         await asyncio.sleep(0)  # inside ``mdc collect``, let the live pipeline run between pages
 
     return write

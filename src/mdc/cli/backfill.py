@@ -41,6 +41,7 @@ from mdc.config import Config
 from mdc.domain.time import NS_PER_S
 from mdc.log import setup_logging
 from mdc.storage import open_store
+from mdc.storage.fsutil import StorageLocked
 
 DEFAULT_GAP_DAYS: Final = 30
 """``mdc gaps`` without ``--from`` looks back this many days."""
@@ -269,7 +270,16 @@ def _date(option: str, text: str) -> date:
 
 
 def _run(config: Config, jobs: JobStore, job: Job) -> Job:
-    store = open_store(config.storage)
+    try:
+        store = open_store(config.storage)
+    except StorageLocked as exc:
+        # A running collector owns the archive: its backfill scheduler runs queued jobs.
+        console.print(
+            f"{exc}\njob {job.id} stays queued: a running `mdc collect` runs it; "
+            "watch with `mdc backfill --list`",
+            highlight=False,
+        )
+        raise typer.Exit(0) from None
     tasks: dict[str, TaskID] = {}
     progress = Progress(
         TextColumn("{task.description}"),

@@ -63,7 +63,7 @@ def test_polygon_serves_then_fails_and_simulated_completes(
     raw: dict[str, Any] = {
         "storage": {"root": str(tmp_path)},
         "backfill": {"providers": ["polygon", "simulated"]},
-        "providers": {"polygon": {"rest_url": server.url_for("/"), "rest": FAST_REST}},
+        "providers": {"polygon": {"rest": {"url": server.url_for("/"), **FAST_REST}}},
     }
     config = msgspec.convert(raw, Config)
     spec = JobSpec(symbols=["AAPL"], start=date(2005, 4, 1), end=date(2005, 4, 8))

@@ -81,7 +81,7 @@ def mdc(root: Path, url: str, *args: str) -> subprocess.Popen[str]:
         "MDC_BACKFILL__PROVIDERS": '["polygon", "simulated"]',
         "MDC_BACKFILL__CHUNK_DAYS": "1",
         "MDC_STORAGE__ROOT": str(root),
-        "MDC_PROVIDERS__POLYGON__REST_URL": url,
+        "MDC_PROVIDERS__POLYGON__REST__URL": url,
         "MDC_PROVIDERS__POLYGON__REST__RATE_LIMITS": "{}",
         "POLYGON_API_KEY": "pk_local_test",
         "COLUMNS": "120",

@@ -12,13 +12,13 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 
 from mdc.backfill.failover import REGISTRY, ChunkRequest, FailoverChain, redact
 from mdc.backfill.jobs import Job, JobSpec, JobStore, plan_chunks
-from mdc.backfill.runner import JobRunner
+from mdc.backfill.runner import JobRunner, store_writer
 from mdc.backfill.spool import ChunkSpool
 from mdc.config import Config, load_config
 from mdc.domain.events import Bar, Event, Trade
@@ -33,6 +33,7 @@ from mdc.providers.base import (
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.simulated import SPEC as SIMULATED
 from mdc.providers.simulated.historical import SimulatedHistory
+from mdc.storage.store import StoragePaused, Store
 
 
 class Flaky(SimulatedHistory):
@@ -338,3 +339,30 @@ def test_rows_outside_the_chunk_are_dropped_and_counted(tmp_path: Path) -> None:
     assert (result.attempts[0].rows, result.attempts[0].outside) == (7, 7)
     first = next(b.ts_event for page in spool.pages() for b in page)
     assert first == 1719927000000000000 - 1800 * 10**9  # 09:00 New York on the 1st
+
+
+def test_store_writer_flags_dedup_and_waits_out_a_paused_store() -> None:
+    class PausingStore:
+        """Pauses once after acknowledging two events, as a store does on a full disk."""
+
+        def __init__(self) -> None:
+            self.calls: list[tuple[list[int], bool]] = []
+            self.waits = 0
+
+        def append(self, batch: list[Event], *, dedup: bool = False) -> None:
+            self.calls.append(([e.ts_event for e in batch], dedup))
+            if len(self.calls) == 1:
+                raise StoragePaused("free space 1 MB < min_free_mb 100 MB", acknowledged=2)
+
+        async def wait_writable(self) -> None:
+            self.waits += 1
+
+    store = PausingStore()
+    write = store_writer(cast(Store, store))
+    rows: list[Event] = [
+        Trade(symbol="X", venue="V", provider="p", ts_event=i, ts_recv=i, price=1, size=1)
+        for i in range(5)
+    ]
+    asyncio.run(write(rows))
+    assert store.calls == [([0, 1, 2, 3, 4], True), ([2, 3, 4], True)]
+    assert store.waits == 1
