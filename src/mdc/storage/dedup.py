@@ -73,7 +73,8 @@ def keys_of(cls: type[Event], events: Iterable[Event]) -> set[Hashable]:
 
 
 def filter_new(cls: type[Event], events: list[Event], seen: set[Hashable]) -> list[Event]:
-    """The events whose key is not in ``seen`` (first occurrence kept); adds their keys."""
+    """The events whose key is not in ``seen`` (first occurrence kept); adds their keys.
+    Returns ``events`` itself when nothing was dropped."""
     key = KEYS[cls]
     out = []
     for event in events:
@@ -81,7 +82,7 @@ def filter_new(cls: type[Event], events: list[Event], seen: set[Hashable]) -> li
         if k not in seen:
             seen.add(k)
             out.append(event)
-    return out
+    return events if len(out) == len(events) else out
 
 
 def load_partition_keys(

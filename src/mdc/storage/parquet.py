@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 COMPRESSION: Final = "zstd"
 COMPRESSION_LEVEL: Final = 3
+CONVERT_ROWS: Final = 4096
+"""Buffered events are turned into Arrow at this count, while they are still in CPU cache."""
 INPROGRESS: Final = ".inprogress"
 PART_RE: Final = re.compile(r"^part-(\d{16})-([0-9a-z]+)\.parquet(\.inprogress)?$")
 
@@ -54,6 +56,8 @@ def open_part(path: Path, cls: type[Event], writer: str) -> pq.ParquetWriter:
         schema(cls).with_metadata(meta),
         compression=COMPRESSION,
         compression_level=COMPRESSION_LEVEL,
+        # Dictionary pages only where values repeat (they cost time and size on prices).
+        use_dictionary=[f.name for f in schema(cls) if pa.types.is_dictionary(f.type)],
     )
 
 
@@ -78,6 +82,8 @@ class PartitionWriter:
         self.writer = new_writer_id()
         self.row_group_rows = row_group_rows
         self.buffer: list[Event] = []
+        self.converted: list[pa.Table] = []
+        self.converted_rows = 0
         self.committed_lsn = lsn_before
         """Every event of records ``<= committed_lsn`` routed here is in a finished part."""
         self.last_lsn = lsn_before
@@ -94,6 +100,11 @@ class PartitionWriter:
     def pending(self) -> bool:
         return self.pending_lsn is not None
 
+    @property
+    def buffered(self) -> int:
+        """Rows held in memory (Python events and converted Arrow), not yet in the file."""
+        return len(self.buffer) + self.converted_rows
+
     def write(self, events: list[Event], lsn: int) -> None:
         if self.pending_lsn is None:
             self.pending_lsn = lsn
@@ -101,21 +112,31 @@ class PartitionWriter:
         self.buffer.extend(events)
         self.last_lsn = lsn
         self.rows += len(events)
-        if len(self.buffer) >= self.row_group_rows:
-            self.flush_row_group()
+        if len(self.buffer) >= CONVERT_ROWS:
+            self._convert()
+            if self.converted_rows >= self.row_group_rows:
+                self.flush_row_group()
+
+    def _convert(self) -> None:
+        if self.buffer:
+            self.converted.append(to_table(self.cls, self.buffer))
+            self.converted_rows += len(self.buffer)
+            self.buffer = []
 
     def flush_row_group(self) -> None:
-        """Write the buffer as one row group of the part (opening the part if needed)."""
-        if not self.buffer:
+        """Write what is buffered as one row group of the part (opening the part if needed)."""
+        self._convert()
+        if not self.converted:
             return
-        table: pa.Table = to_table(self.cls, self.buffer)
+        table = pa.concat_tables(self.converted)
         if self._part is None:
             assert self.pending_lsn is not None
             self._part_path = self.dir / (part_name(self.pending_lsn, self.writer) + INPROGRESS)
             self._part = open_part(self._part_path, self.cls, self.writer)
-        self._part.write_table(table)
-        self.part_rows += len(self.buffer)
-        self.buffer = []
+        self._part.write_table(table, row_group_size=max(table.num_rows, 1))
+        self.part_rows += table.num_rows
+        self.converted = []
+        self.converted_rows = 0
 
     def finish(self) -> Path | None:
         """Finish the part (footer, rename): its rows become committed. Returns the part."""
@@ -136,6 +157,8 @@ class PartitionWriter:
     def abandon(self) -> None:
         """Drop buffered rows and the unfinished part (after an error; recovery rebuilds)."""
         self.buffer = []
+        self.converted = []
+        self.converted_rows = 0
         if self._part is not None:
             try:
                 self._part.close()

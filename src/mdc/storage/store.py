@@ -51,6 +51,8 @@ from mdc.storage.recovery import ISSUE_SYMBOL, Issue, cut_outputs, remove_unfini
 from mdc.storage.retention import RetentionReport, Unit, delete, plan, scan_units
 from mdc.storage.wal import (
     FLAG_DEDUP,
+    KIND_JSONL,
+    KIND_MSGPACK,
     MAX_RECORD_EVENTS,
     WalError,
     WalWriter,
@@ -253,7 +255,8 @@ class Store:
                     )
                 for rec in scan.records:
                     events = decode_payload(data, rec)
-                    self._write_archive(events, rec.lsn, dedup_all or bool(rec.flags & FLAG_DEDUP))
+                    dedup = dedup_all or bool(rec.flags & FLAG_DEDUP)
+                    self._write_archive(self._route(events), None, rec.lsn, dedup)
                     self._P = rec.lsn
                     self.replayed_records += 1
                     self.replayed_events += len(events)
@@ -327,17 +330,23 @@ class Store:
             if self._paused is not None and not self._try_resume():
                 raise StoragePaused(self._paused, acknowledged=done)
             chunk = batch[done : done + MAX_RECORD_EVENTS]
+            groups = self._route(chunk)
+            encoded: list[bytes] | None = None
+            if self._jsonl_on:  # one JSON encoding serves the WAL and the JSONL files
+                encode = self._encoder.encode_lines
+                encoded = [encode(g) for g in groups.values()]
+                payload, kind = encoded, KIND_JSONL
+            else:
+                payload, kind = [encode_msgpack_batch(chunk)], KIND_MSGPACK
             try:
-                lsn = self._wal.append(
-                    encode_msgpack_batch(chunk), len(chunk), FLAG_DEDUP if dedup else 0
-                )
+                lsn = self._wal.append(payload, kind, len(chunk), FLAG_DEDUP if dedup else 0)
             except WalError as exc:
                 self._pause(f"WAL write failed: {exc.strerror}", rebuild=False)
                 raise StoragePaused(self._paused or "", acknowledged=done) from exc
             done += len(chunk)
             self.events_acknowledged += len(chunk)
             try:
-                self._write_archive(chunk, lsn, dedup)
+                self._write_archive(groups, encoded, lsn, dedup)
             except OSError as exc:
                 self._archive_failed(exc)
             self._P = lsn
@@ -386,11 +395,17 @@ class Store:
             e.provider if self._with_provider else None,
         )
 
-    def _write_archive(self, batch: list[Event], lsn: int, dedup: bool) -> None:
-        groups = self._route(batch)
+    def _write_archive(
+        self,
+        groups: dict[PartKey, list[Event]],
+        encoded: list[bytes] | None,
+        lsn: int,
+        dedup: bool,
+    ) -> None:
+        """Write one record's groups (``encoded``: their JSON lines, when already made)."""
         self._register_new_outputs(groups, lsn)
         skip = self._skip
-        for pk, group in groups.items():
+        for i, (pk, group) in enumerate(groups.items()):
             events = group
             if dedup or pk in self._keysets:
                 events = self._dedup(pk, events)
@@ -401,16 +416,19 @@ class Store:
                 f = self._jsonl.get(pk) or self._open_jsonl(pk, lsn)
                 if skip is None or lsn > skip.get(f.rel, self._L):
                     before = f.size
-                    f.write(self._encoder.encode_lines(events), lsn)
+                    if encoded is not None and events is group:
+                        f.write(encoded[i], lsn)
+                    else:
+                        f.write(self._encoder.encode_lines(events), lsn)
                     self.bytes_written += f.size - before
                     written = True
             if self._parquet_on:
                 w = self._writers.get(pk) or self._open_writer(pk, lsn)
                 if skip is None or lsn > skip.get(w.rel, self._L):
-                    before = len(w.buffer)
+                    before = w.buffered
                     w.write(events, lsn)
-                    self._pq_buffered += len(w.buffer) - before
-                    if w.part_rows + len(w.buffer) >= self.config.parquet_part_max_rows:
+                    self._pq_buffered += w.buffered - before
+                    if w.part_rows + w.buffered >= self.config.parquet_part_max_rows:
                         self._finish_part(w)
                     written = True
             if written:
@@ -533,7 +551,7 @@ class Store:
         return w
 
     def _finish_part(self, w: PartitionWriter) -> None:
-        self._pq_buffered -= len(w.buffer)
+        self._pq_buffered -= w.buffered
         done = w.finish()
         if done is not None:
             self._to_sync.append(done)
@@ -550,10 +568,10 @@ class Store:
     def _spill_row_groups(self) -> None:
         """Too many rows buffered: write the largest buffers out as row groups."""
         target = self.config.parquet_max_buffered_rows // 2
-        for w in sorted(self._writers.values(), key=lambda w: len(w.buffer), reverse=True):
+        for w in sorted(self._writers.values(), key=lambda w: w.buffered, reverse=True):
             if self._pq_buffered <= target:
                 break
-            self._pq_buffered -= len(w.buffer)
+            self._pq_buffered -= w.buffered
             w.flush_row_group()
 
     # -- checkpoints and housekeeping --------------------------------------------------------

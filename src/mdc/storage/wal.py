@@ -16,7 +16,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
@@ -38,7 +38,12 @@ RECORD_HEADER: Final = struct.Struct("<4sIIBBHQI")
 """magic, payload length, crc32c (of everything after it), kind, flags, reserved, lsn, count."""
 CRC_START: Final = 12
 """Offset in the header where the CRC-covered bytes begin (kind …)."""
-KIND_EVENTS: Final = 1
+KIND_MSGPACK: Final = 1
+"""Payload: the batch as MessagePack (``list[Event]``)."""
+KIND_JSONL: Final = 2
+"""Payload: the batch as JSON lines — the very bytes the JSONL files get, grouped by file."""
+KINDS: Final = frozenset({KIND_MSGPACK, KIND_JSONL})
+MAX_IOV: Final = 512
 FLAG_DEDUP: Final = 1
 MAX_RECORD_BYTES: Final = 1 << 30
 MAX_RECORD_EVENTS: Final = 100_000
@@ -46,7 +51,8 @@ MAX_RECORD_EVENTS: Final = 100_000
 SEGMENT_SUFFIX: Final = ".wal"
 FSYNC_SAMPLES: Final = 256
 
-_payload_decoder: Final = msgspec.msgpack.Decoder(list[Event])
+_msgpack_decoder: Final = msgspec.msgpack.Decoder(list[Event])
+_json_decoder: Final = msgspec.json.Decoder(list[Event])
 
 
 class WalError(OSError):
@@ -58,6 +64,7 @@ class RecordRef:
     """Where an intact record is: enough to read its payload again."""
 
     lsn: int
+    kind: int
     flags: int
     count: int
     offset: int
@@ -107,10 +114,13 @@ def list_segments(wal_dir: Path) -> list[tuple[int, Path]]:
     return sorted(out)
 
 
-def frame(payload: bytes, lsn: int, count: int, flags: int = 0) -> bytes:
-    """The header of a record carrying ``payload``."""
-    head = RECORD_HEADER.pack(RECORD_MAGIC, len(payload), 0, KIND_EVENTS, flags, 0, lsn, count)
-    crc = crc32c.crc32c(payload, crc32c.crc32c(head[CRC_START:]))
+def frame(chunks: Sequence[bytes], kind: int, lsn: int, count: int, flags: int = 0) -> bytes:
+    """The header of a record whose payload is ``chunks`` concatenated."""
+    length = sum(map(len, chunks))
+    head = RECORD_HEADER.pack(RECORD_MAGIC, length, 0, kind, flags, 0, lsn, count)
+    crc = crc32c.crc32c(head[CRC_START:])
+    for chunk in chunks:
+        crc = crc32c.crc32c(chunk, crc)
     return head[:8] + crc.to_bytes(4, "little") + head[CRC_START:]
 
 
@@ -120,14 +130,14 @@ def _record_at(data: bytes | memoryview, pos: int, after_lsn: int) -> RecordRef 
     if end > len(data):
         return None
     magic, length, crc, kind, flags, _, lsn, count = RECORD_HEADER.unpack_from(data, pos)
-    if magic != RECORD_MAGIC or kind != KIND_EVENTS or length > MAX_RECORD_BYTES:
+    if magic != RECORD_MAGIC or kind not in KINDS or length > MAX_RECORD_BYTES:
         return None
     if end + length > len(data) or lsn <= after_lsn:
         return None
     view = memoryview(data)
     if crc32c.crc32c(view[pos + CRC_START : end + length]) != crc:
         return None
-    return RecordRef(lsn, flags, count, end, length)
+    return RecordRef(lsn, kind, flags, count, end, length)
 
 
 def scan_segment(path: Path, data: bytes, after_lsn: int = 0) -> SegmentScan:
@@ -227,9 +237,12 @@ def last_lsn(wal_dir: Path) -> int:
 
 
 def decode_payload(data: bytes, rec: RecordRef) -> list[Event]:
-    events: list[Event] = _payload_decoder.decode(
-        memoryview(data)[rec.offset : rec.offset + rec.length]
-    )
+    payload = memoryview(data)[rec.offset : rec.offset + rec.length]
+    if rec.kind == KIND_JSONL:
+        body = bytes(payload).rstrip(b"\n").replace(b"\n", b",")
+        events: list[Event] = _json_decoder.decode(b"[" + body + b"]")
+    else:
+        events = _msgpack_decoder.decode(payload)
     return events
 
 
@@ -286,20 +299,24 @@ class WalWriter:
             self._thread.start()
 
     # -- writing ---------------------------------------------------------------------------
-    def append(self, payload: bytes, count: int, flags: int = 0) -> int:
-        """Write one record; returns its LSN. Raises :class:`WalError` with nothing written."""
+    def append(self, chunks: Sequence[bytes], kind: int, count: int, flags: int = 0) -> int:
+        """Write one record (payload = ``chunks`` joined); returns its LSN. Raises
+        :class:`WalError` with nothing written."""
         if self._size >= self.segment_max_bytes or (
             time.monotonic() - self._opened >= self.segment_max_age_s
             and self._size > SEGMENT_HEADER.size
         ):
             self.roll()
         lsn = self.next_lsn
-        header = frame(payload, lsn, count, flags)
-        total = len(header) + len(payload)
+        if len(chunks) > MAX_IOV:
+            chunks = [b"".join(chunks)]
+        header = frame(chunks, kind, lsn, count, flags)
+        parts = [header, *chunks]
+        total = sum(map(len, parts))
         try:
-            written = os.writev(self._fd, (header, payload))
+            written = os.writev(self._fd, parts)
             if written < total:
-                write_all(self._fd, (header + payload)[written:])
+                write_all(self._fd, b"".join(parts)[written:])
         except OSError as exc:
             self._cut_back(exc)
         if self.policy == "always":
