@@ -33,7 +33,7 @@ from mdc.domain.time import NS_PER_S, date_to_ns, datetime_to_ns
 from mdc.providers.base import HistoricalProvider, ProviderSpec, UnsupportedRequest
 from mdc.providers.simulated import SPEC
 from mdc.providers.simulated.config import SimulatedConfig, simulated_config
-from mdc.providers.simulated.market import Market, start_price, symbol_seed, ticks_per_unit
+from mdc.providers.simulated.market import Market, Message, start_price, symbol_seed, ticks_per_unit
 from mdc.providers.simulated.parse import PROVIDER, parse_frame
 from mdc.providers.simulated.wire import encode_frame
 
@@ -349,17 +349,18 @@ def _rollup(bars: list[Bar], ts: int, interval: str, adjusted: bool) -> Bar:
 
 def day_ticks(settings: SimulatedConfig, symbol: str, day: date) -> list[Trade | Quote]:
     """Trades and quotes of one session, in time order, from the live model driven along the
-    day's minute path (``history_events_per_day`` of them, give or take a step's worth)."""
+    day's minute path (``history_events_per_day`` of them, give or take one step's burst)."""
     prices = minute_path(settings, symbol, day)
     t0 = session_open_ns(day)
     market = Market(settings, ts=t0, salt=f"history:{day}")
     market.add(SymbolConfig(symbol=symbol, depth=False), t0, price=float(prices[0]))
     model = market.models[symbol]
-    per_minute = max(1, settings.history_events_per_day // SESSION_MINUTES)
-    messages = []
+    total = settings.history_events_per_day
+    messages: list[Message] = []
     for minute in range(SESSION_MINUTES):
         model.fair = float(prices[(minute + 1) * SUBSTEPS]) * model.tpu
-        messages.extend(market.messages(per_minute, t0 + (minute + 1) * 60 * NS_PER_S - 1))
+        due = total * (minute + 1) // SESSION_MINUTES - len(messages)
+        messages.extend(market.messages(due, t0 + (minute + 1) * 60 * NS_PER_S - 1))
     events = parse_frame(encode_frame(messages), 0, settings.venue)
     ticks: list[Trade | Quote] = []
     for event in events:

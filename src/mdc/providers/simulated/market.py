@@ -231,6 +231,7 @@ class SymbolModel:
 
     def snapshot(self, ts: int, out: list[Message]) -> None:
         """The whole book (when depth is on) and the BBO, e.g. on subscribe."""
+        self.last_ts = max(self.last_ts, ts)
         if self.emit_depth:
             bids, asks = self.book()
             self.seq += 1
@@ -239,6 +240,7 @@ class SymbolModel:
             self._quote(ts, out)
 
     def status(self, ts: int, state: str, out: list[Message]) -> None:
+        self.last_ts = max(self.last_ts, ts)
         self.seq += 1
         out.append((HALT, self.symbol, self.seq, ts, state))
 
@@ -257,10 +259,15 @@ class SymbolModel:
     # -- order flow ----------------------------------------------------------------------------
 
     def step(self, ts: int, out: list[Message]) -> None:
-        """Advance the fair price to ``ts`` and apply one order-flow action to the book."""
+        """Advance the fair price to ``ts`` and apply one order-flow action to the book.
+
+        A ``ts`` before the symbol's last message (a snapshot or status sent later than the
+        frame's start) is moved up to it: a symbol's timestamps never go backwards."""
         rand = self.rng.random
         var = self.var
-        if ts > self.last_ts:
+        if ts <= self.last_ts:
+            ts = self.last_ts
+        else:
             dt = min((ts - self.last_ts) * 1e-9, MAX_STEP_DT_S)
             self.last_ts = ts
             z = NORMAL[int(rand() * NORMAL_SIZE)]
@@ -374,7 +381,10 @@ class SymbolModel:
             self._delta(side, key, left, ts, out)
 
     def _execute(self, side: _Side, size: int, ts: int, out: list[Message]) -> None:
-        """A marketable order against ``side``: prints at the best price, then through it."""
+        """A marketable order against ``side``: prints at the best price, then through it.
+
+        A side is never left empty, not even between two messages: before its last level is
+        taken, liquidity appears one tick further out."""
         keys = side.keys
         sizes = side.sizes
         sign = side.sign
@@ -384,6 +394,12 @@ class SymbolModel:
             key = keys[0]
             resting = sizes[key]
             filled = min(size, resting)
+            last = filled == resting and len(keys) == 1
+            if last and sign < 0 and key >= -1:
+                filled -= 1  # no price below the lowest tick to refill at: leave a share
+                last = False
+            if filled <= 0:
+                return
             if emit_trades:
                 self.seq += 1
                 out.append((TRADE, self.symbol, self.seq, ts, sign * key / tpu, filled))
@@ -392,17 +408,12 @@ class SymbolModel:
                 sizes[key] = resting - filled
                 self._delta(side, key, resting - filled, ts, out)
                 return
+            if last:
+                self._rest(side, key + 1, self._lots())
+                self._delta(side, key + 1, sizes[key + 1], ts, out)
             keys.pop(0)
             del sizes[key]
             self._delta(side, key, 0, ts, out)
-            if not keys:
-                # The side was swept empty: liquidity returns one tick further out.
-                refill = key + 1
-                if sign < 0 and refill >= 0:
-                    refill = key
-                self._rest(side, refill, self._lots())
-                self._delta(side, refill, sizes[refill], ts, out)
-                return
             if size <= 0:
                 return
 

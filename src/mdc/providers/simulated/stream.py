@@ -30,8 +30,9 @@ from mdc.providers.simulated.wire import encode_frame
 
 MAX_FRAME_MESSAGES: Final = 5_000
 """Larger bursts are split into several frames, like a real feed's maximum message size."""
-MAX_BACKLOG_S: Final = 1.0
-"""At most this much generation debt is kept; beyond it the shortfall is dropped and counted."""
+MAX_BACKLOG_S: Final = 0.25
+"""At most this much generation debt is kept, and one tick generates for at most this long;
+beyond it the shortfall is dropped and counted."""
 MAX_AUTO_GAP: Final = 20
 """Automatic gaps skip 1..MAX_AUTO_GAP sequence numbers."""
 URL: Final = "simulated://local"
@@ -85,7 +86,8 @@ class SimulatedProvider(StreamingProvider):
                     self.behind_events += due - backlog
                     sent += due - backlog
                     due = backlog
-                while due > 0 or market.pending:
+                deadline = now + MAX_BACKLOG_S
+                while (due > 0 or market.pending) and loop.time() < deadline:
                     messages = market.messages(min(due, MAX_FRAME_MESSAGES), now_ns())
                     if not messages:  # nothing trades (no symbols, or all halted): no debt
                         sent += due

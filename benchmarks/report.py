@@ -1,0 +1,90 @@
+"""Machine facts, memory readings and the BENCHMARKS.md writer.
+
+The file has one section per kind of run (throughput, soak) between marker comments; a run
+rewrites its own section and keeps the others, so ``make bench`` does not erase the last soak.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import resource
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+import msgspec
+
+TITLE: Final = """# Benchmarks
+
+Written by `benchmarks/run.py` (`make bench`; `python benchmarks/run.py --soak SECONDS` for the
+memory soak). Frames come from the simulated provider's wire format and go through the real
+code. Machines here are shared and noisy: compare the ratios to the decode-only floor measured
+in the same run rather than absolute figures across runs.
+"""
+SECTIONS: Final = ("throughput", "soak")
+_SECTION = re.compile(r"<!-- begin:(\w+) -->\n(.*?)<!-- end:\1 -->\n", re.DOTALL)
+
+
+def machine() -> str:
+    """One line: date, CPU model and cores, Python, msgspec, commit."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"{date} · {cpu}, {os.cpu_count()} cores · Python {platform.python_version()} "
+        f"({platform.python_implementation()}) · msgspec {msgspec.__version__} · "
+        f"{platform.system()} {platform.release()} · commit {commit}"
+    )
+
+
+def rss_mb() -> float:
+    """Resident memory now."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb() -> float:
+    """Highest resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write(path: Path, name: str, body: str) -> None:
+    """Replace section ``name`` of the file at ``path`` with ``body``, keeping the others."""
+    sections = dict(_SECTION.findall(path.read_text())) if path.exists() else {}
+    sections[name] = body.rstrip("\n") + "\n"
+    parts = [TITLE]
+    for key in SECTIONS:
+        if key in sections:
+            parts.append(f"<!-- begin:{key} -->\n{sections[key]}<!-- end:{key} -->\n")
+    path.write_text("\n".join(parts))
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    align = "|---|" + "---:|" * (len(header) - 1)  # numbers right-aligned
+    lines = ["| " + " | ".join(header) + " |", align]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def rate(value: float) -> str:
+    return f"{value:,.0f}"
