@@ -254,9 +254,6 @@ class BackfillScheduler:
                 kinds = [k for k in kinds if (s.trades if k == "trades" else s.quotes)]
         return kinds
 
-    def job(self, job_id: str) -> Job:
-        return self.jobs.load(job_id)
-
 
 def _configured(config: Config) -> Callable[[], list[str]]:
     return lambda: [s.symbol for s in config.symbol_configs()]
