@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mdc import __version__
-from mdc.cli import archive, collect, compact, config_cmd, providers, query
+from mdc.cli import archive, backfill, collect, compact, config_cmd, providers, query
 
 app = typer.Typer(
     name="mdc",
@@ -48,6 +48,8 @@ def root(
 
 
 app.command()(collect.collect)
+app.command()(backfill.backfill)
+app.command()(backfill.gaps)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(providers.app, name="providers")
 app.add_typer(archive.app, name="archive")
