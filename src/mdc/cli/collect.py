@@ -11,11 +11,14 @@ from typing import Annotated
 import typer
 
 from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, fail, load, split_symbols
+from mdc.cli.serve import check_http
 from mdc.config import Config
 from mdc.log import setup_logging
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.registry import UnknownProvider, get_spec
+from mdc.web.app import create_app
+from mdc.web.server import make_server, service
 
 log = logging.getLogger("mdc.collect")
 
@@ -55,6 +58,8 @@ def collect(
     )
     setup_logging(config.logging.level, config.logging.format)
     check_provider(config)
+    if config.http.enabled:
+        check_http(config)
     try:
         asyncio.run(_run(config, duration))
     except CredentialsError as exc:
@@ -85,6 +90,14 @@ def check_provider(config: Config) -> None:
 
 async def _run(config: Config, duration: float | None) -> None:
     runtime = Runtime(config)
+    if config.http.enabled:
+        try:
+            server = make_server(create_app(config, runtime), config.http.host, config.http.port)
+        except BaseException:
+            runtime.store.close()
+            raise
+        runtime.add_service("http", service(server))
+        log.info("dashboard on http://%s:%d/", config.http.host, server.port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runtime.stop)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mdc import __version__
-from mdc.cli import collect, config_cmd
+from mdc.cli import collect, config_cmd, serve
 
 app = typer.Typer(
     name="mdc",
@@ -48,6 +48,7 @@ def root(
 
 
 app.command()(collect.collect)
+app.command()(serve.serve)
 app.add_typer(config_cmd.app, name="config")
 
 
