@@ -28,7 +28,7 @@ class _Base(msgspec.Struct, gc=False, kw_only=True, omit_defaults=False):
     seq: int | None = None
 
 
-class Trade(_Base, tag="trade"):
+class Trade(_Base, tag="trade", kw_only=True):
     """One print. ``side`` is the aggressor when the feed says or a collector inferred it."""
 
     price: float
@@ -40,7 +40,7 @@ class Trade(_Base, tag="trade"):
     tape: str | None = None
 
 
-class Quote(_Base, tag="quote"):
+class Quote(_Base, tag="quote", kw_only=True):
     """Best bid and offer (top of book, or a consolidated NBBO)."""
 
     bid_price: float
@@ -53,7 +53,7 @@ class Quote(_Base, tag="quote"):
     tape: str | None = None
 
 
-class BookDelta(_Base, tag="book_delta"):
+class BookDelta(_Base, tag="book_delta", kw_only=True):
     """One L2 level change: ``size`` is the new total at ``price``; 0 removes the level."""
 
     side: BookSide
@@ -61,14 +61,14 @@ class BookDelta(_Base, tag="book_delta"):
     size: float
 
 
-class BookSnapshot(_Base, tag="book_snapshot"):
+class BookSnapshot(_Base, tag="book_snapshot", kw_only=True):
     """A full L2 book (best first on each side) that replaces all previous state."""
 
     bids: list[tuple[float, float]]
     asks: list[tuple[float, float]]
 
 
-class Bar(_Base, tag="bar"):
+class Bar(_Base, tag="bar", kw_only=True):
     """OHLCV over ``interval`` (``1s``, ``1m``, ``1h``, ``1d`` …) starting at ``ts_event``."""
 
     interval: str
@@ -82,7 +82,7 @@ class Bar(_Base, tag="bar"):
     adjusted: bool = False
 
 
-class Gap(_Base, tag="gap"):
+class Gap(_Base, tag="gap", kw_only=True):
     """A span in which data for ``symbol`` is known to be missing (or uncertain)."""
 
     from_ts: int
@@ -91,7 +91,7 @@ class Gap(_Base, tag="gap"):
     detail: str = ""
 
 
-class Integrity(_Base, tag="integrity"):
+class Integrity(_Base, tag="integrity", kw_only=True):
     """Something about the data is wrong: crossed book, sequence hole, checksum, bad frame."""
 
     kind: str
@@ -99,7 +99,7 @@ class Integrity(_Base, tag="integrity"):
     detail: str = ""
 
 
-class Status(_Base, tag="status"):
+class Status(_Base, tag="status", kw_only=True):
     """A state change: trading halt/resume, LULD band, connection up/down, failover."""
 
     kind: str
@@ -107,7 +107,7 @@ class Status(_Base, tag="status"):
     detail: str = ""
 
 
-class CorporateAction(_Base, tag="corporate_action"):
+class CorporateAction(_Base, tag="corporate_action", kw_only=True):
     """A split (``ratio`` = new shares per old) or cash dividend (``amount`` per share)."""
 
     kind: Literal["split", "dividend"]

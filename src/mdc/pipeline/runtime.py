@@ -137,11 +137,13 @@ class Runtime:
         self.accepting = True
         stopper = asyncio.create_task(self._stop.wait())
         waiters: set[asyncio.Task[Any]] = {stopper, processor, *self._provider_tasks.values()}
+        loop = asyncio.get_running_loop()
+        deadline = None if duration is None else loop.time() + duration
         try:
-            deadline = None if duration is None else duration
             while True:
+                timeout = None if deadline is None else max(0.0, deadline - loop.time())
                 done, _ = await asyncio.wait(
-                    waiters, timeout=deadline, return_when=asyncio.FIRST_COMPLETED
+                    waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
                 if not done or stopper in done:
                     break
@@ -153,13 +155,13 @@ class Runtime:
                     if error is not None:
                         self.fatal_error = str(error)
                         log.error("%s stopped: %s", task.get_name(), error)
-                if processor in done or not (waiters - {stopper}):
-                    break
+                if processor in done or waiters.isdisjoint(self._provider_tasks.values()):
+                    break  # nothing left that could produce data
         finally:
             self.accepting = False
             await self._shutdown(processor, services, stopper)
-        if processor.done() and not processor.cancelled() and processor.exception():
-            raise processor.exception()  # type: ignore[misc]
+        if not processor.cancelled() and (error := processor.exception()) is not None:
+            raise error
 
     async def _shutdown(
         self,
@@ -170,10 +172,10 @@ class Runtime:
         for task in self._provider_tasks.values():
             task.cancel()
         await asyncio.gather(*self._provider_tasks.values(), return_exceptions=True)
+        self.fanout.close()  # live consumers stop waiting; storage still gets everything
         if not processor.done():
             await self.ingest.put([])  # sentinel: drain what is queued, then stop
             await processor
-        self.fanout.close()
         for task in [*services, stopper]:
             task.cancel()
         await asyncio.gather(*services, stopper, return_exceptions=True)

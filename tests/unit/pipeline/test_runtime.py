@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from mdc.config import Config, SymbolConfig, load_config
+from mdc.domain.events import Event, Trade
+from mdc.pipeline.runtime import Runtime
+from mdc.providers.base import StreamingProvider
+
+
+class RecordingStore:
+    """An EventStore that keeps what it is given (the runtime's contract with storage)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Event]] = []
+        self.raw: list[tuple[str, int, bytes | str]] = []
+        self.bad: list[tuple[str, str]] = []
+        self.closed = 0
+
+    def append(self, batch: list[Event]) -> None:
+        self.batches.append(list(batch))
+
+    def write_raw(self, provider: str, ts_recv: int, data: bytes | str) -> None:
+        self.raw.append((provider, ts_recv, data))
+
+    def write_bad_frame(self, provider: str, ts_recv: int, data: bytes | str, error: str) -> None:
+        self.bad.append((provider, error))
+
+    def close(self) -> None:
+        self.closed += 1
+
+    def stats(self) -> dict[str, Any]:
+        return {"batches": len(self.batches)}
+
+
+def trades(symbol: str, start: int, n: int) -> list[Event]:
+    return [
+        Trade(
+            symbol=symbol,
+            venue="V",
+            provider="list",
+            ts_event=i,
+            ts_recv=i,
+            seq=i,
+            price=1.0,
+            size=1.0,
+        )
+        for i in range(start, start + n)
+    ]
+
+
+class ListProvider(StreamingProvider):
+    """Publishes fixed batches, one bad frame, then idles like a quiet live feed."""
+
+    def __init__(self, config: Config, sink: Any, batches: list[list[Event]]) -> None:
+        super().__init__(config, sink)
+        self.batches = batches
+        self.subscribed: list[str] = []
+
+    async def run(self, symbols: list[SymbolConfig]) -> None:
+        self.subscribed = [s.symbol for s in symbols]
+        self.sink.raw("list", 1, b"frame")
+        self.sink.bad_frame("list", 2, b"{garbage", "unexpected end of JSON")
+        for batch in self.batches:
+            await self.sink.publish(batch)
+        await asyncio.Event().wait()
+
+    async def subscribe(self, symbols: list[SymbolConfig]) -> None:
+        self.subscribed += [s.symbol for s in symbols]
+
+    async def unsubscribe(self, symbols: list[str]) -> None:
+        self.subscribed = [s for s in self.subscribed if s not in symbols]
+
+
+def make_runtime(batches: list[list[Event]], tmp_path: Path) -> tuple[Runtime, RecordingStore]:
+    config = load_config(env={"MDC_STORAGE__ROOT": str(tmp_path)})
+    store = RecordingStore()
+    runtime = Runtime(config, store=store)
+    runtime.providers["list"] = ListProvider(config, runtime, batches)
+    return runtime, store
+
+
+def test_everything_published_is_stored_once_then_the_store_closes(tmp_path: Path) -> None:
+    batches = [trades("SPY", i * 100, 100) for i in range(50)]
+    runtime, store = make_runtime(batches, tmp_path)
+
+    async def scenario() -> None:
+        live = runtime.fanout.add("dashboard", 1_000_000, "drop_oldest")
+        task = asyncio.create_task(runtime.run())
+        while runtime.events_stored < 5000:
+            await asyncio.sleep(0.01)
+        runtime.stop()
+        await task
+        assert live.published == 5000
+
+    asyncio.run(scenario())
+    stored = [e.seq for b in store.batches for e in b]
+    assert stored == list(range(5000))
+    assert store.closed == 1
+    assert runtime.events_by_type == {"trades": 5000}
+    assert runtime.symbol_counts["SPY"] == 5000
+    assert runtime.bad_frames == 1 and store.bad == [("list", "unexpected end of JSON")]
+    assert store.raw == [("list", 1, b"frame")]
+
+
+def test_stop_drains_what_is_queued(tmp_path: Path) -> None:
+    batches = [trades("AAPL", i * 10, 10) for i in range(100)]
+    runtime, store = make_runtime(batches, tmp_path)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(runtime.run())
+        while runtime.ingest.qsize() < 100 and runtime.events_stored < 1000:
+            await asyncio.sleep(0)
+        runtime.stop()
+        await task
+
+    asyncio.run(scenario())
+    assert sum(len(b) for b in store.batches) == 1000
+
+
+def test_duration_bounds_the_run_and_symbols_change_live(tmp_path: Path) -> None:
+    runtime, _ = make_runtime([trades("SPY", 0, 1)], tmp_path)
+
+    async def scenario() -> list[str]:
+        task = asyncio.create_task(runtime.run(duration=0.3))
+        await asyncio.sleep(0.1)
+        added = await runtime.add_symbols([SymbolConfig(symbol="QQQ")])
+        removed = await runtime.remove_symbols(["AAPL", "NOPE"])
+        assert (added, removed) == (["QQQ"], ["AAPL"])
+        await task
+        provider = runtime.providers["list"]
+        assert isinstance(provider, ListProvider)
+        return provider.subscribed
+
+    assert asyncio.run(scenario()) == ["SPY", "MSFT", "QQQ"]
+    status = runtime.status()
+    assert set(status["symbols"]) == {"SPY", "MSFT", "QQQ"}
+    assert status["pipeline"]["events_stored"] == 1
+
+
+def test_a_failing_provider_is_reported_not_hidden(tmp_path: Path) -> None:
+    class Broken(ListProvider):
+        async def run(self, symbols: list[SymbolConfig]) -> None:
+            raise RuntimeError("credentials rejected")
+
+    config = load_config(env={"MDC_STORAGE__ROOT": str(tmp_path)})
+    store = RecordingStore()
+    runtime = Runtime(config, store=store)
+    runtime.providers["broken"] = Broken(config, runtime, [])
+    asyncio.run(asyncio.wait_for(runtime.run(), 5))
+    assert runtime.fatal_error == "credentials rejected"
+    assert store.closed == 1
