@@ -44,7 +44,7 @@ DISK_DEGRADED_FACTOR: Final = 2.0
 PROVIDER_GRACE_S: Final = 10.0
 """A provider still connecting this soon after start is degraded, not unhealthy."""
 MIN_SAMPLE_GAP_NS: Final = NS_PER_S // 2
-"""Evaluations closer together than this reuse the last sample (bounds the window's size)."""
+"""Samples closer together than this are not kept (bounds the window's size)."""
 PROBE_INTERVAL_S: Final = 1.0
 PROBE_NAME: Final = ".mdc-health-probe"
 MAX_LISTED: Final = 10
@@ -92,8 +92,8 @@ class _Sample:
     t_ns: int
     events: int
     integrity: int
-    published: int
-    dropped: int
+    consumers: dict[str, tuple[int, int]]
+    """Per live consumer: (published, dropped)."""
 
 
 @dataclass
@@ -110,6 +110,8 @@ class HealthMonitor:
     config: Config
     runtime: Runtime | None = None
     clock: Callable[[], int] = now_ns
+    window_s: float = WINDOW_S
+    provider_grace_s: float = PROVIDER_GRACE_S
     samples: deque[_Sample] = field(default_factory=deque)
     first_seen: dict[str, int] = field(default_factory=dict)
     _probe: _Probe = field(default_factory=_Probe)
@@ -124,18 +126,12 @@ class HealthMonitor:
         rt = self.runtime
         if rt is None:
             return
-        now = self.clock()
-        consumers = rt.fanout.consumers.values()
-        self.samples.append(
-            _Sample(
-                t_ns=now,
-                events=rt.events_in,
-                integrity=rt.events_by_type.get("integrity", 0),
-                published=sum(q.published for q in consumers),
-                dropped=sum(q.dropped for q in consumers),
-            )
-        )
-        horizon = now - int(WINDOW_S * NS_PER_S)
+        current = self._current()
+        now = current.t_ns
+        if self.samples and now - self.samples[-1].t_ns < MIN_SAMPLE_GAP_NS:
+            return
+        self.samples.append(current)
+        horizon = now - int(self.window_s * NS_PER_S)
         while len(self.samples) > 2 and self.samples[1].t_ns <= horizon:
             self.samples.popleft()
         for symbol in rt.symbols:
@@ -143,12 +139,21 @@ class HealthMonitor:
         for gone in set(self.first_seen) - set(rt.symbols):
             del self.first_seen[gone]
 
+    def _current(self) -> _Sample:
+        rt = self.runtime
+        assert rt is not None
+        return _Sample(
+            t_ns=self.clock(),
+            events=rt.events_in,
+            integrity=rt.events_by_type.get("integrity", 0),
+            consumers={q.name: (q.published, q.dropped) for q in rt.fanout.consumers.values()},
+        )
+
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self) -> HealthReport:
         checks = [self._storage_writable(), self._disk_space()]
         if self.runtime is not None:
-            if not self.samples or self.clock() - self.samples[-1].t_ns >= MIN_SAMPLE_GAP_NS:
-                self.sample()
+            self.sample()
             checks = [
                 self._pipeline(),
                 self._providers(),
@@ -189,7 +194,7 @@ class HealthMonitor:
             return Check("providers", "healthy", f"{len(rt.providers)} connected", 0)
         states = ", ".join(f"{n} ({rt.providers[n].state.state})" for n in down)
         uptime = (self.clock() - rt.started_ns) / NS_PER_S
-        if len(down) < len(rt.providers) or uptime < PROVIDER_GRACE_S:
+        if len(down) < len(rt.providers) or uptime < self.provider_grace_s:
             return Check("providers", "degraded", f"not connected: {states}", len(down))
         return Check("providers", "unhealthy", f"not connected: {states}", len(down))
 
@@ -245,17 +250,21 @@ class HealthMonitor:
         return Check("queue_utilisation", "healthy", detail, top)
 
     def _window(self) -> tuple[_Sample, _Sample] | None:
-        if len(self.samples) < 2:
+        """The oldest sample in the window and the counters now."""
+        if not self.samples:
             return None
-        return self.samples[0], self.samples[-1]
+        return self.samples[0], self._current()
 
     def _drop_rate(self) -> Check:
         window = self._window()
         if window is None:
             return Check("drop_rate", "healthy", "collecting samples", 0.0)
         old, new = window
-        published = new.published - old.published
-        dropped = new.dropped - old.dropped
+        published = dropped = 0
+        for name, (pub, drop) in new.consumers.items():
+            pub0, drop0 = old.consumers.get(name, (0, 0))
+            published += pub - pub0
+            dropped += drop - drop0
         rate = dropped / published if published > 0 else 0.0
         detail = f"{dropped} of {published} events dropped by live consumers in the last window"
         if rate >= DROP_RATE_UNHEALTHY:

@@ -16,8 +16,9 @@ router = APIRouter(prefix="/api/providers", tags=["providers"])
 @router.get("", summary="Every known provider: capabilities, credentials set or not, state")
 async def list_providers(web: Annotated[WebState, Depends(get_web)]) -> list[dict[str, Any]]:
     running = web.runtime.providers if web.runtime is not None else {}
+    specs = all_specs() | {name: p.spec for name, p in running.items()}
     out = []
-    for name, spec in sorted(all_specs().items()):
+    for name, spec in sorted(specs.items()):
         missing = set(spec.missing_credentials())
         provider = running.get(name)
         connection = None
