@@ -1,6 +1,6 @@
 // The mdc dashboard: a hash-routed single page, no build step. Each page renders into <main>
 // and returns a cleanup function (closing its streams and timers) for when the user leaves it.
-import { barChart, lineChart } from "./charts.js";
+import { PALETTE, barChart, lineChart } from "./charts.js";
 
 const main = document.getElementById("main");
 const REFRESH_MS = 2000;
@@ -432,7 +432,8 @@ const pages = {
     const type = h("select", { id: "q-type" }, h("option", { value: "" }, "gaps and integrity"), h("option", { value: "gap" }, "gaps"), h("option", { value: "integrity" }, "integrity"));
     const symbol = h("input", { id: "q-symbol", placeholder: "any", size: 10 });
     const reason = h("input", { id: "q-reason", placeholder: "any", size: 14 });
-    const canvas = h("canvas", { id: "quality-chart", role: "img", "aria-label": "Gap and integrity events per minute" });
+    const canvas = h("canvas", { id: "quality-chart", role: "img", "aria-label": "Gap and integrity events per minute, last 30 minutes" });
+    const legend = h("ul", { class: "legend", id: "quality-legend" });
     const events = h("div", { id: "quality-events" });
     const bad = h("div", { id: "bad-frames" });
     const form = h("form", { class: "inline" }, h("label", {}, "Type", type), h("label", {}, "Symbol", symbol), h("label", {}, "Reason / kind", reason));
@@ -440,7 +441,7 @@ const pages = {
     root.append(
       h("h1", {}, "Data quality"),
       h("div", { class: "grid" },
-        h("section", { class: "card span-12" }, h("h2", {}, "Gap and integrity events per minute"), canvas),
+        h("section", { class: "card span-12" }, h("h2", {}, "Gap and integrity events per minute (last 30 minutes)"), canvas, legend),
         h("section", { class: "card span-12" }, h("h2", {}, "Events"), form, h("div", { class: "scroll" }, events)),
         h("section", { class: "card span-12" }, h("h2", {}, "Bad frames"), bad)),
     );
@@ -452,7 +453,9 @@ const pages = {
       try {
         const [rows, summary] = await Promise.all([api(`/api/quality/events?${q}`), api("/api/quality/summary?bucket_s=60")]);
         const keys = [...new Set(summary.buckets.flatMap((b) => Object.keys(b.counts)))];
-        barChart(canvas, summary.buckets.map((b) => ({ t: b.ts_ns / 1e9, counts: b.counts })), keys, { bucket: 60, empty: "no gap or integrity events seen" });
+        keys.sort();
+        barChart(canvas, summary.buckets.map((b) => ({ t: b.ts_ns / 1e9, counts: b.counts })), keys, { bucket: 60, buckets: 30, empty: "no gap or integrity events seen" });
+        legend.replaceChildren(...keys.map((k, i) => h("li", {}, h("span", { class: "swatch", style: `background:${PALETTE[i % PALETTE.length]}` }), k)));
         events.replaceChildren(
           table(
             `${rows.length} events (newest first)`,

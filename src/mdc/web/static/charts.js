@@ -30,13 +30,12 @@ function niceStep(span, count) {
   return 10 * mag;
 }
 
-function fmtTick(v) {
+function fmtTick(v, step) {
   const a = Math.abs(v);
-  if (a >= 1e6) return (v / 1e6).toFixed(1) + "M";
-  if (a >= 1e4) return (v / 1e3).toFixed(0) + "k";
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 1) return v.toFixed(2);
-  return v.toPrecision(2);
+  if (a >= 1e6 && step >= 1e5) return (v / 1e6).toFixed(1) + "M";
+  if (a >= 1e4 && step >= 1e3) return (v / 1e3).toFixed(0) + "k";
+  const decimals = Math.max(0, Math.min(8, -Math.floor(Math.log10(step) + 1e-9)));
+  return v.toFixed(decimals);
 }
 
 function clock(seconds) {
@@ -57,12 +56,13 @@ function frame(ctx, width, height, xs, ymin, ymax, pad) {
   const step = niceStep(ymax - ymin, 4);
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (let y = Math.ceil(ymin / step) * step; y <= ymax + 1e-9; y += step) {
+  for (let i = Math.ceil(ymin / step); i * step <= ymax + 1e-9; i++) {
+    const y = i * step;
     ctx.beginPath();
     ctx.moveTo(pad.l, sy(y));
     ctx.lineTo(width - pad.r, sy(y));
     ctx.stroke();
-    ctx.fillText(fmtTick(y), pad.l - 6, sy(y));
+    ctx.fillText(fmtTick(y, step), pad.l - 6, sy(y));
   }
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
@@ -107,24 +107,27 @@ export function lineChart(canvas, series, opts = {}) {
   if (series.length > 1) legend(ctx, series, pad.l + 8, pad.t + 4);
 }
 
-/** Stacked bars per time bucket. buckets: [{t: seconds, counts: {key: n}}]. */
+/** Stacked bars per time bucket over the last opts.buckets buckets ending now.
+ * buckets: [{t: seconds, counts: {key: n}}]; keys are coloured PALETTE[i]. */
 export function barChart(canvas, buckets, keys, opts = {}) {
   const { ctx, width, height } = setup(canvas);
-  if (!buckets.length) {
+  const span = opts.bucket || 60;
+  const count = opts.buckets || 30;
+  const end = Math.floor(Date.now() / 1000 / span) * span + span;
+  const start = end - count * span;
+  const shown = buckets.filter((b) => b.t >= start);
+  if (!shown.length) {
     ctx.fillStyle = AXIS;
     ctx.textAlign = "center";
     ctx.fillText(opts.empty || "no events", width / 2, height / 2);
     return;
   }
-  const totals = buckets.map((b) => keys.reduce((n, k) => n + (b.counts[k] || 0), 0));
+  const totals = shown.map((b) => keys.reduce((n, k) => n + (b.counts[k] || 0), 0));
   const ymax = Math.max(...totals, 1) * 1.1;
-  const xs = buckets.map((b) => b.t);
-  const span = opts.bucket || 60;
-  xs.push(xs[xs.length - 1] + span);
   const pad = { l: 44, r: 12, t: 10, b: 22 };
-  const { sx, sy } = frame(ctx, width, height, xs, 0, ymax, pad);
-  const barW = Math.max(2, sx(xs[0] + span) - sx(xs[0]) - 2);
-  buckets.forEach((b) => {
+  const { sx, sy } = frame(ctx, width, height, [start, end], 0, ymax, pad);
+  const barW = Math.max(2, sx(start + span) - sx(start) - 2);
+  shown.forEach((b) => {
     let base = 0;
     keys.forEach((k, i) => {
       const n = b.counts[k] || 0;
@@ -134,12 +137,6 @@ export function barChart(canvas, buckets, keys, opts = {}) {
       base += n;
     });
   });
-  legend(
-    ctx,
-    keys.map((k) => ({ label: k })),
-    pad.l + 8,
-    pad.t + 4,
-  );
 }
 
 function legend(ctx, series, x, y) {
