@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mdc import __version__
-from mdc.cli import collect, config_cmd, serve
+from mdc.cli import backfill, collect, config_cmd, serve
 
 app = typer.Typer(
     name="mdc",
@@ -49,6 +49,8 @@ def root(
 
 app.command()(collect.collect)
 app.command()(serve.serve)
+app.command()(backfill.backfill)
+app.command()(backfill.gaps)
 app.add_typer(config_cmd.app, name="config")
 
 

@@ -82,11 +82,75 @@ class LoggingConfig(_Section):
     format: Literal["text", "json"] = "text"
 
 
+BackfillType = Literal["bars", "trades", "quotes", "corporate_actions"]
+Granularity = str
+"""``1m``, ``5m``, ``1h``, ``1d`` … (``tick`` for trades and quotes); see ``check_granularity``."""
+
+
+def check_granularity(text: str) -> None:
+    """Raise ``ValueError`` (reported with its key) unless ``text`` is ``tick`` or an interval."""
+    if text != "tick":
+        from mdc.providers.interval import Interval
+
+        Interval.parse(text)
+
+
+class ScheduleConfig(_Section):
+    """A recurring backfill run by ``mdc collect`` (e.g. end-of-day bars after the close)."""
+
+    cron: str
+    """Five fields, wall time in ``timezone``: ``"30 16 * * 1-5"`` = 16:30 Monday to Friday."""
+    type: BackfillType = "bars"
+    granularity: Granularity = "1d"
+    symbols: list[str] = []
+    """Empty means the subscribed symbols (the top-level ``symbols`` list)."""
+    lookback_days: Annotated[int, Meta(ge=1, le=3650)] = 1
+    """The job covers this many days ending today (in ``timezone``)."""
+    timezone: str = "America/New_York"
+    priority: int = 0
+
+    def __post_init__(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from mdc.backfill.cron import parse_cron
+
+        parse_cron(self.cron)  # CronError is a ValueError: reported with the key
+        check_granularity(self.granularity)
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
+
+
 class BackfillConfig(_Section):
     providers: list[str] = []
     """Priority list: the first that can serve a request serves it."""
     auto_repair: bool = False
+    """Live ``Gap`` events schedule a repair job (after ``repair_delay_s``)."""
     chunk_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+    """Days per chunk (one request chain, one checkpoint) for bars and corporate actions."""
+    tick_chunk_days: Annotated[int, Meta(ge=1, le=366)] = 1
+    """Days per chunk for trades and quotes (a day of ticks is already large)."""
+    calendar: str = "XNYS"
+    """exchange-calendars code of the default trading calendar (``24/7`` for crypto)."""
+    calendars: dict[str, str] = {}
+    """Per-symbol calendar, e.g. ``{"BTC-USD" = "24/7", "VOD" = "XLON"}``."""
+    gap_tolerance_s: Annotated[float, Meta(gt=0)] = 300.0
+    """A stretch of a session longer than this without trades/quotes (or bars) is a hole."""
+    stall_timeout_s: Annotated[float, Meta(gt=0)] = 120.0
+    """A provider that delivers no page for this long (rate-limit waits included) is skipped
+    for the chunk and the next provider is tried."""
+    trip_after: Annotated[int, Meta(ge=1)] = 3
+    """Consecutive failed chunks after which a provider is benched for ``bench_s``."""
+    bench_s: Annotated[float, Meta(ge=0)] = 300.0
+    repair_delay_s: Annotated[float, Meta(ge=0)] = 900.0
+    """Wait this long after a live gap before repairing it (providers publish with a delay)."""
+    repair_types: list[Literal["trades", "quotes"]] = msgspec.field(
+        default_factory=lambda: ["trades", "quotes"]
+    )
+    """What a live gap repair fetches (only the kinds the symbol collects)."""
+    repair_priority: int = 10
+    schedules: list[ScheduleConfig] = []
 
 
 class Config(_Section):

@@ -18,8 +18,10 @@ import msgspec
 
 from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.events import Bar, CorporateAction, Event, Quote, Trade
+from mdc.providers.ratelimit import RateLimiter
 
 SeqScope = Literal["none", "symbol", "feed"]
+DataKind = Literal["bars", "trades", "quotes", "corporate_actions"]
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,44 @@ class StreamingProvider(ABC):
 
 
 class HistoricalProvider(ABC):
-    """History over REST. Each method yields pages (batches) in time order."""
+    """History over REST. Each method yields pages (batches) in time order.
+
+    ``start..end`` are dates, both inclusive, covering the UTC instants
+    ``[start 00:00Z, end+1 00:00Z)``; intervals use the ``Interval`` notation (``1m``, ``1h``,
+    ``1d`` …) and daily bars carry midnight UTC of their session date (``providers/interval.py``).
+    Every event carries the symbol as the caller wrote it and ``provider = spec.name``.
+
+    Errors, so a failover chain can decide what to do next:
+    ``UnsupportedRequest`` (this provider lacks the data type, interval or adjustment — try the
+    next one), ``RateLimited`` (still throttled after the retries; ``retry_after`` seconds if the
+    provider said), ``CredentialsError`` (missing or rejected keys, not entitled), ``NotFound``
+    (unknown symbol or resource), ``ProviderError`` (anything else, after retries).
+    """
 
     spec: ClassVar[ProviderSpec]
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
         self.config = config
+        self.limiter = limiter if limiter is not None else RateLimiter()
+        """Shared by every provider of a process that should share rate budgets."""
+
+    def supports(
+        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
+    ) -> bool:
+        """Whether this provider can serve the request, decided without network access.
+
+        The default reads the capability flags; providers refine it with their intervals and
+        adjustment modes (``bars(adjusted=...)`` raises ``UnsupportedRequest`` when they cannot
+        deliver the requested adjustment, rather than silently delivering the other one).
+        """
+        caps = self.spec.capabilities
+        flags = {
+            "bars": caps.bars,
+            "trades": caps.trades,
+            "quotes": caps.quotes,
+            "corporate_actions": caps.corporate_actions,
+        }
+        return flags[kind]
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
@@ -146,6 +180,12 @@ class HistoricalProvider(ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most providers need none
         """Release connections."""
+
+    async def __aenter__(self) -> HistoricalProvider:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 class SymbolInfo(msgspec.Struct, frozen=True):
@@ -174,3 +214,16 @@ class CredentialsError(ProviderError):
 
 class UnsupportedRequest(ProviderError):
     """The provider does not offer this data (failover moves to the next one)."""
+
+
+class RateLimited(ProviderError):
+    """Still throttled after the retries (HTTP 429, or a quota note in the body)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds the provider asked to wait, when it said; ``None`` when unknown."""
+
+
+class NotFound(ProviderError):
+    """The provider does not know this symbol or resource (HTTP 404 or equivalent)."""

@@ -1,0 +1,116 @@
+"""Trading sessions from exchange-calendars: which days trade, and when (early closes, breaks).
+
+The gap finder compares the archive against these windows, and jobs skip chunks in which the
+market never opened. Crypto trades around the clock: its calendar is exchange-calendars' own
+``"24/7"`` (one session per UTC day). Which calendar a symbol follows is explicit config
+(``backfill.calendars``), with ``backfill.calendar`` as the default; a ccxt-style pair
+(``BTC/USDT``) defaults to ``24/7``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any, Final
+
+from mdc.config.schema import BackfillConfig
+
+ALWAYS_OPEN: Final = "24/7"
+FIRST_YEAR: Final = 1990
+"""Calendars are built from this year on, so old history (2005 Polygon data) has sessions."""
+YEARS_AHEAD: Final = 2
+"""…and up to this many years after today's (exchange-calendars refuses unbounded ranges)."""
+
+
+_NAT: Final = -(2**63)
+"""pandas' integer form of NaT (a session without a lunch break)."""
+
+
+class CalendarError(ValueError):
+    """Unknown calendar code or a range outside what the calendar covers."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """One trading day: ``windows`` are the ``[start, end)`` spans (ns, UTC) trading happens in;
+    two of them when the exchange breaks for lunch."""
+
+    day: date
+    windows: tuple[tuple[int, int], ...]
+
+    @property
+    def open_ns(self) -> int:
+        return self.windows[0][0]
+
+    @property
+    def close_ns(self) -> int:
+        return self.windows[-1][1]
+
+
+def calendar_for(symbol: str, config: BackfillConfig) -> str:
+    """The calendar code ``symbol`` trades on."""
+    if symbol in config.calendars:
+        return config.calendars[symbol]
+    if "/" in symbol:
+        return ALWAYS_OPEN
+    return config.calendar
+
+
+def sessions(code: str, start: date, end: date) -> list[Session]:
+    """Every session of calendar ``code`` from ``start`` to ``end`` inclusive, in order."""
+    if end < start:
+        return []
+    schedule = _schedule(code, start.year, end.year)
+    rows = schedule.loc[start.isoformat() : end.isoformat()]
+    days = [label.date() for label in rows.index]
+    opens = rows["open"].array.asi8.tolist()
+    closes = rows["close"].array.asi8.tolist()
+    if "break_start" in rows.columns:
+        break_starts = rows["break_start"].array.asi8.tolist()
+        break_ends = rows["break_end"].array.asi8.tolist()
+    else:
+        break_starts = break_ends = [_NAT] * len(days)
+    result: list[Session] = []
+    for day, open_ns, close_ns, b_start, b_end in zip(
+        days, opens, closes, break_starts, break_ends, strict=True
+    ):
+        if b_start == _NAT or b_end == _NAT:
+            result.append(Session(day=day, windows=((open_ns, close_ns),)))
+        else:
+            result.append(Session(day=day, windows=((open_ns, b_start), (b_end, close_ns))))
+    return result
+
+
+def session_days(code: str, start: date, end: date) -> list[date]:
+    return [s.day for s in sessions(code, start, end)]
+
+
+def timezone_of(code: str) -> str:
+    """The exchange's local time zone (for display)."""
+    return str(_calendar(code, date.today().year, date.today().year).tz)
+
+
+def _schedule(code: str, first_year: int, last_year: int) -> Any:
+    return _calendar(code, first_year, last_year).schedule
+
+
+def _calendar(code: str, first_year: int, last_year: int) -> Any:
+    first = min(first_year, FIRST_YEAR)
+    last = max(last_year, date.today().year + YEARS_AHEAD)
+    return _build(code, first, last)
+
+
+@cache
+def _build(code: str, first_year: int, last_year: int) -> Any:
+    import exchange_calendars as xc
+
+    try:
+        return xc.get_calendar(code, start=f"{first_year}-01-01", end=f"{last_year}-12-31")
+    except xc.errors.InvalidCalendarName:
+        raise CalendarError(
+            f"unknown calendar {code!r} (use an exchange-calendars code such as XNYS, XLON, "
+            f"or {ALWAYS_OPEN!r} for crypto)"
+        ) from None
+    except ValueError as exc:
+        raise CalendarError(f"calendar {code!r}: {exc}") from None

@@ -1,0 +1,291 @@
+"""The gap finder: what the archive lacks, per symbol, type and trading day.
+
+Expected coverage comes from the exchange calendar (``calendar.py``): every session, each with
+its own open and close (early closes, lunch breaks), no data expected on weekends and holidays;
+crypto is open all day every day. Found against it:
+
+* ``no_data`` — a session with nothing at all;
+* ``hole`` — a stretch of a session with nothing for at least the tolerance
+  (``backfill.gap_tolerance_s``; for bars at least one bar: a bar at ``t`` covers ``[t, t+step)``);
+* ``gap_event`` — a span a live collector recorded as a ``Gap`` event, unless a backfill chunk
+  of that symbol and type covering the day finished after the gap was recorded (repaired).
+
+Daily bars are checked by date (one bar per session, stamped midnight UTC of the session date,
+``providers/interval.py``); within-day ``Gap`` events do not concern them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Final, Protocol
+
+import msgspec
+import numpy as np
+
+from mdc.backfill.calendar import Session, calendar_for, sessions
+from mdc.backfill.jobs import Chunk, JobStore, plan_days
+from mdc.config.schema import Config
+from mdc.domain.events import Gap
+from mdc.domain.time import NS_PER_S, date_to_ns, ns_to_date
+from mdc.providers.interval import Interval
+
+KINDS: Final = ("bars", "trades", "quotes")
+
+
+class GapFinderError(ValueError):
+    """A question the gap finder cannot answer (weekly bars, unknown kind)."""
+
+
+class ArchiveView(Protocol):
+    """What the gap finder reads from the archive."""
+
+    def timestamps(
+        self, kind: str, symbol: str, start_ns: int, end_ns: int, interval: str | None
+    ) -> Sequence[int]:
+        """Sorted ``ts_event`` of ``kind`` rows of ``symbol`` in ``[start_ns, end_ns)``;
+        bars only of ``interval``."""
+
+    def gap_events(self, symbol: str, start_ns: int, end_ns: int) -> list[Gap]:
+        """Stored ``Gap`` events of ``symbol`` overlapping ``[start_ns, end_ns)``."""
+
+
+class MissingSpan(msgspec.Struct, frozen=True, kw_only=True):
+    """``[from_ts, to_ts)`` of ``day``'s session has no ``kind`` data for ``symbol``."""
+
+    symbol: str
+    kind: str
+    interval: str
+    day: date
+    from_ts: int
+    to_ts: int
+    reason: str
+    """``no_data``, ``hole`` or ``gap_event`` (several joined by ``+`` where they overlap)."""
+    detail: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return (self.to_ts - self.from_ts) / NS_PER_S
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        data["seconds"] = self.seconds
+        return data
+
+
+@dataclass(frozen=True)
+class _Repair:
+    symbol: str
+    kind: str
+    start: date
+    end: date
+    finished_ns: int
+
+
+class GapFinder:
+    """Compares an archive with the calendar and its stored ``Gap`` events."""
+
+    def __init__(self, config: Config, archive: ArchiveView, jobs: JobStore | None = None) -> None:
+        self.config = config
+        self.archive = archive
+        self.jobs = jobs
+
+    def find(
+        self,
+        symbols: Iterable[str],
+        start: date,
+        end: date,
+        kinds: Sequence[str] = ("trades",),
+        interval: str = "1m",
+        tolerance_s: float | None = None,
+    ) -> list[MissingSpan]:
+        """Missing spans, sorted by symbol, kind and time. ``interval`` applies to bars."""
+        for kind in kinds:
+            if kind not in KINDS:
+                raise GapFinderError(f"cannot check {kind!r}: one of {', '.join(KINDS)}")
+        bar_step = Interval.parse(interval)
+        daily = bar_step.unit == "d" and bar_step.count == 1
+        if "bars" in kinds and not bar_step.intraday and not daily:
+            raise GapFinderError(f"gap finding for {interval} bars is not supported: use 1d")
+        tolerance_ns = int((tolerance_s or self.config.backfill.gap_tolerance_s) * NS_PER_S)
+        repairs = self._repairs()
+        spans: list[MissingSpan] = []
+        for symbol in symbols:
+            days = sessions(calendar_for(symbol, self.config.backfill), start, end)
+            if not days:
+                continue
+            for kind in kinds:
+                if kind == "bars" and not bar_step.intraday:
+                    spans += self._daily_bars(symbol, str(bar_step), days, start, end)
+                    continue
+                step = bar_step.seconds * NS_PER_S if kind == "bars" else 0
+                label = str(bar_step) if kind == "bars" else "tick"
+                found = self._intraday(symbol, kind, label, days, step, tolerance_ns)
+                found += self._gap_events(symbol, kind, label, days, repairs)
+                spans += _merge(found)
+        return spans
+
+    def _daily_bars(
+        self, symbol: str, interval: str, days: list[Session], start: date, end: date
+    ) -> list[MissingSpan]:
+        stamps = self.archive.timestamps(
+            "bars", symbol, date_to_ns(start), date_to_ns(end + timedelta(days=1)), interval
+        )
+        present = {ns_to_date(int(ts)) for ts in stamps}
+        return [
+            MissingSpan(
+                symbol=symbol,
+                kind="bars",
+                interval=interval,
+                day=s.day,
+                from_ts=s.open_ns,
+                to_ts=s.close_ns,
+                reason="no_data",
+            )
+            for s in days
+            if s.day not in present
+        ]
+
+    def _intraday(
+        self,
+        symbol: str,
+        kind: str,
+        interval: str,
+        days: list[Session],
+        step: int,
+        tolerance_ns: int,
+    ) -> list[MissingSpan]:
+        first, last = days[0].open_ns - step, days[-1].close_ns
+        stamps = np.asarray(
+            self.archive.timestamps(
+                kind, symbol, first, last, interval if kind == "bars" else None
+            ),
+            dtype=np.int64,
+        )
+        threshold = max(tolerance_ns, step)
+        spans: list[MissingSpan] = []
+        for session in days:
+            day_spans: list[tuple[int, int]] = []
+            empty = True
+            for w_open, w_close in session.windows:
+                lo = int(np.searchsorted(stamps, w_open - step, side="right"))
+                hi = int(np.searchsorted(stamps, w_close, side="left"))
+                points = stamps[lo:hi]
+                empty = empty and len(points) == 0
+                day_spans += _uncovered(points, step, w_open, w_close, threshold)
+            reason = "no_data" if empty else "hole"
+            spans += [
+                MissingSpan(
+                    symbol=symbol,
+                    kind=kind,
+                    interval=interval,
+                    day=session.day,
+                    from_ts=a,
+                    to_ts=b,
+                    reason=reason,
+                )
+                for a, b in day_spans
+            ]
+        return spans
+
+    def _gap_events(
+        self,
+        symbol: str,
+        kind: str,
+        interval: str,
+        days: list[Session],
+        repairs: list[_Repair],
+    ) -> list[MissingSpan]:
+        gaps = self.archive.gap_events(symbol, days[0].open_ns, days[-1].close_ns)
+        spans: list[MissingSpan] = []
+        for gap in gaps:
+            for session in days:
+                if _repaired(repairs, symbol, kind, session.day, gap.ts_recv):
+                    continue
+                for w_open, w_close in session.windows:
+                    a, b = max(gap.from_ts, w_open), min(gap.to_ts, w_close)
+                    if a < b:
+                        spans.append(
+                            MissingSpan(
+                                symbol=symbol,
+                                kind=kind,
+                                interval=interval,
+                                day=session.day,
+                                from_ts=a,
+                                to_ts=b,
+                                reason="gap_event",
+                                detail=gap.reason,
+                            )
+                        )
+        return spans
+
+    def _repairs(self) -> list[_Repair]:
+        if self.jobs is None:
+            return []
+        return [
+            _Repair(chunk.symbol, job.spec.type, chunk.start, chunk.end, chunk.finished_ns)
+            for job in self.jobs.list()
+            for chunk in job.chunks
+            if chunk.state == "done"
+        ]
+
+
+def repair_chunks(spans: Iterable[MissingSpan], days_per_chunk: int) -> list[Chunk]:
+    """Chunks that refetch exactly the days with something missing, symbol by symbol."""
+    days: dict[str, list[date]] = {}
+    for span in spans:
+        days.setdefault(span.symbol, []).append(span.day)
+    chunks: list[Chunk] = []
+    for symbol, wanted in days.items():
+        chunks += plan_days(symbol, wanted, days_per_chunk)
+    return chunks
+
+
+def _uncovered(
+    points: np.ndarray[Any, np.dtype[np.int64]], step: int, w_open: int, w_close: int, min_ns: int
+) -> list[tuple[int, int]]:
+    """Spans of ``[w_open, w_close)`` at least ``min_ns`` long that no point covers
+    (a point ``t`` covers ``[t, t+step)``; ``step`` 0 for ticks)."""
+    if len(points) == 0:
+        return [(w_open, w_close)] if w_close > w_open else []
+    ends = np.maximum.accumulate(points + step)
+    cursors = np.concatenate(([w_open], np.maximum(ends[:-1], w_open)))
+    holes = np.nonzero(points - cursors >= min_ns)[0]
+    spans = [(int(cursors[i]), int(points[i])) for i in holes]
+    tail = max(int(ends[-1]), w_open)
+    if w_close - tail >= min_ns:
+        spans.append((tail, w_close))
+    return spans
+
+
+def _repaired(repairs: list[_Repair], symbol: str, kind: str, day: date, since_ns: int) -> bool:
+    return any(
+        r.symbol == symbol
+        and r.kind == kind
+        and r.start <= day <= r.end
+        and r.finished_ns > since_ns
+        for r in repairs
+    )
+
+
+def _merge(spans: list[MissingSpan]) -> list[MissingSpan]:
+    """Overlapping spans of one day become one, naming every reason."""
+    spans = sorted(spans, key=lambda s: (s.day, s.from_ts, s.to_ts))
+    merged: list[MissingSpan] = []
+    for span in spans:
+        last = merged[-1] if merged else None
+        if last is not None and last.day == span.day and span.from_ts <= last.to_ts:
+            reasons = last.reason.split("+")
+            if span.reason not in reasons:
+                reasons.append(span.reason)
+            detail = "; ".join(d for d in (last.detail, span.detail) if d)
+            merged[-1] = msgspec.structs.replace(
+                last,
+                to_ts=max(last.to_ts, span.to_ts),
+                reason="+".join(reasons),
+                detail=detail,
+            )
+        else:
+            merged.append(span)
+    return merged

@@ -1,0 +1,176 @@
+"""Alpaca Market Data v2 REST history: bars at every timeframe, trades and quotes.
+
+Docs used:
+https://alpaca.markets/docs/api-references/market-data-api/stock-pricing-data/historical/
+(endpoints, ``timeframe`` up to 59Min/23Hour/1Day/1Week/12Month, ``adjustment`` raw/split/
+dividend/all, ``feed``, ``limit`` 1–10000, ``page_token``),
+https://alpaca.markets/docs/api-documentation/api-v2/market-data/alpaca-data-api-v2/historical/
+(auth headers ``APCA-API-KEY-ID``/``APCA-API-SECRET-KEY``, paging with ``next_page_token`` while
+"leaving the other parameters unchanged", ascending time order).
+
+``end`` is inclusive at Alpaca, so results are clipped to ``[start, end+1 day)`` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Final, Protocol, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from mdc.config.load import provider_section
+from mdc.config.schema import Config
+from mdc.domain.events import Bar, Quote, Trade
+from mdc.domain.time import now_ns
+from mdc.providers.alpaca import SPEC
+from mdc.providers.alpaca import rest_parse as parse
+from mdc.providers.alpaca.rest_config import AlpacaRestConfig
+from mdc.providers.base import DataKind, HistoricalProvider, ProviderError, UnsupportedRequest
+from mdc.providers.interval import Interval, IntervalError, day_range_ns
+from mdc.providers.paging import in_time_order, within
+from mdc.providers.ratelimit import RateLimiter
+from mdc.providers.rest import Params, RestClient, require_env
+from mdc.providers.symbols import to_provider
+from mdc.providers.timestamps import rfc3339
+
+CREDENTIALS: Final = ("ALPACA_KEY_ID", "ALPACA_SECRET_KEY")
+MONTHS: Final = frozenset({1, 2, 3, 4, 6, 12})
+
+
+class _Paged(Protocol):
+    @property
+    def next_page_token(self) -> str | None: ...
+
+
+P = TypeVar("P", bound=_Paged)
+
+
+def timeframe(interval: str) -> str:
+    """Alpaca's ``timeframe`` for an interval, or ``UnsupportedRequest``."""
+    try:
+        iv = Interval.parse(interval)
+    except IntervalError as exc:
+        raise UnsupportedRequest(f"alpaca: {exc}") from None
+    n, unit = iv.count, iv.unit
+    if unit == "m" and n <= 59:
+        return f"{n}Min"
+    if unit == "h" and n <= 23:
+        return f"{n}Hour"
+    if unit == "d" and n == 1:
+        return "1Day"
+    if unit == "w" and n == 1:
+        return "1Week"
+    if unit == "mo" and n in MONTHS:
+        return f"{n}Month"
+    raise UnsupportedRequest(
+        f"alpaca: no {interval} bars (timeframes: 1-59m, 1-23h, 1d, 1w, 1/2/3/4/6/12mo)"
+    )
+
+
+class AlpacaHistorical(HistoricalProvider):
+    spec = SPEC
+
+    def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
+        super().__init__(config, limiter)
+        self.settings = provider_section(config, "alpaca", AlpacaRestConfig)
+        self.client = RestClient(
+            "alpaca", self.settings.rest, self.limiter, credential_env=CREDENTIALS
+        )
+        self.venue = self.settings.venue or ("IEX" if self.settings.feed == "iex" else "US")
+
+    def supports(
+        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
+    ) -> bool:
+        if kind == "corporate_actions":
+            return False
+        if kind != "bars" or interval is None:
+            return True
+        try:
+            timeframe(interval)
+        except UnsupportedRequest:
+            return False
+        return True
+
+    async def bars(
+        self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
+    ) -> AsyncIterator[list[Bar]]:
+        frame = timeframe(interval)
+        canonical_interval = str(Interval.parse(interval))
+        daily = not Interval.parse(interval).intraday
+        start_ns, end_ns = day_range_ns(start, end)
+        params = self._range(start_ns, end_ns)
+        params["timeframe"] = frame
+        params["adjustment"] = self.settings.adjustment if adjusted else "raw"
+        path = f"/v2/stocks/{self._symbol(symbol)}/bars"
+        async for response, page in self._pages(path, params, "bars", parse.BarsPage):
+            with self.client.reading(response, "bars page"):
+                out = parse.bars(
+                    page.bars or [],
+                    symbol,
+                    canonical_interval,
+                    daily,
+                    adjusted,
+                    self.venue,
+                    now_ns(),
+                )
+            yield within(in_time_order(out), start_ns, end_ns)
+
+    async def trades(self, symbol: str, start: date, end: date) -> AsyncIterator[list[Trade]]:
+        start_ns, end_ns = day_range_ns(start, end)
+        path = f"/v2/stocks/{self._symbol(symbol)}/trades"
+        params = self._range(start_ns, end_ns)
+        async for response, page in self._pages(path, params, "trades", parse.TradesPage):
+            with self.client.reading(response, "trades page"):
+                out = parse.trades(page.trades or [], symbol, self.venue, now_ns())
+            yield within(in_time_order(out), start_ns, end_ns)
+
+    async def quotes(self, symbol: str, start: date, end: date) -> AsyncIterator[list[Quote]]:
+        start_ns, end_ns = day_range_ns(start, end)
+        path = f"/v2/stocks/{self._symbol(symbol)}/quotes"
+        params = self._range(start_ns, end_ns)
+        async for response, page in self._pages(path, params, "quotes", parse.QuotesPage):
+            with self.client.reading(response, "quotes page"):
+                out = parse.quotes(page.quotes or [], symbol, self.venue, now_ns())
+            yield within(in_time_order(out), start_ns, end_ns)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _pages(
+        self, path: str, params: dict[str, str | int | float], endpoint: str, page_type: type[P]
+    ) -> AsyncIterator[tuple[httpx.Response, P]]:
+        """Every page with its response; ``next_page_token`` goes back as ``page_token``."""
+        url = self.settings.data_url.rstrip("/") + path
+        seen: set[str] = set()
+        token: str | None = None
+        while True:
+            query: Params = {**params, "page_token": token} if token else params
+            response = await self.client.get(url, query, headers=self._auth(), endpoint=endpoint)
+            page = self.client.decode(response, page_type, f"{endpoint} page")
+            yield response, page
+            token = page.next_page_token
+            if not token:
+                return
+            if token in seen:
+                raise ProviderError(f"alpaca: next_page_token repeats itself on {path}")
+            seen.add(token)
+
+    def _range(self, start_ns: int, end_ns: int) -> dict[str, str | int | float]:
+        return {
+            "start": rfc3339(start_ns),
+            "end": rfc3339(end_ns),
+            "limit": self.settings.page_limit,
+            "feed": self.settings.feed,
+            "sort": "asc",
+        }
+
+    def _auth(self) -> dict[str, str]:
+        key_id, secret = require_env("alpaca", CREDENTIALS)
+        self.client.add_secret(key_id)
+        self.client.add_secret(secret)
+        return {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
+
+    def _symbol(self, symbol: str) -> str:
+        return quote(to_provider(symbol, "alpaca", self.settings.symbol_map), safe="")

@@ -1,0 +1,139 @@
+"""Alpaca Market Data v2 REST responses (typed msgspec decode) → events.
+
+Format: https://alpaca.markets/docs/api-references/market-data-api/stock-pricing-data/historical/
+``GET /v2/stocks/{symbol}/bars|trades|quotes`` return objects ``t, o, h, l, c, v, n, vw`` (bars),
+``t, x, p, s, c, i, z`` (trades) and ``t, ax, ap, as, bx, bp, bs, c, z`` (quotes) with RFC 3339
+timestamps of up to nanoseconds, and ``next_page_token`` while more pages remain.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from mdc.domain.events import Bar, Quote, Trade
+from mdc.providers.interval import local_date, session_day_ns
+from mdc.providers.timestamps import parse_rfc3339_ns
+
+
+class AlpacaBar(msgspec.Struct):
+    t: str
+    o: float
+    h: float
+    l: float  # noqa: E741 - Alpaca's field name
+    c: float
+    v: float
+    n: int | None = None
+    vw: float | None = None
+
+
+class AlpacaTrade(msgspec.Struct):
+    t: str
+    p: float
+    s: float
+    x: str | None = None
+    i: int | str | None = None
+    c: list[str] | None = None
+    z: str | None = None
+
+
+class AlpacaQuote(msgspec.Struct, rename={"ask_size": "as"}):
+    t: str
+    ap: float = 0.0
+    ask_size: float = 0.0
+    bp: float = 0.0
+    bs: float = 0.0
+    ax: str | None = None
+    bx: str | None = None
+    c: list[str] | None = None
+    z: str | None = None
+
+
+class BarsPage(msgspec.Struct):
+    bars: list[AlpacaBar] | None = None
+    next_page_token: str | None = None
+
+
+class TradesPage(msgspec.Struct):
+    trades: list[AlpacaTrade] | None = None
+    next_page_token: str | None = None
+
+
+class QuotesPage(msgspec.Struct):
+    quotes: list[AlpacaQuote] | None = None
+    next_page_token: str | None = None
+
+
+def bars(
+    rows: list[AlpacaBar],
+    symbol: str,
+    interval: str,
+    daily: bool,
+    adjusted: bool,
+    venue: str,
+    ts_recv: int,
+) -> list[Bar]:
+    """Daily and longer bars (stamped midnight New York) move to midnight UTC of that date."""
+    out = []
+    for r in rows:
+        ts = parse_rfc3339_ns(r.t)
+        if daily:
+            ts = session_day_ns(local_date(ts))
+        out.append(
+            Bar(
+                symbol=symbol,
+                venue=venue,
+                provider="alpaca",
+                ts_event=ts,
+                ts_recv=ts_recv,
+                interval=interval,
+                open=r.o,
+                high=r.h,
+                low=r.l,
+                close=r.c,
+                volume=r.v,
+                vwap=r.vw,
+                trades=r.n,
+                adjusted=adjusted,
+            )
+        )
+    return out
+
+
+def trades(rows: list[AlpacaTrade], symbol: str, venue: str, ts_recv: int) -> list[Trade]:
+    return [
+        Trade(
+            symbol=symbol,
+            venue=venue,
+            provider="alpaca",
+            ts_event=parse_rfc3339_ns(r.t),
+            ts_recv=ts_recv,
+            price=r.p,
+            size=r.s,
+            trade_id=None if r.i is None else str(r.i),
+            exchange=r.x,
+            conditions=r.c or [],
+            tape=r.z,
+        )
+        for r in rows
+    ]
+
+
+def quotes(rows: list[AlpacaQuote], symbol: str, venue: str, ts_recv: int) -> list[Quote]:
+    return [
+        Quote(
+            symbol=symbol,
+            venue=venue,
+            provider="alpaca",
+            ts_event=parse_rfc3339_ns(r.t),
+            ts_recv=ts_recv,
+            bid_price=r.bp,
+            bid_size=r.bs,
+            ask_price=r.ap,
+            ask_size=r.ask_size,
+            bid_exchange=r.bx,
+            ask_exchange=r.ax,
+            conditions=r.c or [],
+            tape=r.z,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,148 @@
+"""Token buckets per provider and endpoint, so REST calls stay inside a plan's published limits.
+
+A limit is written ``"<calls>/<period>"`` (``"200/1m"``, ``"5/1m"``); several windows that all
+apply are comma-separated (``"300/10s,2000/10m,50000/1d"``). Each window is a bucket holding
+``calls`` tokens that refills at ``calls/period``: a burst of ``calls`` is allowed, then requests
+are spaced evenly. Each provider's config maps endpoint names to limits; the ``"all"`` entry
+applies to every request of that provider, a named entry (``"trades"``) only to that endpoint.
+
+One :class:`RateLimiter` should be shared by everything in a process that uses the same API keys
+(limits belong to the key, not to an object); waiting time is counted for metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+ALL: Final = "all"
+"""Endpoint name whose limit applies to every request of a provider."""
+
+_PERIOD_SECONDS: Final[dict[str, float]] = {
+    "ms": 0.001,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86_400.0,
+}
+_RATE: Final = re.compile(
+    r"^\s*(?P<calls>[0-9]+(?:\.[0-9]+)?)\s*/\s*(?P<n>[0-9]+(?:\.[0-9]+)?)?\s*(?P<unit>ms|s|m|h|d)\s*$"
+)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RateSpecError(ValueError):
+    """A limit string that does not parse."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``calls`` requests per ``period_s`` seconds."""
+
+    calls: float
+    period_s: float
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        match = _RATE.match(text)
+        if match is None:
+            raise RateSpecError(
+                f"bad rate limit {text!r}: expected <calls>/<period> such as 200/1m, 5/1m, "
+                "300/10s or 25/1d (units ms, s, m, h, d)"
+            )
+        calls = float(match.group("calls"))
+        period = float(match.group("n") or 1) * _PERIOD_SECONDS[match.group("unit")]
+        if calls <= 0 or period <= 0:
+            raise RateSpecError(f"bad rate limit {text!r}: calls and period must be positive")
+        return cls(calls, period)
+
+    @classmethod
+    def parse_all(cls, text: str) -> tuple[Rate, ...]:
+        """Comma-separated windows; an empty string means no limit."""
+        return tuple(cls.parse(part) for part in text.split(",") if part.strip())
+
+
+@dataclass
+class BucketStats:
+    """Counters for ``/metrics``: requests let through, how many had to wait, and for how long."""
+
+    acquired: int = 0
+    waits: int = 0
+    waited_s: float = 0.0
+
+
+class TokenBucket:
+    """One window. ``acquire`` waits (FIFO) until a token is free and says how long it waited."""
+
+    def __init__(self, rate: Rate, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep):
+        self.rate = rate
+        self._capacity = rate.calls
+        self._per_s = rate.calls / rate.period_s
+        self._tokens = rate.calls
+        self._clock = clock
+        self._sleep = sleep
+        self._stamp = clock()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> float:
+        waited = 0.0
+        async with self._lock:
+            while True:
+                self._refill()
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return waited
+                delay = (1.0 - self._tokens) / self._per_s
+                await self._sleep(delay)
+                waited += delay
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._per_s)
+        self._stamp = now
+
+
+class RateLimiter:
+    """The buckets of every provider and endpoint, created from config on first use."""
+
+    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._specs: dict[tuple[str, str], str] = {}
+        self._buckets: dict[tuple[str, str], tuple[TokenBucket, ...]] = {}
+        self._stats: dict[tuple[str, str], BucketStats] = {}
+
+    def configure(self, provider: str, limits: Mapping[str, str]) -> None:
+        """Set ``provider``'s limits (endpoint → spec). Unchanged specs keep their buckets, so
+        several clients of one provider share the budget."""
+        for endpoint, spec in limits.items():
+            key = (provider, endpoint)
+            if self._specs.get(key) == spec:
+                continue
+            rates = Rate.parse_all(spec)
+            self._specs[key] = spec
+            self._buckets[key] = tuple(TokenBucket(r, self._clock, self._sleep) for r in rates)
+
+    async def acquire(self, provider: str, endpoint: str = ALL) -> float:
+        """Wait for the provider-wide buckets, then the endpoint's; return seconds waited."""
+        waited = 0.0
+        names = (ALL,) if endpoint == ALL else (ALL, endpoint)
+        for name in names:
+            for bucket in self._buckets.get((provider, name), ()):
+                waited += await bucket.acquire()
+        stats = self._stats.setdefault((provider, endpoint), BucketStats())
+        stats.acquired += 1
+        if waited > 0:
+            stats.waits += 1
+            stats.waited_s += waited
+        return waited
+
+    def stats(self) -> dict[tuple[str, str], BucketStats]:
+        """``(provider, endpoint)`` → counters (a copy, safe to read while requests run)."""
+        return {k: BucketStats(v.acquired, v.waits, v.waited_s) for k, v in self._stats.items()}
