@@ -90,7 +90,7 @@ def test_injected_gap_appears_on_data_quality_page(page: Page, collector: Collec
     screenshot(page, "quality")
 
 
-@pytest.mark.parametrize("route", ["providers", "storage", "backfill", "settings"])
+@pytest.mark.parametrize("route", ["providers", "storage", "settings"])
 def test_other_pages_render(page: Page, route: str) -> None:
     go(page, route)
     if route == "providers":
@@ -102,16 +102,26 @@ def test_other_pages_render(page: Page, route: str) -> None:
         page.get_by_role("link", name="SPY/").click()
         expect(page.locator("#crumbs")).to_contain_text("SPY")
         expect(page.locator("#archive-files")).not_to_have_text("0")
-    elif route == "backfill":
-        expect(page.locator("#backfill-unavailable")).to_contain_text(
-            "backfill is not available in this build"
-        )
     else:
         expect(page.locator("#config-view")).to_contain_text('"provider": "simulated"')
         page.fill("#config-text", "[storage]\nformat = 'csv'")
         page.click("#validate-btn")
         expect(page.locator("#validate-msg")).to_contain_text("storage.format")
     screenshot(page, route)
+
+
+def test_backfill_job_started_in_the_ui_runs_to_done(page: Page) -> None:
+    go(page, "backfill")
+    page.fill("#bf-symbols", "spy")
+    page.fill("#bf-start", "2024-03-04")
+    page.fill("#bf-end", "2024-03-15")
+    page.fill("#bf-providers", "simulated")
+    page.click("#backfill-form button[type=submit]")
+    expect(page.locator("#backfill-msg")).to_contain_text("Queued job")
+    row = page.locator("#backfill-body tbody tr").first
+    expect(row).to_contain_text("SPY")
+    expect(row.locator("td").nth(4)).to_have_text("done", timeout=30_000)
+    screenshot(page, "backfill")
 
 
 def test_keyboard_navigation(page: Page) -> None:

@@ -12,14 +12,14 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
+import msgspec
 from fastapi import FastAPI
 
+from mdc.cli.collect import attach_services
 from mdc.config import Config, SymbolConfig
 from mdc.domain.events import Event
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import Capabilities, ProviderSpec, StreamingProvider, StreamSink
-from mdc.web.app import create_app
-from mdc.web.server import make_server, service
 
 START_TIMEOUT_S: Final = 20.0
 T = TypeVar("T")
@@ -31,7 +31,10 @@ class CollectorThread:
         config: Config,
         provider: Callable[[Config, StreamSink], StreamingProvider] | None = None,
     ) -> None:
-        self.config = config
+        # Port 0: the OS picks a free one; the server reports it.
+        self.config = msgspec.structs.replace(
+            config, http=msgspec.structs.replace(config.http, port=0)
+        )
         self.provider_factory = provider
         self.runtime: Runtime | None = None
         self.app: FastAPI | None = None
@@ -67,9 +70,9 @@ class CollectorThread:
             provider = self.provider_factory(self.config, runtime)
             runtime.collectors.register_provider(provider.spec.name, provider.spec.capabilities)
             runtime.providers[provider.spec.name] = provider
-        self.app = create_app(self.config, runtime)
-        server = make_server(self.app, self.config.http.host, 0)
-        runtime.add_service("http", service(server))
+        server = attach_services(runtime)
+        assert server is not None
+        self.app = server.config.app
         self.runtime = runtime
         self.port = server.port
         self._ready.set()

@@ -30,13 +30,16 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from mdc import __version__
+from mdc.backfill.jobs import FINISHED
 from mdc.config.schema import Config
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.monitoring.health import RANK, HealthMonitor
 
 if TYPE_CHECKING:
+    from mdc.backfill.service import BackfillService
     from mdc.pipeline.runtime import Runtime
 
+BACKFILL_STATES: Final = ("queued", "running", "paused", "cancelled", "done", "failed")
 MAX_SYMBOL_LABELS: Final = 500
 MAX_REASONS: Final = 50
 OTHER: Final = "other"
@@ -305,6 +308,34 @@ def storage_families(stats: Mapping[str, Any]) -> Iterator[Metric]:
             yield HistogramMetricFamily(
                 name, doc, buckets=buckets, sum_value=float(hist.get("sum", 0.0))
             )
+
+
+def backfill_families(service: BackfillService) -> Iterator[Metric]:
+    """Backfill progress: jobs by state, chunks and rows of the unfinished jobs."""
+    jobs = GaugeMetricFamily("mdc_backfill_jobs", "Backfill jobs by state.", labels=["state"])
+    chunks = GaugeMetricFamily(
+        "mdc_backfill_chunks",
+        "Chunks of unfinished backfill jobs, by state.",
+        labels=["state"],
+    )
+    states: dict[str, int] = dict.fromkeys(BACKFILL_STATES, 0)
+    chunk_states: dict[str, int] = dict.fromkeys(("pending", "done", "failed", "skipped"), 0)
+    rows = 0
+    for job in service.list_jobs():
+        states[job["state"]] = states.get(job["state"], 0) + 1
+        rows += job["rows_written"]
+        if job["state"] not in FINISHED:
+            for state in chunk_states:
+                chunk_states[state] += job[f"chunks_{state}"]
+    for state, count in states.items():
+        jobs.add_metric([state], count)
+    for state, count in chunk_states.items():
+        chunks.add_metric([state], count)
+    yield jobs
+    yield chunks
+    yield GaugeMetricFamily(
+        "mdc_backfill_rows", "Rows written by the backfill jobs on record.", value=rows
+    )
 
 
 def bounded(counts: Mapping[str, int]) -> dict[str, int]:

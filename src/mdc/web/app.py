@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mdc import __version__
 from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
-from mdc.monitoring.metrics import RuntimeCollector, build_registry
+from mdc.monitoring.metrics import RuntimeCollector, backfill_families, build_registry
 from mdc.web.api import (
     backfill,
     config,
@@ -38,18 +38,40 @@ from mdc.web.responses import Redactor, response_class, secrets_of
 from mdc.web.state import WebState
 
 if TYPE_CHECKING:
+    from mdc.backfill.service import BackfillService
     from mdc.pipeline.runtime import Runtime
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
-ROUTERS: Final = (health, status, metrics, live, symbols, providers, storage, quality, config)
+ROUTERS: Final = (
+    health,
+    status,
+    metrics,
+    live,
+    symbols,
+    providers,
+    storage,
+    quality,
+    config,
+    backfill,
+)
 
 
-def create_app(config: Config, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    config: Config, runtime: Runtime | None = None, backfill_service: BackfillService | None = None
+) -> FastAPI:
     redactor = Redactor(secrets_of(config))
     json_response = response_class(redactor)
     monitor = HealthMonitor(config, runtime)
     view = LiveView.attach(runtime) if runtime is not None else None
-    collector = RuntimeCollector(config, runtime, monitor, view.tallies if view else None)
+    collector = RuntimeCollector(
+        config,
+        runtime,
+        monitor,
+        view.tallies if view else None,
+        extra=(lambda: backfill_families(backfill_service))
+        if backfill_service is not None
+        else None,
+    )
     web = WebState(
         config=config,
         runtime=runtime,
@@ -58,6 +80,7 @@ def create_app(config: Config, runtime: Runtime | None = None) -> FastAPI:
         registry=build_registry(collector),
         redactor=redactor,
         api_key=config.http.api_key or None,
+        backfill=backfill_service,
     )
 
     @asynccontextmanager
@@ -94,7 +117,7 @@ def create_app(config: Config, runtime: Runtime | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    for module in (*ROUTERS, backfill):
+    for module in ROUTERS:
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

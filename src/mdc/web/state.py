@@ -8,7 +8,7 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from fastapi import HTTPException, Request, status
 from prometheus_client import CollectorRegistry
@@ -19,6 +19,7 @@ from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
 
 if TYPE_CHECKING:
+    from mdc.backfill.service import BackfillService
     from mdc.pipeline.runtime import Runtime
 
 TICK_S: Final = 1.0
@@ -33,8 +34,8 @@ class WebState:
     registry: CollectorRegistry
     redactor: Redactor
     api_key: str | None
-    backfill: Any | None = None
-    """The backfill service, when this build has one (see ``api/backfill.py``)."""
+    backfill: BackfillService | None = None
+    """The running collector's backfill service (None when serving a bare archive)."""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     started: float = field(default_factory=time.time)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)

@@ -191,10 +191,34 @@ def test_config_is_masked_and_validation_names_the_key(client: httpx.Client) -> 
     assert provider["error"].startswith("providers.simulated.rate: ")
 
 
-def test_backfill_routes_answer_501_until_the_service_exists(client: httpx.Client) -> None:
-    res = client.get("/api/backfill/jobs")
-    assert res.status_code == 501
-    assert res.json()["detail"].startswith("backfill is not available in this build")
+def test_backfill_jobs_start_progress_and_cancel(client: httpx.Client) -> None:
+    assert client.get("/api/backfill/jobs").json() == []
+    spec = {
+        "symbols": ["AAA"],
+        "start": "2024-03-04",
+        "end": "2024-03-08",
+        "type": "bars",
+        "granularity": "1d",
+        "providers": ["simulated"],
+    }
+    res = client.post("/api/backfill/jobs", json=spec)
+    assert res.status_code == 201, res.text
+    job = res.json()
+    assert job["spec"]["symbols"] == ["AAA"]
+    assert job["state"] in ("queued", "running", "done")
+    listed = client.get("/api/backfill/jobs").json()
+    assert [j["id"] for j in listed] == [job["id"]]
+    progress = client.get(f"/api/backfill/jobs/{job['id']}").json()
+    assert set(progress["symbols"]) == {"AAA"}
+    assert client.get("/api/backfill/jobs/nope").status_code == 404
+    bad = client.post("/api/backfill/jobs", json=spec | {"providers": ["nosuch"]})
+    assert bad.status_code == 400
+    assert "nosuch" in bad.json()["detail"]
+    inverted = client.post("/api/backfill/jobs", json=spec | {"start": "2024-03-09"})
+    assert inverted.status_code == 400
+    cancelled = client.delete(f"/api/backfill/jobs/{job['id']}")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["state"] in ("cancelled", "done")
 
 
 def test_providers_list_capabilities_and_state(client: httpx.Client) -> None:
