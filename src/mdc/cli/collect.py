@@ -10,12 +10,18 @@ from typing import Annotated
 
 import typer
 
+from mdc.backfill.runner import store_writer
+from mdc.backfill.scheduler import BackfillScheduler
+from mdc.backfill.service import BackfillService
 from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, fail, load, split_symbols
+from mdc.cli.serve import check_http
 from mdc.config import Config
 from mdc.log import setup_logging
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.registry import UnknownProvider, get_spec
+from mdc.web.app import create_app
+from mdc.web.server import EmbeddedServer, make_server, service
 
 log = logging.getLogger("mdc.collect")
 
@@ -55,6 +61,8 @@ def collect(
     )
     setup_logging(config.logging.level, config.logging.format)
     check_provider(config)
+    if config.http.enabled:
+        check_http(config)
     try:
         asyncio.run(_run(config, duration))
     except CredentialsError as exc:
@@ -83,8 +91,33 @@ def check_provider(config: Config) -> None:
             )
 
 
+def attach_services(runtime: Runtime) -> EmbeddedServer | None:
+    """The backfill scheduler and, unless disabled, the HTTP server, as runtime services.
+
+    The socket is bound here, so a bad bind fails before collecting starts.
+    """
+    config = runtime.config
+    scheduler = BackfillScheduler(
+        config, store_writer(runtime.store), symbols=lambda: list(runtime.symbols)
+    )
+    runtime.add_service("backfill", scheduler.run)
+    if not config.http.enabled:
+        return None
+    app = create_app(config, runtime, BackfillService(scheduler))
+    server = make_server(app, config.http.host, config.http.port)
+    runtime.add_service("http", service(server))
+    return server
+
+
 async def _run(config: Config, duration: float | None) -> None:
     runtime = Runtime(config)
+    try:
+        server = attach_services(runtime)
+    except BaseException:
+        runtime.store.close()
+        raise
+    if server is not None:
+        log.info("dashboard on http://%s:%d/", config.http.host, server.port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runtime.stop)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mdc import __version__
-from mdc.cli import archive, backfill, collect, compact, config_cmd, providers, query
+from mdc.cli import archive, backfill, collect, compact, config_cmd, providers, query, serve
 
 app = typer.Typer(
     name="mdc",
@@ -48,6 +48,7 @@ def root(
 
 
 app.command()(collect.collect)
+app.command()(serve.serve)
 app.command()(backfill.backfill)
 app.command()(backfill.gaps)
 app.add_typer(config_cmd.app, name="config")

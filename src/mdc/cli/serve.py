@@ -1,0 +1,65 @@
+"""``mdc serve``: the dashboard and API over an archive, without collecting."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, fail, load
+from mdc.config import Config
+from mdc.log import setup_logging
+from mdc.web.app import create_app
+from mdc.web.security import BindError, check_bind
+from mdc.web.server import make_server
+
+log = logging.getLogger("mdc.serve")
+
+
+def serve(
+    config_path: ConfigOption = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", "-d", help="Archive root (storage.root).")
+    ] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="HTTP port (0: any free).")] = None,
+) -> None:
+    """Serve the dashboard and HTTP API over an archive until Ctrl+C."""
+    config = load(
+        config_path,
+        {
+            "storage.root": str(data) if data else None,
+            "http.host": host,
+            "http.port": port,
+        },
+    )
+    setup_logging(config.logging.level, config.logging.format)
+    check_http(config)
+    root = Path(config.storage.root)
+    if not root.is_dir():
+        fail(f"--data: {root} is not a directory (no archive there)", EXIT_USAGE)
+    try:
+        asyncio.run(_serve(config))
+    except OSError as exc:
+        fail(str(exc), EXIT_FAILURE)
+
+
+def check_http(config: Config) -> None:
+    """Exit 2 on a non-loopback bind without an API key."""
+    try:
+        check_bind(config.http.host, config.http.api_key)
+    except BindError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+async def _serve(config: Config) -> None:
+    server = make_server(create_app(config), config.http.host, config.http.port)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, server.stop)
+    log.info("serving %s on http://%s:%d/", config.storage.root, config.http.host, server.port)
+    await server.run_until_cancelled()

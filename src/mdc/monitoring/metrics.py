@@ -1,0 +1,369 @@
+"""Prometheus metrics, read from the runtime's plain counters when ``/metrics`` is scraped.
+
+Nothing on the hot path calls prometheus-client: the runtime, the queues, the store and the
+providers keep ints, and :class:`RuntimeCollector` turns them into metric families at scrape
+time. Label sets are bounded: event types and consumers are few by construction, symbols are
+capped at :data:`MAX_SYMBOL_LABELS`, gap reasons and integrity kinds at :data:`MAX_REASONS`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    generate_latest,
+)
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from mdc import __version__
+from mdc.backfill.jobs import FINISHED
+from mdc.config.schema import Config
+from mdc.domain.time import NS_PER_S, now_ns
+from mdc.monitoring.health import RANK, HealthMonitor
+
+if TYPE_CHECKING:
+    from mdc.backfill.service import BackfillService
+    from mdc.pipeline.runtime import Runtime
+
+BACKFILL_STATES: Final = ("queued", "running", "paused", "cancelled", "done", "failed")
+MAX_SYMBOL_LABELS: Final = 500
+MAX_REASONS: Final = 50
+OTHER: Final = "other"
+CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
+
+# store.stats() key → (metric name without _total, help); counters, then gauges. Keys a store
+# does not report are simply absent from the output.
+STORAGE_COUNTERS: Final[dict[str, tuple[str, str]]] = {
+    "events": ("mdc_storage_events_written", "Events written to the archive."),
+    "events_written": ("mdc_storage_events_written", "Events written to the archive."),
+    "bytes_written": ("mdc_storage_written_bytes", "Bytes written to archive files."),
+    "files_created": ("mdc_storage_files_created", "Archive files created."),
+    "wal_bytes": ("mdc_wal_written_bytes", "Bytes appended to the WAL."),
+    "wal_records": ("mdc_wal_records", "Records appended to the WAL."),
+    "fsyncs": ("mdc_wal_fsyncs", "WAL fsync calls."),
+    "checkpoints": ("mdc_storage_checkpoints", "Checkpoints committed."),
+    "write_errors": ("mdc_storage_write_errors", "Archive write errors."),
+    "duplicates_skipped": ("mdc_storage_duplicates_skipped", "Rows skipped as duplicates."),
+}
+STORAGE_GAUGES: Final[dict[str, tuple[str, str]]] = {
+    "open_files": ("mdc_storage_open_files", "Archive files open for writing."),
+    "wal_segments": ("mdc_wal_segments", "WAL segment files on disk."),
+    "wal_pending_bytes": ("mdc_wal_pending_bytes", "WAL bytes not yet covered by a checkpoint."),
+}
+# store.stats() key holding {"buckets": [[le_seconds, cumulative_count], ...], "sum": seconds}
+STORAGE_HISTOGRAMS: Final[dict[str, tuple[str, str]]] = {
+    "fsync_latency": ("mdc_wal_fsync_duration_seconds", "WAL fsync latency."),
+    "write_latency": ("mdc_storage_write_duration_seconds", "Archive batch write latency."),
+}
+
+Tallies = Callable[[], Mapping[str, Mapping[str, int]]]
+"""``{"gaps": {reason: n}, "integrity": {kind: n}}`` as seen by the monitoring consumer."""
+
+
+class RuntimeCollector(Collector):
+    """Yields the collector's figures as metric families, computed at scrape time."""
+
+    def __init__(
+        self,
+        config: Config,
+        runtime: Runtime | None,
+        health: HealthMonitor,
+        tallies: Tallies | None = None,
+        extra: Callable[[], Iterator[Metric]] | None = None,
+    ) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.health = health
+        self.tallies = tallies
+        self.extra = extra
+
+    def collect(self) -> Iterator[Metric]:
+        info = InfoMetricFamily("mdc_build", "Build information.")
+        info.add_metric([], {"version": __version__})
+        yield info
+        yield from self._health()
+        yield from self._disk()
+        rt = self.runtime
+        if rt is not None:
+            yield GaugeMetricFamily(
+                "mdc_uptime_seconds",
+                "Seconds since the collector started.",
+                value=(now_ns() - rt.started_ns) / NS_PER_S,
+            )
+            yield from self._pipeline(rt)
+            yield from self._symbols(rt)
+            yield from self._providers(rt)
+            yield from self._storage(rt)
+        if self.tallies is not None:
+            yield from self._quality(self.tallies())
+        if self.extra is not None:
+            yield from self.extra()
+
+    def _health(self) -> Iterator[Metric]:
+        report = self.health.evaluate()
+        overall = GaugeMetricFamily(
+            "mdc_health_status",
+            "Overall health: 0 healthy, 1 degraded, 2 unhealthy.",
+            value=RANK[report.status],
+        )
+        checks = GaugeMetricFamily(
+            "mdc_health_check_status",
+            "Health per check: 0 healthy, 1 degraded, 2 unhealthy.",
+            labels=["check"],
+        )
+        for check in report.checks:
+            checks.add_metric([check.name], RANK[check.status])
+        yield overall
+        yield checks
+
+    def _disk(self) -> Iterator[Metric]:
+        root = Path(self.config.storage.root).absolute()
+        while not root.exists() and root != root.parent:
+            root = root.parent
+        try:
+            usage = shutil.disk_usage(root)
+        except OSError:
+            return
+        yield GaugeMetricFamily(
+            "mdc_storage_disk_free_bytes", "Free bytes on the archive's disk.", value=usage.free
+        )
+        yield GaugeMetricFamily(
+            "mdc_storage_disk_size_bytes", "Size of the archive's disk.", value=usage.total
+        )
+
+    def _pipeline(self, rt: Runtime) -> Iterator[Metric]:
+        by_type = CounterMetricFamily(
+            "mdc_events", "Events through the pipeline, by type.", labels=["type"]
+        )
+        for name, count in sorted(rt.events_by_type.items()):
+            by_type.add_metric([name], count)
+        yield by_type
+        yield CounterMetricFamily(
+            "mdc_events_received", "Events received from providers.", value=rt.events_in
+        )
+        yield CounterMetricFamily(
+            "mdc_events_stored", "Events appended to the store.", value=rt.events_stored
+        )
+        yield CounterMetricFamily(
+            "mdc_bad_frames", "Provider frames that failed to parse.", value=rt.bad_frames
+        )
+        yield GaugeMetricFamily(
+            "mdc_pipeline_accepting", "1 while the pipeline accepts data.", value=rt.accepting
+        )
+        yield GaugeMetricFamily(
+            "mdc_ingest_queue_depth_batches",
+            "Batches waiting between the providers and the processor.",
+            value=rt.ingest.qsize(),
+        )
+        yield GaugeMetricFamily(
+            "mdc_ingest_queue_capacity_batches",
+            "Capacity of the ingest queue.",
+            value=rt.ingest.maxsize,
+        )
+        families: dict[str, CounterMetricFamily | GaugeMetricFamily] = {
+            "published": CounterMetricFamily(
+                "mdc_consumer_published_events",
+                "Events offered to a live consumer.",
+                labels=["consumer"],
+            ),
+            "consumed": CounterMetricFamily(
+                "mdc_consumer_consumed_events",
+                "Events taken by a live consumer.",
+                labels=["consumer"],
+            ),
+            "dropped": CounterMetricFamily(
+                "mdc_consumer_dropped_events",
+                "Events dropped by a live consumer's overflow policy.",
+                labels=["consumer"],
+            ),
+            "depth": GaugeMetricFamily(
+                "mdc_consumer_queue_depth_events",
+                "Events waiting in a live consumer's queue.",
+                labels=["consumer"],
+            ),
+            "capacity": GaugeMetricFamily(
+                "mdc_consumer_queue_capacity_events",
+                "Capacity of a live consumer's queue.",
+                labels=["consumer"],
+            ),
+            "lag_s": GaugeMetricFamily(
+                "mdc_consumer_lag_seconds",
+                "Age (by ts_recv) of the last batch a consumer took.",
+                labels=["consumer"],
+            ),
+        }
+        for queue in list(rt.fanout.consumers.values()):
+            stats = queue.stats()
+            for key, family in families.items():
+                family.add_metric([queue.name], float(stats[key]))
+        yield from families.values()
+
+    def _symbols(self, rt: Runtime) -> Iterator[Metric]:
+        events = CounterMetricFamily(
+            "mdc_symbol_events", "Events per subscribed symbol.", labels=["symbol"]
+        )
+        last = GaugeMetricFamily(
+            "mdc_symbol_last_event_timestamp_seconds",
+            "Receive time of the last event per subscribed symbol.",
+            labels=["symbol"],
+        )
+        for symbol in sorted(rt.symbols)[:MAX_SYMBOL_LABELS]:
+            events.add_metric([symbol], rt.symbol_counts.get(symbol, 0))
+            ts = rt.last_event_ns.get(symbol)
+            if ts is not None:
+                last.add_metric([symbol], ts / NS_PER_S)
+        yield events
+        yield last
+        yield GaugeMetricFamily(
+            "mdc_symbols_subscribed", "Symbols subscribed.", value=len(rt.symbols)
+        )
+
+    def _providers(self, rt: Runtime) -> Iterator[Metric]:
+        connected = GaugeMetricFamily(
+            "mdc_provider_connected", "1 while the provider is connected.", labels=["provider"]
+        )
+        messages = CounterMetricFamily(
+            "mdc_provider_messages", "Messages received from the provider.", labels=["provider"]
+        )
+        reconnects = CounterMetricFamily(
+            "mdc_provider_reconnects", "Reconnections to the provider.", labels=["provider"]
+        )
+        errors = CounterMetricFamily(
+            "mdc_provider_errors", "Connection errors with the provider.", labels=["provider"]
+        )
+        last = GaugeMetricFamily(
+            "mdc_provider_last_message_timestamp_seconds",
+            "Receive time of the provider's last message.",
+            labels=["provider"],
+        )
+        for name, provider in rt.providers.items():
+            state = provider.state
+            connected.add_metric([name], 1.0 if state.connected else 0.0)
+            messages.add_metric([name], state.messages)
+            reconnects.add_metric([name], state.reconnects)
+            errors.add_metric([name], state.errors)
+            if state.last_message_ns:
+                last.add_metric([name], state.last_message_ns / NS_PER_S)
+        yield from (connected, messages, reconnects, errors, last)
+
+    def _storage(self, rt: Runtime) -> Iterator[Metric]:
+        try:
+            stats = dict(rt.store.stats())
+        except Exception:  # the health check reports a failing store; metrics stay up
+            return
+        yield from storage_families(stats)
+
+    def _quality(self, tallies: Mapping[str, Mapping[str, int]]) -> Iterator[Metric]:
+        gaps = CounterMetricFamily(
+            "mdc_gap_events", "Gap events seen live, by reason.", labels=["reason"]
+        )
+        for reason, count in bounded(tallies.get("gaps", {})).items():
+            gaps.add_metric([reason], count)
+        integrity = CounterMetricFamily(
+            "mdc_integrity_events", "Integrity events seen live, by kind.", labels=["kind"]
+        )
+        for kind, count in bounded(tallies.get("integrity", {})).items():
+            integrity.add_metric([kind], count)
+        yield gaps
+        yield integrity
+
+
+def storage_families(stats: Mapping[str, Any]) -> Iterator[Metric]:
+    """Metric families for the keys of ``store.stats()`` that this module knows."""
+    seen: set[str] = set()
+    for key, (name, doc) in STORAGE_COUNTERS.items():
+        value = stats.get(key)
+        if _number(value) and name not in seen:
+            seen.add(name)
+            yield CounterMetricFamily(name, doc, value=value)
+    for key, (name, doc) in STORAGE_GAUGES.items():
+        value = stats.get(key)
+        if _number(value):
+            yield GaugeMetricFamily(name, doc, value=value)
+    if isinstance(stats.get("writable"), bool):
+        yield GaugeMetricFamily(
+            "mdc_storage_writable", "1 while the store can write.", value=stats["writable"]
+        )
+    for key, (name, doc) in STORAGE_HISTOGRAMS.items():
+        hist = stats.get(key)
+        if isinstance(hist, Mapping) and "buckets" in hist:
+            buckets = [(_le(le), float(count)) for le, count in hist["buckets"]]
+            if not buckets or buckets[-1][0] != "+Inf":
+                total = buckets[-1][1] if buckets else 0.0
+                buckets.append(("+Inf", float(hist.get("count", total))))
+            yield HistogramMetricFamily(
+                name, doc, buckets=buckets, sum_value=float(hist.get("sum", 0.0))
+            )
+
+
+def backfill_families(service: BackfillService) -> Iterator[Metric]:
+    """Backfill progress: jobs by state, chunks and rows of the unfinished jobs."""
+    jobs = GaugeMetricFamily("mdc_backfill_jobs", "Backfill jobs by state.", labels=["state"])
+    chunks = GaugeMetricFamily(
+        "mdc_backfill_chunks",
+        "Chunks of unfinished backfill jobs, by state.",
+        labels=["state"],
+    )
+    states: dict[str, int] = dict.fromkeys(BACKFILL_STATES, 0)
+    chunk_states: dict[str, int] = dict.fromkeys(("pending", "done", "failed", "skipped"), 0)
+    rows = 0
+    for job in service.list_jobs():
+        states[job["state"]] = states.get(job["state"], 0) + 1
+        rows += job["rows_written"]
+        if job["state"] not in FINISHED:
+            for state in chunk_states:
+                chunk_states[state] += job[f"chunks_{state}"]
+    for state, count in states.items():
+        jobs.add_metric([state], count)
+    for state, count in chunk_states.items():
+        chunks.add_metric([state], count)
+    yield jobs
+    yield chunks
+    yield GaugeMetricFamily(
+        "mdc_backfill_rows", "Rows written by the backfill jobs on record.", value=rows
+    )
+
+
+def bounded(counts: Mapping[str, int]) -> dict[str, int]:
+    """At most :data:`MAX_REASONS` labels; the rest are summed under ``other``."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    out = dict(ranked[: MAX_REASONS - 1]) if len(ranked) > MAX_REASONS else dict(ranked)
+    rest = sum(count for _, count in ranked[len(out) :])
+    if rest:
+        out[OTHER] = out.get(OTHER, 0) + rest
+    return out
+
+
+def build_registry(collector: Collector) -> CollectorRegistry:
+    """A registry of our own (not the global one) with the process, platform and GC figures."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    for standard in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(standard)
+    return registry
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _le(value: Any) -> str:
+    return "+Inf" if value in ("+Inf", float("inf")) else repr(float(value))

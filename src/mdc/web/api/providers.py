@@ -1,0 +1,53 @@
+"""Providers: what each can deliver, which credentials it needs, and its live connection."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from mdc.providers.registry import all_specs
+from mdc.web.state import WebState, get_web
+
+router = APIRouter(prefix="/api/providers", tags=["providers"])
+
+
+@router.get("", summary="Every known provider: capabilities, credentials set or not, state")
+async def list_providers(web: Annotated[WebState, Depends(get_web)]) -> list[dict[str, Any]]:
+    running = web.runtime.providers if web.runtime is not None else {}
+    specs = all_specs() | {name: p.spec for name, p in running.items()}
+    out = []
+    for name, spec in sorted(specs.items()):
+        missing = set(spec.missing_credentials())
+        provider = running.get(name)
+        connection = None
+        if provider is not None:
+            state = provider.state
+            connection = {
+                "connected": state.connected,
+                "state": state.state,
+                "since_ns": state.since_ns,
+                "last_message_ns": state.last_message_ns,
+                "messages": state.messages,
+                "reconnects": state.reconnects,
+                "errors": state.errors,
+                "last_error": state.last_error,
+                "subscribed": sorted(state.subscribed),
+            }
+        out.append(
+            {
+                "name": name,
+                "description": spec.description,
+                "capabilities": asdict(spec.capabilities),
+                "streaming": spec.streaming is not None,
+                "historical": spec.historical is not None,
+                "search": spec.search is not None,
+                "extra": spec.extra,
+                "credentials": [{"name": c, "set": c not in missing} for c in spec.credentials],
+                "running": provider is not None,
+                "primary": web.config.provider == name,
+                "connection": connection,
+            }
+        )
+    return out

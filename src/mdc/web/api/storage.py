@@ -1,0 +1,124 @@
+"""The archive: stats, a browsable tree, file downloads."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import FileResponse
+
+from mdc.web.state import WebState, get_web
+
+router = APIRouter(prefix="/api/storage", tags=["storage"])
+Web = Annotated[WebState, Depends(get_web)]
+RelPath = Annotated[
+    str, Query(max_length=1024, description="Path relative to the archive root ('' = root).")
+]
+MAX_ENTRIES: Final = 2000
+MAX_WALK_FILES: Final = 200_000
+
+
+def resolve(root: Path, rel: str) -> Path:
+    """``rel`` inside the archive root; anything that escapes it (``..``, symlinks) is a 404."""
+    base = root.resolve()
+    if "\x00" in rel:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="path contains a NUL byte")
+    target = (base / rel.lstrip("/")).resolve()
+    if not target.is_relative_to(base) or not target.exists():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no such path in the archive: {rel}")
+    return target
+
+
+def _entry(path: Path, base: Path) -> dict[str, Any] | None:
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return None
+    is_dir = stat.S_ISDIR(st.st_mode)
+    return {
+        "name": path.name,
+        "path": path.relative_to(base).as_posix(),
+        "dir": is_dir,
+        "size": 0 if is_dir else st.st_size,
+        "mtime": st.st_mtime,
+    }
+
+
+def list_dir(root: Path, rel: str) -> dict[str, Any]:
+    base = root.resolve()
+    target = resolve(root, rel)
+    if not target.is_dir():
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"not a directory: {rel}")
+    entries: list[dict[str, Any]] = []
+    truncated = False
+    with os.scandir(target) as it:
+        for item in it:
+            if len(entries) >= MAX_ENTRIES:
+                truncated = True
+                break
+            entry = _entry(Path(item.path), base)
+            if entry is not None:
+                entries.append(entry)
+    entries.sort(key=lambda e: (not e["dir"], e["name"]))
+    rel_path = target.relative_to(base).as_posix()
+    return {"path": "" if rel_path == "." else rel_path, "entries": entries, "truncated": truncated}
+
+
+def walk_stats(root: Path) -> dict[str, Any]:
+    """Files and bytes under the root, per top-level folder (bounded walk)."""
+    files = 0
+    size = 0
+    by_top: dict[str, dict[str, int]] = {}
+    truncated = False
+    if root.is_dir():
+        for dirpath, _, names in os.walk(root):
+            top = Path(dirpath).relative_to(root).parts[:1]
+            bucket = by_top.setdefault(top[0] if top else ".", {"files": 0, "bytes": 0})
+            for name in names:
+                try:
+                    n = os.stat(os.path.join(dirpath, name), follow_symlinks=False).st_size
+                except OSError:
+                    continue
+                files += 1
+                size += n
+                bucket["files"] += 1
+                bucket["bytes"] += n
+            if files >= MAX_WALK_FILES:
+                truncated = True
+                break
+    return {"files": files, "bytes": size, "by_folder": by_top, "truncated": truncated}
+
+
+@router.get("/stats", summary="Archive size on disk and the store's own figures")
+async def stats(web: Web) -> dict[str, Any]:
+    out: dict[str, Any] = {"root": str(web.root), "format": web.config.storage.format}
+    out["disk"] = await asyncio.to_thread(walk_stats, web.root)
+    if web.runtime is not None:
+        out["store"] = web.runtime.store.stats()
+    return out
+
+
+@router.get("/tree", summary="One folder of the archive")
+async def tree(web: Web, path: RelPath = "") -> dict[str, Any]:
+    if not web.root.exists():
+        return {"path": "", "entries": [], "truncated": False}
+    return await asyncio.to_thread(list_dir, web.root, path)
+
+
+@router.get(
+    "/download",
+    summary="Download one archive file",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def download(web: Web, path: RelPath) -> FileResponse:
+    target = resolve(web.root, path)
+    if not target.is_file():
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"not a file: {path}")
+    return FileResponse(target, filename=target.name, media_type="application/octet-stream")

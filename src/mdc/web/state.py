@@ -1,0 +1,86 @@
+"""What every route reads: the config, the runtime (None when serving a bare archive) and the
+monitoring pieces built around it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from fastapi import HTTPException, Request, status
+from prometheus_client import CollectorRegistry
+
+from mdc.config.schema import Config
+from mdc.monitoring.health import HealthMonitor
+from mdc.web.live import LiveView
+from mdc.web.responses import Redactor
+
+if TYPE_CHECKING:
+    from mdc.backfill.service import BackfillService
+    from mdc.pipeline.runtime import Runtime
+
+TICK_S: Final = 1.0
+
+
+@dataclass
+class WebState:
+    config: Config
+    runtime: Runtime | None
+    health: HealthMonitor
+    live: LiveView | None
+    registry: CollectorRegistry
+    redactor: Redactor
+    api_key: str | None
+    backfill: BackfillService | None = None
+    """The running collector's backfill service (None when serving a bare archive)."""
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+    started: float = field(default_factory=time.time)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return Path(self.config.storage.root)
+
+    @property
+    def mode(self) -> str:
+        return "live" if self.runtime is not None else "archive"
+
+    def start(self) -> None:
+        """Background tasks: the dashboard's consumer and the 1 Hz monitor."""
+        if self.live is not None:
+            self._tasks.append(asyncio.create_task(self.live.run(), name="dashboard-consumer"))
+        self._tasks.append(asyncio.create_task(self._monitor(), name="monitor"))
+
+    async def stop(self) -> None:
+        self.closing.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _monitor(self) -> None:
+        while not self.closing.is_set():
+            self.health.sample()
+            if self.live is not None:
+                self.live.tick()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.closing.wait(), TICK_S)
+
+
+def get_web(request: Request) -> WebState:
+    web: WebState = request.app.state.web
+    return web
+
+
+def live_runtime(web: WebState) -> tuple[Runtime, LiveView]:
+    """The running collector, or 409 when this server only serves an archive."""
+    if web.runtime is None or web.live is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail="no live collector here: this server serves an archive (mdc serve); "
+            "live data and subscriptions need `mdc collect`",
+        )
+    return web.runtime, web.live
