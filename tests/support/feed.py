@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.support.collector import CollectorThread, provider_of
-
 from mdc.config import Config, load_config
 from mdc.domain.events import Event, Trade
 from mdc.domain.time import now_ns
+from tests.support.collector import CollectorThread, provider_of
 
 SYMBOLS = ["AAA", "BBB"]
 

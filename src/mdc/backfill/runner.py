@@ -31,7 +31,8 @@ from mdc.backfill.spool import ChunkSpool
 from mdc.config.schema import Config
 from mdc.domain.events import Event
 from mdc.domain.time import now_ns
-from mdc.storage.store import StoragePaused, Store
+from mdc.storage.base import EventStore
+from mdc.storage.store import StoragePaused
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ Writer = Callable[[list[Event]], Awaitable[None]]
 ChunkHook = Callable[[Job, Chunk], None]
 
 
-def store_writer(store: Store) -> Writer:
+def store_writer(store: EventStore) -> Writer:
     """A :data:`Writer` over the store, used from the event loop's thread.
 
     Appends are flagged ``dedup``: a chunk fetched again (a resumed or repeated job, a repair

@@ -20,6 +20,7 @@ from mdc.log import setup_logging
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.registry import UnknownProvider, get_spec
+from mdc.storage import StorageError
 from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
 
@@ -69,6 +70,8 @@ def collect(
         fail(str(exc), EXIT_FAILURE)
     except ProviderError as exc:
         fail(f"provider {config.provider}: {exc}", EXIT_FAILURE)
+    except StorageError as exc:
+        fail(f"storage: {exc}", EXIT_FAILURE)
     except OSError as exc:
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_FAILURE)
 
@@ -101,6 +104,7 @@ def attach_services(runtime: Runtime) -> EmbeddedServer | None:
         config, store_writer(runtime.store), symbols=lambda: list(runtime.symbols)
     )
     runtime.add_service("backfill", scheduler.run)
+    runtime.gap_listeners.append(scheduler.on_gap)
     if not config.http.enabled:
         return None
     app = create_app(config, runtime, BackfillService(scheduler))

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from mdc import __version__
-from mdc.cli import archive, backfill, collect, compact, config_cmd, providers, query, serve
+from mdc.cli import (
+    archive,
+    backfill,
+    collect,
+    compact,
+    config_cmd,
+    providers,
+    query,
+    selftest,
+    serve,
+)
 
 app = typer.Typer(
     name="mdc",
@@ -56,6 +66,7 @@ app.add_typer(providers.app, name="providers")
 app.add_typer(archive.app, name="archive")
 app.command()(query.query)
 app.command()(compact.compact)
+app.command()(selftest.selftest)
 
 
 def main() -> None:

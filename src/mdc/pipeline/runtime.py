@@ -19,13 +19,13 @@ from typing import Any, Final
 from mdc import __version__
 from mdc.collectors.chain import Collectors
 from mdc.config.schema import Config, SymbolConfig
-from mdc.domain.events import TYPE_NAMES, Event
+from mdc.domain.events import TYPE_NAMES, Event, Gap
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.pipeline.failover import FailoverSupervisor
 from mdc.pipeline.fanout import FanOut
 from mdc.providers.base import StreamingProvider
 from mdc.providers.registry import get_spec, load_class
-from mdc.storage import open_store
+from mdc.storage import StoragePaused, open_store
 from mdc.storage.base import EventStore
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_MERGE_EVENTS: Final = 65_536
 """The processor merges queued batches up to this many events per store append."""
 RECENT_BAD_FRAMES: Final = 100
+STORAGE_TICK_S: Final = 0.1
 RESYNC_CHECK_S: Final = 1.0
 """How often books reset after a gap are looked for, to ask their provider for a snapshot."""
 RESYNC_RETRY_S: Final = 10.0
@@ -74,6 +75,10 @@ class Runtime:
         self._stop = asyncio.Event()
         self._provider_tasks: dict[str, asyncio.Task[None]] = {}
         self.fatal_error: str | None = None
+        self.storage_paused: str | None = None
+        self.gap_listeners: list[Callable[[Gap], None]] = []
+        """Called with every stored ``Gap`` (e.g. the backfill scheduler's auto-repair)."""
+        self.add_service("storage", self._maintain_storage)
 
     # -- StreamSink -------------------------------------------------------------------------
     async def publish(self, events: list[Event]) -> None:
@@ -201,6 +206,12 @@ class Runtime:
         self.store.close()
         log.info("stopped: %d events stored, %d bad frames", self.events_stored, self.bad_frames)
 
+    async def _maintain_storage(self) -> None:
+        """Checkpoints, the disk guard and retention also run while the feed is quiet."""
+        while True:
+            self.store.maintain()
+            await asyncio.sleep(STORAGE_TICK_S)
+
     async def _resync_books(self) -> None:
         """Ask providers for snapshots of books the collectors reset (after a sequence gap)."""
         asked: dict[tuple[str, str], float] = {}
@@ -240,22 +251,42 @@ class Runtime:
                         break
                     batch.extend(more)
             if batch:
-                batch = self._handle(batch)
+                batch = self.collectors.process(batch)
+                await self._store(batch)
+                self._count(batch)
                 await self.fanout.publish(batch)
             if finished:
                 return
 
-    def _handle(self, batch: list[Event]) -> list[Event]:
+    async def _store(self, batch: list[Event]) -> None:
+        """Append; while storage is paused (disk full) wait, then write what it did not take."""
+        rest = batch
+        while rest:
+            try:
+                self.store.append(rest)
+                return
+            except StoragePaused as exc:
+                rest = rest[exc.acknowledged :]
+                self.storage_paused = str(exc)
+                log.error("storage paused, collection waits: %s", exc)
+                await self.store.wait_writable()
+                self.storage_paused = None
+                log.info("storage writable again; resuming")
+
+    def _count(self, batch: list[Event]) -> None:
         self.events_in += len(batch)
-        batch = self.collectors.process(batch)
-        self.store.append(batch)
         self.events_stored += len(batch)
-        for cls, count in Counter(map(type, batch)).items():
+        by_type = Counter(map(type, batch))
+        for cls, count in by_type.items():
             self.events_by_type[TYPE_NAMES[cls]] += count
+        if Gap in by_type and self.gap_listeners:
+            for gap in batch:
+                if type(gap) is Gap:
+                    for listener in self.gap_listeners:
+                        listener(gap)
         symbols = list(map(_symbol, batch))
         self.symbol_counts.update(symbols)
         self.last_event_ns.update(zip(symbols, map(_ts_recv, batch), strict=True))
-        return batch
 
     def status(self) -> dict[str, Any]:
         """Plain data for /status and `mdc` status output (no secrets)."""

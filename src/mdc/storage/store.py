@@ -668,12 +668,6 @@ class Store:
             if self._paused is not None:
                 self._try_resume()
 
-    async def run_maintenance(self) -> None:
-        """An asyncio service that calls :meth:`maintain` until cancelled."""
-        while not self._closed:
-            self.maintain()
-            await asyncio.sleep(TICK_S * 2)
-
     def _checkpoint(self, blocking: bool) -> None:
         """Snapshot the outputs (loop thread), then fsync + write the checkpoint."""
         job = self._snapshot()

@@ -165,7 +165,7 @@ def test_read_only_archive_is_unhealthy_and_not_ready_until_writable(tmp_path: P
         push(collector, trades(SYMBOLS))
         assert check(client, "storage_writable")[2]["status"] == "healthy"
         # A read-only filesystem mounted over the archive root: nothing new can be created there.
-        _mount_or_skip("-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(root))
+        _mount_or_skip("-t", "tmpfs", "-o", "ro,size=256m", "tmpfs", str(root))
         try:
             time.sleep(1.1)  # the write probe runs at most once a second
             code, overall, writable = check(client, "storage_writable")

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import FileResponse
 
+from mdc.storage.layout import CONTROL_DIR
 from mdc.web.state import WebState, get_web
 
 router = APIRouter(prefix="/api/storage", tags=["storage"])
@@ -59,6 +60,8 @@ def list_dir(root: Path, rel: str) -> dict[str, Any]:
     truncated = False
     with os.scandir(target) as it:
         for item in it:
+            if target == base and item.name == CONTROL_DIR:
+                continue  # the WAL, checkpoints and locks are the store's, not archive files
             if len(entries) >= MAX_ENTRIES:
                 truncated = True
                 break
