@@ -17,7 +17,8 @@ from fastapi import FastAPI
 
 from mdc.cli.collect import attach_services
 from mdc.config import Config, SymbolConfig
-from mdc.domain.events import Event
+from mdc.domain.events import Event, Gap
+from mdc.domain.time import now_ns
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import Capabilities, ProviderSpec, StreamingProvider, StreamSink
 
@@ -128,10 +129,18 @@ class ScriptedProvider(StreamingProvider):
         await asyncio.Event().wait()
 
     async def push(self, events: list[Event]) -> None:
+        # The same counters the streaming layer (providers/connection.py) keeps.
         self.state.messages += len(events)
+        self.state.events += len(events)
+        self.state.gaps += sum(1 for e in events if isinstance(e, Gap))
         if events:
             self.state.last_message_ns = events[-1].ts_recv
         await self.sink.publish(events)
+
+    def bad(self, frame: str, error: str) -> None:
+        """A frame that did not parse, reported as the streaming layer reports one."""
+        self.state.bad_frames += 1
+        self.sink.bad_frame(self.spec.name, now_ns(), frame, error)
 
     def set_connected(self, connected: bool) -> None:
         self.state.connected = connected

@@ -305,6 +305,9 @@ class Runtime:
                     "errors": p.state.errors,
                     "last_error": p.state.last_error,
                     "last_message_ns": p.state.last_message_ns,
+                    "bad_frames": p.state.bad_frames,
+                    "events": p.state.events,
+                    "gaps": p.state.gaps,
                 }
                 for name, p in self.providers.items()
             },

@@ -30,6 +30,30 @@ def test_status_reports_runtime_figures(collector: CollectorThread, client: http
     assert [c["name"] for c in status["pipeline"]["consumers"]] == ["dashboard"]
 
 
+def test_status_and_providers_show_connection_counters(
+    collector: CollectorThread, client: httpx.Client
+) -> None:
+    push(collector, trades(SYMBOLS, 2))
+    ts = now_ns()
+    gap = Gap(
+        symbol="AAA",
+        venue="X",
+        provider="scripted",
+        ts_event=ts,
+        ts_recv=ts,
+        from_ts=ts - 10,
+        to_ts=ts,
+        reason="sequence",
+    )
+    push(collector, [gap])
+    collector.call(lambda: provider_of(collector, "scripted").bad("{oops", "not JSON"))
+    conn = client.get("/status").json()["providers"]["scripted"]
+    assert (conn["events"], conn["gaps"], conn["bad_frames"], conn["messages"]) == (5, 1, 1, 5)
+    listed = {p["name"]: p for p in client.get("/api/providers").json()}
+    connection = listed["scripted"]["connection"]
+    assert (connection["events"], connection["gaps"], connection["bad_frames"]) == (5, 1, 1)
+
+
 def test_status_stream_sends_the_status_document(
     collector: CollectorThread, client: httpx.Client
 ) -> None:

@@ -33,6 +33,9 @@ async def list_providers(web: Annotated[WebState, Depends(get_web)]) -> list[dic
                 "reconnects": state.reconnects,
                 "errors": state.errors,
                 "last_error": state.last_error,
+                "bad_frames": state.bad_frames,
+                "events": state.events,
+                "gaps": state.gaps,
                 "subscribed": sorted(state.subscribed),
             }
         out.append(

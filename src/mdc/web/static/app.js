@@ -350,7 +350,7 @@ const pages = {
         list.replaceChildren(
           table(
             `${rows.length} providers known`,
-            [{ label: "Provider" }, { label: "Kind" }, { label: "Capabilities" }, { label: "Credentials" }, { label: "Connection" }, { label: "Messages", num: true }, { label: "Reconnects", num: true }, { label: "Last message" }],
+            [{ label: "Provider" }, { label: "Kind" }, { label: "Capabilities" }, { label: "Credentials" }, { label: "Connection" }, { label: "Messages", num: true }, { label: "Events", num: true }, { label: "Gaps", num: true }, { label: "Bad frames", num: true }, { label: "Reconnects", num: true }, { label: "Last message" }],
             rows.map((p) =>
               h("tr", { "data-provider": p.name },
                 td(h("span", { title: p.description }, p.name + (p.primary ? " (primary)" : ""))),
@@ -359,6 +359,9 @@ const pages = {
                 td(p.credentials.length ? p.credentials.map((c) => `${c.name}: ${c.set ? "set" : "missing"}`).join(", ") : "none needed"),
                 p.connection ? td(p.connection.state, p.connection.connected ? "status-healthy" : "status-degraded") : td("not running", "muted"),
                 num(p.connection ? fmtInt(p.connection.messages) : "—"),
+                h("td", { class: "num conn-events" }, p.connection ? fmtInt(p.connection.events) : "—"),
+                h("td", { class: "num conn-gaps" }, p.connection ? fmtInt(p.connection.gaps) : "—"),
+                h("td", { class: "num conn-bad-frames" }, p.connection ? fmtInt(p.connection.bad_frames) : "—"),
                 num(p.connection ? fmtInt(p.connection.reconnects) : "—"),
                 td(p.connection ? fmtAge(p.connection.last_message_ns) : "—"),
               ),
