@@ -29,6 +29,7 @@ from typing import Final, Literal, Protocol
 
 from mdc.backfill.jobs import Attempt, JobError
 from mdc.backfill.spool import ChunkSpool
+from mdc.backfill.usage import RestUsage, rest_stats_of
 from mdc.config.schema import BackfillType, Config
 from mdc.domain.events import Event
 from mdc.providers.base import (
@@ -154,13 +155,18 @@ class FailoverChain:
         names: Sequence[str],
         source: ProviderSource = REGISTRY,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        limiter: RateLimiter | None = None,
+        usage: RestUsage | None = None,
     ) -> None:
         self.config = config
         self.names = list(names)
         self.source = source
         self.clock = clock
-        self.limiter = RateLimiter()
-        """One limiter for every provider of the chain: limits belong to the API key."""
+        self.limiter = limiter if limiter is not None else RateLimiter()
+        """Shared by every provider of the chain (and, given one, by every chain of the runner):
+        limits belong to the API key, not to a job."""
+        self.usage = usage if usage is not None else RestUsage()
         self._providers: dict[str, HistoricalProvider] = {}
         self._unavailable: dict[str, str] = {}
         self._failures: dict[str, int] = {}
@@ -193,7 +199,10 @@ class FailoverChain:
         return result
 
     async def aclose(self) -> None:
-        for provider in self._providers.values():
+        for name, provider in self._providers.items():
+            stats = rest_stats_of(provider)
+            if stats is not None:
+                self.usage.release(name, stats)
             try:
                 await provider.aclose()
             except Exception as exc:  # closing must not hide the job's own outcome
@@ -314,6 +323,9 @@ class FailoverChain:
                     f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
                 )
             provider = self._providers[name] = self.source.create(name, self.config, self.limiter)
+            stats = rest_stats_of(provider)
+            if stats is not None:
+                self.usage.track(name, stats)
         return provider
 
     def _secrets(self, name: str) -> list[str]:

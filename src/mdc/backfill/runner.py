@@ -28,9 +28,11 @@ from mdc.backfill.failover import (
 )
 from mdc.backfill.jobs import Chunk, Job, JobError, JobState, JobStore
 from mdc.backfill.spool import ChunkSpool
+from mdc.backfill.usage import RestUsage
 from mdc.config.schema import Config
 from mdc.domain.events import Event
 from mdc.domain.time import now_ns
+from mdc.providers.ratelimit import RateLimiter
 from mdc.storage.base import EventStore
 from mdc.storage.store import StoragePaused
 
@@ -85,8 +87,13 @@ class JobRunner:
         source: ProviderSource = REGISTRY,
         on_chunk: ChunkHook = _ignore,
         on_chunk_start: ChunkHook = _ignore,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.config = config
+        self.limiter = limiter if limiter is not None else RateLimiter()
+        """One for every job this runner runs: a plan's published limits hold across jobs."""
+        self.usage = RestUsage()
+        """REST client counters of every job this runner ran (for ``/metrics``)."""
         self.jobs = jobs
         self.writer = writer
         self.source = source
@@ -118,7 +125,9 @@ class JobRunner:
                 job.state, job.error = "failed", str(exc)
                 self.jobs.save(job)
                 return job
-            chain = FailoverChain(self.config, names, self.source)
+            chain = FailoverChain(
+                self.config, names, self.source, limiter=self.limiter, usage=self.usage
+            )
             job.state, job.error = "running", ""
             job.started_ns = job.started_ns or now_ns()
             self.jobs.save(job)

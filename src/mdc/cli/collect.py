@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from mdc.backfill.archive import open_view
 from mdc.backfill.runner import store_writer
 from mdc.backfill.scheduler import BackfillScheduler
 from mdc.backfill.service import BackfillService
@@ -107,7 +108,9 @@ def attach_services(runtime: Runtime) -> EmbeddedServer | None:
     runtime.gap_listeners.append(scheduler.on_gap)
     if not config.http.enabled:
         return None
-    app = create_app(config, runtime, BackfillService(scheduler))
+    # Repair jobs compare the archive with the calendar: the service reads the files the
+    # store commits (the same view `mdc backfill --repair` uses).
+    app = create_app(config, runtime, BackfillService(scheduler, archive=open_view(config)))
     server = make_server(app, config.http.host, config.http.port)
     runtime.add_service("http", service(server))
     return server

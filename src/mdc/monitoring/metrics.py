@@ -34,6 +34,8 @@ from mdc.backfill.jobs import FINISHED
 from mdc.config.schema import Config
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.monitoring.health import RANK, HealthMonitor
+from mdc.providers.ratelimit import BucketStats
+from mdc.providers.rest import RestStats
 
 if TYPE_CHECKING:
     from mdc.backfill.service import BackfillService
@@ -336,6 +338,65 @@ def backfill_families(service: BackfillService) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "mdc_backfill_rows", "Rows written by the backfill jobs on record.", value=rows
     )
+    runner = service.scheduler.runner
+    yield from rest_families(runner.limiter.stats(), runner.usage.snapshot())
+
+
+def rest_families(
+    limits: Mapping[tuple[str, str], BucketStats], clients: Mapping[str, RestStats]
+) -> Iterator[Metric]:
+    """Rate-limit waits per (provider, endpoint) and REST client counters per provider.
+
+    Endpoints are the names the providers' code and config give them (a few per provider), so
+    the label set stays small.
+    """
+    acquired = CounterMetricFamily(
+        "mdc_ratelimit_requests",
+        "REST requests let through the rate limiter.",
+        labels=["provider", "endpoint"],
+    )
+    waits = CounterMetricFamily(
+        "mdc_ratelimit_waits",
+        "REST requests that waited for a rate-limit token.",
+        labels=["provider", "endpoint"],
+    )
+    waited = CounterMetricFamily(
+        "mdc_ratelimit_wait_seconds",
+        "Time REST requests waited for rate-limit tokens.",
+        labels=["provider", "endpoint"],
+    )
+    for (provider, endpoint), bucket in sorted(limits.items()):
+        acquired.add_metric([provider, endpoint], bucket.acquired)
+        waits.add_metric([provider, endpoint], bucket.waits)
+        waited.add_metric([provider, endpoint], bucket.waited_s)
+    yield from (acquired, waits, waited)
+    requests = CounterMetricFamily(
+        "mdc_rest_requests", "HTTP requests sent to a provider's REST API.", labels=["provider"]
+    )
+    retries = CounterMetricFamily(
+        "mdc_rest_retries", "REST requests retried (errors, 429, 5xx).", labels=["provider"]
+    )
+    retry_wait = CounterMetricFamily(
+        "mdc_rest_retry_wait_seconds",
+        "Time spent waiting before REST retries (backoff and Retry-After).",
+        labels=["provider"],
+    )
+    errors = CounterMetricFamily(
+        "mdc_rest_errors", "REST requests that failed after their retries.", labels=["provider"]
+    )
+    retry_after = GaugeMetricFamily(
+        "mdc_rest_last_retry_after_seconds",
+        "The last Retry-After a provider sent.",
+        labels=["provider"],
+    )
+    for provider, stats in sorted(clients.items()):
+        requests.add_metric([provider], stats.requests)
+        retries.add_metric([provider], stats.retries)
+        retry_wait.add_metric([provider], stats.retry_waited_s)
+        errors.add_metric([provider], stats.errors)
+        if stats.last_retry_after_s is not None:
+            retry_after.add_metric([provider], stats.last_retry_after_s)
+    yield from (requests, retries, retry_wait, errors, retry_after)
 
 
 def bounded(counts: Mapping[str, int]) -> dict[str, int]:

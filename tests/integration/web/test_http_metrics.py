@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pytest_httpserver import HTTPServer
 from tests.support.binaries import require
-from tests.support.collector import CollectorThread
-from tests.support.feed import SYMBOLS, push, trades
+from tests.support.collector import CollectorThread, scripted
+from tests.support.feed import SYMBOLS, push, scripted_config, trades
 
 from mdc.domain.events import Gap
 from mdc.domain.time import now_ns
+
+POLYGON_KEY: Final = "pk_test_SECRET_0123456789"
+AGGS: Final = "v2/aggs/ticker/AAPL/range/1/day/2005-04-01/2005-04-04"
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -54,6 +63,68 @@ def test_metrics_values_and_promtool(collector: CollectorThread, client: httpx.C
     assert got[("mdc_health_status", ())] == 0
     assert got[("mdc_symbols_subscribed", ())] == 2
     assert ("process_resident_memory_bytes", ()) in got
+    check = subprocess.run(
+        [promtool, "check", "metrics"], input=res.text, capture_output=True, text=True, check=False
+    )
+    assert (check.returncode, check.stdout + check.stderr) == (0, "")
+
+
+@pytest.fixture
+def polygon(
+    tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[CollectorThread, httpx.Client]]:
+    """A collector whose backfill reaches Polygon's real client code on a local server, with a
+    limit of one request per two seconds."""
+    monkeypatch.setenv("POLYGON_API_KEY", POLYGON_KEY)
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.expect_request(f"/{AGGS}").respond_with_data(
+        (fixtures_dir / "polygon" / f"{AGGS}.json").read_text(), content_type="application/json"
+    )
+    server.start()
+    config = scripted_config(
+        tmp_path / "data",
+        MDC_PROVIDERS__POLYGON__REST__URL=server.url_for("/"),
+        MDC_PROVIDERS__POLYGON__REST__RATE_LIMITS='{"all": "1/2s"}',
+    )
+    try:
+        with CollectorThread(config, scripted) as running:
+            with httpx.Client(base_url=running.url, timeout=10) as http:
+                yield running, http
+    finally:
+        server.clear()
+        server.stop()
+
+
+def test_backfill_rate_limit_waits_and_rest_counters_in_metrics(
+    polygon: tuple[CollectorThread, httpx.Client],
+) -> None:
+    promtool = require("promtool", "prometheus")
+    _, client = polygon
+    spec = {
+        "symbols": ["AAPL"],
+        "start": "2005-04-01",
+        "end": "2005-04-04",
+        "type": "bars",
+        "granularity": "1d",
+        "providers": ["polygon"],
+    }
+    # Two jobs, one request each: the limiter outlives the first job, so the second waits.
+    ids = [client.post("/api/backfill/jobs", json=spec).json()["id"] for _ in range(2)]
+    deadline = time.monotonic() + 20
+    while {client.get(f"/api/backfill/jobs/{i}").json()["state"] for i in ids} != {"done"}:
+        assert time.monotonic() < deadline, "backfill jobs did not finish"
+        time.sleep(0.05)
+    res = client.get("/metrics")
+    got = samples(res.text)
+    limiter = (("endpoint", "bars"), ("provider", "polygon"))
+    assert got[("mdc_ratelimit_requests_total", limiter)] == 2
+    assert got[("mdc_ratelimit_waits_total", limiter)] == 1
+    assert 0.5 < got[("mdc_ratelimit_wait_seconds_total", limiter)] <= 2.0
+    rest = (("provider", "polygon"),)
+    assert got[("mdc_rest_requests_total", rest)] == 2
+    assert got[("mdc_rest_retries_total", rest)] == 0
+    assert got[("mdc_rest_errors_total", rest)] == 0
+    assert POLYGON_KEY not in res.text
     check = subprocess.run(
         [promtool, "check", "metrics"], input=res.text, capture_output=True, text=True, check=False
     )
