@@ -87,9 +87,11 @@ def polygon(
         MDC_PROVIDERS__POLYGON__REST__RATE_LIMITS='{"all": "1/2s"}',
     )
     try:
-        with CollectorThread(config, scripted) as running:
-            with httpx.Client(base_url=running.url, timeout=10) as http:
-                yield running, http
+        with (
+            CollectorThread(config, scripted) as running,
+            httpx.Client(base_url=running.url, timeout=10) as http,
+        ):
+            yield running, http
     finally:
         server.clear()
         server.stop()
