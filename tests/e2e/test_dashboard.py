@@ -110,6 +110,20 @@ def test_other_pages_render(page: Page, route: str) -> None:
     screenshot(page, route)
 
 
+def test_storage_coverage_grid_and_verify(page: Page) -> None:
+    go(page, "storage")
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    cell = page.locator(f'#coverage tr[data-series="SPY/trades"] td.has[data-day="{today}"]')
+    expect(cell).to_be_visible()
+    expect(cell).to_have_text(re.compile(r"^[1-9][0-9.]*[kM]?$"), timeout=20_000)
+    page.click("#verify-btn")
+    expect(page.locator("#verify-status")).to_contain_text("files verified", timeout=30_000)
+    rows = page.locator("#verify-result tbody tr")
+    expect(rows.first).to_be_visible()
+    expect(page.locator("#verify-result")).to_contain_text("SPY")
+    screenshot(page, "storage-verify")
+
+
 def test_backfill_job_started_in_the_ui_runs_to_done(page: Page) -> None:
     go(page, "backfill")
     page.fill("#bf-symbols", "spy")

@@ -15,8 +15,10 @@ from prometheus_client import CollectorRegistry
 
 from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
+from mdc.storage.coverage import RowCounter
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
+from mdc.web.verifier import ArchiveVerifier
 
 if TYPE_CHECKING:
     from mdc.backfill.service import BackfillService
@@ -36,9 +38,15 @@ class WebState:
     api_key: str | None
     backfill: BackfillService | None = None
     """The running collector's backfill service (None when serving a bare archive)."""
+    rows: RowCounter = field(default_factory=RowCounter)
+    """Row counts of archive files for the coverage grid (remembered between requests)."""
+    verifier: ArchiveVerifier = field(init=False)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     started: float = field(default_factory=time.time)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.verifier = ArchiveVerifier(self.root)
 
     @property
     def root(self) -> Path:

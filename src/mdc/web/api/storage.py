@@ -1,17 +1,21 @@
-"""The archive: stats, a browsable tree, file downloads."""
+"""The archive: stats, per-day coverage, a browsable tree, file downloads, verification."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import stat
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import FileResponse
 
+from mdc.storage.archive import open_archive
+from mdc.storage.coverage import MAX_COLUMNS, coverage
 from mdc.storage.layout import CONTROL_DIR
+from mdc.web.security import MutatingRoute
 from mdc.web.state import WebState, get_web
 
 router = APIRouter(prefix="/api/storage", tags=["storage"])
@@ -125,3 +129,46 @@ async def download(web: Web, path: RelPath) -> FileResponse:
     if not target.is_file():
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"not a file: {path}")
     return FileResponse(target, filename=target.name, media_type="application/octet-stream")
+
+
+@router.get("/coverage", summary="Rows per symbol, type and day (the coverage grid)")
+async def storage_coverage(
+    web: Web,
+    type: Annotated[str | None, Query(max_length=64, description="Only this event type.")] = None,
+    symbol: Annotated[str | None, Query(max_length=64, description="Only this symbol.")] = None,
+    end: Annotated[
+        date | None, Query(description="Last day shown (default: last with data).")
+    ] = None,
+    days: Annotated[int, Query(ge=1, le=MAX_COLUMNS, description="Days (months) shown.")] = 31,
+) -> dict[str, Any]:
+    if not web.root.is_dir():
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"archive root {web.root} does not exist"
+        )
+
+    def build() -> dict[str, Any]:
+        archive = open_archive(web.root)
+        return coverage(archive, web.rows, type, symbol, end.isoformat() if end else None, days)
+
+    return await asyncio.to_thread(build)
+
+
+@router.get("/verify", summary="State and result of the latest archive verification")
+async def verify_state(web: Web) -> dict[str, Any]:
+    return web.verifier.snapshot()
+
+
+@router.post(
+    "/verify",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[MutatingRoute],
+    summary="Verify every archive file (as `mdc archive verify`), in the background",
+)
+async def verify_start(web: Web) -> dict[str, Any]:
+    """Starts a run unless one is running; poll ``GET /api/storage/verify`` for the table."""
+    if not web.root.is_dir():
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"archive root {web.root} does not exist"
+        )
+    web.verifier.start()
+    return web.verifier.snapshot()
