@@ -71,16 +71,20 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
     root, ack = tmp_path / "archive", tmp_path / "acks.log"
     rng = random.Random(20240301)
     rounds = 22
-    killed_while_writing = 0
     for r in range(rounds):
         before = len(read_acks(ack))
         proc = start_writer(root, ack, r)
-        time.sleep(rng.uniform(0.4, 1.6))
+        # Start-up and recovery take a variable time: kill at a random moment *after* the
+        # writer has begun acknowledging, so every round dies mid-stream.
+        deadline = time.monotonic() + 60
+        while len(read_acks(ack)) == before:
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "writer never acknowledged a batch"
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.8))
         assert proc.poll() is None, proc.communicate()[1]
         proc.kill()
         proc.wait()
-        killed_while_writing += len(read_acks(ack)) > before
-    assert killed_while_writing >= rounds // 2, "most rounds must be killed mid-stream"
     store = open_store(config(str(root), rounds, "both"))
     store.close()
     acked = check_exactly_once(root, read_acks(ack), rounds)
@@ -94,14 +98,10 @@ def test_clean_restart_after_kill_has_nothing_left_to_replay(tmp_path: Path) -> 
     assert proc.stdout.readline().strip() == "ready", proc.communicate()[1]
     proc.kill()
     proc.wait()
-    store = open_store(config(str(root), 0, "both"))
-    recovered = store.stats()["recovered_records"]
-    store.close()
+    open_store(config(str(root), 0, "both")).close()  # recovery
     store = open_store(config(str(root), 0, "both"))
     assert store.stats()["recovered_records"] == 0
     store.close()
-    assert recovered >= 0
     assert check_exactly_once(root, read_acks(ack), 1) == sum(
         n for _, _, n, dedup in read_acks(ack) if not dedup
     )
-    assert time.time() > 0
