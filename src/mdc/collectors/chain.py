@@ -19,7 +19,7 @@ from typing import Final
 from mdc.collectors.depth import DepthCollector
 from mdc.collectors.emit import BAD_EVENT, INTEGRITY_KINDS, Emitter
 from mdc.collectors.quote import QuoteCollector
-from mdc.collectors.sequence import SEQ_GAP, SEQ_OK, SequenceTracker
+from mdc.collectors.sequence import SEQ_GAP, SEQ_OK, SequenceTracker, _Position
 from mdc.collectors.trade import TradeCollector
 from mdc.domain.book import OrderBook
 from mdc.domain.events import (
@@ -35,7 +35,9 @@ from mdc.domain.time import NS_PER_S
 from mdc.providers.base import Capabilities, SeqScope
 
 DEFAULT_STALE_AFTER_NS: Final = 30 * NS_PER_S
-_DERIVED: Final = (Gap, Integrity)
+_OWN_SEQUENCE_RULES: Final = frozenset((BookSnapshot, Gap, Integrity))
+"""Not checked by ``observe``: snapshots restart a sequence, gaps reset it, integrity
+records are derived (they repeat their trigger's ``seq``)."""
 
 
 class Collectors:
@@ -65,52 +67,69 @@ class Collectors:
 
     def process(self, batch: list[Event]) -> list[Event]:
         """Run every collector over ``batch``; returns it (same list) with trade sides filled in
-        and ``Integrity``/``Gap`` events inserted after their triggers."""
+        and ``Integrity``/``Gap`` events inserted after their triggers.
+
+        The hot path is inlined: an event whose ``seq`` is the next of its sequence only moves
+        the position (what ``SequenceTracker.observe`` would do), and a quote only replaces its
+        stream's BBO; everything else goes through the collectors' methods.
+        """
         self._events += len(batch)
-        observe = self._sequence.observe
+        sequence = self._sequence
+        observe = sequence.observe
+        rule_of = sequence.rule
         on_delta = self._depth.on_delta
         on_trade = self._trades.on_trade
         on_quote = self._quotes.on_quote
+        quotes = self._quotes.quotes
+        provider: str | None = None
+        rule: tuple[dict[str, _Position], bool, bool] | None = None
+        positions: dict[str, _Position] = {}
+        per_symbol = contiguous = True
         for index, ev in enumerate(batch):
             try:
+                cls = type(ev)
                 seq = ev.seq
                 code = SEQ_OK
-                if type(ev) is BookDelta:
-                    if seq is not None:
-                        code = observe(ev, seq, index)
-                        if code == SEQ_GAP:
-                            self._after_gap(ev, index)
+                if seq is not None and cls not in _OWN_SEQUENCE_RULES:
+                    if ev.provider != provider:
+                        provider = ev.provider
+                        rule = rule_of(provider)
+                        if rule is not None:
+                            positions, per_symbol, contiguous = rule
+                    if rule is not None:
+                        pos = positions.get(ev.symbol if per_symbol else ev.venue)
+                        if pos is not None and (
+                            seq == pos.seq + 1 or (not contiguous and seq > pos.seq)
+                        ):
+                            pos.seq = seq
+                            pos.ts_event = ev.ts_event
+                            pos.ts_recv = ev.ts_recv
+                        else:
+                            code = observe(ev, seq, index)
+                            if code == SEQ_GAP:
+                                self._after_gap(ev, index)
+                if cls is Quote:
                     if code <= SEQ_GAP:
-                        on_delta(ev, (ev.symbol, ev.venue, ev.provider), index)
-                elif type(ev) is Trade:
-                    if seq is not None:
-                        code = observe(ev, seq, index)
-                        if code == SEQ_GAP:
-                            self._after_gap(ev, index)
-                    on_trade(ev, (ev.symbol, ev.venue, ev.provider), code <= SEQ_GAP)
-                elif type(ev) is Quote:
-                    if seq is not None:
-                        code = observe(ev, seq, index)
-                        if code == SEQ_GAP:
-                            self._after_gap(ev, index)
+                        key = (ev.symbol, ev.venue, ev.provider)
+                        if key in quotes:
+                            quotes[key] = ev  # type: ignore[assignment]
+                        else:
+                            on_quote(ev, key)  # type: ignore[arg-type]
+                elif cls is BookDelta:
                     if code <= SEQ_GAP:
-                        on_quote(ev, (ev.symbol, ev.venue, ev.provider))
-                elif type(ev) is BookSnapshot:
-                    code = self._sequence.snapshot(ev, index)
+                        on_delta(ev, (ev.symbol, ev.venue, ev.provider), index)  # type: ignore[arg-type]
+                elif cls is Trade:
+                    on_trade(ev, (ev.symbol, ev.venue, ev.provider), code <= SEQ_GAP)  # type: ignore[arg-type]
+                elif cls is BookSnapshot:
+                    code = sequence.snapshot(ev, index)  # type: ignore[arg-type]
                     if code == SEQ_GAP:
                         self._after_gap(ev, index)
                     if code <= SEQ_GAP:
-                        self._depth.on_snapshot(ev, (ev.symbol, ev.venue, ev.provider), index)
-                elif type(ev) is Gap:
+                        self._depth.on_snapshot(ev, (ev.symbol, ev.venue, ev.provider), index)  # type: ignore[arg-type]
+                elif cls is Gap:
                     # An outage the provider reported: numbering may restart after it.
-                    per_symbol = self._sequence.per_symbol(ev.provider)
-                    self._sequence.reset(ev.provider, ev.symbol if per_symbol else None)
-                elif (
-                    seq is not None
-                    and not isinstance(ev, _DERIVED)
-                    and observe(ev, seq, index) == SEQ_GAP
-                ):
-                    self._after_gap(ev, index)
+                    per = sequence.per_symbol(ev.provider)
+                    sequence.reset(ev.provider, ev.symbol if per else None)
             except Exception as exc:  # bad data must never stop the collector
                 self._bad_event(ev, index, exc)
         try:

@@ -61,6 +61,15 @@ class SequenceTracker:
         rule = self._rules.get(provider)
         return rule is not None and rule[0]
 
+    def rule(self, provider: str) -> tuple[dict[str, _Position], bool, bool] | None:
+        """(positions, per symbol, contiguous) of ``provider``, None when it is not tracked:
+        lets the chain check an in-order event inline (see ``Collectors.process``) and call
+        :meth:`observe` only for the rest."""
+        rule = self._rules.get(provider)
+        if rule is None:
+            return None
+        return self._positions[provider], rule[0], rule[1]
+
     def observe(self, ev: Event, seq: int, index: int) -> int:
         """Check ``ev`` (``seq`` is its number) against its sequence; emit what is wrong.
 

@@ -15,19 +15,24 @@ import mmap
 import os
 from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
 import msgspec
 import zstandard
 
-from mdc.domain.time import ns_to_date
+from mdc.domain.time import NS_PER_DAY
 from mdc.storage.fsutil import path_component, write_all
-from mdc.storage.jsonl import ZSTD_LEVEL, complete_length
+from mdc.storage.jsonl import complete_length
 
 FLUSH_BYTES: Final = 256 * 1024
 """Uncompressed bytes buffered per file before a frame is written."""
 MAX_OPEN: Final = 64
+RAW_ZSTD_LEVEL: Final = 1
+"""Raw volume is several times the event volume: level 1 compresses provider JSON about as
+well as 3 (measured on the simulated feed: 6.5x vs 6.0x) in 80 % of the time."""
+EPOCH: Final = date(1970, 1, 1)
 
 _encoder = msgspec.json.Encoder()
 
@@ -74,10 +79,43 @@ class FrameLog:
         self.frames = 0
         self.bytes = 0
         self.errors = 0
-        self._cctx = zstandard.ZstdCompressor(level=ZSTD_LEVEL) if compressed else None
+        self._cctx = zstandard.ZstdCompressor(level=RAW_ZSTD_LEVEL) if compressed else None
+        self._day = -1
+        self._day_iso = ""
+        """The UTC day (``ts_recv // NS_PER_DAY``) of the last frame and its file name part:
+        the date is formatted once a day, not once a frame."""
 
     def write(self, provider: str, ts_recv: int, fields: Mapping[str, object]) -> None:
-        key = (provider, ns_to_date(ts_recv).isoformat())
+        """One line: ``ts_recv`` first, then ``fields`` in their order."""
+        f = self._file(provider, ts_recv)
+        f.buf += _encoder.encode({"ts_recv": ts_recv, **fields})
+        f.buf += b"\n"
+        self._written(f)
+
+    def write_frame(self, provider: str, ts_recv: int, data: bytes | str) -> None:
+        """The line ``write(provider, ts_recv, frame_fields(data))`` writes, built without
+        the dict (this runs once per frame received)."""
+        if isinstance(data, bytes):
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.write(provider, ts_recv, frame_fields(data))
+                return
+        else:
+            text = data
+        f = self._file(provider, ts_recv)
+        buf = f.buf
+        buf += b'{"ts_recv":%d,"frame":' % ts_recv
+        buf += _encoder.encode(text)
+        buf += b"}\n"
+        self._written(f)
+
+    def _file(self, provider: str, ts_recv: int) -> _FrameFile:
+        day = ts_recv // NS_PER_DAY
+        if day != self._day:
+            self._day_iso = (EPOCH + timedelta(days=day)).isoformat()
+            self._day = day
+        key = (provider, self._day_iso)
         f = self.files.get(key)
         if f is None:
             path = self.dir / path_component(provider) / f"{key[1]}{self.suffix}"
@@ -90,8 +128,9 @@ class FrameLog:
                     os.close(old.fd)
         else:
             self.files.move_to_end(key)
-        f.buf += _encoder.encode({"ts_recv": ts_recv, **fields})
-        f.buf += b"\n"
+        return f
+
+    def _written(self, f: _FrameFile) -> None:
         self.frames += 1
         if len(f.buf) >= FLUSH_BYTES:
             self._flush(f)
@@ -99,7 +138,7 @@ class FrameLog:
     def _flush(self, f: _FrameFile) -> None:
         if not f.buf:
             return
-        data = self._cctx.compress(bytes(f.buf)) if self._cctx is not None else f.buf
+        data = self._cctx.compress(f.buf) if self._cctx is not None else f.buf
         f.buf = bytearray()
         self.bytes += write_all(f.fd, data)
         f.dirty = True

@@ -836,7 +836,7 @@ class Store:
         if not self.config.raw_capture or self._paused is not None or self._closed:
             return
         try:
-            self._raw.write(provider, ts_recv, frame_fields(data))
+            self._raw.write_frame(provider, ts_recv, data)
         except OSError as exc:
             self._raw.errors += 1
             self.last_error = f"raw capture write failed: {exc.strerror or exc}"
