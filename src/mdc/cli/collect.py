@@ -79,7 +79,11 @@ def collect(
 
 def check_provider(config: Config) -> None:
     """Fail before starting anything when the provider is unknown or lacks credentials."""
-    for name in [config.provider, *config.failover]:
+    routed = {s for route in config.routes for s in route.symbols}
+    names = [n for route in config.routes for n in (route.provider, *route.failover)]
+    if not config.routes or any(s.symbol not in routed for s in config.symbol_configs()):
+        names += [config.provider, *config.failover]
+    for name in dict.fromkeys(names):
         try:
             spec = get_spec(name)
         except UnknownProvider as exc:

@@ -155,6 +155,8 @@ def _set_path(raw: dict[str, Any], keys: tuple[str, ...], value: Any, origin: st
 
 _PATH_RE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _BOUND_RE = re.compile(r"Expected `(?P<type>\w+)` (?P<op>>=|<=|>|<) (?P<bound>[-\d.e+]+)")
+_LENGTH_RE = re.compile(r"Expected `(?P<type>\w+)` of length (?P<op>>=|<=) (?P<bound>\d+)")
+_UNITS: Final = {"array": "item", "object": "entry", "str": "character"}
 
 
 def _describe(message: str, raw: Any, prefix: str) -> str:
@@ -172,8 +174,16 @@ def _describe(message: str, raw: Any, prefix: str) -> str:
         field = body.split("`")[1]
         key = f"{key}.{field}" if key else field
         return f"{key}: required"
+    if not key:  # a check across keys (``__post_init__``) names its keys itself
+        return body
     bound = _BOUND_RE.match(body)
-    if bound:
+    length = _LENGTH_RE.match(body)
+    if length:
+        unit = _UNITS.get(length.group("type"), "item")
+        word = "at least" if length.group("op") == ">=" else "at most"
+        plural = "" if length.group("bound") == "1" else "s"
+        body = f"must have {word} {length.group('bound')} {unit}{plural}"
+    elif bound:
         words = {">=": "at least", "<=": "at most", ">": "greater than", "<": "less than"}
         body = f"must be {words[bound.group('op')]} {bound.group('bound')}"
     elif body.startswith("Expected `"):

@@ -20,6 +20,12 @@ symbols = [
   { symbol = "MSFT", depth_levels = 20 },
 ]
 
+# A symbol set with its own provider and failover list (symbols in no route use `provider`):
+# [[routes]]
+# symbols = ["BTC-USD", "ETH-USD"]
+# provider = "coinbase"
+# failover = ["kraken"]
+
 [pipeline]
 capacity = 100000              # events each live consumer may queue
 dashboard_policy = "drop_oldest"  # block | drop_oldest | drop_newest

@@ -32,6 +32,14 @@ class SymbolConfig(_Section):
     depth_levels: DepthLevels = 10
 
 
+class RouteConfig(_Section):
+    """A symbol set served by its own streaming provider (and failover list)."""
+
+    symbols: Annotated[list[str], Meta(min_length=1)]
+    provider: str
+    failover: list[str] = []
+
+
 class PipelineConfig(_Section):
     capacity: Annotated[int, Meta(ge=1, le=100_000_000)] = 100_000
     """Events each live consumer may hold before its policy applies."""
@@ -185,6 +193,9 @@ class Config(_Section):
     symbols: list[str | SymbolConfig] = msgspec.field(
         default_factory=lambda: ["SPY", "AAPL", "MSFT"]
     )
+    routes: list[RouteConfig] = []
+    """Symbol sets with their own provider and failover list (e.g. crypto on ``coinbase``,
+    stocks on ``alpaca``); symbols in no route use ``provider``/``failover``."""
     pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
     storage: StorageConfig = msgspec.field(default_factory=StorageConfig)
     http: HttpConfig = msgspec.field(default_factory=HttpConfig)
@@ -193,5 +204,21 @@ class Config(_Section):
     providers: dict[str, dict[str, Any]] = {}
     """Per-provider settings (endpoint URLs, options), validated by each provider's config."""
 
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for route in self.routes:
+            for symbol in route.symbols:
+                if symbol in seen:
+                    raise ValueError(f"routes: symbol {symbol!r} is in more than one route")
+                seen.add(symbol)
+
     def symbol_configs(self) -> list[SymbolConfig]:
-        return [s if isinstance(s, SymbolConfig) else SymbolConfig(symbol=s) for s in self.symbols]
+        """Every symbol to collect: ``symbols``, then route symbols not listed there."""
+        configs = [
+            s if isinstance(s, SymbolConfig) else SymbolConfig(symbol=s) for s in self.symbols
+        ]
+        listed = {s.symbol for s in configs}
+        for route in self.routes:
+            configs += [SymbolConfig(symbol=s) for s in route.symbols if s not in listed]
+            listed.update(route.symbols)
+        return configs

@@ -62,6 +62,10 @@ class Runtime:
         self.fanout = FanOut()
         self.ingest: asyncio.Queue[list[Event]] = asyncio.Queue(config.pipeline.ingest_batches)
         self.providers: dict[str, StreamingProvider] = {}
+        """Running streaming providers by key (the provider's name, or a route's label)."""
+        self._routed: dict[str, str] = {}
+        """Symbol → key of the provider of its route; other symbols go to the default."""
+        self._route_keys: set[str] = set()
         self.started_ns = now_ns()
         self.events_in = 0
         self.events_stored = 0
@@ -111,75 +115,122 @@ class Runtime:
         new = [s for s in symbols if s.symbol not in self.symbols]
         for s in new:
             self.symbols[s.symbol] = s
-        if new:
-            for provider in self.providers.values():
-                await provider.subscribe(new)
+        if new and self.accepting and not self._default_keys():
+            self._launch(self._start_default())  # the default feed starts with its first symbol
+            return [s.symbol for s in new]
+        for key, provider in list(self.providers.items()):
+            mine = [s for s in new if self._serves(key, s.symbol)]
+            if mine:
+                await provider.subscribe(mine)
         return [s.symbol for s in new]
 
     async def remove_symbols(self, symbols: list[str]) -> list[str]:
         gone = [s for s in symbols if s in self.symbols]
         for s in gone:
             del self.symbols[s]
-        if gone:
-            for provider in self.providers.values():
-                await provider.unsubscribe(gone)
+        for key, provider in list(self.providers.items()):
+            mine = [s for s in gone if self._serves(key, s)]
+            if mine:
+                await provider.unsubscribe(mine)
         return gone
 
-    def start_provider(self, name: str) -> StreamingProvider:
+    def _serves(self, key: str, symbol: str) -> bool:
+        """Whether provider ``key`` streams ``symbol``: its route's symbols, or the unrouted."""
+        owner = self._routed.get(symbol)
+        return owner == key if owner is not None else key not in self._route_keys
+
+    def _default_keys(self) -> list[str]:
+        return [k for k in self.providers if k not in self._route_keys]
+
+    def symbols_for(self, key: str) -> list[SymbolConfig]:
+        """The symbols provider ``key`` streams."""
+        return [s for name, s in self.symbols.items() if self._serves(key, name)]
+
+    def start_provider(self, name: str, key: str | None = None) -> StreamingProvider:
         spec = get_spec(name)
         if spec.streaming is None:
             raise ValueError(f"provider {name!r} has no live stream (it is historical only)")
         cls = load_class(spec.streaming)
         provider: StreamingProvider = cls(self.config, self)
         self.collectors.register_provider(spec.name, spec.capabilities)
-        self.providers[spec.name] = provider
+        self.providers[key or spec.name] = provider
         return provider
 
-    def start_failover(self) -> StreamingProvider:
-        """``provider`` then ``failover``: one supervisor keeps one of them active."""
-        names = [self.config.provider, *self.config.failover]
+    def start_failover(
+        self, names: list[str] | None = None, key: str | None = None
+    ) -> StreamingProvider:
+        """A priority list (default ``provider`` then ``failover``): one supervisor keeps one
+        of them active."""
+        names = names or [self.config.provider, *self.config.failover]
         for name in names:
             spec = get_spec(name)
             self.collectors.register_provider(spec.name, spec.capabilities)
         supervisor = FailoverSupervisor(self.config, self, names)
-        self.providers[supervisor.spec.name] = supervisor
+        self.providers[key or supervisor.spec.name] = supervisor
         return supervisor
+
+    def _start_default(self) -> str:
+        if self.config.failover:
+            provider = self.start_failover()
+        else:
+            provider = self.start_provider(self.config.provider)
+        return next(k for k, p in self.providers.items() if p is provider)
+
+    def _start_routes(self) -> None:
+        """One provider (or failover supervisor) per ``routes`` entry, keyed by a label."""
+        for index, route in enumerate(self.config.routes):
+            base = route.provider if not route.failover else "failover"
+            key = base if base not in self.providers else f"{base}[{index}]"
+            self._route_keys.add(key)
+            if route.failover:
+                self.start_failover([route.provider, *route.failover], key)
+            else:
+                self.start_provider(route.provider, key)
+            self._routed.update(dict.fromkeys(route.symbols, key))
+
+    def _launch(self, key: str) -> None:
+        provider = self.providers[key]
+        task = asyncio.create_task(provider.run(self.symbols_for(key)), name=key)
+        self._provider_tasks[key] = task
 
     async def run(self, duration: float | None = None) -> None:
         """Collect until :meth:`stop` or ``duration`` seconds, then drain and close the store."""
         if not self.providers:
-            if self.config.failover:
-                self.start_failover()
-            else:
-                self.start_provider(self.config.provider)
+            routed = {s for route in self.config.routes for s in route.symbols}
+            if not routed or any(s not in routed for s in self.symbols):
+                self._start_default()
+            self._start_routes()
         processor = asyncio.create_task(self._process(), name="processor")
         services = [asyncio.create_task(f(), name=n) for n, f in self._services.items()]
         services.append(asyncio.create_task(self._resync_books(), name="resync"))
-        symbols = list(self.symbols.values())
-        for name, provider in self.providers.items():
-            self._provider_tasks[name] = asyncio.create_task(provider.run(symbols), name=name)
+        for key in self.providers:
+            self._launch(key)
         self.accepting = True
         stopper = asyncio.create_task(self._stop.wait())
-        waiters: set[asyncio.Task[Any]] = {stopper, processor, *self._provider_tasks.values()}
+        finished: set[asyncio.Task[Any]] = set()
         loop = asyncio.get_running_loop()
         deadline = None if duration is None else loop.time() + duration
         try:
             while True:
                 timeout = None if deadline is None else max(0.0, deadline - loop.time())
+                # Provider tasks can be added while running (a default feed's first symbol).
+                feeds = set(self._provider_tasks.values()) - finished
                 done, _ = await asyncio.wait(
-                    waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                    {stopper, processor, *feeds},
+                    timeout=timeout,
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 if not done or stopper in done:
                     break
                 for task in done:
-                    waiters.discard(task)
+                    finished.add(task)
                     if task is processor or task.cancelled():
                         continue
                     error = task.exception()
                     if error is not None:
                         self.fatal_error = str(error)
                         log.error("%s stopped: %s", task.get_name(), error)
-                if processor in done or waiters.isdisjoint(self._provider_tasks.values()):
+                if processor in done or finished.issuperset(self._provider_tasks.values()):
                     break  # nothing left that could produce data
         finally:
             self.accepting = False

@@ -186,3 +186,37 @@ def test_a_book_reset_by_a_gap_gets_a_fresh_snapshot(tmp_path: Path) -> None:
     gap_at = next(i for i, e in enumerate(events) if isinstance(e, Gap))
     assert any(isinstance(e, BookSnapshot) for e in events[gap_at:])
     assert runtime.collectors.awaiting_snapshot() == []
+
+
+def test_routes_give_each_symbol_set_its_own_provider(tmp_path: Path) -> None:
+    config = load_config(
+        env={"MDC_STORAGE__ROOT": str(tmp_path), "MDC_SYMBOLS": "SPY,AAPL"},
+        overrides={"routes": [{"symbols": ["QQQ", "AAPL"], "provider": "simulated"}]},
+    )
+    store = RecordingStore()
+    runtime = Runtime(config, store=store)
+
+    async def scenario() -> dict[str, set[str]]:
+        task = asyncio.create_task(runtime.run())
+        while {e.symbol for b in store.batches for e in b} != {"SPY", "AAPL", "QQQ"}:
+            await asyncio.sleep(0.05)
+        await runtime.add_symbols([SymbolConfig(symbol="IWM")])
+        await runtime.remove_symbols(["AAPL"])
+        subscribed = {k: set(p.state.subscribed) for k, p in runtime.providers.items()}
+        runtime.stop()
+        await task
+        return subscribed
+
+    subscribed = asyncio.run(asyncio.wait_for(scenario(), 20))
+    # The route's provider and the default one are two instances of the simulated feed.
+    assert subscribed == {"simulated": {"SPY", "IWM"}, "simulated[0]": {"QQQ"}}
+
+
+def test_a_symbol_in_two_routes_is_a_config_error() -> None:
+    import pytest
+
+    from mdc.config import ConfigError
+
+    routes = [{"symbols": ["A"], "provider": "x"}, {"symbols": ["A"], "provider": "y"}]
+    with pytest.raises(ConfigError, match=r"^routes: symbol 'A' is in more than one route$"):
+        load_config(env={}, overrides={"routes": routes})
