@@ -20,6 +20,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/provider_parse.py
+	$(BIN)/python benchmarks/crypto_replay.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -5,23 +5,22 @@ realistic mix of 70 % quotes and 30 % trades, ``MESSAGES_PER_FRAME`` messages pe
 servers batch them. ``parse`` is the provider's full path (``WireProtocol.parse``: decode into
 typed structs and map into events); ``decode`` is the floor: the same typed decode alone.
 
-    python benchmarks/provider_parse.py            # prints a table
-    python -c "from benchmarks.provider_parse import measure; print(measure())"
+    python benchmarks/provider_parse.py            # prints the table, updates BENCHMARKS.md
 """
 
 from __future__ import annotations
 
-import platform
+import argparse
 import random
 import struct
-import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 
+import report
 from mdc.domain.rfc3339 import rfc3339_ns
 from mdc.providers.alpaca import parse as alpaca
 from mdc.providers.polygon import parse as polygon
@@ -32,6 +31,7 @@ ROUNDS: Final = 5
 SEED: Final = 7
 SYMBOLS: Final = ("AAPL", "MSFT", "SPY", "NVDA", "AMZN", "TSLA", "META", "GOOGL")
 START_NS: Final = rfc3339_ns("2024-03-12T14:30:00Z")
+OUTPUT: Final = Path(__file__).resolve().parent / "BENCHMARKS.md"
 
 
 def _iso(ns: int) -> str:
@@ -184,19 +184,36 @@ def measure() -> dict[str, dict[str, float]]:
     return results
 
 
-def main() -> None:
-    results = measure()
-    print(
-        f"# provider parse throughput — {date.today()}, Python {sys.version.split()[0]}, "
-        f"{platform.machine()} {platform.processor() or ''}".rstrip()
+def render(results: dict[str, dict[str, float]]) -> str:
+    rows = [
+        [
+            name,
+            report.rate(row["parse_events_per_s"]),
+            report.rate(row["decode_events_per_s"]),
+            f"{row['parse_over_decode']:.2f}",
+        ]
+        for name, row in results.items()
+    ]
+    return (
+        "## Provider parse (Alpaca and Polygon wire formats, one core)\n\n"
+        f"{report.machine()}\n\n"
+        f"Written by `benchmarks/provider_parse.py`: {FRAMES} generated frames of "
+        f"{MESSAGES_PER_FRAME} messages (70% quotes) in each provider's documented format, "
+        f"best of {ROUNDS}. Floor = decoding the frames into the provider's typed messages; "
+        "parse = the provider's parser (frames → events).\n\n"
+        + report.table(["format", "parse events/s", "decode (floor) events/s", "× floor"], rows)
     )
-    print(f"# {FRAMES} frames x {MESSAGES_PER_FRAME} messages (70% quotes), best of {ROUNDS}")
-    print(f"{'format':<16}{'parse ev/s':>14}{'decode ev/s':>14}{'parse/decode':>14}")
-    for name, row in results.items():
-        print(
-            f"{name:<16}{row['parse_events_per_s']:>14,.0f}"
-            f"{row['decode_events_per_s']:>14,.0f}{row['parse_over_decode']:>14.3f}"
-        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Alpaca/Polygon parse throughput")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="markdown file to update")
+    args = parser.parse_args(argv)
+    text = render(measure())
+    print(text)
+    if not args.no_write:
+        report.write(args.output, "providers", text)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,6 @@ memory soak). Frames come from the simulated provider's wire format and go throu
 code. Machines here are shared and noisy: compare the ratios to the decode-only floor measured
 in the same run rather than absolute figures across runs.
 """
-SECTIONS: Final = ("throughput", "soak", "crypto")
-_SECTION = re.compile(r"<!-- begin:(\w+) -->\n(.*?)<!-- end:\1 -->\n", re.DOTALL)
 
 
 def machine() -> str:
@@ -69,14 +67,16 @@ def peak_rss_mb() -> float:
 
 
 def write(path: Path, name: str, body: str) -> None:
-    """Replace section ``name`` of the file at ``path`` with ``body``, keeping the others."""
-    sections = dict(_SECTION.findall(path.read_text())) if path.exists() else {}
-    sections[name] = body.rstrip("\n") + "\n"
-    parts = [TITLE]
-    for key in SECTIONS:
-        if key in sections:
-            parts.append(f"<!-- begin:{key} -->\n{sections[key]}<!-- end:{key} -->\n")
-    path.write_text("\n".join(parts))
+    """Replace section ``name`` of the file at ``path`` with ``body`` (appended when new);
+    everything else in the file, other sections and hand-written notes, is kept."""
+    block = f"<!-- begin:{name} -->\n{body.rstrip()}\n<!-- end:{name} -->\n"
+    text = path.read_text() if path.exists() else TITLE
+    section = re.compile(rf"<!-- begin:{name} -->\n.*?<!-- end:{name} -->\n", re.DOTALL)
+    if section.search(text):
+        text = section.sub(lambda _: block, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    path.write_text(text)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
