@@ -4,10 +4,13 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from mdc.config import Config, SymbolConfig, load_config
-from mdc.domain.events import Event, Trade
+import pytest
+
+from mdc.config import Config, ConfigError, SymbolConfig, load_config
+from mdc.domain.events import BookSnapshot, Event, Gap, Trade
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import StreamingProvider
+from mdc.providers.simulated.stream import SimulatedProvider
 
 
 class RecordingStore:
@@ -155,9 +158,6 @@ def test_a_failing_provider_is_reported_not_hidden(tmp_path: Path) -> None:
 
 
 def test_a_book_reset_by_a_gap_gets_a_fresh_snapshot(tmp_path: Path) -> None:
-    from mdc.domain.events import BookSnapshot, Gap
-    from mdc.providers.simulated.stream import SimulatedProvider
-
     config = load_config(
         env={
             "MDC_STORAGE__ROOT": str(tmp_path),
@@ -213,10 +213,6 @@ def test_routes_give_each_symbol_set_its_own_provider(tmp_path: Path) -> None:
 
 
 def test_a_symbol_in_two_routes_is_a_config_error() -> None:
-    import pytest
-
-    from mdc.config import ConfigError
-
     routes = [{"symbols": ["A"], "provider": "x"}, {"symbols": ["A"], "provider": "y"}]
     with pytest.raises(ConfigError, match=r"^routes: symbol 'A' is in more than one route$"):
         load_config(env={}, overrides={"routes": routes})
