@@ -27,12 +27,12 @@ from mdc.domain.time import now_ns
 from mdc.providers.alpaca import SPEC
 from mdc.providers.alpaca import rest_parse as parse
 from mdc.providers.alpaca.config import AlpacaConfig
-from mdc.providers.base import DataKind, HistoricalProvider, ProviderError, UnsupportedRequest
-from mdc.providers.credentials import read_credentials
+from mdc.providers.base import ProviderError, UnsupportedRequest
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import Params, RestClient
+from mdc.providers.rest import Params
+from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.symbols import to_provider
 from mdc.providers.timestamps import rfc3339
 
@@ -70,29 +70,19 @@ def timeframe(interval: str) -> str:
     )
 
 
-class AlpacaHistorical(HistoricalProvider):
+class AlpacaHistorical(RestHistorical):
     spec = SPEC
+    serves = frozenset({"bars", "trades", "quotes"})
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
-        super().__init__(config, limiter)
         section = provider_section(config, "alpaca", AlpacaConfig)
         self.settings = section.rest
         self.feed = self.settings.feed or (section.feed if section.feed != "test" else "iex")
-        self.client = RestClient("alpaca", self.settings, self.limiter, credential_env=CREDENTIALS)
         self.venue = self.settings.venue or ("IEX" if self.feed == "iex" else "US")
+        super().__init__(config, limiter, self.settings)
 
-    def supports(
-        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
-    ) -> bool:
-        if kind == "corporate_actions":
-            return False
-        if kind != "bars" or interval is None:
-            return True
-        try:
-            timeframe(interval)
-        except UnsupportedRequest:
-            return False
-        return True
+    def check_bars(self, interval: str, adjusted: bool | None) -> None:
+        timeframe(interval)
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
@@ -136,9 +126,6 @@ class AlpacaHistorical(HistoricalProvider):
                 out = parse.quotes(page.quotes or [], symbol, self.venue, now_ns())
             yield within(in_time_order(out), start_ns, end_ns)
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
     async def _pages(
         self, path: str, params: dict[str, str | int | float], endpoint: str, page_type: type[P]
     ) -> AsyncIterator[tuple[httpx.Response, P]]:
@@ -168,10 +155,7 @@ class AlpacaHistorical(HistoricalProvider):
         }
 
     def _auth(self) -> dict[str, str]:
-        keys = read_credentials(self.spec)
-        key_id, secret = (keys[name].reveal() for name in CREDENTIALS)
-        self.client.add_secret(key_id)
-        self.client.add_secret(secret)
+        key_id, secret = (self.credential(name) for name in CREDENTIALS)
         return {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
 
     def _symbol(self, symbol: str) -> str:

@@ -30,17 +30,14 @@ from mdc.providers.alphavantage import SPEC, parse
 from mdc.providers.alphavantage.config import AlphaVantageConfig
 from mdc.providers.base import (
     CredentialsError,
-    DataKind,
-    HistoricalProvider,
     ProviderError,
     RateLimited,
     UnsupportedRequest,
 )
-from mdc.providers.credentials import read_credentials
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import RestClient
+from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.symbols import to_provider
 
 CREDENTIALS: Final = ("ALPHAVANTAGE_API_KEY",)
@@ -85,28 +82,16 @@ def plan(interval: str) -> tuple[Interval, str | None, str | None]:
     raise UnsupportedRequest(f"alphavantage: no {interval} bars (1m 5m 15m 30m 1h 1d 1w 1mo)")
 
 
-class AlphaVantageHistorical(HistoricalProvider):
+class AlphaVantageHistorical(RestHistorical):
     spec = SPEC
+    serves = frozenset({"bars", "corporate_actions"})
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
-        super().__init__(config, limiter)
         self.settings = provider_section(config, "alphavantage", AlphaVantageConfig)
-        self.client = RestClient(
-            "alphavantage", self.settings.rest, self.limiter, credential_env=CREDENTIALS
-        )
+        super().__init__(config, limiter, self.settings.rest)
 
-    def supports(
-        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
-    ) -> bool:
-        if kind in ("trades", "quotes"):
-            return False
-        if kind == "corporate_actions" or interval is None:
-            return True
-        try:
-            plan(interval)
-        except UnsupportedRequest:
-            return False
-        return True
+    def check_bars(self, interval: str, adjusted: bool | None) -> None:
+        plan(interval)
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
@@ -148,14 +133,10 @@ class AlphaVantageHistorical(HistoricalProvider):
         start_ns, end_ns = day_range_ns(start, end)
         yield within(in_time_order(out), start_ns, end_ns)
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
     async def _series(
         self, symbol: str, params: dict[str, str]
     ) -> tuple[httpx.Response, str, dict[str, parse.AVBar]]:
-        key = read_credentials(self.spec)["ALPHAVANTAGE_API_KEY"].reveal()
-        self.client.add_secret(key)
+        key = self.credential("ALPHAVANTAGE_API_KEY")
         query: dict[str, str | int | float] = {
             **params,
             "symbol": to_provider(symbol, "alphavantage", self.settings.symbol_map),

@@ -21,17 +21,15 @@ from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar
 from mdc.domain.time import NS_PER_S, now_ns
-from mdc.providers.base import DataKind, HistoricalProvider, UnsupportedRequest
-from mdc.providers.credentials import read_credentials
+from mdc.providers.base import UnsupportedRequest
 from mdc.providers.finnhub import SPEC, parse
 from mdc.providers.finnhub.config import FinnhubConfig
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import date_windows, in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import RestClient
+from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.symbols import to_provider
 
-CREDENTIALS: Final = ("FINNHUB_API_KEY",)
 RESOLUTIONS: Final[dict[str, str]] = {
     "1m": "1",
     "5m": "5",
@@ -59,29 +57,18 @@ def resolution(interval: str, adjusted: bool) -> tuple[str, Interval]:
     return RESOLUTIONS[str(iv)], iv
 
 
-class FinnhubHistorical(HistoricalProvider):
+class FinnhubHistorical(RestHistorical):
     spec = SPEC
+    serves = frozenset({"bars"})
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
-        super().__init__(config, limiter)
         self.settings = provider_section(config, "finnhub", FinnhubConfig)
-        self.client = RestClient(
-            "finnhub", self.settings.rest, self.limiter, credential_env=CREDENTIALS
-        )
+        super().__init__(config, limiter, self.settings.rest)
 
-    def supports(
-        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
-    ) -> bool:
-        if kind != "bars":
-            return False
-        if interval is None:
-            return True
-        try:
-            iv = Interval.parse(interval)
-            resolution(interval, not iv.intraday if adjusted is None else adjusted)
-        except (IntervalError, UnsupportedRequest):
-            return False
-        return True
+    def check_bars(self, interval: str, adjusted: bool | None) -> None:
+        """Without an ``adjusted`` preference, the adjustment the interval comes in."""
+        iv = Interval.parse(interval)
+        resolution(interval, not iv.intraday if adjusted is None else adjusted)
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
@@ -98,8 +85,7 @@ class FinnhubHistorical(HistoricalProvider):
         url = self.settings.base_url.rstrip("/") + "/stock/candle"
         for first, last in windows:
             window_start, window_end = day_range_ns(first, last)
-            token = read_credentials(self.spec)["FINNHUB_API_KEY"].reveal()
-            self.client.add_secret(token)
+            token = self.credential("FINNHUB_API_KEY")
             response = await self.client.get(
                 url,
                 {
@@ -114,6 +100,3 @@ class FinnhubHistorical(HistoricalProvider):
             with self.client.reading(response, "candles"):
                 out = parse.bars(candles, symbol, str(iv), daily, self.settings.venue, now_ns())
             yield within(in_time_order(out), start_ns, end_ns)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()

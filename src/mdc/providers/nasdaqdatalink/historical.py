@@ -30,18 +30,15 @@ from mdc.domain.events import Bar, CorporateAction
 from mdc.domain.time import now_ns
 from mdc.providers.base import (
     CredentialsError,
-    DataKind,
-    HistoricalProvider,
     ProviderError,
     UnsupportedRequest,
 )
-from mdc.providers.credentials import read_credentials
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.nasdaqdatalink import SPEC, parse
 from mdc.providers.nasdaqdatalink.config import NasdaqDataLinkConfig
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import RestClient
+from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.symbols import to_provider
 
 CREDENTIALS: Final = ("NASDAQ_DATA_LINK_API_KEY",)
@@ -62,32 +59,22 @@ def classify(response: httpx.Response) -> ProviderError | None:
     return None
 
 
-class NasdaqDataLinkHistorical(HistoricalProvider):
+class NasdaqDataLinkHistorical(RestHistorical):
     spec = SPEC
+    serves = frozenset({"bars", "corporate_actions"})
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
-        super().__init__(config, limiter)
         self.settings = provider_section(config, "nasdaqdatalink", NasdaqDataLinkConfig)
-        self.client = RestClient(
-            "nasdaqdatalink",
-            self.settings.rest,
-            self.limiter,
-            credential_env=CREDENTIALS,
-            classify=classify,
-        )
+        super().__init__(config, limiter, self.settings.rest, classify=classify)
 
-    def supports(
-        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
-    ) -> bool:
-        if kind in ("trades", "quotes"):
-            return False
-        return kind == "corporate_actions" or interval is None or _is_daily(interval)
+    def check_bars(self, interval: str, adjusted: bool | None) -> None:
+        if not _is_daily(interval):
+            raise UnsupportedRequest(f"nasdaqdatalink: daily bars only, not {interval}")
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
     ) -> AsyncIterator[list[Bar]]:
-        if not _is_daily(interval):
-            raise UnsupportedRequest(f"nasdaqdatalink: daily bars only, not {interval}")
+        self.check_bars(interval, adjusted)
         response, table = await self._table(symbol, start, end)
         settings = self.settings
         try:
@@ -119,15 +106,11 @@ class NasdaqDataLinkHistorical(HistoricalProvider):
             raise UnsupportedRequest(f"nasdaqdatalink: {exc}") from None
         yield within(in_time_order(out), *day_range_ns(start, end))
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
     async def _table(
         self, symbol: str, start: date, end: date
     ) -> tuple[httpx.Response, parse.Table]:
         """Every row for ``symbol`` in ``start..end`` (all cursor pages) and the last response."""
-        key = read_credentials(self.spec)["NASDAQ_DATA_LINK_API_KEY"].reveal()
-        self.client.add_secret(key)
+        key = self.credential("NASDAQ_DATA_LINK_API_KEY")
         ticker = to_provider(symbol, "nasdaqdatalink", self.settings.symbol_map)
         base = self.settings.base_url.rstrip("/")
         if self.settings.dataset:

@@ -28,15 +28,15 @@ from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
 from mdc.domain.time import NS_PER_MS, now_ns
-from mdc.providers.base import DataKind, HistoricalProvider, ProviderError, UnsupportedRequest
-from mdc.providers.credentials import read_credentials
+from mdc.providers.base import ProviderError, UnsupportedRequest
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.polygon import SPEC
 from mdc.providers.polygon import rest_parse as parse
 from mdc.providers.polygon.config import PolygonConfig
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import Params, RestClient
+from mdc.providers.rest import Params
+from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.symbols import to_provider
 
 T = TypeVar("T")
@@ -51,27 +51,18 @@ TIMESPANS: Final[dict[str, str]] = {
     "q": "quarter",
     "y": "year",
 }
-CREDENTIALS: Final = ("POLYGON_API_KEY",)
 
 
-class PolygonHistorical(HistoricalProvider):
+class PolygonHistorical(RestHistorical):
     spec = SPEC
+    serves = frozenset({"bars", "trades", "quotes", "corporate_actions"})
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
-        super().__init__(config, limiter)
         self.settings = provider_section(config, "polygon", PolygonConfig).rest
-        self.client = RestClient("polygon", self.settings, self.limiter, credential_env=CREDENTIALS)
+        super().__init__(config, limiter, self.settings)
 
-    def supports(
-        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
-    ) -> bool:
-        if kind != "bars" or interval is None:
-            return True
-        try:
-            Interval.parse(interval)
-        except IntervalError:
-            return False
-        return True
+    def check_bars(self, interval: str, adjusted: bool | None) -> None:
+        Interval.parse(interval)
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
@@ -174,9 +165,6 @@ class PolygonHistorical(HistoricalProvider):
                 actions += parse.dividends(dividend_page.results or [], symbol, venue, now_ns())
         yield within(in_time_order(actions), start_ns, end_ns)
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
     async def _pages(
         self,
         path: str,
@@ -214,8 +202,7 @@ class PolygonHistorical(HistoricalProvider):
         }
 
     def _auth(self) -> dict[str, str]:
-        key = read_credentials(self.spec)["POLYGON_API_KEY"].reveal()
-        self.client.add_secret(key)
+        key = self.credential("POLYGON_API_KEY")
         return {"Authorization": f"Bearer {key}"}
 
     def _base(self) -> str:

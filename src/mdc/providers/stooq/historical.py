@@ -20,11 +20,11 @@ from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar
 from mdc.domain.time import now_ns
-from mdc.providers.base import DataKind, HistoricalProvider, RateLimited, UnsupportedRequest
+from mdc.providers.base import RateLimited, UnsupportedRequest
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import RestClient
+from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.stooq import SPEC, parse
 from mdc.providers.stooq.config import StooqConfig
 from mdc.providers.symbols import to_provider
@@ -43,28 +43,17 @@ def period(interval: str) -> str:
     return PERIODS[key]
 
 
-class StooqHistorical(HistoricalProvider):
+class StooqHistorical(RestHistorical):
     spec = SPEC
+    serves = frozenset({"bars"})
+    raw_bars = False
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
-        super().__init__(config, limiter)
         self.settings = provider_section(config, "stooq", StooqConfig)
-        self.client = RestClient(
-            "stooq", self.settings.rest, self.limiter, credential_env=(API_KEY_ENV,)
-        )
+        super().__init__(config, limiter, self.settings.rest, credential_env=(API_KEY_ENV,))
 
-    def supports(
-        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
-    ) -> bool:
-        if kind != "bars" or adjusted is False:
-            return False
-        if interval is None:
-            return True
-        try:
-            period(interval)
-        except UnsupportedRequest:
-            return False
-        return True
+    def check_bars(self, interval: str, adjusted: bool | None) -> None:
+        period(interval)
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
@@ -93,6 +82,3 @@ class StooqHistorical(HistoricalProvider):
             raise RateLimited(f"stooq: {self.client.redact(str(exc))}") from None
         start_ns, end_ns = day_range_ns(start, end)
         yield within(in_time_order(out), start_ns, end_ns)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()

@@ -28,24 +28,16 @@ from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
 from mdc.domain.time import now_ns
-from mdc.providers.base import (
-    DataKind,
-    HistoricalProvider,
-    NotFound,
-    ProviderError,
-    RateLimited,
-    UnsupportedRequest,
-)
-from mdc.providers.credentials import read_credentials
+from mdc.providers.base import NotFound, ProviderError, RateLimited, UnsupportedRequest
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import date_windows, in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import Params, RestClient
+from mdc.providers.rest import Params
+from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.symbols import to_provider
 from mdc.providers.tiingo import SPEC, parse
 from mdc.providers.tiingo.config import TiingoConfig
 
-CREDENTIALS: Final = ("TIINGO_API_KEY",)
 DAILY_FREQ: Final[dict[str, str]] = {
     "1d": "daily",
     "1w": "weekly",
@@ -71,28 +63,16 @@ def resample(interval: str, adjusted: bool) -> tuple[str, bool]:
     raise UnsupportedRequest(f"tiingo: no {interval} bars (1m..23h intraday, 1d, 1w, 1mo, 1y)")
 
 
-class TiingoHistorical(HistoricalProvider):
+class TiingoHistorical(RestHistorical):
     spec = SPEC
+    serves = frozenset({"bars", "corporate_actions"})
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
-        super().__init__(config, limiter)
         self.settings = provider_section(config, "tiingo", TiingoConfig)
-        self.client = RestClient(
-            "tiingo", self.settings.rest, self.limiter, credential_env=CREDENTIALS
-        )
+        super().__init__(config, limiter, self.settings.rest)
 
-    def supports(
-        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
-    ) -> bool:
-        if kind in ("trades", "quotes"):
-            return False
-        if kind == "corporate_actions" or interval is None:
-            return True
-        try:
-            resample(interval, bool(adjusted))
-        except UnsupportedRequest:
-            return False
-        return True
+    def check_bars(self, interval: str, adjusted: bool | None) -> None:
+        resample(interval, bool(adjusted))
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
@@ -155,15 +135,11 @@ class TiingoHistorical(HistoricalProvider):
             out = parse.corporate_actions(rows, symbol, self.settings.venue, now_ns())
         yield within(in_time_order(out), start_ns, end_ns)
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
     async def _rows(
         self, path: str, params: Params, row_type: type[list[R]], what: str
     ) -> tuple[httpx.Response, list[R]]:
         """One request; a ``{"detail": ...}`` body instead of rows becomes the matching error."""
-        token = read_credentials(self.spec)["TIINGO_API_KEY"].reveal()
-        self.client.add_secret(token)
+        token = self.credential("TIINGO_API_KEY")
         response = await self.client.get(
             self.settings.base_url.rstrip("/") + path,
             params,

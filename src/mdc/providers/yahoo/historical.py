@@ -25,17 +25,11 @@ from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
 from mdc.domain.time import NS_PER_S, now_ns
-from mdc.providers.base import (
-    DataKind,
-    HistoricalProvider,
-    NotFound,
-    ProviderError,
-    UnsupportedRequest,
-)
+from mdc.providers.base import NotFound, ProviderError, UnsupportedRequest
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import date_windows, in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
-from mdc.providers.rest import RestClient
+from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.symbols import to_provider
 from mdc.providers.yahoo import SPEC, parse
 from mdc.providers.yahoo.config import YahooConfig
@@ -66,30 +60,17 @@ def yahoo_interval(interval: str) -> tuple[str, Interval]:
     )
 
 
-class YahooHistorical(HistoricalProvider):
+class YahooHistorical(RestHistorical):
     spec = SPEC
+    serves = frozenset({"bars", "corporate_actions"})
+    raw_bars = False
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
-        super().__init__(config, limiter)
         self.settings = provider_section(config, "yahoo", YahooConfig)
-        self.client = RestClient("yahoo", self.settings.rest, self.limiter)
+        super().__init__(config, limiter, self.settings.rest)
 
-    def supports(
-        self, kind: DataKind, interval: str | None = None, adjusted: bool | None = None
-    ) -> bool:
-        if kind in ("trades", "quotes"):
-            return False
-        if kind == "corporate_actions":
-            return True
-        if adjusted is False:
-            return False
-        if interval is None:
-            return True
-        try:
-            yahoo_interval(interval)
-        except UnsupportedRequest:
-            return False
-        return True
+    def check_bars(self, interval: str, adjusted: bool | None) -> None:
+        yahoo_interval(interval)
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
@@ -122,9 +103,6 @@ class YahooHistorical(HistoricalProvider):
             out = parse.corporate_actions(result, symbol, self.settings.venue, now_ns())
         start_ns, end_ns = day_range_ns(start, end)
         yield within(in_time_order(out), start_ns, end_ns)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     async def _chart(
         self, symbol: str, first: date, last: date, interval: str, *, events: bool
