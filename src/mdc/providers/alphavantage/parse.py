@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from mdc.domain.events import Bar, CorporateAction
+from mdc.providers.actions import day_actions
 from mdc.providers.timestamps import local_wall_ns, parse_date_ns
 
 SERIES_MARK: Final = "Time Series"
@@ -114,29 +115,13 @@ def corporate_actions(
     """Dividends (``7. dividend amount`` > 0) and splits (``8. split coefficient`` ≠ 1)."""
     out = []
     for stamp, r in rows.items():
-        ts = parse_date_ns(stamp)
-        if r.split != 1.0:
-            out.append(
-                CorporateAction(
-                    symbol=symbol,
-                    venue=venue,
-                    provider="alphavantage",
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    kind="split",
-                    ratio=r.split,
-                )
-            )
-        if r.dividend > 0:
-            out.append(
-                CorporateAction(
-                    symbol=symbol,
-                    venue=venue,
-                    provider="alphavantage",
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    kind="dividend",
-                    amount=r.dividend,
-                )
-            )
+        out += day_actions(
+            "alphavantage",
+            symbol,
+            venue,
+            parse_date_ns(stamp),
+            ts_recv,
+            ratio=r.split if r.split != 1.0 else None,
+            amount=r.dividend if r.dividend > 0 else None,
+        )
     return out

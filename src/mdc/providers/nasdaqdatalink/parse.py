@@ -15,6 +15,7 @@ from typing import Final
 import msgspec
 
 from mdc.domain.events import Bar, CorporateAction
+from mdc.providers.actions import day_actions
 from mdc.providers.timestamps import parse_date_ns
 
 Cell = str | float | int | None
@@ -131,31 +132,16 @@ def corporate_actions(
     for row in table.rows:
         ts = parse_date_ns(str(row[date_index]))
         ratio = _number(row[split])
-        if ratio is not None and ratio not in (0.0, 1.0):
-            out.append(
-                CorporateAction(
-                    symbol=symbol,
-                    venue=venue,
-                    provider="nasdaqdatalink",
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    kind="split",
-                    ratio=ratio,
-                )
-            )
         amount = _number(row[dividend])
-        if amount:
-            out.append(
-                CorporateAction(
-                    symbol=symbol,
-                    venue=venue,
-                    provider="nasdaqdatalink",
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    kind="dividend",
-                    amount=amount,
-                )
-            )
+        out += day_actions(
+            "nasdaqdatalink",
+            symbol,
+            venue,
+            ts,
+            ts_recv,
+            ratio=None if ratio in (None, 0.0, 1.0) else ratio,
+            amount=amount or None,
+        )
     return out
 
 

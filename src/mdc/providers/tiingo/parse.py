@@ -13,6 +13,7 @@ from __future__ import annotations
 import msgspec
 
 from mdc.domain.events import Bar, CorporateAction
+from mdc.providers.actions import day_actions
 from mdc.providers.timestamps import parse_date_ns, parse_rfc3339_ns
 
 
@@ -105,29 +106,13 @@ def corporate_actions(
     """Dividends (``divCash`` > 0) and splits (``splitFactor`` ≠ 1) from raw daily rows."""
     out = []
     for r in rows:
-        ts = parse_date_ns(r.date)
-        if r.split_factor != 1.0:
-            out.append(
-                CorporateAction(
-                    symbol=symbol,
-                    venue=venue,
-                    provider="tiingo",
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    kind="split",
-                    ratio=r.split_factor,
-                )
-            )
-        if r.div_cash > 0:
-            out.append(
-                CorporateAction(
-                    symbol=symbol,
-                    venue=venue,
-                    provider="tiingo",
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    kind="dividend",
-                    amount=r.div_cash,
-                )
-            )
+        out += day_actions(
+            "tiingo",
+            symbol,
+            venue,
+            parse_date_ns(r.date),
+            ts_recv,
+            ratio=r.split_factor if r.split_factor != 1.0 else None,
+            amount=r.div_cash if r.div_cash > 0 else None,
+        )
     return out
