@@ -115,10 +115,14 @@ class Runtime:
         new = [s for s in symbols if s.symbol not in self.symbols]
         for s in new:
             self.symbols[s.symbol] = s
-        if new and self.accepting and not self._default_keys():
-            self._launch(self._start_default())  # the default feed starts with its first symbol
-            return [s.symbol for s in new]
+        launched = None
+        unrouted = any(s.symbol not in self._routed for s in new)
+        if unrouted and self.accepting and not self._default_keys():
+            launched = self._start_default()  # the default feed starts with its first symbol
+            self._launch(launched)  # it subscribes everything it serves on start
         for key, provider in list(self.providers.items()):
+            if key == launched:
+                continue
             mine = [s for s in new if self._serves(key, s.symbol)]
             if mine:
                 await provider.subscribe(mine)
@@ -170,11 +174,15 @@ class Runtime:
         return supervisor
 
     def _start_default(self) -> str:
+        """Start ``provider`` (or the ``failover`` supervisor); its key never replaces a
+        route's provider of the same name."""
+        base = "failover" if self.config.failover else self.config.provider
+        key = base if base not in self.providers else f"{base}[default]"
         if self.config.failover:
-            provider = self.start_failover()
+            self.start_failover(key=key)
         else:
-            provider = self.start_provider(self.config.provider)
-        return next(k for k, p in self.providers.items() if p is provider)
+            self.start_provider(self.config.provider, key)
+        return key
 
     def _start_routes(self) -> None:
         """One provider (or failover supervisor) per ``routes`` entry, keyed by a label."""

@@ -216,3 +216,27 @@ def test_a_symbol_in_two_routes_is_a_config_error() -> None:
     routes = [{"symbols": ["A"], "provider": "x"}, {"symbols": ["A"], "provider": "y"}]
     with pytest.raises(ConfigError, match=r"^routes: symbol 'A' is in more than one route$"):
         load_config(env={}, overrides={"routes": routes})
+
+
+def test_with_every_symbol_routed_the_default_feed_starts_on_demand(tmp_path: Path) -> None:
+    config = load_config(
+        env={"MDC_STORAGE__ROOT": str(tmp_path), "MDC_SYMBOLS": "QQQ"},
+        overrides={"routes": [{"symbols": ["QQQ"], "provider": "simulated"}]},
+    )
+    runtime = Runtime(config, store=RecordingStore())
+
+    async def scenario() -> dict[str, set[str]]:
+        task = asyncio.create_task(runtime.run())
+        while not runtime.accepting:
+            await asyncio.sleep(0.01)
+        assert list(runtime.providers) == ["simulated"]  # the route only
+        await runtime.remove_symbols(["QQQ"])
+        await runtime.add_symbols([SymbolConfig(symbol="QQQ"), SymbolConfig(symbol="SPY")])
+        await asyncio.sleep(0.2)
+        subscribed = {k: set(p.state.subscribed) for k, p in runtime.providers.items()}
+        runtime.stop()
+        await task
+        return subscribed
+
+    subscribed = asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert subscribed == {"simulated": {"QQQ"}, "simulated[default]": {"SPY"}}
