@@ -3,9 +3,11 @@
 https://docs.kraken.com/api/docs/guides/spot-ws-book-v1 : the checksum is the CRC32 of the top
 10 asks (low to high) then the top 10 bids (high to low), each level written as its price and
 volume text with the ``.`` removed and leading zeros stripped. Each level therefore keeps that
-checksum text, made once when the level is set (the float price is only the sort key); after
-each update the book is truncated to the subscribed depth, since levels pushed out of scope are
-not deleted on the wire.
+checksum token, made once when the level is set (the float price is only the sort key). The CRC
+of the ask part and the encoded bid part are kept until a change reaches the top 10 of their
+side, so an update re-joins at most the side it touched (and none when it is deeper). After each
+update the book is truncated to the subscribed depth, since levels pushed out of scope are not
+deleted on the wire.
 """
 
 from __future__ import annotations
@@ -16,43 +18,63 @@ from typing import Final
 
 CHECKSUM_LEVELS: Final = 10
 
-
-def _digits(text: str) -> str:
-    return text.replace(".", "").lstrip("0")
+Levels = list[tuple[float, float]]
 
 
 class PairBook:
-    """One pair's L2 book: per side, sorted keys and the checksum text of each level, aligned.
+    """One pair's L2 book: per side, sorted keys and the checksum token of each level, aligned.
 
     Asks are keyed by price (best first), bids by the negated price (best first), so the top of
-    both sides is the head of a list and the checksum is two slices joined.
+    both sides is the head of a list.
     """
 
-    __slots__ = ("_ask_keys", "_ask_text", "_bid_keys", "_bid_text", "depth")
+    __slots__ = (
+        "_ask_crc",
+        "_ask_keys",
+        "_ask_tokens",
+        "_bid_keys",
+        "_bid_tokens",
+        "_bid_top",
+        "depth",
+    )
 
     def __init__(self, depth: int) -> None:
         self.depth = depth
         self._ask_keys: list[float] = []
-        self._ask_text: list[str] = []
+        self._ask_tokens: list[str] = []
         self._bid_keys: list[float] = []
-        self._bid_text: list[str] = []
+        self._bid_tokens: list[str] = []
+        self._ask_crc: int | None = None
+        """CRC32 of the top asks' tokens; None once a change reached them."""
+        self._bid_top: bytes | None = None
+        """The top bids' tokens, encoded; None once a change reached them."""
 
-    def load(self, asks: list[list[str]], bids: list[list[str]]) -> None:
-        """Replace the book with a snapshot's levels (``[price, volume, timestamp]``)."""
-        ask_levels = sorted((float(lv[0]), _digits(lv[0]) + _digits(lv[1])) for lv in asks)
-        bid_levels = sorted((-float(lv[0]), _digits(lv[0]) + _digits(lv[1])) for lv in bids)
-        self._ask_keys = [k for k, _ in ask_levels]
-        self._ask_text = [t for _, t in ask_levels]
-        self._bid_keys = [k for k, _ in bid_levels]
-        self._bid_text = [t for _, t in bid_levels]
+    def load(self, asks: list[list[str]], bids: list[list[str]]) -> tuple[Levels, Levels]:
+        """Replace the book with a snapshot's levels (``[price, volume, timestamp]``); returns
+        them as (price, size) floats in the snapshot's order, for the snapshot event."""
+        ask_levels = [(float(lv[0]), float(lv[1])) for lv in asks]
+        bid_levels = [(float(lv[0]), float(lv[1])) for lv in bids]
+        self._ask_keys, self._ask_tokens = _sorted([p for p, _ in ask_levels], asks)
+        self._bid_keys, self._bid_tokens = _sorted([-p for p, _ in bid_levels], bids)
+        self._ask_crc = None
+        self._bid_top = None
+        return ask_levels, bid_levels
 
     def set_ask(self, price_text: str, volume_text: str) -> tuple[float, float]:
+        """Set (volume 0: delete) one ask level; its price and size as floats."""
         price = float(price_text)
-        return price, _set(self._ask_keys, self._ask_text, price, price_text, volume_text)
+        size = float(volume_text)
+        if _set(self._ask_keys, self._ask_tokens, price, size, price_text, volume_text):
+            self._ask_crc = None
+        return price, size
 
     def set_bid(self, price_text: str, volume_text: str) -> tuple[float, float]:
+        """Set (volume 0: delete) one bid level; its price and size as floats."""
         price = float(price_text)
-        return price, _set(self._bid_keys, self._bid_text, -price, price_text, volume_text)
+        size = float(volume_text)
+        if _set(self._bid_keys, self._bid_tokens, -price, size, price_text, volume_text):
+            self._bid_top = None
+        return price, size
 
     def sizes(self) -> tuple[int, int]:
         """Levels held on the ask and bid side."""
@@ -62,26 +84,54 @@ class PairBook:
         """Drop levels beyond the subscribed depth (the venue no longer reports them)."""
         depth = self.depth
         if len(self._ask_keys) > depth:
-            del self._ask_keys[depth:], self._ask_text[depth:]
+            del self._ask_keys[depth:], self._ask_tokens[depth:]
+            if depth < CHECKSUM_LEVELS:
+                self._ask_crc = None
         if len(self._bid_keys) > depth:
-            del self._bid_keys[depth:], self._bid_text[depth:]
+            del self._bid_keys[depth:], self._bid_tokens[depth:]
+            if depth < CHECKSUM_LEVELS:
+                self._bid_top = None
 
     def checksum(self) -> int:
-        top = CHECKSUM_LEVELS
-        text = "".join(self._ask_text[:top]) + "".join(self._bid_text[:top])
-        return zlib.crc32(text.encode())
+        ask_crc = self._ask_crc
+        if ask_crc is None:
+            ask_crc = self._ask_crc = zlib.crc32(_top(self._ask_tokens))
+        bid_top = self._bid_top
+        if bid_top is None:
+            bid_top = self._bid_top = _top(self._bid_tokens)
+        return zlib.crc32(bid_top, ask_crc)
 
 
-def _set(keys: list[float], texts: list[str], key: float, price: str, volume: str) -> float:
-    size = float(volume)
+def _token(price: str, volume: str) -> str:
+    """A level's checksum text: both numbers without ``.`` or leading zeros."""
+    return price.replace(".", "").lstrip("0") + volume.replace(".", "").lstrip("0")
+
+
+def _top(tokens: list[str]) -> bytes:
+    return "".join(tokens[:CHECKSUM_LEVELS]).encode()
+
+
+def _sorted(keys: list[float], levels: list[list[str]]) -> tuple[list[float], list[str]]:
+    """Keys and the levels' tokens, best first."""
+    pairs = sorted(zip(keys, [_token(lv[0], lv[1]) for lv in levels], strict=True))
+    return [k for k, _ in pairs], [t for _, t in pairs]
+
+
+def _set(
+    keys: list[float], tokens: list[str], key: float, size: float, price: str, volume: str
+) -> bool:
+    """Set or delete one level; whether that reached the checksum's top levels."""
     i = bisect_left(keys, key)
     found = i < len(keys) and keys[i] == key
     if size == 0.0:
-        if found:
-            del keys[i], texts[i]
-    elif found:
-        texts[i] = _digits(price) + _digits(volume)
+        if not found:
+            return False
+        del keys[i], tokens[i]
     else:
-        keys.insert(i, key)
-        texts.insert(i, _digits(price) + _digits(volume))
-    return size
+        token = _token(price, volume)
+        if found:
+            tokens[i] = token
+        else:
+            keys.insert(i, key)
+            tokens.insert(i, token)
+    return i < CHECKSUM_LEVELS

@@ -15,7 +15,7 @@ the stream resubscribes and the next snapshot restores validation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -91,10 +91,12 @@ class KrakenParser:
         if not isinstance(channel, str) or not isinstance(pair, str):
             raise ValueError("kraken data frame without channel name and pair")
         if channel.startswith("book"):
-            parts = msg[1:-2]
-            if not all(isinstance(p, _BookPart) for p in parts):
+            part = msg[1] if len(msg) == 4 else _merge(msg[1:-2])
+            if not isinstance(part, _BookPart):
                 raise ValueError("kraken book frame with a non-object payload")
-            return self._book(pair, parts, ts_recv)
+            if part.snapshot_asks is not None or part.snapshot_bids is not None:
+                return [self._snapshot(pair, part, ts_recv)]
+            return self._update(pair, part, ts_recv)
         payload = msg[1]
         if not isinstance(payload, list):
             raise ValueError(f"kraken {channel} frame without an array payload")
@@ -105,56 +107,53 @@ class KrakenParser:
         self.ignored += 1
         return []
 
-    def _book(self, pair: str, parts: list[_BookPart], ts_recv: int) -> list[Event]:
+    def _update(self, pair: str, part: _BookPart, ts_recv: int) -> list[Event]:
         symbol = self._symbol(pair)
-        first = parts[0]
-        if first.snapshot_asks is not None or first.snapshot_bids is not None:
-            return [self._snapshot(pair, symbol, first, ts_recv)]
-        asks: list[list[str]] = []
-        bids: list[list[str]] = []
-        checksum: str | None = None
-        for part in parts:
-            if part.a:
-                asks.extend(part.a)
-            if part.b:
-                bids.extend(part.b)
-            if part.c is not None:
-                checksum = part.c
+        asks = part.a or _NO_LEVELS
+        bids = part.b or _NO_LEVELS
         # One exchange message, one ts_event (the collectors tell messages apart by it).
-        ts = max(decimal_seconds_ns(level[2]) for level in (*asks, *bids))
+        levels = asks + bids if asks and bids else asks or bids
+        ts = decimal_seconds_ns(levels[0][2]) if len(levels) == 1 else _latest_ns(levels)
         book = self.books.get(pair)
-        provider = self.provider
         events: list[Event] = []
-        set_ask = None if book is None else book.set_ask
-        set_bid = None if book is None else book.set_bid
-        self._deltas(events, symbol, "ask", asks, set_ask, ts, ts_recv)
-        self._deltas(events, symbol, "bid", bids, set_bid, ts, ts_recv)
+        if asks:
+            set_ask = None if book is None else book.set_ask
+            self._deltas(events, symbol, "ask", asks, set_ask, ts, ts_recv)
+        if bids:
+            set_bid = None if book is None else book.set_bid
+            self._deltas(events, symbol, "bid", bids, set_bid, ts, ts_recv)
         if book is None:
             self.unvalidated += 1  # no snapshot yet (or resubscribing after a mismatch)
             return events
         book.truncate()
-        if checksum is not None and book.checksum() != int(checksum):
-            self.checksums_failed += 1
-            del self.books[pair]
-            self.resubscribe.add(pair)
-            events.append(
-                Gap(
-                    symbol=symbol,
-                    venue=VENUE,
-                    provider=provider,
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    from_ts=self._last_ts.get(pair, ts),
-                    to_ts=ts,
-                    reason="checksum_mismatch",
-                    detail=f"book CRC32 {checksum} did not match; resubscribing {pair}",
-                )
-            )
+        checksum = part.c
+        if checksum is None:
+            self._last_ts[pair] = ts
             return events
-        if checksum is not None:
-            self.checksums_ok += 1
+        if book.checksum() != int(checksum):
+            events.append(self._mismatch(pair, symbol, checksum, ts, ts_recv))
+            return events
+        self.checksums_ok += 1
         self._last_ts[pair] = ts
         return events
+
+    def _mismatch(self, pair: str, symbol: str, checksum: str, ts: int, ts_recv: int) -> Gap:
+        """Drop our copy of the book and ask for a new one: the gap covers the time since the
+        last validated update."""
+        self.checksums_failed += 1
+        del self.books[pair]
+        self.resubscribe.add(pair)
+        return Gap(
+            symbol=symbol,
+            venue=VENUE,
+            provider=self.provider,
+            ts_event=ts,
+            ts_recv=ts_recv,
+            from_ts=self._last_ts.get(pair, ts),
+            to_ts=ts,
+            reason="checksum_mismatch",
+            detail=f"book CRC32 {checksum} did not match; resubscribing {pair}",
+        )
 
     def _deltas(
         self,
@@ -182,22 +181,22 @@ class KrakenParser:
                 )
             )
 
-    def _snapshot(self, pair: str, symbol: str, part: _BookPart, ts_recv: int) -> BookSnapshot:
+    def _snapshot(self, pair: str, part: _BookPart, ts_recv: int) -> BookSnapshot:
         asks = part.snapshot_asks or []
         bids = part.snapshot_bids or []
         book = self.books[pair] = PairBook(self.depth)
-        book.load(asks, bids)
+        ask_levels, bid_levels = book.load(asks, bids)
         self.resubscribe.discard(pair)
-        ts = max((decimal_seconds_ns(level[2]) for level in (*asks, *bids)), default=ts_recv)
+        ts = _latest_ns(asks + bids) if asks or bids else ts_recv
         self._last_ts[pair] = ts
         return BookSnapshot(
-            symbol=symbol,
+            symbol=self._symbol(pair),
             venue=VENUE,
             provider=self.provider,
             ts_event=ts,
             ts_recv=ts_recv,
-            asks=[(float(level[0]), float(level[1])) for level in asks],
-            bids=[(float(level[0]), float(level[1])) for level in bids],
+            asks=ask_levels,
+            bids=bid_levels,
         )
 
     def _trades(self, pair: str, payload: list[Any], ts_recv: int) -> list[Event]:
@@ -231,3 +230,55 @@ class KrakenParser:
                 ask_size=float(s[4]),
             )
         ]
+
+
+_NO_LEVELS: Final[list[list[str]]] = []
+"""A side absent from an update (never mutated)."""
+
+
+def _merge(parts: list[int | str | _BookPart | list[Any]]) -> _BookPart:
+    """The payload objects of one frame as one (Kraken may split asks and bids in two)."""
+    if not all(isinstance(p, _BookPart) for p in parts):
+        raise ValueError("kraken book frame with a non-object payload")
+    books = cast(list[_BookPart], parts)
+    first = books[0]
+    if first.snapshot_asks is not None or first.snapshot_bids is not None:
+        return first
+    asks: list[list[str]] = []
+    bids: list[list[str]] = []
+    checksum = None
+    for part in books:
+        asks += part.a or _NO_LEVELS
+        bids += part.b or _NO_LEVELS
+        if part.c is not None:
+            checksum = part.c
+    return _BookPart(a=asks, b=bids, c=checksum)
+
+
+def _latest_ns(levels: list[list[str]]) -> int:
+    """The latest level ``timestamp`` as ns; ValueError when there is none.
+
+    Converting every time costs more than the rest of a snapshot; Kraken writes them all alike
+    (``1618678123.481570``), and then the latest text is the latest time.
+    """
+    times = [level[2] for level in levels]
+    latest = max(times)
+    if _alike(times, latest):
+        return decimal_seconds_ns(latest)
+    return max(map(decimal_seconds_ns, times))
+
+
+def _alike(times: list[str], sample: str) -> bool:
+    """Whether all ``times`` are ASCII digits, as long as ``sample``, with one ``.`` where it has
+    it: then text order is numeric order. Checked on the joined text, without a Python loop."""
+    width = len(sample)
+    joined = "".join(times)
+    dot = sample.find(".")
+    dots = joined[dot::width].count(".") if dot >= 0 else 0
+    return (
+        max(map(len, times)) == width
+        and len(joined) == width * len(times)
+        and joined.count(".") == dots == (len(times) if dot >= 0 else 0)
+        and joined.isascii()
+        and joined.replace(".", "").isdigit()
+    )
