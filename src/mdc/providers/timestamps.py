@@ -78,7 +78,7 @@ class IsoParser:
     def __init__(self) -> None:
         self._seconds: dict[str, int] = {}
 
-    def __call__(self, text: str) -> int:
+    def ns(self, text: str) -> int:
         base = self._seconds.get(text[:_SECOND])
         if base is None:
             base = self._second(text)
@@ -88,6 +88,8 @@ class IsoParser:
         if digits == -1 and text[19] == "Z":
             return base
         return parse_rfc3339_ns(text)
+
+    __call__ = ns
 
     def _second(self, text: str) -> int:
         prefix = text[:_SECOND]
