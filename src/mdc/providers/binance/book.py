@@ -178,32 +178,33 @@ class DepthSync:
         s.last_ts = ts
         provider = self.provider
         seq = event.last
-        deltas: list[Event] = [
-            BookDelta(
-                symbol=symbol,
-                venue=VENUE,
-                provider=provider,
-                ts_event=ts,
-                ts_recv=ts_recv,
-                seq=seq,
-                side="bid",
-                price=price,
-                size=size,
+        deltas: list[Event] = []  # a few levels per event: plain loops beat comprehensions
+        for price, size in event.b:
+            deltas.append(
+                BookDelta(
+                    symbol=symbol,
+                    venue=VENUE,
+                    provider=provider,
+                    ts_event=ts,
+                    ts_recv=ts_recv,
+                    seq=seq,
+                    side="bid",
+                    price=price,
+                    size=size,
+                )
             )
-            for price, size in event.b
-        ]
-        deltas.extend(
-            BookDelta(
-                symbol=symbol,
-                venue=VENUE,
-                provider=provider,
-                ts_event=ts,
-                ts_recv=ts_recv,
-                seq=seq,
-                side="ask",
-                price=price,
-                size=size,
+        for price, size in event.a:
+            deltas.append(
+                BookDelta(
+                    symbol=symbol,
+                    venue=VENUE,
+                    provider=provider,
+                    ts_event=ts,
+                    ts_recv=ts_recv,
+                    seq=seq,
+                    side="ask",
+                    price=price,
+                    size=size,
+                )
             )
-            for price, size in event.a
-        )
         return deltas
