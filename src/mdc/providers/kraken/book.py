@@ -82,15 +82,13 @@ class PairBook:
 
     def truncate(self) -> None:
         """Drop levels beyond the subscribed depth (the venue no longer reports them)."""
+        # The cached tops stay valid: a side outgrows a depth under 10 only by an insert into
+        # its top 10, which already dropped that side's cache.
         depth = self.depth
         if len(self._ask_keys) > depth:
             del self._ask_keys[depth:], self._ask_tokens[depth:]
-            if depth < CHECKSUM_LEVELS:
-                self._ask_crc = None
         if len(self._bid_keys) > depth:
             del self._bid_keys[depth:], self._bid_tokens[depth:]
-            if depth < CHECKSUM_LEVELS:
-                self._bid_top = None
 
     def checksum(self) -> int:
         ask_crc = self._ask_crc
