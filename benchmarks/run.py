@@ -114,6 +114,23 @@ def run_mix(mix: str, args: argparse.Namespace, tmp_root: Path) -> MixResult:
 
     timed("store append", store_append, lambda: (collected(), Path(tempfile.mkdtemp(dir=tmp_root))))
 
+    def steady(name: str, run: Callable[[Path], tuple[int, float]]) -> None:
+        directory = Path(tempfile.mkdtemp(dir=tmp_root))
+        try:
+            events, seconds = run(directory)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        result.timings[name] = stages.Timing(events, seconds)
+        print(f"  {name:<16} {result.timings[name].rate:>14,.0f} events/s", flush=True)
+
+    batches = collected()
+    for fmt in ("jsonl", "parquet"):
+        steady(
+            f"storage {fmt}, steady",
+            lambda d, fmt=fmt: stages.store_steady(batches, d, args.repeats, fmt),
+        )
+    del batches
+
     for plugin in stages.plugin_stages():
 
         def run_plugin(data: tuple[list[list[stages.Event]], Path], plugin=plugin) -> int:
@@ -140,13 +157,7 @@ def run_mix(mix: str, args: argparse.Namespace, tmp_root: Path) -> MixResult:
     timed("end to end", e2e, lambda: Path(tempfile.mkdtemp(dir=tmp_root)))
     result.notes.append(f"end to end: store = {', '.join(sorted(store_names))}")
 
-    directory = Path(tempfile.mkdtemp(dir=tmp_root))
-    try:
-        events, seconds = stages.end_to_end_steady(frames, directory, args.repeats)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-    result.timings[STEADY] = stages.Timing(events, seconds)
-    print(f"  {STEADY:<16} {result.timings[STEADY].rate:>14,.0f} events/s", flush=True)
+    steady(STEADY, lambda d: stages.end_to_end_steady(frames, d, args.repeats))
 
     timed("encode", stages.encode_lines, collected)
     encode = result.timings.pop("encode")
@@ -193,6 +204,10 @@ def render(
     lines.append("")
     lines.append(report.table(header, rows))
     lines.append(
+        "`storage jsonl|parquet, steady`: the collectors' output into a store (WAL with "
+        "fsync every 100 ms, no raw capture) that stays open, fastest of "
+        f"{args.repeats} passes after a warm-up pass; `storage` and `storage_parquet` are the "
+        "same from an empty archive to its final close. "
         "`end to end` starts from an empty archive and includes the final close (new files, "
         "directories and their fsyncs); `end to end, steady` is the same path through a store "
         f"that stays open, fastest of {args.repeats} passes after a warm-up pass: the rate of a "
