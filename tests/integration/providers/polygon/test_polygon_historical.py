@@ -461,7 +461,7 @@ def test_missing_key_fails_before_any_request(
 ) -> None:
     monkeypatch.delenv("POLYGON_API_KEY")
     with pytest.raises(
-        CredentialsError, match=r"set the environment variable\(s\) POLYGON_API_KEY"
+        CredentialsError, match=r"set the environment variable POLYGON_API_KEY"
     ):
         hp.fetch(
             PolygonHistorical,
