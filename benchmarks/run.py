@@ -123,13 +123,11 @@ def run_mix(mix: str, args: argparse.Namespace, tmp_root: Path) -> MixResult:
         result.timings[name] = stages.Timing(events, seconds)
         print(f"  {name:<16} {result.timings[name].rate:>14,.0f} events/s", flush=True)
 
-    batches = collected()
     for fmt in ("jsonl", "parquet"):
         steady(
             f"storage {fmt}, steady",
-            lambda d, fmt=fmt: stages.store_steady(batches, d, args.repeats, fmt),
+            lambda d, fmt=fmt: stages.store_steady(collected(), d, args.repeats, fmt),
         )
-    del batches
 
     for plugin in stages.plugin_stages():
 
