@@ -9,17 +9,20 @@ snapshots, so books stay consistent).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
 from mdc.config import SymbolConfig
+from mdc.domain.time import NS_PER_S
 from mdc.providers.simulated.config import SimulatedConfig
 from mdc.providers.simulated.market import START_PRICES, Market, Message
 from mdc.providers.simulated.wire import DELTA, SNAPSHOT, encode_frame
 
-T0: Final = 1_704_205_800_000_000_000
-"""2024-01-02 14:30 UTC: exchange time of the first generated message."""
+T0: Final = time.time_ns() // NS_PER_S * NS_PER_S
+"""Exchange time of the first generated message: now, as for a live feed (the store keeps a
+partition open while it is current; days long past are written and closed like a backfill's)."""
 EXCHANGE_RATE: Final = 1_000_000
 """Messages per second of simulated exchange time (only the timestamps depend on it)."""
 TICKERS: Final = tuple(START_PRICES)

@@ -11,6 +11,7 @@ import platform
 import re
 import resource
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -26,8 +27,24 @@ in the same run rather than absolute figures across runs.
 """
 
 
+COPY_BYTES: Final = 64 * 2**20
+
+
+def copy_gb_s(repeats: int = 5) -> float:
+    """Memory copy bandwidth now (best of ``repeats`` copies of 64 MB): the writing stages move
+    every event's bytes several times, and this VM's bandwidth varies severalfold between days,
+    so it tells which absolute figures are comparable."""
+    src = bytes(COPY_BYTES)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        bytearray(src)
+        best = min(best, time.perf_counter() - start)
+    return COPY_BYTES / best / 1e9
+
+
 def machine() -> str:
-    """One line: date, CPU model and cores, Python, msgspec, commit."""
+    """One line: date, CPU model and cores, memory copy bandwidth, Python, msgspec, commit."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -48,7 +65,8 @@ def machine() -> str:
         commit = "unknown"
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f"{date} · {cpu}, {os.cpu_count()} cores · Python {platform.python_version()} "
+        f"{date} · {cpu}, {os.cpu_count()} cores · memory copy {copy_gb_s():.1f} GB/s · "
+        f"Python {platform.python_version()} "
         f"({platform.python_implementation()}) · msgspec {msgspec.__version__} · "
         f"{platform.system()} {platform.release()} · commit {commit}"
     )

@@ -11,7 +11,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "benchmarks"
-STAGES = ["decode (floor)", "parse", "collectors", "pipeline", "store append", "end to end"]
+STAGES = [
+    "decode (floor)",
+    "decode + JSON encode",
+    "parse",
+    "collectors",
+    "pipeline",
+    "store append",
+    "end to end",
+    "end to end, steady",
+]
 
 
 def test_quick_run_reports_every_stage_for_both_mixes(tmp_path: Path) -> None:

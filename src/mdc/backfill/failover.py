@@ -40,6 +40,7 @@ from mdc.providers.base import (
     RateLimited,
     UnsupportedRequest,
 )
+from mdc.providers.credentials import missing_hint
 from mdc.providers.interval import day_range_ns
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.registry import UnknownProvider, get_spec, load_class
@@ -318,10 +319,7 @@ class FailoverChain:
         if provider is None:
             missing = self.source.spec(name).missing_credentials()
             if missing:
-                raise CredentialsError(
-                    f"missing credentials: set the environment variable"
-                    f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
-                )
+                raise CredentialsError(f"missing credentials: {missing_hint(missing)}")
             provider = self._providers[name] = self.source.create(name, self.config, self.limiter)
             stats = rest_stats_of(provider)
             if stats is not None:

@@ -20,6 +20,7 @@ from mdc.config import Config
 from mdc.log import setup_logging
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
+from mdc.providers.credentials import missing_hint
 from mdc.providers.registry import UnknownProvider, get_spec
 from mdc.storage import StorageError
 from mdc.web.app import create_app
@@ -92,11 +93,7 @@ def check_provider(config: Config) -> None:
             fail(f"provider: {name!r} has no live stream (historical only)", EXIT_USAGE)
         missing = spec.missing_credentials()
         if missing:
-            fail(
-                f"provider {name!r} needs credentials: set the environment variable"
-                f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
-                EXIT_USAGE,
-            )
+            fail(f"provider {name!r} needs credentials: {missing_hint(missing)}", EXIT_USAGE)
 
 
 def attach_services(runtime: Runtime) -> EmbeddedServer | None:

@@ -14,6 +14,7 @@ from mdc.cli import (
     collect,
     compact,
     config_cmd,
+    credentials,
     providers,
     query,
     selftest,
@@ -63,6 +64,7 @@ app.command()(backfill.backfill)
 app.command()(backfill.gaps)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(providers.app, name="providers")
+app.add_typer(credentials.app, name="credentials")
 app.add_typer(archive.app, name="archive")
 app.command()(query.query)
 app.command()(compact.compact)

@@ -84,7 +84,8 @@ class StorageConfig(_Section):
     """Open JSONL files (and, separately, Parquet writers); least recently used are closed."""
     checkpoint_interval_s: Annotated[float, Meta(gt=0, le=3600)] = 1.0
     partition_close_grace_s: Annotated[float, Meta(ge=0)] = 300.0
-    """Files of a partition close this long after the partition ends (late events)."""
+    """Files of a partition close this long after the partition ends (late events), at the
+    first checkpoint that finds them idle since the one before."""
     parquet_row_group_rows: Annotated[int, Meta(ge=1, le=10_000_000)] = 65_536
     parquet_part_max_rows: Annotated[int, Meta(ge=1)] = 10_000_000
     parquet_part_max_age_s: Annotated[float, Meta(gt=0)] = 300.0

@@ -18,6 +18,7 @@ import msgspec
 
 from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.events import Bar, CorporateAction, Event, Quote, Trade
+from mdc.providers import keychain
 from mdc.providers.ratelimit import RateLimiter
 
 SeqScope = Literal["none", "symbol", "feed"]
@@ -53,7 +54,8 @@ class ProviderSpec:
     config: type[msgspec.Struct]
     """Struct for the ``[providers.<name>]`` section (endpoint URLs and options)."""
     credentials: tuple[str, ...] = ()
-    """Environment variables that must be set (never stored in config files or logs)."""
+    """Credential names: environment variables, or entries of the OS keyring by the same name
+    (never stored in config files or logs)."""
     streaming: str | None = None
     """``module:Class`` of the :class:`StreamingProvider`, if any."""
     historical: str | None = None
@@ -62,8 +64,9 @@ class ProviderSpec:
     """pip extra that must be installed (``mdc[ccxt]``), if any."""
 
     def missing_credentials(self, env: Mapping[str, str] | None = None) -> list[str]:
+        """Names found neither in ``env`` (default: the process environment) nor the keyring."""
         env = os.environ if env is None else env
-        return [name for name in self.credentials if not env.get(name)]
+        return [n for n in self.credentials if not env.get(n) and keychain.get(n) is None]
 
 
 class StreamSink(Protocol):

@@ -1,6 +1,8 @@
-"""Credentials from environment variables, wrapped so they never leak into logs or reprs.
+"""Credentials from environment variables or the OS keyring, wrapped so they never leak into
+logs or reprs.
 
-Providers read keys only through :func:`read_credentials`; a missing variable is a
+Providers read keys only through :func:`read_credentials`: the environment variable first, then
+the keyring entry of the same name (``mdc credentials set``). A missing one is a
 :class:`~mdc.providers.base.CredentialsError` that names every variable to set.
 """
 
@@ -10,6 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Final
 
+from mdc.providers import keychain
 from mdc.providers.base import CredentialsError, ProviderSpec
 
 MASKED: Final = "****"
@@ -37,12 +40,33 @@ class Secret:
 
 
 def read_credentials(spec: ProviderSpec, env: Mapping[str, str] | None = None) -> dict[str, Secret]:
-    """Every variable in ``spec.credentials``, or a clear error naming the missing ones."""
+    """Every name in ``spec.credentials``, or a clear error naming the missing ones."""
     env = os.environ if env is None else env
-    missing = spec.missing_credentials(env)
+    found = {name: lookup(name, env) for name in spec.credentials}
+    missing = [name for name, value in found.items() if value is None]
     if missing:
-        raise CredentialsError(
-            f"{spec.name}: credentials missing; set the environment variable(s) "
-            f"{', '.join(missing)}"
-        )
-    return {name: Secret(env[name]) for name in spec.credentials}
+        raise CredentialsError(f"{spec.name}: credentials missing; {missing_hint(missing)}")
+    return {name: Secret(value) for name, value in found.items() if value is not None}
+
+
+def lookup(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The value of credential ``name``: the environment variable, else the keyring entry."""
+    env = os.environ if env is None else env
+    return env.get(name) or keychain.get(name)
+
+
+def source(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """Where ``name`` is found (``"environment"``, ``"keyring"``), ``None`` when nowhere."""
+    env = os.environ if env is None else env
+    if env.get(name):
+        return "environment"
+    return "keyring" if keychain.get(name) is not None else None
+
+
+def missing_hint(missing: list[str]) -> str:
+    """What to do about missing credentials, naming each one."""
+    plural = len(missing) > 1
+    return (
+        f"set the environment variable{'s' if plural else ''} {', '.join(missing)} "
+        f"(or store {'them' if plural else 'it'} in the OS keyring: mdc credentials set NAME)"
+    )

@@ -188,6 +188,8 @@ class Store:
         )
         self._L = cp.lsn if cp is not None else 0
         self._P = self._L
+        self._snapshot_lsn = self._L
+        """``P`` at the previous snapshot: outputs written after it are not idle."""
         try:
             last_lsn = self._recover(cp)
         except OSError as exc:
@@ -682,12 +684,16 @@ class Store:
         grace = int(self.config.partition_close_grace_s * NS_PER_S)
         max_age = self.config.parquet_part_max_age_s
         mono = time.monotonic()
+        # An ended partition closes once idle for a checkpoint interval, so backfills and
+        # replays of old days do not close and reopen the files they are writing every second.
+        idle = self._snapshot_lsn
+        self._snapshot_lsn = P
         for f in list(self._jsonl.open.values()):
-            if f.end_ns + grace < now:
+            if f.end_ns + grace < now and f.last_lsn <= idle:
                 self._jsonl.pop(f.key)
                 self._close_jsonl(f, P + 1)
         for w in list(self._writers.values()):
-            if w.end_ns + grace < now:
+            if w.end_ns + grace < now and w.last_lsn <= idle:
                 self._close_writer(w, P + 1)
             elif w.pending and mono - w.part_started >= max_age:
                 self._finish_part(w)

@@ -90,18 +90,20 @@ def test_backoff_grows_and_is_jittered(server: HTTPServer) -> None:
 def test_rate_limit_spaces_requests(server: HTTPServer) -> None:
     server.expect_request("/x").respond_with_data("ok")
     limiter = RateLimiter()
-    settings = msgspec.structs.replace(FAST, rate_limits={"all": "10/1s"})
+    # Slow refill (0.5 s a token): a loaded machine's slow requests cannot refill the bucket
+    # between them and hide the waits.
+    settings = msgspec.structs.replace(FAST, rate_limits={"all": "2/1s"})
 
     async def many(client: RestClient) -> None:
-        for _ in range(13):
+        for _ in range(5):
             await client.get(server.url_for("/x"), endpoint="bars")
 
     started = time.monotonic()
     with_client(settings, many, limiter=limiter)
     elapsed = time.monotonic() - started
-    assert elapsed >= 0.28  # burst of 10, then three more at 0.1 s each
+    assert elapsed >= 1.4  # burst of 2, then three more at 0.5 s each
     stats = limiter.stats()[("demo", "bars")]
-    assert (stats.acquired, stats.waits) == (13, 3)
+    assert (stats.acquired, stats.waits) == (5, 3)
 
 
 def test_connection_refused_is_retried_then_reported() -> None:

@@ -284,7 +284,8 @@ def test_missing_credentials_rule_a_provider_out(tmp_path: Path) -> None:
             (
                 "keyed",
                 "unavailable",
-                "missing credentials: set the environment variable MDC_TEST_NEVER_SET_KEY",
+                "missing credentials: set the environment variable MDC_TEST_NEVER_SET_KEY "
+                "(or store it in the OS keyring: mdc credentials set NAME)",
             ),
             ("simulated", "ok", ""),
         ]

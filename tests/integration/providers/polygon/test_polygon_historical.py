@@ -460,9 +460,7 @@ def test_missing_key_fails_before_any_request(
     hp: Any, server: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("POLYGON_API_KEY")
-    with pytest.raises(
-        CredentialsError, match=r"set the environment variable\(s\) POLYGON_API_KEY"
-    ):
+    with pytest.raises(CredentialsError, match=r"set the environment variable POLYGON_API_KEY"):
         hp.fetch(
             PolygonHistorical,
             cfg(hp, server),
