@@ -43,7 +43,7 @@ from typing import Any, Final, TextIO
 import msgspec
 
 import report
-from crypto_replay import FIXTURES, MAX_REPEATS, MIN_SECONDS, Stage, best_of, read_frames
+from crypto_replay import FIXTURES, MAX_REPEATS, MIN_SECONDS, Stage, best_of, read_frames, timed
 
 try:
     from cryptofeed.backends.backend import BackendBookCallback, BackendCallback
@@ -217,8 +217,8 @@ def measure(fixtures: Path, tmp: Path, repeats: int, min_seconds: float, rounds:
     peers: list[Stage] = []
     try:
         for _ in range(rounds):  # interleaved, so a noisy second cannot spoil one side only
-            floors.append(best_of(floor, tmp, repeats, min_seconds))
-            peers.append(best_of(peer, tmp, repeats, min_seconds))
+            floors.append(best_of(timed(floor), tmp, repeats, min_seconds))
+            peers.append(best_of(timed(peer), tmp, repeats, min_seconds))
     finally:
         loop.close()
     size = sum(len(frame) for _, frame in raw) / 1e6
