@@ -137,4 +137,6 @@ def _shown(value: Any) -> str:
         return "(unset)"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "(none)"
     return str(value)

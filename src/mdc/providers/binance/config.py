@@ -11,6 +11,11 @@ from msgspec import Meta
 
 from mdc.providers.connection import StreamOptions
 
+KlineInterval = Literal[
+    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h",
+    "1d", "3d", "1w", "1M",
+]  # fmt: skip
+
 
 class BinanceConfig(StreamOptions, kw_only=True):
     """Endpoints and feed options; the connection tunables come from ``StreamOptions``."""
@@ -25,6 +30,8 @@ class BinanceConfig(StreamOptions, kw_only=True):
     """Levels per REST depth snapshot (request weight grows with it)."""
     trades: Literal["trade", "aggTrade"] = "aggTrade"
     """Raw trades (one per fill) or aggregate trades (one per taker order and price)."""
+    bars: tuple[KlineInterval, ...] = ()
+    """Kline intervals to collect as bars for every symbol (``["1m"]``); closed bars only."""
     max_connection_age_s: Annotated[float, Meta(gt=0)] = 86_100.0
     """Planned reconnect before Binance closes a connection at 24 h."""
     exchange_info_ttl_s: Annotated[float, Meta(gt=0)] = 3600.0

@@ -2,12 +2,16 @@
 
 Docs: https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams (combined
 streams ``{"stream": …, "data": …}``, ``<symbol>@aggTrade``, ``<symbol>@trade``,
-``<symbol>@bookTicker``, ``<symbol>@depth@100ms``, the 24 h connection limit, ``SUBSCRIBE``
-requests and their ``{"result": null, "id": …}`` answers).
+``<symbol>@bookTicker``, ``<symbol>@depth@100ms``, ``<symbol>@kline_<interval>``, the 24 h
+connection limit, ``SUBSCRIBE`` requests and their ``{"result": null, "id": …}`` answers).
 
 A frame is decoded in two typed steps without building dicts: the envelope (with ``data`` kept
 as raw JSON), then ``data`` with the decoder the stream name selects. ``m`` ("buyer is the
 maker") gives the aggressor: ``m`` true means the seller hit the bid.
+
+A kline is pushed every couple of seconds while its interval runs (``x`` false) and once more
+when it closes (``x`` true): only the closed one becomes a :class:`Bar` (``ts_event`` its open
+time, ``vwap`` quote volume / volume), so the archive holds final bars, never a repaint.
 
 ``seq`` (the book update id) is set on book events only: ``bookTicker`` numbers from the same
 id space but arrives on its own stream, ahead of the depth events, and the collectors keep one
@@ -20,7 +24,7 @@ from typing import Any, Final
 
 import msgspec
 
-from mdc.domain.events import Event, Quote, Trade
+from mdc.domain.events import Bar, Event, Quote, Trade
 from mdc.providers.base import ProviderError
 from mdc.providers.binance.book import DepthSnapshot, DepthSync, DepthUpdate, snapshot_decoder
 
@@ -60,11 +64,30 @@ class _BookTicker(msgspec.Struct, gc=False, rename={"bid_size": "B", "ask_size":
     ask_size: float
 
 
+class _KlineBody(msgspec.Struct, gc=False, rename={"open_ms": "t", "trades": "n", "closed": "x"}):
+    s: str
+    i: str
+    open_ms: int
+    o: float
+    h: float
+    l: float  # noqa: E741 (the wire's name)
+    c: float
+    v: float
+    q: float
+    trades: int
+    closed: bool
+
+
+class _Kline(msgspec.Struct, gc=False):
+    k: _KlineBody
+
+
 _envelope = msgspec.json.Decoder(_Envelope)
 _depth = msgspec.json.Decoder(DepthUpdate, strict=False)
 _trade = msgspec.json.Decoder(_Trade, strict=False)
 _agg_trade = msgspec.json.Decoder(_AggTrade, strict=False)
 _book_ticker = msgspec.json.Decoder(_BookTicker, strict=False)
+_kline = msgspec.json.Decoder(_Kline, strict=False)
 
 
 class BinanceParser:
@@ -102,6 +125,12 @@ class BinanceParser:
             return self._trade(_agg_trade.decode(data), ts_recv)
         if kind == "trade":
             return self._trade(_trade.decode(data), ts_recv)
+        if kind.startswith("kline_"):
+            k = _kline.decode(data).k
+            if k.closed:
+                return self._bar(k, ts_recv)
+            self.ignored += 1  # the interval is still running: its bar may change
+            return []
         self.ignored += 1
         return []
 
@@ -122,6 +151,25 @@ class BinanceParser:
                 size=t.q,
                 side="sell" if t.m else "buy",
                 trade_id=str(t.trade_id),
+            )
+        ]
+
+    def _bar(self, k: _KlineBody, ts_recv: int) -> list[Event]:
+        return [
+            Bar(
+                symbol=self._symbol(k.s),
+                venue=VENUE,
+                provider=self.provider,
+                ts_event=k.open_ms * 1_000_000,
+                ts_recv=ts_recv,
+                interval=k.i,
+                open=k.o,
+                high=k.h,
+                low=k.l,
+                close=k.c,
+                volume=k.v,
+                vwap=k.q / k.v if k.v > 0 else None,
+                trades=k.trades,
             )
         ]
 

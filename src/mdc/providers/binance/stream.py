@@ -85,6 +85,7 @@ class BinanceProtocol(WireProtocol):
                 streams.append(f"{name}@{self.config.trades}")
             if s.quotes:
                 streams.append(f"{name}@bookTicker")
+            streams += [f"{name}@kline_{interval}" for interval in self.config.bars]
         return streams
 
     def _requests(self, method: str, streams: list[str]) -> list[Frame]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
-from mdc.domain.events import Quote, Trade
+from mdc.config.schema import SymbolConfig
+from mdc.domain.events import Bar, Quote, Trade
 from mdc.providers.base import ProviderError
+from mdc.providers.binance.config import BinanceConfig
 from mdc.providers.binance.parse import BinanceParser
+from mdc.providers.binance.stream import BinanceProtocol
 
 TS = 1_700_000_000_000_000_000
 AGG_TRADE = (
@@ -17,6 +21,14 @@ AGG_TRADE = (
 BOOK_TICKER = (
     '{"stream":"nknusdt@bookTicker","data":{"u":499869768,"s":"NKNUSDT","b":"0.35210000",'
     '"B":"672.00000000","a":"0.35260000","A":"3199.00000000"}}'
+)
+
+
+KLINE = (  # from BINANCE.ws.1.0
+    '{"stream":"nknusdt@kline_1m","data":{"e":"kline","E":1633998523963,"s":"NKNUSDT","k":'
+    '{"t":1633998480000,"T":1633998539999,"s":"NKNUSDT","i":"1m","f":19862761,"L":19862790,'
+    '"o":"0.35270000","c":"0.35280000","h":"0.35280000","l":"0.35220000","v":"25877.00000000",'
+    '"n":30,"x":false,"q":"9116.04600000","V":"58.00000000","Q":"20.46240000","B":"0"}}}'
 )
 
 
@@ -64,10 +76,46 @@ def test_book_ticker_is_a_quote() -> None:
     )
 
 
-def test_acks_klines_and_errors() -> None:
+def test_acks_and_errors() -> None:
     p = parser()
     assert p.parse('{"result":null,"id":1}', TS) == []
-    assert p.parse('{"stream":"nknusdt@kline_1m","data":{"e":"kline"}}', TS) == []
+    assert p.parse('{"stream":"nknusdt@miniTicker","data":{"e":"24hrMiniTicker"}}', TS) == []
     assert p.ignored == 2
     with pytest.raises(ProviderError, match="binance request 2 failed"):
         p.parse('{"error":{"code":2,"msg":"Invalid request"},"id":2}', TS)
+
+
+def test_only_a_closed_kline_is_a_bar() -> None:
+    p = parser()
+    assert p.parse(KLINE, TS) == []  # the capture's frame: the minute is still running
+    assert p.ignored == 1
+    (bar,) = p.parse(KLINE.replace('"x":false', '"x":true'), TS)
+    assert bar == Bar(
+        symbol="NKN-USDT",
+        venue="binance",
+        provider="binance",
+        ts_event=1633998480000_000_000,
+        ts_recv=TS,
+        interval="1m",
+        open=0.3527,
+        high=0.3528,
+        low=0.3522,
+        close=0.3528,
+        volume=25877.0,
+        vwap=9116.046 / 25877.0,
+        trades=30,
+    )
+    empty = KLINE.replace('"x":false', '"x":true').replace('"v":"25877.00000000"', '"v":"0"')
+    assert p.parse(empty, TS)[0].vwap is None  # type: ignore[union-attr]
+
+
+def test_bars_are_subscribed_per_symbol_when_configured() -> None:
+    protocol = BinanceProtocol(BinanceConfig(bars=("1m", "1h")))
+    (request,) = protocol.subscribe_messages([SymbolConfig(symbol="NKN-USDT", depth=False)])
+    params = msgspec.json.decode(request)["params"]
+    assert params == [
+        "nknusdt@aggTrade",
+        "nknusdt@bookTicker",
+        "nknusdt@kline_1m",
+        "nknusdt@kline_1h",
+    ]
