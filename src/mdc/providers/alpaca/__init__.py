@@ -1,6 +1,7 @@
 """Alpaca market data: the v2 stream (https://docs.alpaca.markets/docs/streaming-market-data) and
 REST history of bars, trades and quotes
-(https://alpaca.markets/docs/api-references/market-data-api/stock-pricing-data/historical/).
+(https://alpaca.markets/docs/api-references/market-data-api/stock-pricing-data/historical/) and
+corporate actions (https://docs.alpaca.markets/reference/corporateactions).
 """
 
 from mdc.providers.alpaca.config import AlpacaConfig
@@ -14,6 +15,7 @@ SPEC = ProviderSpec(
         quotes=True,
         depth=True,
         bars=True,
+        corporate_actions=True,
         max_depth_levels=50,
         asset_classes=("equity", "crypto"),
         seq_scope="none",

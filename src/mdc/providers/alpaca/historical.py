@@ -6,7 +6,9 @@ https://alpaca.markets/docs/api-references/market-data-api/stock-pricing-data/hi
 dividend/all, ``feed``, ``limit`` 1–10000, ``page_token``),
 https://alpaca.markets/docs/api-documentation/api-v2/market-data/alpaca-data-api-v2/historical/
 (auth headers ``APCA-API-KEY-ID``/``APCA-API-SECRET-KEY``, paging with ``next_page_token`` while
-"leaving the other parameters unchanged", ascending time order).
+"leaving the other parameters unchanged", ascending time order),
+https://docs.alpaca.markets/reference/corporateactions (``/v1/corporate-actions``: ``symbols``,
+``types``, ``start``/``end`` on the process date, ``limit`` 1–1000, ``page_token``).
 
 ``end`` is inclusive at Alpaca, so results are clipped to ``[start, end+1 day)`` here.
 """
@@ -14,7 +16,7 @@ https://alpaca.markets/docs/api-documentation/api-v2/market-data/alpaca-data-api
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Final, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -22,7 +24,7 @@ import httpx
 
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
-from mdc.domain.events import Bar, Quote, Trade
+from mdc.domain.events import Bar, CorporateAction, Quote, Trade
 from mdc.domain.time import now_ns
 from mdc.providers.alpaca import SPEC
 from mdc.providers.alpaca import rest_parse as parse
@@ -37,6 +39,11 @@ from mdc.providers.symbols import to_provider
 from mdc.providers.timestamps import rfc3339
 
 CREDENTIALS: Final = ("ALPACA_KEY_ID", "ALPACA_SECRET_KEY")
+ACTION_TYPES: Final = "forward_split,reverse_split,stock_dividend,cash_dividend"
+ACTION_PAGE_LIMIT: Final = 1000
+ACTION_MARGIN: Final = timedelta(days=10)
+"""Alpaca filters actions by process date; events are stamped at the ex-date, which may lie a
+few days away, so the request is widened by this much and cut to ex-dates in range."""
 MONTHS: Final = frozenset({1, 2, 3, 4, 6, 12})
 
 
@@ -72,7 +79,7 @@ def timeframe(interval: str) -> str:
 
 class AlpacaHistorical(RestHistorical):
     spec = SPEC
-    serves = frozenset({"bars", "trades", "quotes"})
+    serves = frozenset({"bars", "trades", "quotes", "corporate_actions"})
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
         section = provider_section(config, "alpaca", AlpacaConfig)
@@ -125,6 +132,28 @@ class AlpacaHistorical(RestHistorical):
             with self.client.reading(response, "quotes page"):
                 out = parse.quotes(page.quotes or [], symbol, self.venue, now_ns())
             yield within(in_time_order(out), start_ns, end_ns)
+
+    async def corporate_actions(
+        self, symbol: str, start: date, end: date
+    ) -> AsyncIterator[list[CorporateAction]]:
+        """Splits and dividends with an ex-date in ``[start, end]``, in one time-ordered page."""
+        start_ns, end_ns = day_range_ns(start, end)
+        params: dict[str, str | int | float] = {
+            "symbols": to_provider(symbol, "alpaca", self.settings.symbol_map),
+            "types": ACTION_TYPES,
+            "start": (start - ACTION_MARGIN).isoformat(),
+            "end": (end + ACTION_MARGIN).isoformat(),
+            "limit": min(self.settings.page_limit, ACTION_PAGE_LIMIT),
+            "sort": "asc",
+        }
+        out: list[CorporateAction] = []
+        path = "/v1/corporate-actions"
+        async for response, page in self._pages(
+            path, params, "corporate_actions", parse.ActionsPage
+        ):
+            with self.client.reading(response, "corporate actions page"):
+                out += parse.actions(page.corporate_actions, symbol, self.venue, now_ns())
+        yield within(in_time_order(out), start_ns, end_ns)
 
     async def _pages(
         self, path: str, params: dict[str, str | int | float], endpoint: str, page_type: type[P]

@@ -4,15 +4,23 @@ Format: https://alpaca.markets/docs/api-references/market-data-api/stock-pricing
 ``GET /v2/stocks/{symbol}/bars|trades|quotes`` return objects ``t, o, h, l, c, v, n, vw`` (bars),
 ``t, x, p, s, c, i, z`` (trades) and ``t, ax, ap, as, bx, bp, bs, c, z`` (quotes) with RFC 3339
 timestamps of up to nanoseconds, and ``next_page_token`` while more pages remain.
+
+Corporate actions: https://docs.alpaca.markets/reference/corporateactions
+``GET /v1/corporate-actions`` returns ``{"corporate_actions": {"forward_splits": [...],
+"reverse_splits": [...], "stock_dividends": [...], "cash_dividends": [...], ...},
+"next_page_token": ...}``; splits carry ``new_rate``/``old_rate``, dividends ``rate``, all of
+them ``ex_date``, ``process_date`` and (mostly) ``payable_date``.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
-from mdc.domain.events import Bar, Quote, Trade
+from mdc.domain.events import Bar, CorporateAction, Quote, Trade
 from mdc.providers.interval import local_date, session_day_ns
-from mdc.providers.timestamps import parse_rfc3339_ns
+from mdc.providers.timestamps import parse_date_ns, parse_rfc3339_ns
 
 
 class AlpacaBar(msgspec.Struct):
@@ -61,6 +69,70 @@ class TradesPage(msgspec.Struct):
 class QuotesPage(msgspec.Struct):
     quotes: list[AlpacaQuote] | None = None
     next_page_token: str | None = None
+
+
+class AlpacaSplit(msgspec.Struct):
+    symbol: str
+    new_rate: float
+    old_rate: float
+    ex_date: str
+
+
+class AlpacaDividend(msgspec.Struct):
+    symbol: str
+    rate: float
+    ex_date: str
+    payable_date: str | None = None
+
+
+class AlpacaActions(msgspec.Struct):
+    """The action types this collector keeps; the others (mergers, spin-offs…) are ignored."""
+
+    forward_splits: list[AlpacaSplit] = []
+    reverse_splits: list[AlpacaSplit] = []
+    stock_dividends: list[AlpacaDividend] = []
+    cash_dividends: list[AlpacaDividend] = []
+
+
+class ActionsPage(msgspec.Struct):
+    corporate_actions: AlpacaActions = msgspec.field(default_factory=AlpacaActions)
+    next_page_token: str | None = None
+
+
+def actions(body: AlpacaActions, symbol: str, venue: str, ts_recv: int) -> list[CorporateAction]:
+    """Each action at its ex-date: a split's ``ratio`` is new shares per old (``new_rate /
+    old_rate``), a stock dividend of ``rate`` is a split of ``1 + rate`` (5 % more shares), a
+    cash dividend's ``amount`` is ``rate`` per share."""
+
+    def action(
+        ex_date: str,
+        kind: Literal["split", "dividend"],
+        ratio: float | None = None,
+        amount: float | None = None,
+        pay_date: str | None = None,
+    ) -> CorporateAction:
+        return CorporateAction(
+            symbol=symbol,
+            venue=venue,
+            provider="alpaca",
+            ts_event=parse_date_ns(ex_date),
+            ts_recv=ts_recv,
+            kind=kind,
+            ratio=ratio,
+            amount=amount,
+            pay_date=pay_date,
+        )
+
+    out = [
+        action(s.ex_date, "split", ratio=s.new_rate / s.old_rate if s.old_rate else None)
+        for s in (*body.forward_splits, *body.reverse_splits)
+    ]
+    out += [action(d.ex_date, "split", ratio=1.0 + d.rate) for d in body.stock_dividends]
+    out += [
+        action(d.ex_date, "dividend", amount=d.rate, pay_date=d.payable_date)
+        for d in body.cash_dividends
+    ]
+    return out
 
 
 def bars(

@@ -374,7 +374,7 @@ def test_timeframes(hp: Any, server: HTTPServer) -> None:
     for bad in ("60m", "24h", "2d", "2w", "5mo", "1s", "1y"):
         assert not provider.supports("bars", bad), bad
     assert provider.supports("trades") and provider.supports("quotes")
-    assert not provider.supports("corporate_actions")
+    assert provider.supports("corporate_actions")
     with pytest.raises(UnsupportedRequest, match="no 2d bars"):
         hp.fetch(
             AlpacaHistorical,
@@ -385,12 +385,79 @@ def test_timeframes(hp: Any, server: HTTPServer) -> None:
             date(2024, 1, 2),
             "2d",
         )
-    with pytest.raises(UnsupportedRequest, match="does not serve corporate actions"):
-        hp.fetch(
-            AlpacaHistorical,
-            cfg(hp, server),
-            "corporate_actions",
-            "AAPL",
-            date(2024, 1, 2),
-            date(2024, 1, 2),
-        )
+
+
+def test_corporate_actions_over_two_pages_at_their_ex_dates(hp: Any, server: HTTPServer) -> None:
+    seen: list[dict[str, str]] = []
+    pages = {
+        None: {
+            "corporate_actions": {
+                "forward_splits": [
+                    {
+                        "symbol": "NVDA",
+                        "new_rate": 10,
+                        "old_rate": 1,
+                        "process_date": "2024-06-10",
+                        "ex_date": "2024-06-10",
+                        "record_date": "2024-06-06",
+                        "payable_date": "2024-06-07",
+                    }
+                ],
+                "cash_dividends": [
+                    {
+                        "symbol": "NVDA",
+                        "rate": 0.04,
+                        "special": False,
+                        "foreign": False,
+                        "process_date": "2024-06-11",
+                        "ex_date": "2024-06-11",
+                        "record_date": "2024-06-11",
+                        "payable_date": "2024-06-28",
+                    }
+                ],
+                "name_changes": [
+                    {"old_symbol": "X", "new_symbol": "Y", "process_date": "2024-06-01"}
+                ],
+            },
+            "next_page_token": "TlZEQXwyMDI0LTA2LTEx",
+        },
+        "TlZEQXwyMDI0LTA2LTEx": {
+            "corporate_actions": {
+                "reverse_splits": [
+                    {"symbol": "NVDA", "new_rate": 1, "old_rate": 4, "ex_date": "2024-05-31"}
+                ],
+                "stock_dividends": [{"symbol": "NVDA", "rate": 0.05, "ex_date": "2024-06-20"}],
+                # processed inside the widened window, but its ex-date is outside the range
+                "cash_dividends": [{"symbol": "NVDA", "rate": 0.01, "ex_date": "2024-07-05"}],
+            },
+            "next_page_token": None,
+        },
+    }
+    server.expect_request("/v1/corporate-actions").respond_with_handler(paged(pages, seen))
+    result, _ = hp.fetch(
+        AlpacaHistorical,
+        cfg(hp, server),
+        "corporate_actions",
+        "NVDA",
+        date(2024, 5, 1),
+        date(2024, 6, 30),
+    )
+    base = {
+        "symbols": "NVDA",
+        "types": "forward_split,reverse_split,stock_dividend,cash_dividend",
+        "start": "2024-04-21",
+        "end": "2024-07-10",
+        "limit": "1000",
+        "sort": "asc",
+    }
+    assert seen == [base, {**base, "page_token": "TlZEQXwyMDI0LTA2LTEx"}]
+    (page,) = result
+    got = [(a.ts_event, a.kind, a.ratio, a.amount, a.pay_date) for a in page]
+    may31 = 1_717_113_600_000_000_000
+    assert got == [
+        (may31, "split", 0.25, None, None),
+        (may31 + 10 * DAY, "split", 10.0, None, None),
+        (may31 + 11 * DAY, "dividend", None, 0.04, "2024-06-28"),
+        (may31 + 20 * DAY, "split", 1.05, None, None),
+    ]
+    assert {(a.symbol, a.provider, a.venue) for a in page} == {("NVDA", "alpaca", "IEX")}
