@@ -24,7 +24,7 @@ from typing import Final, Literal
 
 import msgspec
 
-from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap
+from mdc.domain.events import BookDelta, BookSide, BookSnapshot, Event, Gap
 
 VENUE: Final = "binance"
 MAX_BUFFERED: Final = 10_000
@@ -179,32 +179,23 @@ class DepthSync:
         provider = self.provider
         seq = event.last
         deltas: list[Event] = []  # a few levels per event: plain loops beat comprehensions
-        for price, size in event.b:
-            deltas.append(
-                BookDelta(
-                    symbol=symbol,
-                    venue=VENUE,
-                    provider=provider,
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    seq=seq,
-                    side="bid",
-                    price=price,
-                    size=size,
+        sides: tuple[tuple[BookSide, list[tuple[float, float]]], ...] = (
+            ("bid", event.b),
+            ("ask", event.a),
+        )
+        for side, levels in sides:
+            for price, size in levels:
+                deltas.append(
+                    BookDelta(
+                        symbol=symbol,
+                        venue=VENUE,
+                        provider=provider,
+                        ts_event=ts,
+                        ts_recv=ts_recv,
+                        seq=seq,
+                        side=side,
+                        price=price,
+                        size=size,
+                    )
                 )
-            )
-        for price, size in event.a:
-            deltas.append(
-                BookDelta(
-                    symbol=symbol,
-                    venue=VENUE,
-                    provider=provider,
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    seq=seq,
-                    side="ask",
-                    price=price,
-                    size=size,
-                )
-            )
         return deltas
