@@ -19,7 +19,7 @@ from typing import Literal
 import msgspec
 
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
-from mdc.providers.interval import local_date, session_day_ns
+from mdc.providers.ohlcv import ohlcv_bars
 from mdc.providers.timestamps import parse_date_ns, parse_rfc3339_ns
 
 
@@ -144,31 +144,8 @@ def bars(
     venue: str,
     ts_recv: int,
 ) -> list[Bar]:
-    """Daily and longer bars (stamped midnight New York) move to midnight UTC of that date."""
-    out = []
-    for r in rows:
-        ts = parse_rfc3339_ns(r.t)
-        if daily:
-            ts = session_day_ns(local_date(ts))
-        out.append(
-            Bar(
-                symbol=symbol,
-                venue=venue,
-                provider="alpaca",
-                ts_event=ts,
-                ts_recv=ts_recv,
-                interval=interval,
-                open=r.o,
-                high=r.h,
-                low=r.l,
-                close=r.c,
-                volume=r.v,
-                vwap=r.vw,
-                trades=r.n,
-                adjusted=adjusted,
-            )
-        )
-    return out
+    starts = [parse_rfc3339_ns(r.t) for r in rows]
+    return ohlcv_bars(rows, starts, "alpaca", symbol, interval, daily, adjusted, venue, ts_recv)
 
 
 def trades(rows: list[AlpacaTrade], symbol: str, venue: str, ts_recv: int) -> list[Trade]:

@@ -17,7 +17,7 @@ import msgspec
 
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
 from mdc.domain.time import NS_PER_MS
-from mdc.providers.interval import local_date, session_day_ns
+from mdc.providers.ohlcv import ohlcv_bars
 from mdc.providers.timestamps import parse_date_ns
 
 T = TypeVar("T")
@@ -90,31 +90,8 @@ def bars(
     venue: str,
     ts_recv: int,
 ) -> list[Bar]:
-    """Aggregates → bars; daily and longer bars move to midnight UTC of their session date."""
-    out = []
-    for a in aggs:
-        ts = a.t * NS_PER_MS
-        if daily:
-            ts = session_day_ns(local_date(ts))
-        out.append(
-            Bar(
-                symbol=symbol,
-                venue=venue,
-                provider="polygon",
-                ts_event=ts,
-                ts_recv=ts_recv,
-                interval=interval,
-                open=a.o,
-                high=a.h,
-                low=a.l,
-                close=a.c,
-                volume=a.v,
-                vwap=a.vw,
-                trades=a.n,
-                adjusted=adjusted,
-            )
-        )
-    return out
+    starts = [a.t * NS_PER_MS for a in aggs]
+    return ohlcv_bars(aggs, starts, "polygon", symbol, interval, daily, adjusted, venue, ts_recv)
 
 
 def trades(rows: list[V3Trade], symbol: str, venue: str, ts_recv: int) -> list[Trade]:
