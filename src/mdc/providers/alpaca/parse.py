@@ -382,71 +382,57 @@ class AlpacaParser:
                 out.extend(self._book(msg, ts_recv))
             elif isinstance(msg, AStatus):
                 out.append(
-                    Status(
-                        symbol=msg.S,
-                        venue=venue,
-                        provider=PROVIDER,
-                        ts_event=_ts(msg.t),
-                        ts_recv=ts_recv,
-                        kind="trading_status",
-                        state=STATUS_STATES.get(msg.sc, "other"),
-                        detail=f"status {msg.sc} ({msg.sm}); reason {msg.rc} ({msg.rm}); "
-                        f"tape {msg.z}",
+                    _status(
+                        msg,
+                        venue,
+                        ts_recv,
+                        "trading_status",
+                        STATUS_STATES.get(msg.sc, "other"),
+                        f"status {msg.sc} ({msg.sm}); reason {msg.rc} ({msg.rm}); tape {msg.z}",
                     )
                 )
             elif isinstance(msg, ALuld):
                 out.append(
-                    Status(
-                        symbol=msg.S,
-                        venue=venue,
-                        provider=PROVIDER,
-                        ts_event=_ts(msg.t),
-                        ts_recv=ts_recv,
-                        kind="luld",
-                        state=msg.i or "bands",
-                        detail=f"limit up {msg.u}; limit down {msg.d}; indicator {msg.i}; "
-                        f"tape {msg.z}",
+                    _status(
+                        msg,
+                        venue,
+                        ts_recv,
+                        "luld",
+                        msg.i or "bands",
+                        f"limit up {msg.u}; limit down {msg.d}; indicator {msg.i}; tape {msg.z}",
                     )
                 )
             elif isinstance(msg, AImbalance):
                 out.append(
-                    Status(
-                        symbol=msg.S,
-                        venue=venue,
-                        provider=PROVIDER,
-                        ts_event=_ts(msg.t),
-                        ts_recv=ts_recv,
-                        kind="imbalance",
-                        state="indicative",
-                        detail=f"price {msg.p}; tape {msg.z}",
+                    _status(
+                        msg,
+                        venue,
+                        ts_recv,
+                        "imbalance",
+                        "indicative",
+                        f"price {msg.p}; tape {msg.z}",
                     )
                 )
             elif isinstance(msg, ACorrection):
                 out.append(
-                    Integrity(
-                        symbol=msg.S,
-                        venue=venue,
-                        provider=PROVIDER,
-                        ts_event=_ts(msg.t),
-                        ts_recv=ts_recv,
-                        kind="trade_correction",
-                        severity="info",
-                        detail=f"exchange {msg.x}; tape {msg.z}; original id {msg.oi} price "
+                    _notice(
+                        msg,
+                        venue,
+                        ts_recv,
+                        "trade_correction",
+                        f"exchange {msg.x}; tape {msg.z}; original id {msg.oi} price "
                         f"{msg.op} size {msg.os} conditions {msg.oc}; corrected id {msg.ci} "
                         f"price {msg.cp} size {msg.cs} conditions {msg.cc}",
                     )
                 )
             elif isinstance(msg, ACancel):
                 out.append(
-                    Integrity(
-                        symbol=msg.S,
-                        venue=venue,
-                        provider=PROVIDER,
-                        ts_event=_ts(msg.t),
-                        ts_recv=ts_recv,
-                        kind=CANCEL_KINDS.get(msg.a, "trade_cancel"),
-                        severity="info",
-                        detail=f"id {msg.i}; exchange {msg.x}; price {msg.p}; size {msg.s}; "
+                    _notice(
+                        msg,
+                        venue,
+                        ts_recv,
+                        CANCEL_KINDS.get(msg.a, "trade_cancel"),
+                        f"id {msg.i}; exchange {msg.x}; price {msg.p}; size {msg.s}; "
                         f"action {msg.a}; tape {msg.z}",
                     )
                 )
@@ -549,6 +535,38 @@ def raise_for_error(code: int, message: str) -> None:
     if code in RECONNECT_CODES:
         raise Reconnect(f"{text}: {RECONNECT_HINTS.get(code, 'reconnecting')}")
     raise ProviderError(f"{text}: unknown error code")
+
+
+def _status(
+    msg: _Data[str] | _Data[Ext], venue: str, ts_recv: int, kind: str, state: str, detail: str
+) -> Status:
+    """A trading status, LULD band or imbalance of ``msg``'s symbol."""
+    return Status(
+        symbol=msg.S,
+        venue=venue,
+        provider=PROVIDER,
+        ts_event=_ts(msg.t),
+        ts_recv=ts_recv,
+        kind=kind,
+        state=state,
+        detail=detail,
+    )
+
+
+def _notice(
+    msg: _Data[str] | _Data[Ext], venue: str, ts_recv: int, kind: str, detail: str
+) -> Integrity:
+    """A correction or cancel of an earlier print: kept as information, not as a trade."""
+    return Integrity(
+        symbol=msg.S,
+        venue=venue,
+        provider=PROVIDER,
+        ts_event=_ts(msg.t),
+        ts_recv=ts_recv,
+        kind=kind,
+        severity="info",
+        detail=detail,
+    )
 
 
 def _ts(value: str | Ext) -> int:
