@@ -17,7 +17,7 @@ from mdc.storage.archive import Archive, ArchiveFile, open_archive
 from mdc.storage.fsutil import DirLock
 from mdc.storage.jsonl import read_jsonl_bytes
 from mdc.storage.layout import CONTROL_DIR
-from mdc.storage.verify import FileReport, verify
+from mdc.storage.verify import verify
 from mdc.storage.wal import list_segments
 
 app = typer.Typer(help="Inspect and verify the archive.", no_args_is_help=True)
@@ -204,7 +204,7 @@ def verify_cmd(
     errors = sum(1 for r in reports if r.status == "error")
     warnings = sum(1 for r in reports if r.status == "warning")
     if as_json:
-        console.print_json(msgspec.json.encode([_report_dict(r) for r in reports]).decode())
+        console.print_json(msgspec.json.encode([r.to_dict() for r in reports]).decode())
     else:
         shown = [r for r in reports if show_all or r.status != "ok"]
         if shown:
@@ -226,21 +226,3 @@ def verify_cmd(
         )
     if errors:
         raise typer.Exit(EXIT_FAILURE)
-
-
-def _report_dict(r: FileReport) -> dict[str, Any]:
-    return {
-        "file": r.rel,
-        "format": r.format,
-        "type": r.type_name,
-        "symbol": r.symbol,
-        "partition": r.partition,
-        "status": r.status,
-        "rows": r.rows,
-        "first_ts": r.first_ts,
-        "last_ts": r.last_ts,
-        "out_of_order": r.out_of_order,
-        "duplicates": r.duplicates,
-        "errors": r.errors,
-        "warnings": r.warnings,
-    }

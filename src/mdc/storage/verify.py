@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 import pyarrow as pa
@@ -45,6 +45,24 @@ class FileReport:
     @property
     def status(self) -> Status:
         return "error" if self.errors else "warning" if self.warnings else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as ``mdc archive verify --json`` and the verify API show it."""
+        return {
+            "file": self.rel,
+            "format": self.format,
+            "type": self.type_name,
+            "symbol": self.symbol,
+            "partition": self.partition,
+            "status": self.status,
+            "rows": self.rows,
+            "first_ts": self.first_ts,
+            "last_ts": self.last_ts,
+            "out_of_order": self.out_of_order,
+            "duplicates": self.duplicates,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
 
 
 def verify(

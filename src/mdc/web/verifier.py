@@ -80,24 +80,6 @@ class ArchiveVerifier:
         for r in reports:
             counts[r.status] += 1
         out["summary"] = counts
-        out["reports"] = [_row(r) for r in reports[:MAX_REPORTS]]
+        out["reports"] = [r.to_dict() for r in reports[:MAX_REPORTS]]
         out["reports_truncated"] = len(reports) > MAX_REPORTS
         return out
-
-
-def _row(r: FileReport) -> dict[str, Any]:
-    return {
-        "file": r.rel,
-        "format": r.format,
-        "type": r.type_name,
-        "symbol": r.symbol,
-        "partition": r.partition,
-        "rows": r.rows,
-        "first_ts": r.first_ts,
-        "last_ts": r.last_ts,
-        "out_of_order": r.out_of_order,
-        "duplicates": r.duplicates,
-        "status": r.status,
-        "errors": r.errors,
-        "warnings": r.warnings,
-    }
