@@ -41,6 +41,7 @@ from msgspec.msgpack import Ext
 from mdc.domain.events import (
     Bar,
     BookDelta,
+    BookSide,
     BookSnapshot,
     Event,
     Integrity,
@@ -491,32 +492,22 @@ class AlpacaParser:
                 )
             ]
         sym, venue = msg.S, self.venue
-        deltas: list[Event] = [
-            BookDelta(
-                symbol=sym,
-                venue=venue,
-                provider=PROVIDER,
-                ts_event=ts,
-                ts_recv=ts_recv,
-                side="bid",
-                price=lv.p,
-                size=lv.s,
-            )
-            for lv in msg.b
-        ]
-        deltas.extend(
-            BookDelta(
-                symbol=sym,
-                venue=venue,
-                provider=PROVIDER,
-                ts_event=ts,
-                ts_recv=ts_recv,
-                side="ask",
-                price=lv.p,
-                size=lv.s,
-            )
-            for lv in msg.a
-        )
+        deltas: list[Event] = []
+        sides: tuple[tuple[BookSide, list[ALevel]], ...] = (("bid", msg.b), ("ask", msg.a))
+        for side, levels in sides:
+            deltas += [
+                BookDelta(
+                    symbol=sym,
+                    venue=venue,
+                    provider=PROVIDER,
+                    ts_event=ts,
+                    ts_recv=ts_recv,
+                    side=side,
+                    price=lv.p,
+                    size=lv.s,
+                )
+                for lv in levels
+            ]
         return deltas
 
 
