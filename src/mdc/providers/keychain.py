@@ -5,17 +5,22 @@ Keys live under the service name ``mdc`` with the environment variable's name as
 hold. Uses the ``keyring`` package (the ``mdc[keyring]`` extra: macOS Keychain, Windows
 Credential Locker, Secret Service on Linux desktops). Without the package, or where it finds
 no usable backend (a headless server), lookups find nothing and storing raises
-:class:`KeychainUnavailable` saying why.
+:class:`KeychainUnavailable` saying why. The ``keyrings.alt`` backends (files, some of them plain
+text) are used only when chosen explicitly with ``PYTHON_KEYRING_BACKEND``: a machine whose only
+backend is one of them gets no silent plain-text secret store.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
 from types import ModuleType
 from typing import Final
 
 SERVICE: Final = "mdc"
+CHOSEN_BACKEND_ENV: Final = "PYTHON_KEYRING_BACKEND"
+"""keyring's own variable naming the backend class to use."""
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +38,17 @@ def _keyring() -> ModuleType:
             "the OS keyring needs the keyring package: pip install 'mdc[keyring]'"
         ) from exc
     backend = keyring.get_keyring()
-    if type(backend).__module__ == "keyring.backends.fail":
+    module = type(backend).__module__
+    if module == "keyring.backends.fail":
         raise KeychainUnavailable(
             "no OS keyring backend is available here (headless Linux has no Secret Service); "
             "use environment variables instead"
+        )
+    if module.startswith("keyrings.alt") and not os.environ.get(CHOSEN_BACKEND_ENV):
+        raise KeychainUnavailable(
+            f"the only keyring backend here is {module}.{type(backend).__name__}, a file that "
+            f"may hold secrets unencrypted; set {CHOSEN_BACKEND_ENV} to use it anyway, or use "
+            "environment variables"
         )
     return keyring
 

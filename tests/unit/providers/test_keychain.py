@@ -20,6 +20,7 @@ from mdc.providers.registry import get_spec
 def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A real keyring backend (keyrings.alt's file) under ``tmp_path``."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.delenv("POLYGON_API_KEY", raising=False)
     before = keyring.get_keyring()
     keyring.set_keyring(PlaintextKeyring())
@@ -52,3 +53,13 @@ def test_without_a_usable_backend_lookups_find_nothing_and_storing_says_why() ->
             keychain.store("POLYGON_API_KEY", "x")
     finally:
         keyring.set_keyring(before)
+
+
+def test_a_file_backend_nobody_chose_is_not_used(
+    file_keyring: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keychain.store("POLYGON_API_KEY", "kr-secret")
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
+    assert keychain.get("POLYGON_API_KEY") is None
+    with pytest.raises(keychain.KeychainUnavailable, match="set PYTHON_KEYRING_BACKEND"):
+        keychain.store("POLYGON_API_KEY", "x")
