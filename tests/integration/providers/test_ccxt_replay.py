@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kraken_v2_server import KrakenV2Server, ladder
 from replay_server import ReplayServer, read_rest_capture, read_ws_capture
 
 from mdc.config import Config, SymbolConfig
@@ -254,3 +256,70 @@ async def _binance(crypto: Path) -> None:
     native_books = final_books(native.events)
     assert sorted(native_books) == sorted(BINANCE_SYMBOLS)
     assert final_books(via_ccxt.events) == native_books
+
+
+# -- Book limits a venue refuses ---------------------------------------------------------------
+
+
+def kraken_ccxt(server: KrakenV2Server, **extra: Any) -> Config:
+    urls = {"public": server.http_url, "ws.publicV2": server.ws_url}
+    section = {"exchange": "kraken", "api_urls": urls, "reconnect_initial_s": 0.01, **extra}
+    return Config(provider="ccxt", providers={"ccxt": section})
+
+
+def btc_book(server: KrakenV2Server) -> None:
+    server.add_book("BTC/USD", (1, 8), *ladder(Decimal("45000.0"), Decimal("0.1"), 40, "0.5"))
+
+
+def test_ccxt_limit_ccxt_refuses_moves_to_one_the_venue_accepts(fixtures_dir: Path) -> None:
+    """ccxt's kraken takes only 10/25/100/500/1000: 20 levels are asked as 25, kept as 20."""
+
+    async def main() -> None:
+        async with KrakenV2Server(fixtures_dir / "crypto") as server:
+            btc_book(server)
+            sink = Sink()
+            provider = CcxtStream(kraken_ccxt(server), sink)
+            symbol = SymbolConfig(symbol="BTC-USD", trades=False, quotes=False, depth_levels=20)
+            task = asyncio.create_task(provider.run([symbol]))
+            try:
+                async with asyncio.timeout(10):
+                    while not any(isinstance(e, BookSnapshot) for e in sink.events):
+                        assert not task.done(), task
+                        await asyncio.sleep(0.02)
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            (request,) = server.requests("book")
+            assert request["params"]["depth"] == 25
+            (snapshot,) = [e for e in sink.events if isinstance(e, BookSnapshot)]
+            assert isinstance(snapshot, BookSnapshot)
+            assert len(snapshot.bids) == len(snapshot.asks) == 20
+            assert snapshot.bids[0] == (44999.9, 0.5)
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_ccxt_limit_the_venue_refuses_is_fatal_with_the_fix(
+    fixtures_dir: Path, pinned: bool
+) -> None:
+    """The venue itself refuses the depth (ccxt's kraken files that under the request id, so
+    no watch returns): the stream ends with what the venue said and what to change."""
+
+    async def main() -> None:
+        async with KrakenV2Server(fixtures_dir / "crypto") as server:
+            btc_book(server)
+            server.accepted_depths = {10}
+            extra: dict[str, Any] = {"book_timeout_s": 0.5}
+            if pinned:
+                extra["book_limit"] = 25
+            provider = CcxtStream(kraken_ccxt(server, **extra), Sink())
+            symbol = SymbolConfig(symbol="BTC-USD", trades=False, quotes=False, depth_levels=25)
+            with pytest.raises(ProviderError) as caught:
+                await asyncio.wait_for(provider.run([symbol]), 10)
+            text = str(caught.value)
+            assert "Subscription depth not supported" in text
+            assert "book_limit" in text and "depth = false for BTC-USD" in text
+            assert len(server.requests("book")) == 1  # not retried
+
+    asyncio.run(main())

@@ -28,5 +28,8 @@ class CcxtConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     10/25/100/500/1000, Bitfinex 25/100, KuCoin 5/20/50/100 …); by default the provider asks
     for each symbol's ``depth_levels``, and when the venue refuses it, for the smallest depth
     the refusal names that covers it (or the venue's default), keeping ``depth_levels``."""
+    book_timeout_s: PositiveSeconds = 20.0
+    """No first order book within this long of subscribing: look for a refusal ccxt kept
+    aside (fatal, with the fix), else retry as a slow start."""
     reconnect_initial_s: PositiveSeconds = 0.5
     reconnect_max_s: PositiveSeconds = 30.0

@@ -216,9 +216,22 @@ class CcxtStream(StreamingProvider):
         failures = 0
         delivered = False
         adjustable = limit is not None and self.options.book_limit is None
+        first_wait = self.options.book_timeout_s if kind == "depth" else None
         while True:
             try:
-                result = await watch(limit)
+                async with asyncio.timeout(None if delivered else first_wait):
+                    result = await watch(limit)
+            except TimeoutError as exc:
+                # Some ccxt venues file a refused subscription under its request id, where no
+                # watch ever sees it: look there before calling it a slow start.
+                refusal = self._rejection()
+                if refusal is not None:
+                    self._fail(ProviderError(self._refusal(symbol, kind, refusal, limit)))
+                    return
+                failures += 1
+                self._fault(symbol, kind, exc)
+                await asyncio.sleep(self._backoff(failures))
+                continue
             except pro.NetworkError as exc:  # connection trouble: keep going after a pause
                 failures += 1
                 self._fault(symbol, kind, exc)
@@ -259,6 +272,14 @@ class CcxtStream(StreamingProvider):
                 continue
             if events:
                 await self._deliver(symbol, events)
+
+    def _rejection(self) -> Exception | None:
+        """A refusal ccxt kept for a request id (``Client.rejections``), if there is one."""
+        for client in getattr(self.exchange, "clients", {}).values():
+            for error in getattr(client, "rejections", {}).values():
+                if isinstance(error, Exception):
+                    return error
+        return None
 
     def _refusal(self, symbol: str, kind: str, exc: Exception, limit: int | None) -> str:
         """One line: what the venue said and what to change."""

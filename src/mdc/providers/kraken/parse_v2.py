@@ -97,10 +97,10 @@ _instruments = msgspec.json.Decoder(_Instruments)
 _SIDES: Final[dict[str, Side]] = {"buy": "buy", "sell": "sell"}
 
 
-def fixed(raw: bytes, decimals: int) -> str:
+def fixed(raw: msgspec.Raw | bytes, decimals: int) -> str:
     """A JSON number's text with at least ``decimals`` fraction digits (``0.001``, 8 →
     ``0.00100000``); exponent forms go through ``Decimal``."""
-    text = raw.decode().strip('"')
+    text = bytes(raw).decode().strip('"')
     if "e" in text or "E" in text:
         text = format(Decimal(text), "f")
     whole, _, fraction = text.partition(".")
@@ -236,8 +236,8 @@ class KrakenV2Parser:
                             ts_event=ts,
                             ts_recv=ts_recv,
                             side=side,
-                            price=float(lv.price),
-                            size=float(lv.qty),
+                            price=float(bytes(lv.price)),
+                            size=float(bytes(lv.qty)),
                         )
                     )
             return

@@ -1,0 +1,289 @@
+"""A local server speaking Kraken's WebSocket v2 public protocol, plus REST AssetPairs.
+
+Built from https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/book (…/trade,
+…/ticker, …/instrument) and the v2 checksum guide (read 2026-12-02): ``subscribe`` requests are
+acknowledged per symbol (``success``/``result``, or ``success: false`` with ``error``), the
+``instrument`` channel answers with each pair's ``price_precision`` and ``qty_precision``, the
+``book`` channel with a snapshot of the subscribed depth and then updates, each with the CRC32
+of the top 10 levels. The server keeps every book as ``Decimal`` and computes the checksum its
+own way (``format(value, f".{precision}f")``), independent of the provider's string padding;
+prices and quantities go on the wire as JSON numbers without trailing zeros, as Kraken sends
+them. AssetPairs is the real captured body (``shared/fixtures/crypto/KRAKEN.0``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import zlib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from replay_server import read_rest_capture
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+_encode = msgspec.json.Encoder(decimal_format="number").encode
+TS = "2026-12-02T12:00:00.000000Z"
+
+Levels = list[tuple[str, str]]
+
+
+def wire(value: Decimal) -> Decimal:
+    """The number as Kraken writes it: no trailing zeros, no exponent."""
+    return Decimal(format(value.normalize(), "f"))
+
+
+def token(value: Decimal, precision: int) -> str:
+    return format(value, f".{precision}f").replace(".", "").lstrip("0")
+
+
+class Book:
+    def __init__(self, price_precision: int, qty_precision: int) -> None:
+        self.precision = (price_precision, qty_precision)
+        self.bids: dict[Decimal, Decimal] = {}
+        self.asks: dict[Decimal, Decimal] = {}
+
+    def top(
+        self, depth: int
+    ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+        bids = sorted(self.bids.items(), reverse=True)[:depth]
+        asks = sorted(self.asks.items())[:depth]
+        return bids, asks
+
+    def checksum(self, depth: int, corrupt: bool = False) -> int:
+        bids, asks = self.top(min(depth, 10))
+        pp, qp = self.precision
+        text = "".join(token(p, pp) + token(q, qp) for p, q in asks[:10])
+        if corrupt:  # the venue's book differs from ours in one level
+            bids = [(bids[0][0], bids[0][1] + Decimal(1)), *bids[1:]]
+        text += "".join(token(p, pp) + token(q, qp) for p, q in bids[:10])
+        return zlib.crc32(text.encode())
+
+    def apply(self, side: dict[Decimal, Decimal], levels: Levels) -> None:
+        for price, qty in levels:
+            if Decimal(qty) == 0:
+                side.pop(Decimal(price), None)
+            else:
+                side[Decimal(price)] = Decimal(qty)
+
+
+class Client:
+    def __init__(self, ws: ServerConnection) -> None:
+        self.ws = ws
+        self.received: list[dict[str, Any]] = []
+        self.book_depth: dict[str, int] = {}
+        self.channels: dict[str, set[str]] = {}
+
+
+class KrakenV2Server:
+    """``wss://ws.kraken.com/v2`` and ``https://api.kraken.com`` on 127.0.0.1."""
+
+    def __init__(self, fixtures: Path) -> None:
+        self.rest = read_rest_capture([fixtures / "KRAKEN.0"])
+        self.books: dict[str, Book] = {}
+        self.accepted_depths = {10, 25, 100, 500, 1000}
+        self.clients: list[Client] = []
+        self.received: list[dict[str, Any]] = []
+        """Every client message, of every connection (open or closed), in order."""
+        self.connections = 0
+        self.changed = asyncio.Event()
+        self._servers: list[Any] = []
+        self.ws_url = self.http_url = ""
+
+    async def __aenter__(self) -> KrakenV2Server:
+        ws = await serve(self._session, "127.0.0.1", 0, compression=None)
+        http = await asyncio.start_server(self._http, "127.0.0.1", 0)
+        self._servers = [ws, http]
+        self.ws_url = f"ws://127.0.0.1:{ws.sockets[0].getsockname()[1]}/v2"
+        self.http_url = f"http://127.0.0.1:{http.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for server in self._servers:
+            server.close()
+            await server.wait_closed()
+
+    def add_book(self, symbol: str, precision: tuple[int, int], bids: Levels, asks: Levels) -> None:
+        book = self.books[symbol] = Book(*precision)
+        book.apply(book.bids, bids)
+        book.apply(book.asks, asks)
+
+    def requests(self, channel: str, method: str = "subscribe") -> list[dict[str, Any]]:
+        return [
+            m
+            for m in self.received
+            if m.get("method") == method and m.get("params", {}).get("channel") == channel
+        ]
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self.changed.clear()
+                await self.changed.wait()
+
+    # -- what the test drives ------------------------------------------------------------
+
+    async def book_update(
+        self, symbol: str, bids: Levels = (), asks: Levels = (), corrupt: bool = False
+    ) -> None:
+        """Apply an update to the venue's book and send it to every client subscribed, with the
+        levels that enter the client's depth as a level inside it goes (as Kraken does)."""
+        book = self.books[symbol]
+        depths = {id(c): c.book_depth.get(symbol) for c in self.clients}
+        before = {k: book.top(d) for k, d in depths.items() if d is not None}
+        book.apply(book.bids, list(bids))
+        book.apply(book.asks, list(asks))
+        for client in self.clients:
+            depth = client.book_depth.get(symbol)
+            if depth is None or id(client) not in before:
+                continue
+            old_bids, old_asks = before[id(client)]
+            new_bids, new_asks = book.top(depth)
+            sent_bids = [*bids, *_entering(old_bids, new_bids, bids)]
+            sent_asks = [*asks, *_entering(old_asks, new_asks, asks)]
+            data = {
+                "symbol": symbol,
+                "bids": [_level(p, q) for p, q in sent_bids],
+                "asks": [_level(p, q) for p, q in sent_asks],
+                "checksum": book.checksum(depth, corrupt),
+                "timestamp": TS,
+            }
+            await self._send(client, {"channel": "book", "type": "update", "data": [data]})
+
+    async def trades(self, symbol: str, trade_ids: list[int]) -> None:
+        data = [
+            {
+                "symbol": symbol,
+                "side": "buy" if i % 2 else "sell",
+                "price": Decimal("45000.1"),
+                "qty": Decimal("0.001"),
+                "ord_type": "market",
+                "trade_id": i,
+                "timestamp": TS,
+            }
+            for i in trade_ids
+        ]
+        for client in self.clients:
+            if symbol in client.channels.get("trade", set()):
+                await self._send(client, {"channel": "trade", "type": "update", "data": data})
+
+    async def ticker(self, symbol: str, bid: str, ask: str) -> None:
+        data = {"symbol": symbol, "bid": Decimal(bid), "bid_qty": Decimal("1.5")}
+        data |= {"ask": Decimal(ask), "ask_qty": Decimal("2"), "last": Decimal(bid)}
+        for client in self.clients:
+            if symbol in client.channels.get("ticker", set()):
+                message = {"channel": "ticker", "type": "update", "data": [data]}
+                await self._send(client, message)
+
+    # -- protocol ------------------------------------------------------------------------
+
+    async def _send(self, client: Client, message: dict[str, Any]) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await client.ws.send(_encode(message).decode())
+
+    async def _session(self, ws: ServerConnection) -> None:
+        client = Client(ws)
+        self.clients.append(client)
+        self.connections += 1
+        self.changed.set()
+        try:
+            async for frame in ws:
+                message = json.loads(frame)
+                client.received.append(message)
+                self.received.append(message)
+                await self._handle(client, message)
+                self.changed.set()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.clients.remove(client)
+            self.changed.set()
+
+    async def _handle(self, client: Client, message: dict[str, Any]) -> None:
+        method = message.get("method")
+        params = message.get("params", {})
+        channel = params.get("channel")
+        req_id = message.get("req_id")
+        reply = {"method": method, "req_id": req_id, "time_in": TS, "time_out": TS}
+        if method == "ping":
+            await self._send(client, {"method": "pong", "req_id": req_id, "time_in": TS})
+            return
+        if channel == "instrument":
+            await self._send(
+                client, {**reply, "result": {"channel": "instrument"}, "success": True}
+            )
+            pairs = [
+                {"symbol": s, "price_precision": b.precision[0], "qty_precision": b.precision[1]}
+                for s, b in self.books.items()
+            ]
+            data = {"assets": [], "pairs": pairs}
+            await self._send(client, {"channel": "instrument", "type": "snapshot", "data": data})
+            return
+        for symbol in params.get("symbol", []):
+            if method == "unsubscribe":
+                client.channels.get(channel, set()).discard(symbol)
+                if channel == "book":
+                    client.book_depth.pop(symbol, None)
+                result = {"channel": channel, "symbol": symbol}
+                await self._send(client, {**reply, "result": result, "success": True})
+                continue
+            depth = params.get("depth", 10)
+            if channel == "book" and depth not in self.accepted_depths:
+                error = {"error": "Subscription depth not supported", "success": False}
+                await self._send(client, {**reply, **error, "symbol": symbol})
+                continue
+            client.channels.setdefault(channel, set()).add(symbol)
+            result = {"channel": channel, "symbol": symbol, "snapshot": True}
+            await self._send(client, {**reply, "result": result, "success": True})
+            if channel == "book":
+                client.book_depth[symbol] = depth
+                await self._snapshot(client, symbol, depth)
+
+    async def _snapshot(self, client: Client, symbol: str, depth: int) -> None:
+        book = self.books[symbol]
+        bids, asks = book.top(depth)
+        data = {
+            "symbol": symbol,
+            "bids": [{"price": wire(p), "qty": wire(q)} for p, q in bids],
+            "asks": [{"price": wire(p), "qty": wire(q)} for p, q in asks],
+            "checksum": book.checksum(depth),
+        }
+        await self._send(client, {"channel": "book", "type": "snapshot", "data": [data]})
+
+    async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        target = head.split(b"\r\n", 1)[0].decode().split(" ")[1]
+        body = self.rest.get(target.split("?", 1)[0])
+        status = "200 OK" if body is not None else "404 Not Found"
+        payload = body if body is not None else b"{}"
+        writer.write(
+            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+            + payload
+        )
+        await writer.drain()
+        writer.close()
+
+
+def _entering(
+    old: list[tuple[Decimal, Decimal]], new: list[tuple[Decimal, Decimal]], sent: Levels
+) -> Levels:
+    """Levels now in scope that were not before and are not in the update itself."""
+    named = {Decimal(p) for p, _ in sent}
+    was = {p for p, _ in old}
+    return [(str(p), str(q)) for p, q in new if p not in was and p not in named]
+
+
+def _level(price: str, qty: str) -> dict[str, Decimal]:
+    return {"price": wire(Decimal(price)), "qty": wire(Decimal(qty))}
+
+
+def ladder(mid: Decimal, step: Decimal, count: int, qty: str) -> tuple[Levels, Levels]:
+    """``count`` bids below and asks above ``mid``, ``step`` apart, all of ``qty``."""
+    bids = [(str(mid - step * (i + 1)), qty) for i in range(count)]
+    asks = [(str(mid + step * (i + 1)), qty) for i in range(count)]
+    return bids, asks
