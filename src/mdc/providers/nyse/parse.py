@@ -229,7 +229,7 @@ class XdpFeed:
         """Modify/delete/execute of an order the book does not hold (expected while stale)."""
         self.last_error = ""
         self._ts_recv = 0
-        self._channel: Channel = self.channel(0)
+        self._channel = Channel(UNASSIGNED, venue)  # the one being decoded
         self._seq_num = 0
         """SymbolSeqNum of the message being decoded (the events' ``seq``)."""
         self._handlers: dict[int, Callable[[bytes, int, int], None]] = {
