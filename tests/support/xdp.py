@@ -390,7 +390,9 @@ class Market:
             self.next_order += 1
             book.orders[order_id] = (is_bid, price, volume)
             return [
-                add_order(ns, x.index, self._next(x), order_id, price, volume, b"B" if is_bid else b"S")
+                add_order(
+                    ns, x.index, self._next(x), order_id, price, volume, b"B" if is_bid else b"S"
+                )
             ]
         order_id = self.rng.choice(list(book.orders))
         is_bid, price, volume = book.orders[order_id]

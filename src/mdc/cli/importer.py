@@ -171,8 +171,7 @@ def taq(
             fail(f"--date: expected YYYY-MM-DD, got {trading_date!r}", EXIT_USAGE)
     try:
         reader = TaqReader(file, day)
-        batches: Iterable[list[Event]] = reader.batches()  # type: ignore[assignment]
-        result = _write(config, "taq", file, batches, force)
+        result = _write(config, "taq", file, reader.batches(), force)
     except TaqError as exc:
         fail(str(exc), EXIT_USAGE)
     extra: dict[str, object] = {

@@ -17,14 +17,14 @@ from typing import Any
 import msgspec
 import pytest
 from collecting_sink import CollectingSink
+from tests.support import xdp
+from tests.unit.providers.nyse.test_nyse_parse import SYMBOLS, expected_books, l2_books
 
 from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.events import Gap, Trade
 from mdc.providers.nyse.messages import PACKET_HEADER
 from mdc.providers.nyse.parse import XdpFeed
 from mdc.providers.nyse.stream import NyseStream
-from tests.support import xdp
-from tests.unit.providers.nyse.test_nyse_parse import SYMBOLS, expected_books, l2_books
 
 LINES = [("239.255.41.1", 47101), ("239.255.42.1", 47101)]
 DROP = 25
@@ -100,7 +100,9 @@ def test_ab_lines_over_multicast_give_the_builders_books_trades_and_volumes() ->
     assert counters["gaps"] == 0
     assert not sink.of(Gap)
     trades = [e for e in sink.events if isinstance(e, Trade)]
-    assert Counter(t.symbol for t in trades) == {x.symbol: x.trades for x in market.listings.values()}
+    assert Counter(t.symbol for t in trades) == {
+        x.symbol: x.trades for x in market.listings.values()
+    }
     volumes: Counter[str] = Counter()
     for t in trades:
         volumes[t.symbol] += int(t.size)

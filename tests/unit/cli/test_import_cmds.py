@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from tests.support import xdp
+from tests.unit.providers.nyse.test_nyse_parse import SYMBOLS, expected_books, l2_books
 from typer.testing import CliRunner
 
 from mdc.cli.main import app
 from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Quote, Trade
 from mdc.storage.archive import open_archive
-from tests.support import xdp
-from tests.unit.providers.nyse.test_nyse_parse import SYMBOLS, expected_books, l2_books
 
 runner = CliRunner()
 LINE_A, LINE_B = ("239.10.1.1", 41001), ("239.10.2.1", 41001)

@@ -289,7 +289,9 @@ MARKET_VENUES: Final[dict[int, str]] = {1: "XNYS", 3: "ARCX", 9: "XASE", 10: "XC
 """Symbol Index Mapping ``MarketID`` → the MIC used as ``venue``."""
 
 
-def decode_message(data: bytes | memoryview, offset: int = 0) -> tuple[int, int, tuple[object, ...]]:
+def decode_message(
+    data: bytes | memoryview, offset: int = 0
+) -> tuple[int, int, tuple[object, ...]]:
     """``(msg_type, msg_size, fields)`` of the message at ``offset`` (fields empty for a type
     this table does not hold). Raises ``ValueError`` for a truncated or undersized message."""
     if offset + MESSAGE_HEADER_SIZE > len(data):

@@ -372,7 +372,7 @@ class XdpFeed:
     def _declare_hole(self, ch: Channel, now: int) -> None:
         first = min(ch.pending)
         expected = ch.next_seq if ch.next_seq is not None else first
-        line, data, ts_recv = ch.pending[first]
+        _line, data, ts_recv = ch.pending[first]
         send_s, send_ns = _HDR(data, 0)[4:6]
         lost = first - expected
         ch.gaps += 1
@@ -695,9 +695,22 @@ class XdpFeed:
             )
 
     def _security_status(self, data: bytes, offset: int, size: int) -> None:
-        (s, ns, index, sseq, status, halt, p1, p2, trig_exch, trig_vol, when, ssr, market, sess) = (
-            _STATUS(data, offset + _BODY)
-        )
+        (
+            s,
+            ns,
+            index,
+            sseq,
+            status,
+            halt,
+            p1,
+            p2,
+            trig_exch,
+            trig_vol,
+            when,
+            _ssr,
+            market,
+            _sess,
+        ) = _STATUS(data, offset + _BODY)
         sym = self._symbol(index)
         if sym is None or not (sym.trades or sym.depth):
             return

@@ -64,7 +64,7 @@ def open_capture(path: Path) -> BinaryIO:
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if head == b"\x28\xb5\x2f\xfd":
         reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return io.BufferedReader(reader)  # type: ignore[arg-type]
+        return io.BufferedReader(reader)
     return raw
 
 
@@ -172,7 +172,8 @@ def _tsresol(options: bytes, order: str) -> int:
             break
         if code == 9 and size >= 1:
             value = options[pos + 4]
-            return 2 ** (value & 0x7F) if value & 0x80 else 10 ** (value & 0x7F)
+            exponent = value & 0x7F
+            return int(2**exponent if value & 0x80 else 10**exponent)
         pos += 4 + ((size + 3) & ~3)
     return 10**6
 

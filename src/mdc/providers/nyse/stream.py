@@ -12,8 +12,10 @@ the feed publishes only the configured ones (``symbols_all`` publishes everythin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
+from functools import partial
 from typing import Final
 
 from mdc.config import Config, SymbolConfig, provider_section
@@ -48,6 +50,10 @@ def open_line(group: str, port: int, interface: str, buffer_mb: int) -> socket.s
             "(check [providers.nyse] interface, and that the interface has multicast enabled)"
         ) from exc
     return sock
+
+
+def _same(protocol: _Line) -> _Line:
+    return protocol
 
 
 class _Line(asyncio.DatagramProtocol):
@@ -103,7 +109,7 @@ class NyseStream(StreamingProvider):
         if not self.settings.channels:
             raise ProviderError(
                 "[providers.nyse] channels is empty: list each channel's id and lines "
-                '(group:port of line A and B), e.g. channels = [{id = 1, lines = '
+                "(group:port of line A and B), e.g. channels = [{id = 1, lines = "
                 '["224.0.59.76:11076", "224.0.59.204:11076"]}]'
             )
         await self.subscribe(symbols)
@@ -116,8 +122,9 @@ class NyseStream(StreamingProvider):
                     sock = open_line(
                         group, port, self.settings.interface, self.settings.receive_buffer_mb
                     )
+                    protocol = _Line(self, channel.id, LINE_NAMES[index])
                     transport, _ = await loop.create_datagram_endpoint(
-                        lambda c=channel.id, n=LINE_NAMES[index]: _Line(self, c, n), sock=sock
+                        partial(_same, protocol), sock=sock
                     )
                     transports.append(transport)
             state = self.state
@@ -127,15 +134,13 @@ class NyseStream(StreamingProvider):
             state.since_ns = now_ns()
             tick = min(TICK_S_MAX, self.settings.gap_timeout_ms / 4000)
             while True:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._ready.get(), tick)
-                except TimeoutError:
-                    pass
                 self.feed.tick(now_ns())
                 await self._publish()
         finally:
-            for transport in transports:
-                transport.close()
+            for opened in transports:
+                opened.close()
             self.state.connected = False
             self.state.state = "stopped"
             await self._publish()
@@ -176,4 +181,3 @@ class NyseStream(StreamingProvider):
                 sym.book.clear()
                 sym.book.trusted = False
             sym.trades, sym.depth = trades, depth
-

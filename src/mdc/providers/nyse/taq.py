@@ -20,13 +20,13 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Final, Literal, TextIO
 from zoneinfo import ZoneInfo
 
-from mdc.domain.events import Quote, Trade
+from mdc.domain.events import Event, Quote, Trade
 from mdc.providers.nyse.parse import PROVIDER
 
 TaqKind = Literal["trades", "quotes", "nbbo"]
@@ -114,7 +114,7 @@ class TaqReader:
         self.trailer: str | None = None
         self.kind: TaqKind | None = None
 
-    def batches(self) -> Iterator[list[Trade] | list[Quote]]:
+    def batches(self) -> Iterator[list[Event]]:
         with open_text(self.path) as f:
             header_line = f.readline().rstrip("\r\n")
             if not header_line:
@@ -126,8 +126,13 @@ class TaqReader:
             missing = [c for c in needed[kind] if c not in col]
             if missing:
                 raise TaqError(f"{self.path.name}: header lacks {', '.join(missing)}")
-            row_to_event = {"trades": self._trade, "quotes": self._quote, "nbbo": self._nbbo}[kind]
-            batch: list = []
+            parsers: dict[TaqKind, Callable[[list[str], dict[str, int]], Event]] = {
+                "trades": self._trade,
+                "quotes": self._quote,
+                "nbbo": self._nbbo,
+            }
+            row_to_event = parsers[kind]
+            batch: list[Event] = []
             for line in f:
                 line = line.rstrip("\r\n")
                 if not line:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from tests.support import xdp
+
 from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Integrity, Status, Trade
 from mdc.domain.time import NS_PER_S
 from mdc.providers.nyse import messages as m
 from mdc.providers.nyse.parse import XdpFeed
-from tests.support import xdp
 
 SYMBOLS = {"IBM": 2, "BRK A": 4, "T": 2}
 
@@ -90,7 +91,7 @@ def test_direct_replay_builds_exact_books_trades_and_volumes() -> None:
 
 def test_ab_duplicates_are_applied_once_and_counted_per_line() -> None:
     market = day(seed=11, messages=1500)
-    single_feed, single = replay(market.packets)
+    _single_feed, single = replay(market.packets)
     feed, events = replay(market.packets, lines=("A", "B"))
     assert_matches(market, feed, events)
     assert [type(e) for e in events] == [type(e) for e in single]
@@ -187,7 +188,7 @@ def test_statuses_imbalance_cross_cancel_and_time_reference() -> None:
             xdp.cross_correction(79, 1, 7, 9, 3500),
         ]
     )
-    feed, events = replay(market.packets)
+    _feed, events = replay(market.packets)
     statuses = [(e.kind, e.state, e.detail) for e in events if isinstance(e, Status)]
     assert statuses[0] == ("halt", "halted", "condition LULD pause")
     assert statuses[1] == ("halt", "resumed", "")
