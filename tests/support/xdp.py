@@ -10,7 +10,10 @@ books (orders and levels per symbol), trade counts and volumes, and writes pcap 
 from __future__ import annotations
 
 import random
+import shutil
+import socket
 import struct
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -471,3 +474,22 @@ def write_pcap(path: Path, frames: list[tuple[int, str, int, bytes]]) -> None:
         s, us = divmod(ts_ns // 1000, 1_000_000)
         out += struct.pack("<IIII", s, us, len(frame), len(frame)) + frame
     path.write_bytes(bytes(out))
+
+
+def ensure_loopback_multicast() -> None:
+    """lo needs the MULTICAST flag on some kernels; set it (tests run as root). A machine that
+    still cannot loop multicast back makes the tests fail, never skip."""
+    ip = shutil.which("ip")
+    assert ip is not None, "the ip command (iproute2) is needed to enable multicast on lo"
+    flags = subprocess.run([ip, "link", "show", "lo"], capture_output=True, text=True).stdout
+    if "MULTICAST" not in flags:
+        subprocess.run([ip, "link", "set", "lo", "multicast", "on"], check=True)
+
+
+def multicast_sender() -> socket.socket:
+    """A socket that sends to multicast groups on 127.0.0.1 only (TTL 0, loopback on)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 0)
+    return sock

@@ -25,6 +25,7 @@ from mdc.web.api import (
     backfill,
     config,
     health,
+    imports,
     live,
     metrics,
     providers,
@@ -53,6 +54,7 @@ ROUTERS: Final = (
     quality,
     config,
     backfill,
+    imports,
 )
 
 

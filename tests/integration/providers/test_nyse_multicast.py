@@ -8,9 +8,6 @@ machine cannot deliver multicast on lo.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
 from collections import Counter
 from typing import Any
 
@@ -32,18 +29,7 @@ DROP = 25
 
 @pytest.fixture(scope="module", autouse=True)
 def loopback_multicast() -> None:
-    """lo needs the MULTICAST flag on some kernels; set it (tests run as root)."""
-    flags = subprocess.run(["ip", "link", "show", "lo"], capture_output=True, text=True).stdout
-    if "MULTICAST" not in flags and shutil.which("ip"):
-        subprocess.run(["ip", "link", "set", "lo", "multicast", "on"], check=True)
-
-
-def sender() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
-    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
-    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 0)  # never leaves the host
-    return sock
+    xdp.ensure_loopback_multicast()
 
 
 def collect(market: xdp.Market, drop: int | None) -> tuple[CollectingSink, dict[str, Any]]:
@@ -69,7 +55,7 @@ def collect(market: xdp.Market, drop: int | None) -> tuple[CollectingSink, dict[
         async with asyncio.timeout(5):
             while not stream.state.connected:
                 await asyncio.sleep(0.01)
-        out = sender()
+        out = xdp.multicast_sender()
         for i, data in enumerate(market.packets):
             if i != drop:
                 for group, port in LINES:

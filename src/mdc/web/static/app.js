@@ -341,7 +341,10 @@ const pages = {
 
   providers(root) {
     const list = h("div", { id: "provider-list" });
-    root.append(h("h1", {}, "Providers"), h("section", { class: "card" }, list));
+    const channels = h("div", { id: "feed-channels" });
+    const imports = h("div", { id: "import-list" });
+    root.append(h("h1", {}, "Providers"), h("section", { class: "card" }, list), channels, imports);
+    const perLine = (o) => Object.entries(o || {}).map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ") || "—";
     const caps = (c) =>
       ["trades", "quotes", "depth", "bars", "corporate_actions"].filter((k) => c[k]).join(", ") + (c.max_depth_levels ? ` (${c.max_depth_levels} levels)` : "");
     return every(REFRESH_MS, async () => {
@@ -367,6 +370,35 @@ const pages = {
               ),
             ),
           ),
+        );
+        // Channel-level feeds (NYSE XDP): sequence, A/B arbitration and gaps per channel.
+        const feeds = rows.filter((p) => p.connection && p.connection.feed && p.connection.feed.channels);
+        channels.replaceChildren(
+          ...feeds.map((p) =>
+            h("section", { class: "card", "data-feed": p.name },
+              table(
+                `${p.name} channels · ${fmtInt(p.connection.feed.symbols)} symbols · ${fmtInt(p.connection.feed.stale_books)} stale books · ${fmtInt(p.connection.feed.unknown_orders)} unknown orders`,
+                [{ label: "Channel" }, { label: "Venue" }, { label: "Next seq", num: true }, { label: "Messages", num: true }, { label: "Packets per line" }, { label: "Duplicates per line" }, { label: "Heartbeats", num: true }, { label: "Gaps", num: true }, { label: "Missing", num: true }, { label: "Resets", num: true }, { label: "Held", num: true }],
+                p.connection.feed.channels.map((c) =>
+                  h("tr", { "data-channel": c.channel },
+                    td(String(c.channel)), td(c.venue), num(c.next_seq == null ? "—" : fmtInt(c.next_seq)), num(fmtInt(c.messages)),
+                    td(perLine(c.packets)), td(perLine(c.duplicates)), num(fmtInt(c.heartbeats)),
+                    h("td", { class: "num channel-gaps" }, fmtInt(c.gaps)), num(fmtInt(c.missing_messages)),
+                    num(fmtInt(c.sequence_resets)), num(fmtInt(c.pending_packets)),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        );
+        const done = await api("/api/imports");
+        imports.replaceChildren(
+          done.length
+            ? h("section", { class: "card" },
+                table(`${done.length} file imports (mdc import)`,
+                  [{ label: "Kind" }, { label: "File" }, { label: "Events", num: true }, { label: "State" }],
+                  done.map((i) => h("tr", {}, td(i.kind), td(i.source), num(fmtInt(i.events)), td(i.done ? "done" : "interrupted")))))
+            : "",
         );
       } catch (err) {
         list.replaceChildren(h("p", { class: "msg error" }, err.message));
