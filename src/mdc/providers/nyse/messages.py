@@ -5,7 +5,9 @@ format of its body (the bytes after the 4-byte message header), the field names 
 of the spec it comes from. The decoder (``parse.py``), the benchmark and the tests' packet
 builder all read this table, so a layout is never written down twice.
 
-Sources (read 2026-12-02):
+Sources (read 2026-12-02; the official PDFs' field tables as transcribed in the project's
+research notes, ``shared/research/ib-nyse.md`` Part B, and re-checked against the generated
+header named below):
 
 - NYSE *XDP Common Client Specification* v2.3c: §1–3 framing (little-endian, unsigned unless
   stated, 1-byte aligned, ASCII NUL-padded, packets ≤ 1400 bytes, no message straddles
@@ -23,6 +25,25 @@ Sources (read 2026-12-02):
 ``MsgSize`` counts the whole message including its header, and the spec says never to hard-code
 sizes: the decoder advances by ``MsgSize``, reads only the known prefix and ignores trailing
 bytes (later releases append fields). A message shorter than its known prefix is malformed.
+
+Open questions (not verifiable from what could be read here):
+
+- Section numbers of each layout in the two specs were not recorded (``Layout.source`` names
+  the spec only).
+- Imbalance: 67 bytes (OMI's v2.3a header) or 73 (v2.3a text, with UnpairedQty/UnpairedSide/
+  SignificantImbalance)? Both are accepted; the extension is read only when present.
+- Prices are read unsigned, as the official text says; OMI's Pillar v2.5.g dissector types them
+  int32. A negative price would show as a huge one.
+- A Sequence Number Reset after data: failover (flag 10) and a new day look alike on the wire;
+  the handler treats any reset after data as losing the channel's book state.
+- Source Time Reference ``ID`` is linked to the Symbol Index Mapping ``SystemID`` (research
+  notes); when no STR of that ID was seen, the channel's latest STR is used.
+- Order Execution ``Volume`` is taken as the executed quantity and the book is reduced at the
+  resting order's price (``Price`` is the execution price).
+- v2.5.x moved fields (Modify/Replace ``Side``, Execution/Non-Displayed ``TradeCond1–4`` in
+  place of ``DBExecID``): this table is v2.3a; those bytes are read but not interpreted.
+- Refresh Header semantics (``LastSeqNum``/``LastSymbolSeqNum`` against the realtime channel)
+  were not confirmed, so refreshes are not applied.
 """
 
 from __future__ import annotations
