@@ -1,7 +1,7 @@
 """Alpha Vantage time series: intraday (by month), daily, weekly, monthly bars, raw or adjusted,
-with dividends and splits from the adjusted daily series.
+with dividends and splits from the ``DIVIDENDS`` and ``SPLITS`` functions.
 
-Docs: https://www.alphavantage.co/documentation/
+Docs: https://www.alphavantage.co/documentation/ (read 2026-12-02; see ``historical.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from mdc.providers.base import Capabilities, ProviderSpec
 
 SPEC = ProviderSpec(
     name="alphavantage",
-    description="Alpha Vantage REST history: intraday/daily/weekly/monthly bars, dividends, splits",
+    description=(
+        "Alpha Vantage REST history: intraday/daily/weekly/monthly bars, dividends, splits "
+        "(free key: latest 100 daily bars, raw; adjusted daily and full history are premium)"
+    ),
     capabilities=Capabilities(bars=True, corporate_actions=True),
     config=AlphaVantageConfig,
     credentials=("ALPHAVANTAGE_API_KEY",),
