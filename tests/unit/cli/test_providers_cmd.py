@@ -56,7 +56,7 @@ def test_show_lists_every_endpoint_with_its_variable(monkeypatch: pytest.MonkeyP
     polygon = runner.invoke(app, ["providers", "show", "polygon"])
     assert polygon.exit_code == 0
     assert "MDC_PROVIDERS__POLYGON__DELAYED_STREAM_URL" in polygon.output
-    assert "wss://delayed.polygon.io/stocks" in polygon.output
+    assert "wss://delayed.massive.com/stocks" in polygon.output
 
 
 def test_unknown_provider_and_bad_keys_are_usage_errors(monkeypatch: pytest.MonkeyPatch) -> None:
