@@ -62,6 +62,8 @@ class ProviderSpec:
     search: str | None = None
     extra: str | None = None
     """pip extra that must be installed (``mdc[ccxt]``), if any."""
+    plan_notes: str = ""
+    """What a free key can and cannot get (shown by ``mdc providers`` and ``/api/providers``)."""
 
     def missing_credentials(self, env: Mapping[str, str] | None = None) -> list[str]:
         """Names found neither in ``env`` (default: the process environment) nor the keyring."""

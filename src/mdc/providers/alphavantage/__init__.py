@@ -11,9 +11,11 @@ from mdc.providers.base import Capabilities, ProviderSpec
 
 SPEC = ProviderSpec(
     name="alphavantage",
-    description=(
-        "Alpha Vantage REST history: intraday/daily/weekly/monthly bars, dividends, splits "
-        "(free key: latest 100 daily bars, raw; adjusted daily and full history are premium)"
+    description="Alpha Vantage REST history: intraday/daily/weekly/monthly bars, dividends, splits",
+    plan_notes=(
+        "free key: 25 requests/day; raw daily bars of the latest 100 sessions, weekly/monthly "
+        "(adjusted too), intraday, dividends, splits; adjusted daily bars and whole daily "
+        "histories are premium (set premium = true with a premium key)"
     ),
     capabilities=Capabilities(bars=True, corporate_actions=True),
     config=AlphaVantageConfig,

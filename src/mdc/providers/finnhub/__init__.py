@@ -12,10 +12,8 @@ from mdc.providers.finnhub.config import FinnhubConfig
 
 SPEC = ProviderSpec(
     name="finnhub",
-    description=(
-        "Finnhub REST candles (paid plans only; a free key gets HTTP 403): intraday (raw) and "
-        "daily/weekly/monthly (split-adjusted)"
-    ),
+    description="Finnhub REST candles: intraday (raw) and daily/weekly/monthly (split-adjusted)",
+    plan_notes="stock candles are paid-only: a free key gets HTTP 403 for every candle request",
     capabilities=Capabilities(bars=True),
     config=FinnhubConfig,
     credentials=("FINNHUB_API_KEY",),

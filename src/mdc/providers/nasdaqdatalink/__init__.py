@@ -13,9 +13,10 @@ from mdc.providers.nasdaqdatalink.config import NasdaqDataLinkConfig
 
 SPEC = ProviderSpec(
     name="nasdaqdatalink",
-    description=(
-        "Nasdaq Data Link REST: daily bars, dividends, splits (datatables or time-series; "
-        "premium tables such as QUOTEMEDIA/PRICES need their subscription)"
+    description="Nasdaq Data Link REST: daily bars, dividends, splits (datatables or time-series)",
+    plan_notes=(
+        "a free key reads free data only; premium tables such as the default QUOTEMEDIA/PRICES "
+        "or SHARADAR/SEP need that table's subscription (else QEPx04)"
     ),
     capabilities=Capabilities(bars=True, corporate_actions=True),
     config=NasdaqDataLinkConfig,

@@ -9,10 +9,10 @@ from mdc.providers.polygon.config import PolygonConfig
 
 SPEC = ProviderSpec(
     name="polygon",
-    description=(
-        "Massive (formerly Polygon.io) stocks: WebSocket stream and REST history "
-        "(free key: 5 requests/min, aggregates and corporate actions; "
-        "trades and quotes need a paid plan)"
+    description="Massive (formerly Polygon.io) stocks: WebSocket stream and REST history",
+    plan_notes=(
+        "free key: 5 requests/min, aggregates and splits/dividends; trades, quotes and the "
+        "WebSocket need a paid stocks plan (delayed = true for 15-minute delayed plans)"
     ),
     capabilities=Capabilities(
         trades=True,

@@ -10,7 +10,11 @@ from mdc.providers.stooq.config import StooqConfig
 
 SPEC = ProviderSpec(
     name="stooq",
-    description="Stooq CSV history (free key): daily, weekly, monthly adjusted bars",
+    description="Stooq CSV history: daily, weekly, monthly adjusted bars",
+    plan_notes=(
+        "free key (since 2026) from https://stooq.com/q/d/?s=spy.us&get_apikey; "
+        "undisclosed daily quota"
+    ),
     capabilities=Capabilities(bars=True, asset_classes=("equity", "index", "fx")),
     config=StooqConfig,
     credentials=("STOOQ_API_KEY",),

@@ -11,9 +11,10 @@ from mdc.providers.yahoo.config import YahooConfig
 
 SPEC = ProviderSpec(
     name="yahoo",
-    description=(
-        "Yahoo Finance chart API (no key; cookie + crumb, mdc[yahoo] for browser TLS): "
-        "daily/intraday bars, dividends, splits"
+    description="Yahoo Finance chart API (no key): daily/intraday bars, dividends, splits",
+    plan_notes=(
+        "unofficial API with no terms; Yahoo blocks clients it takes for bots: install "
+        "mdc[yahoo] for browser TLS"
     ),
     capabilities=Capabilities(bars=True, corporate_actions=True),
     config=YahooConfig,

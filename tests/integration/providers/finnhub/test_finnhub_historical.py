@@ -231,4 +231,4 @@ def test_rejected_key_names_the_variable(hp: Any, server: HTTPServer) -> None:
 
 
 def test_spec_says_candles_are_paid() -> None:
-    assert "paid plans only" in SPEC.description
+    assert SPEC.plan_notes.startswith("stock candles are paid-only")
