@@ -44,6 +44,11 @@ def providers(ctx: typer.Context, as_json: JsonOption = False) -> None:
             credentials_text(spec),
         )
     console.print(table)
+    notes = [spec for spec in specs if spec.plan_notes]
+    if notes:
+        console.print("[bold]plans[/]", highlight=False)
+        for spec in notes:
+            console.print(f"  {spec.name}: {spec.plan_notes}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -71,6 +76,8 @@ def show(name: str, config_path: ConfigOption = None, as_json: JsonOption = Fals
         highlight=False,
     )
     console.print(f"credentials: {credentials_text(spec)}", highlight=False)
+    if spec.plan_notes:
+        console.print(f"plans: {spec.plan_notes}", highlight=False)
     if spec.extra:
         console.print(f"needs: pip install 'mdc[{spec.extra}]'", highlight=False)
     table = Table("key", "value", "environment variable", title=f"[providers.{spec.name}]")
@@ -85,6 +92,7 @@ def summary(spec: ProviderSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
         "description": spec.description,
+        "plan_notes": spec.plan_notes,
         "capabilities": msgspec.to_builtins(spec.capabilities),
         "streaming": spec.streaming is not None,
         "historical": spec.historical is not None,

@@ -62,6 +62,8 @@ class ProviderSpec:
     search: str | None = None
     extra: str | None = None
     """pip extra that must be installed (``mdc[ccxt]``), if any."""
+    plan_notes: str = ""
+    """What a free key can and cannot get (shown by ``mdc providers`` and ``/api/providers``)."""
 
     def missing_credentials(self, env: Mapping[str, str] | None = None) -> list[str]:
         """Names found neither in ``env`` (default: the process environment) nor the keyring."""
@@ -146,9 +148,10 @@ class HistoricalProvider(ABC):
 
     Errors, so a failover chain can decide what to do next:
     ``UnsupportedRequest`` (this provider lacks the data type, interval or adjustment — try the
-    next one), ``RateLimited`` (still throttled after the retries; ``retry_after`` seconds if the
-    provider said), ``CredentialsError`` (missing or rejected keys, not entitled), ``NotFound``
-    (unknown symbol or resource), ``ProviderError`` (anything else, after retries).
+    next one; ``NotInPlan`` when the key's plan lacks it), ``RateLimited`` (still throttled
+    after the retries; ``retry_after`` seconds if the provider said), ``CredentialsError``
+    (missing or rejected keys), ``NotFound`` (unknown symbol or resource), ``ProviderError``
+    (anything else, after retries).
     """
 
     spec: ClassVar[ProviderSpec]
@@ -232,6 +235,11 @@ class CredentialsError(ProviderError):
 
 class UnsupportedRequest(ProviderError):
     """The provider does not offer this data (failover moves to the next one)."""
+
+
+class NotInPlan(UnsupportedRequest):
+    """The key is valid but its plan does not include this data: a new key will not help, a
+    plan that includes it (or another provider) will. The message says which."""
 
 
 class RateLimited(ProviderError):

@@ -257,6 +257,9 @@ def test_providers_list_capabilities_and_state(client: httpx.Client) -> None:
     assert providers["scripted"]["connection"]["state"] == "streaming"
     assert providers["simulated"]["running"] is False
     assert providers["simulated"]["capabilities"]["depth"] is True
+    assert providers["simulated"]["plan_notes"] == ""
+    if "finnhub" in providers:
+        assert providers["finnhub"]["plan_notes"].startswith("stock candles are paid-only")
 
 
 def test_api_key_guards_mutating_routes_and_never_leaks(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ async def list_providers(web: Annotated[WebState, Depends(get_web)]) -> list[dic
             {
                 "name": name,
                 "description": spec.description,
+                "plan_notes": spec.plan_notes,
                 "capabilities": asdict(spec.capabilities),
                 "streaming": spec.streaming is not None,
                 "historical": spec.historical is not None,

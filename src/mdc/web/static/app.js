@@ -356,7 +356,7 @@ const pages = {
             [{ label: "Provider" }, { label: "Kind" }, { label: "Capabilities" }, { label: "Credentials" }, { label: "Connection" }, { label: "Messages", num: true }, { label: "Events", num: true }, { label: "Gaps", num: true }, { label: "Bad frames", num: true }, { label: "Reconnects", num: true }, { label: "Last message" }],
             rows.map((p) =>
               h("tr", { "data-provider": p.name },
-                td(h("span", { title: p.description }, p.name + (p.primary ? " (primary)" : ""))),
+                td(h("span", { title: p.plan_notes ? `${p.description}. Plans: ${p.plan_notes}` : p.description }, p.name + (p.primary ? " (primary)" : ""))),
                 td([p.streaming && "stream", p.historical && "history", p.search && "search"].filter(Boolean).join(", ")),
                 td(caps(p.capabilities)),
                 td(p.credentials.length ? p.credentials.map((c) => `${c.name}: ${c.set ? "set" : "missing"}`).join(", ") : "none needed"),
