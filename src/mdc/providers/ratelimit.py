@@ -5,6 +5,8 @@ apply are comma-separated (``"300/10s,2000/10m,50000/1d"``). Each window is a bu
 ``calls`` tokens that refills at ``calls/period``: a burst of ``calls`` is allowed, then requests
 are spaced evenly. Each provider's config maps endpoint names to limits; the ``"all"`` entry
 applies to every request of that provider, a named entry (``"trades"``) only to that endpoint.
+A request may cost more than one token: venues that count request weights (Binance's
+``REQUEST_WEIGHT`` per minute) pass the weight as ``cost``.
 
 One :class:`RateLimiter` should be shared by everything in a process that uses the same API keys
 (limits belong to the key, not to an object); waiting time is counted for metrics.
@@ -90,15 +92,17 @@ class TokenBucket:
         self._stamp = clock()
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> float:
+    async def acquire(self, cost: float = 1.0) -> float:
+        """Take ``cost`` tokens (a request weight; at most the bucket's size)."""
+        cost = min(cost, self._capacity)
         waited = 0.0
         async with self._lock:
             while True:
                 self._refill()
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._tokens >= cost:
+                    self._tokens -= cost
                     return waited
-                delay = (1.0 - self._tokens) / self._per_s
+                delay = (cost - self._tokens) / self._per_s
                 await self._sleep(delay)
                 waited += delay
 
@@ -129,13 +133,14 @@ class RateLimiter:
             self._specs[key] = spec
             self._buckets[key] = tuple(TokenBucket(r, self._clock, self._sleep) for r in rates)
 
-    async def acquire(self, provider: str, endpoint: str = ALL) -> float:
-        """Wait for the provider-wide buckets, then the endpoint's; return seconds waited."""
+    async def acquire(self, provider: str, endpoint: str = ALL, cost: float = 1.0) -> float:
+        """Wait for the provider-wide buckets, then the endpoint's; return seconds waited.
+        ``cost`` is the request's weight, for venues that count weights (Binance)."""
         waited = 0.0
         names = (ALL,) if endpoint == ALL else (ALL, endpoint)
         for name in names:
             for bucket in self._buckets.get((provider, name), ()):
-                waited += await bucket.acquire()
+                waited += await bucket.acquire(cost)
         stats = self._stats.setdefault((provider, endpoint), BucketStats())
         stats.acquired += 1
         if waited > 0:

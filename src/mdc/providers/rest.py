@@ -167,10 +167,13 @@ class RestClient:
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         classify: Callable[[httpx.Response], ProviderError | None] | None = None,
+        retry_statuses: frozenset[int] = RETRY_STATUSES,
     ) -> None:
         """``classify`` may turn a provider's own error codes (in a non-2xx body) into the
-        matching error before the generic status handling applies."""
+        matching error before the generic status handling applies; ``retry_statuses`` adds a
+        venue's own back-off statuses (Binance's 418) to the retried ones."""
         self.provider = provider
+        self._retry_statuses = retry_statuses
         self._classify = classify
         self.settings = settings
         self.stats = RestStats()
@@ -206,15 +209,17 @@ class RestClient:
         *,
         headers: Mapping[str, str] | None = None,
         endpoint: str = ALL,
+        weight: float = 1.0,
     ) -> httpx.Response:
-        """GET with rate limiting and retries; the response is 2xx and fully read."""
+        """GET with rate limiting and retries; the response is 2xx and fully read. ``weight``
+        is what the request costs in the limiter's buckets."""
         full = httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
         shown = self.redact(str(full))
         settings = self.settings
         attempt = 0
         while True:
             attempt += 1
-            await self._limiter.acquire(self.provider, endpoint)
+            await self._limiter.acquire(self.provider, endpoint, weight)
             self.stats.requests += 1
             retry_after: float | None = None
             rate_limited = unreachable = False
@@ -240,7 +245,7 @@ class RestClient:
                     raise self._fail(
                         NotFound(f"{self.provider}: not found (HTTP 404) at {shown}{detail}")
                     )
-                if status not in RETRY_STATUSES:
+                if status not in self._retry_statuses:
                     raise self._fail(
                         ProviderError(f"{self.provider}: HTTP {status} from {shown}{detail}")
                     )
