@@ -416,6 +416,7 @@ class StreamSession:
     async def _subscribe_all(self) -> None:
         """Send every subscription, including any added while these sends were awaited."""
         sent: dict[str, SymbolConfig] = {}
+        now = now_ns()  # also with no subscriptions at all (the last symbol was removed)
         while pending := [s for s in self._subs.values() if sent.get(s.symbol) != s]:
             now = now_ns()
             for sub in pending:
