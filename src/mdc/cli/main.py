@@ -27,6 +27,7 @@ app = typer.Typer(
     help="Market Data Collector: collect, store, verify and serve market data.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

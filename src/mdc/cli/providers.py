@@ -11,9 +11,8 @@ from typing import Annotated, Any
 
 import msgspec
 import typer
-from rich.table import Table
 
-from mdc.cli.common import EXIT_USAGE, ConfigOption, console, fail, load
+from mdc.cli.common import EXIT_USAGE, ConfigOption, console, fail, load, print_table
 from mdc.config import ConfigError, provider_section
 from mdc.config.load import ENV_PREFIX, mask
 from mdc.providers.base import Capabilities, ProviderSpec
@@ -33,17 +32,20 @@ def providers(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         console.print_json(msgspec.json.encode([summary(s) for s in specs]).decode())
         return
-    table = Table("provider", "data", "assets", "live", "history", "credentials")
-    for spec in specs:
-        table.add_row(
-            spec.name,
-            data_kinds(spec.capabilities),
-            ", ".join(spec.capabilities.asset_classes),
-            "yes" if spec.streaming else "-",
-            "yes" if spec.historical else "-",
-            credentials_text(spec),
-        )
-    console.print(table)
+    print_table(
+        ("provider", "data", "assets", "live", "history", "credentials"),
+        [
+            (
+                spec.name,
+                data_kinds(spec.capabilities),
+                ", ".join(spec.capabilities.asset_classes),
+                "yes" if spec.streaming else "-",
+                "yes" if spec.historical else "-",
+                credentials_text(spec),
+            )
+            for spec in specs
+        ],
+    )
     notes = [spec for spec in specs if spec.plan_notes]
     if notes:
         console.print("[bold]plans[/]", highlight=False)
@@ -80,10 +82,11 @@ def show(name: str, config_path: ConfigOption = None, as_json: JsonOption = Fals
         console.print(f"plans: {spec.plan_notes}", highlight=False)
     if spec.extra:
         console.print(f"needs: pip install 'mdc[{spec.extra}]'", highlight=False)
-    table = Table("key", "value", "environment variable", title=f"[providers.{spec.name}]")
-    for row in keys:
-        table.add_row(row["key"], _shown(row["value"]), row["env"])
-    console.print(table)
+    print_table(
+        ("key", "value", "environment variable"),
+        [(row["key"], _shown(row["value"]), row["env"]) for row in keys],
+        title=f"[providers.{spec.name}]",
+    )
 
 
 def summary(spec: ProviderSpec) -> dict[str, Any]:
