@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import msgspec
 
@@ -99,6 +99,8 @@ class ConnectionState:
     events: int = 0
     gaps: int = 0
     subscribed: set[str] = field(default_factory=set)
+    details: dict[str, Any] = field(default_factory=dict)
+    """Provider-specific facts for status pages (IB: server version, data farms, lines used)."""
 
 
 class StreamingProvider(ABC):

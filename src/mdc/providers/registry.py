@@ -27,6 +27,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "binance",
     "kraken",
     "ccxt",
+    "ib",
 )
 
 
