@@ -101,9 +101,10 @@ class ConnectionState:
     events: int = 0
     gaps: int = 0
     subscribed: set[str] = field(default_factory=set)
-    feed: dict[str, Any] = field(default_factory=dict)
-    """Provider-specific counters for /status and the Providers page (NYSE XDP: per-channel
-    sequence, A/B duplicates, gaps); plain data, refreshed by the provider."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Provider-specific facts for /status and the Providers page, plain data refreshed by the
+    provider (IB: server version, data farms, lines in use; NYSE XDP: per-channel sequence,
+    A/B duplicates, gaps)."""
 
 
 class StreamingProvider(ABC):

@@ -28,6 +28,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "kraken",
     "ccxt",
     "nyse",
+    "ib",
 )
 
 

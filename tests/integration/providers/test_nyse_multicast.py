@@ -69,7 +69,7 @@ def collect(market: xdp.Market, drop: int | None) -> tuple[CollectingSink, dict[
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        counters.update(stream.state.feed["channels"][0])
+        counters.update(stream.state.details["channels"][0])
 
     asyncio.run(main())
     return sink, counters

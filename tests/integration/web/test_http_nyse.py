@@ -54,7 +54,7 @@ def test_channel_counters_in_the_api_and_events_in_the_archive(tmp_path: Path) -
         out.close()
         sent = len(market.packets) - 1
         while True:
-            feed = _nyse(client)["connection"]["feed"]
+            feed = _nyse(client)["connection"]["details"]
             channel = feed["channels"][0] if feed else {}
             if channel.get("packets") == {"A": sent, "B": sent}:
                 break

@@ -153,10 +153,10 @@ class NyseStream(StreamingProvider):
             state.gaps += sum(1 for e in events if type(e) is Gap)
             state.bad_frames = self.feed.bad_packets + self.feed.bad_messages
             state.last_error = self.feed.last_error or state.last_error
-            state.feed = self.feed.counters()
+            state.details = self.feed.counters()
             await self.sink.publish(events)
         else:
-            self.state.feed = self.feed.counters()
+            self.state.details = self.feed.counters()
 
     async def subscribe(self, symbols: list[SymbolConfig]) -> None:
         for s in symbols:

@@ -37,7 +37,7 @@ async def list_providers(web: Annotated[WebState, Depends(get_web)]) -> list[dic
                 "events": state.events,
                 "gaps": state.gaps,
                 "subscribed": sorted(state.subscribed),
-                "feed": state.feed,
+                "details": state.details,
             }
         out.append(
             {

@@ -372,14 +372,14 @@ const pages = {
           ),
         );
         // Channel-level feeds (NYSE XDP): sequence, A/B arbitration and gaps per channel.
-        const feeds = rows.filter((p) => p.connection && p.connection.feed && p.connection.feed.channels);
+        const feeds = rows.filter((p) => p.connection && p.connection.details && p.connection.details.channels);
         channels.replaceChildren(
           ...feeds.map((p) =>
             h("section", { class: "card", "data-feed": p.name },
               table(
-                `${p.name} channels · ${fmtInt(p.connection.feed.symbols)} symbols · ${fmtInt(p.connection.feed.stale_books)} stale books · ${fmtInt(p.connection.feed.unknown_orders)} unknown orders`,
+                `${p.name} channels · ${fmtInt(p.connection.details.symbols)} symbols · ${fmtInt(p.connection.details.stale_books)} stale books · ${fmtInt(p.connection.details.unknown_orders)} unknown orders`,
                 [{ label: "Channel" }, { label: "Venue" }, { label: "Next seq", num: true }, { label: "Messages", num: true }, { label: "Packets per line" }, { label: "Duplicates per line" }, { label: "Heartbeats", num: true }, { label: "Gaps", num: true }, { label: "Missing", num: true }, { label: "Resets", num: true }, { label: "Held", num: true }],
-                p.connection.feed.channels.map((c) =>
+                p.connection.details.channels.map((c) =>
                   h("tr", { "data-channel": c.channel },
                     td(String(c.channel)), td(c.venue), num(c.next_seq == null ? "—" : fmtInt(c.next_seq)), num(fmtInt(c.messages)),
                     td(perLine(c.packets)), td(perLine(c.duplicates)), num(fmtInt(c.heartbeats)),
