@@ -12,7 +12,15 @@ from typing import Annotated, Any
 import msgspec
 import typer
 
-from mdc.cli.common import EXIT_USAGE, ConfigOption, console, fail, load, print_table
+from mdc.cli.common import (
+    EXIT_USAGE,
+    ConfigOption,
+    console,
+    err_console,
+    fail,
+    load,
+    print_table,
+)
 from mdc.config import ConfigError, provider_section
 from mdc.config.load import ENV_PREFIX, mask
 from mdc.providers.base import Capabilities, ProviderSpec
@@ -47,10 +55,11 @@ def providers(ctx: typer.Context, as_json: JsonOption = False) -> None:
         ],
     )
     notes = [spec for spec in specs if spec.plan_notes]
+    out = console if console.is_terminal else err_console  # piped stdout stays pure TSV
     if notes:
-        console.print("[bold]plans[/]", highlight=False)
+        out.print("[bold]plans[/]", highlight=False)
         for spec in notes:
-            console.print(f"  {spec.name}: {spec.plan_notes}", highlight=False, soft_wrap=True)
+            out.print(f"  {spec.name}: {spec.plan_notes}", highlight=False, soft_wrap=True)
 
 
 @app.command()
