@@ -53,7 +53,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import operator
-import random
 import socket
 import ssl
 import warnings
@@ -68,6 +67,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import (
@@ -338,9 +338,9 @@ class StreamSession:
     def backoff(self, failures: int) -> float:
         """Delay before attempt ``failures`` (1-based): capped doubling with jitter."""
         opts = self.options
-        base = min(opts.reconnect_max_s, opts.reconnect_initial_s * 2.0 ** (failures - 1))
-        jitter = min(max(opts.reconnect_jitter, 0.0), 1.0)
-        return base * (1.0 - jitter * random.random())
+        return backoff_delay(
+            failures, opts.reconnect_initial_s, opts.reconnect_max_s, opts.reconnect_jitter
+        )
 
     # -- one connection ----------------------------------------------------------------------
 

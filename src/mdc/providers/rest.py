@@ -33,6 +33,7 @@ import msgspec
 from msgspec import Meta
 
 from mdc.config.load import ConfigError
+from mdc.domain.backoff import backoff_delay
 from mdc.providers.base import CredentialsError, NotFound, ProviderError, RateLimited
 from mdc.providers.ratelimit import ALL, RateLimiter, RateSpecError, Sleep
 
@@ -359,10 +360,10 @@ class RestClient:
         return f"{self.provider}: HTTP {status}: {what}{detail}{hint}"
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(
-            self.settings.backoff_max_s, self.settings.backoff_base_s * 2.0 ** (attempt - 1)
+        settings = self.settings
+        return backoff_delay(
+            attempt, settings.backoff_base_s, settings.backoff_max_s, rng=self._rng.random
         )
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
     def _fail(self, error: ProviderError) -> ProviderError:
         self.stats.errors += 1

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from mdc.config import provider_section
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Quote, Status, Trade
 from mdc.domain.time import now_ns
 from mdc.providers.base import ProviderError, StreamingProvider, StreamSink
@@ -523,5 +523,4 @@ class IbStream(StreamingProvider):
 
     def _backoff(self, failures: int) -> float:
         opts = self.options
-        base = min(opts.reconnect_max_s, opts.reconnect_initial_s * 2.0 ** (failures - 1))
-        return base * (0.5 + 0.5 * random.random())
+        return backoff_delay(failures, opts.reconnect_initial_s, opts.reconnect_max_s)
