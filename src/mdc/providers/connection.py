@@ -54,10 +54,13 @@ import asyncio
 import logging
 import operator
 import random
+import socket
+import ssl
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Annotated, Any, Final, TypeAlias
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -92,6 +95,8 @@ AUTH_REJECTED_STATUS: Final = frozenset({401, 403})
 """HTTP statuses of a refused WebSocket upgrade that mean the credentials were refused."""
 MAX_ERROR_TEXT: Final = 300
 """Longest server text quoted in an error message."""
+ERROR_AFTER_FAILURES: Final = 3
+"""Consecutive failed connections logged at WARNING; from this many on, at ERROR."""
 MAX_QUEUED_FRAMES: Final = 4096
 """Frames the socket buffers while ``publish`` waits; beyond it, TCP backpressure reaches the
 server (which may then drop us as a slow client — reported and reconnected, never hidden)."""
@@ -271,12 +276,16 @@ class StreamSession:
                         )
                     delay = self.backoff(failures)
                 self.state.state = "backoff"
-                log.warning(
-                    "%s: connection ended (%s: %s); reconnecting in %.2fs",
+                # A few failures are routine (a server restart); more in a row need a person.
+                level = logging.ERROR if failures >= ERROR_AFTER_FAILURES else logging.WARNING
+                log.log(
+                    level,
+                    "%s: %s (%s); reconnecting in %.2fs%s",
                     self.protocol.provider,
-                    reason,
                     detail,
+                    reason,
                     delay,
+                    f" ({failures} failed attempts in a row)" if failures > 1 else "",
                 )
                 await asyncio.sleep(delay)
                 self.state.reconnects += 1
@@ -374,7 +383,8 @@ class StreamSession:
         except ConnectionClosed as exc:
             return self._failed("disconnect", _close_text(exc))
         except (OSError, TimeoutError, WebSocketException) as exc:
-            return self._failed("disconnect", f"{type(exc).__name__}: {exc}")
+            connected = self.state.connected
+            return self._failed("disconnect", describe_error(exc, url, opts, connected))
         finally:
             self._ws = None
             self._streaming = False
@@ -656,6 +666,37 @@ class WebSocketProvider(StreamingProvider):
 
     async def unsubscribe(self, symbols: list[str]) -> None:
         await self.session.unsubscribe(symbols)
+
+
+def describe_error(
+    exc: BaseException, url: str, options: StreamOptions, connected: bool = False
+) -> str:
+    """What went wrong with a connection, in words that say what to check.
+
+    The causes a newcomer meets first (no network, nothing listening, TLS in the way, no
+    answer) are named with the host; anything else keeps its exception type and text.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve {host} — check the network/DNS/proxy ({exc.strerror or exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection refused by {host}:{port} — is the URL right and the server up?"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"TLS certificate of {host} not trusted ({exc.verify_message}) — "
+            "check the system clock, CA certificates or an intercepting proxy"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake with {host} failed ({exc.reason or exc}) — check the proxy"
+    if isinstance(exc, TimeoutError) and not connected:
+        return (
+            f"no answer from {host}:{port} within {options.connect_timeout_s:g}s — "
+            "check the network/firewall/proxy"
+        )
+    text = f"{type(exc).__name__}: {exc}"
+    return text if connected else f"cannot connect to {host}:{port}: {text}"
 
 
 def _close_text(exc: ConnectionClosed) -> str:
