@@ -33,6 +33,7 @@ from mdc.web.api import (
     storage,
     symbols,
 )
+from mdc.web.docs import add_docs
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor, response_class, secrets_of
 from mdc.web.state import WebState
@@ -97,6 +98,8 @@ def create_app(
         description="Live status, data, subscriptions, archive and health of an mdc collector.",
         default_response_class=json_response,
         lifespan=lifespan,
+        docs_url=None,  # served from this package by add_docs (FastAPI's page needs a CDN)
+        redoc_url=None,
     )
     app.state.web = web
 
@@ -124,5 +127,6 @@ def create_app(
     async def index() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
+    add_docs(app)
     app.mount("/ui", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
     return app
