@@ -123,7 +123,9 @@ def collect(
     if config.http.enabled:
         check_http(config)
         # Bound before the store exists: a port in use must leave nothing behind on disk.
-        sock = bind_http(config, port_flag="--http-port", extra="or run without the dashboard: --no-http")
+        sock = bind_http(
+            config, port_flag="--http-port", extra="or run without the dashboard: --no-http"
+        )
     try:
         asyncio.run(_run(config, duration, sock))
     except CredentialsError as exc:
