@@ -12,7 +12,15 @@ from typing import Annotated, Any
 import msgspec
 import typer
 
-from mdc.cli.common import EXIT_USAGE, ConfigOption, console, fail, load, print_table
+from mdc.cli.common import (
+    EXIT_USAGE,
+    ConfigOption,
+    console,
+    err_console,
+    fail,
+    load,
+    print_table,
+)
 from mdc.config import ConfigError, provider_section
 from mdc.config.load import ENV_PREFIX, mask
 from mdc.providers.base import Capabilities, ProviderSpec
@@ -46,6 +54,12 @@ def providers(ctx: typer.Context, as_json: JsonOption = False) -> None:
             for spec in specs
         ],
     )
+    notes = [spec for spec in specs if spec.plan_notes]
+    out = console if console.is_terminal else err_console  # piped stdout stays pure TSV
+    if notes:
+        out.print("[bold]plans[/]", highlight=False)
+        for spec in notes:
+            out.print(f"  {spec.name}: {spec.plan_notes}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -73,6 +87,8 @@ def show(name: str, config_path: ConfigOption = None, as_json: JsonOption = Fals
         highlight=False,
     )
     console.print(f"credentials: {credentials_text(spec)}", highlight=False)
+    if spec.plan_notes:
+        console.print(f"plans: {spec.plan_notes}", highlight=False)
     if spec.extra:
         console.print(f"needs: pip install 'mdc[{spec.extra}]'", highlight=False)
     print_table(
@@ -88,6 +104,7 @@ def summary(spec: ProviderSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
         "description": spec.description,
+        "plan_notes": spec.plan_notes,
         "capabilities": msgspec.to_builtins(spec.capabilities),
         "streaming": spec.streaming is not None,
         "historical": spec.historical is not None,

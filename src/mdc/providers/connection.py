@@ -53,7 +53,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import operator
-import random
 import socket
 import ssl
 import warnings
@@ -68,6 +67,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import (
@@ -146,6 +146,9 @@ class WireProtocol(ABC):
     """Reconnect (planned) before the server's connection lifetime limit, if it has one."""
     heartbeat_interval_s: float | None = None
     """Send :meth:`heartbeat_message` this often, for servers that want app-level pings."""
+    send_interval_s: float | None = None
+    """Least time between two frames the session sends, for servers that limit incoming
+    messages (Binance: 5 per second); None sends at once."""
 
     @abstractmethod
     def url(self) -> str:
@@ -233,6 +236,8 @@ class StreamSession:
         self._restart = asyncio.Event()
         self._restart_reason = ""
         self._hours: MarketHours | None = None
+        self._last_send = -1e18
+        """Event-loop time of the last frame sent (for ``send_interval_s``)."""
 
     # -- public API ------------------------------------------------------------------------
 
@@ -312,7 +317,7 @@ class StreamSession:
         for sub in removed:
             self._since.pop(sub.symbol, None)
             self._outages.pop(sub.symbol, None)
-        self.state.subscribed = set(self._subs)
+            self.state.subscribed.discard(sub.symbol)
         if removed and self._streaming:
             await self._send_all(self.protocol.unsubscribe_messages(removed))
 
@@ -333,9 +338,9 @@ class StreamSession:
     def backoff(self, failures: int) -> float:
         """Delay before attempt ``failures`` (1-based): capped doubling with jitter."""
         opts = self.options
-        base = min(opts.reconnect_max_s, opts.reconnect_initial_s * 2.0 ** (failures - 1))
-        jitter = min(max(opts.reconnect_jitter, 0.0), 1.0)
-        return base * (1.0 - jitter * random.random())
+        return backoff_delay(
+            failures, opts.reconnect_initial_s, opts.reconnect_max_s, opts.reconnect_jitter
+        )
 
     # -- one connection ----------------------------------------------------------------------
 
@@ -421,13 +426,14 @@ class StreamSession:
     async def _subscribe_all(self) -> None:
         """Send every subscription, including any added while these sends were awaited."""
         sent: dict[str, SymbolConfig] = {}
+        now = now_ns()  # also with no subscriptions at all (the last symbol was removed)
         while pending := [s for s in self._subs.values() if sent.get(s.symbol) != s]:
             now = now_ns()
             for sub in pending:
                 self._since.setdefault(sub.symbol, now)
                 sent[sub.symbol] = sub
             await self._send_all(self.protocol.subscribe_messages(pending), raise_closed=True)
-        self.state.subscribed = set(self._subs)
+        self.state.subscribed.update(self._subs)
         self.state.state = "streaming"
         self.state.last_message_ns = now
         self._streaming = True
@@ -541,13 +547,24 @@ class StreamSession:
         ws = self._ws
         if ws is None:
             return
+        interval = self.protocol.send_interval_s
         try:
             for frame in frames:
+                if interval:
+                    await self._pace(interval)
                 await ws.send(frame)
         except ConnectionClosed:
             if raise_closed:
                 raise
             # Resubscription on the next connection covers what was not sent.
+
+    async def _pace(self, interval: float) -> None:
+        """Wait until ``interval`` has passed since the last frame sent."""
+        loop = asyncio.get_running_loop()
+        wait = self._last_send + interval - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_send = loop.time()
 
     # -- helpers that end a connection -------------------------------------------------------
 
@@ -581,7 +598,7 @@ class StreamSession:
         added = [s for s in symbols if self._subs.get(s.symbol) != s]
         for sub in added:
             self._subs[sub.symbol] = sub
-        self.state.subscribed = set(self._subs)
+        self.state.subscribed.update(self._subs)  # update: sessions may share one state
         return added
 
     def _mark_outage(self, reason: str, detail: str) -> None:

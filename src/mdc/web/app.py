@@ -25,6 +25,7 @@ from mdc.web.api import (
     backfill,
     config,
     health,
+    imports,
     live,
     metrics,
     providers,
@@ -54,6 +55,7 @@ ROUTERS: Final = (
     quality,
     config,
     backfill,
+    imports,
 )
 
 
