@@ -297,7 +297,7 @@ class FakeTws:
         # reqId, 12 contract fields, includeExpired, endDateTime, barSize, duration, useRTH,
         # whatToShow, formatDate, keepUpToDate, chartOptions (no version field).
         req_id, symbol, end_text, duration = int(f[1]), f[3], f[15], f[17]
-        end = datetime.strptime(end_text, "%Y%m%d %H:%M:%S UTC").replace(tzinfo=UTC)
+        end = _utc(end_text) if end_text else datetime.now(UTC)  # empty: up to now
         count, unit = duration.split()
         if unit == "S":
             start = end - timedelta(seconds=int(count))
@@ -317,7 +317,7 @@ class FakeTws:
     def _history_ticks(self, session: Session, f: list[str]) -> None:
         # reqId, 12 contract fields, includeExpired, start, end, numberOfTicks, whatToShow, ...
         req_id, symbol = int(f[1]), f[3]
-        start = datetime.strptime(f[15], "%Y%m%d %H:%M:%S UTC").replace(tzinfo=UTC)
+        start = _utc(f[15])
         limit = int(f[17])
         rows = [t for t in self.ticks.get(symbol, []) if t[0] >= start.timestamp()][:limit]
         out: list[object] = [98, req_id, len(rows)]
@@ -331,6 +331,11 @@ class FakeTws:
         for x in found:
             out += [x.con_id, x.symbol, x.sec_type, x.primary, x.currency, 0, x.name, ""]
         session.send(*out)
+
+
+def _utc(text: str) -> datetime:
+    """``YYYYMMDD HH:MM:SS UTC``, as ib_async's ``formatIBDatetime`` writes times."""
+    return datetime.strptime(text, "%Y%m%d %H:%M:%S UTC").replace(tzinfo=UTC)
 
 
 def _stamp(text: str) -> datetime:

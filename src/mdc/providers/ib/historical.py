@@ -64,18 +64,21 @@ BAR_SIZES: Final[dict[str, tuple[str, int]]] = {
     "3h": ("3 hours", 28 * 86_400),
     "4h": ("4 hours", 28 * 86_400),
     "8h": ("8 hours", 28 * 86_400),
-    "1d": ("1 day", 365 * 86_400),
-    "1w": ("1 week", 365 * 86_400),
-    "1mo": ("1 month", 365 * 86_400),
+    "1d": ("1 day", 30 * 365 * 86_400),
+    "1w": ("1 week", 30 * 365 * 86_400),
+    "1mo": ("1 month", 30 * 365 * 86_400),
 }
+YEAR_DAYS: Final = 365
 TICKS_PER_REQUEST: Final = 1000
 
 
 def duration(seconds: int) -> str:
-    """IB's ``durationStr`` covering ``seconds``: ``"N S"`` below a day, else whole days."""
+    """IB's ``durationStr`` covering ``seconds``: ``"N S"`` below a day, whole days up to a
+    year, whole years beyond (TWS refuses more than 365 days written in days)."""
     if seconds < 86_400:
         return f"{seconds} S"
-    return f"{-(-seconds // 86_400)} D"
+    days = -(-seconds // 86_400)
+    return f"{days} D" if days <= YEAR_DAYS else f"{-(-days // YEAR_DAYS)} Y"
 
 
 class IbHistorical(HistoricalProvider):
@@ -123,6 +126,11 @@ class IbHistorical(HistoricalProvider):
             if what == "ADJUSTED_LAST":
                 # IB refuses an end time for adjusted bars: ask back from now to the start.
                 end_at, chunk = None, int(datetime.now(UTC).timestamp() - lo // 1_000_000_000)
+                if chunk > span:
+                    raise UnsupportedRequest(
+                        f"ib: adjusted {canonical} bars reach back {span // 86_400} days from now "
+                        "(ADJUSTED_LAST takes no end time); ask for unadjusted bars instead"
+                    )
             rows = await self._bars(
                 contract, symbol, end_at, duration(chunk), bar_size, what, small
             )
