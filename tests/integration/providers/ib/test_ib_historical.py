@@ -31,7 +31,9 @@ JANUARY = [
 
 
 def daily_bars() -> list[tuple[str, float, float, float, float, float]]:
-    return [(d.strftime("%Y%m%d"), 185.0, 187.0, 184.0, 186.0 + i, 1e6) for i, d in enumerate(JANUARY)]
+    return [
+        (d.strftime("%Y%m%d"), 185.0, 187.0, 184.0, 186.0 + i, 1e6) for i, d in enumerate(JANUARY)
+    ]
 
 
 class Clock:
@@ -115,7 +117,9 @@ def test_intraday_bars_are_chunked_to_ibs_duration_limits() -> None:
         tws.bars["AAPL"] = [(str(t0 + 60 * i), 1, 2, 0.5, 1.5, 10) for i in range(2 * 24 * 60)]
         ib = provider(tws, clock, use_rth=False)
         try:
-            pages = [p async for p in ib.bars("AAPL", date(2024, 1, 2), date(2024, 1, 3), "1m", False)]
+            pages = [
+                p async for p in ib.bars("AAPL", date(2024, 1, 2), date(2024, 1, 3), "1m", False)
+            ]
         finally:
             await ib.aclose()
         bars = [b for page in pages for b in page]
@@ -133,7 +137,9 @@ def test_ticks_page_past_a_thousand_without_repeating_a_second() -> None:
         tws.ticks["AAPL"] = [(t0 + i // 3, 100 + i / 1000, i) for i in range(1500)]
         ib = provider(tws, clock)
         try:
-            trades = [t async for p in ib.trades("AAPL", date(2024, 1, 2), date(2024, 1, 2)) for t in p]
+            trades = [
+                t async for p in ib.trades("AAPL", date(2024, 1, 2), date(2024, 1, 2)) for t in p
+            ]
         finally:
             await ib.aclose()
         assert [t.size for t in trades] == [float(i) for i in range(1500)]
@@ -176,7 +182,11 @@ def mdc(root: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
         "COLUMNS": "150",
     }
     return subprocess.run(
-        [sys.executable, "-m", "mdc.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "mdc.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
