@@ -19,6 +19,7 @@ from rich.text import Text
 
 from mdc.config import Config, ConfigError, load_config
 from mdc.config.load import ENV_PREFIX
+from mdc.providers.registry import check_config
 
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
@@ -79,9 +80,11 @@ def load(
     if announce:
         err_console.print(f"config: {config_source(path)}", highlight=False, soft_wrap=True)
     try:
-        return load_config(config_file(path), overrides=overrides)
+        config = load_config(config_file(path), overrides=overrides)
+        check_config(config)  # provider names and [providers.*] sections, before any disk use
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
+    return config
 
 
 def split_symbols(value: str | None) -> list[str] | None:

@@ -17,7 +17,7 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def only_streaming_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("COLUMNS", "200")  # rich tables wrap at the terminal width
-    monkeypatch.setattr(registry, "BUILTIN", ("alpaca", "polygon"))
+    monkeypatch.setattr(registry, "BUILTIN", ("simulated", "alpaca", "polygon"))
     registry.all_specs.cache_clear()
     yield
     registry.all_specs.cache_clear()
