@@ -153,7 +153,7 @@ def make_parse(venue: Venue, snapshots: dict[str, bytes]) -> tuple[Parse, str, C
     if venue.name == "coinbase":
         protocol, spec = CoinbaseProtocol(CoinbaseConfig()), COINBASE
     elif venue.name == "kraken":
-        protocol, spec = KrakenProtocol(KrakenConfig(), depth=1000), KRAKEN
+        protocol, spec = KrakenProtocol(KrakenConfig(api="v1"), depth=1000), KRAKEN
     else:
         protocol, spec = BinanceProtocol(BinanceConfig()), BINANCE
     protocol.subscribe_messages(symbols)

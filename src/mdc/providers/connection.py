@@ -53,11 +53,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import operator
-import random
+import socket
+import ssl
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Annotated, Any, Final, TypeAlias
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -65,6 +67,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import (
@@ -92,6 +95,8 @@ AUTH_REJECTED_STATUS: Final = frozenset({401, 403})
 """HTTP statuses of a refused WebSocket upgrade that mean the credentials were refused."""
 MAX_ERROR_TEXT: Final = 300
 """Longest server text quoted in an error message."""
+ERROR_AFTER_FAILURES: Final = 3
+"""Consecutive failed connections logged at WARNING; from this many on, at ERROR."""
 MAX_QUEUED_FRAMES: Final = 4096
 """Frames the socket buffers while ``publish`` waits; beyond it, TCP backpressure reaches the
 server (which may then drop us as a slow client — reported and reconnected, never hidden)."""
@@ -141,6 +146,9 @@ class WireProtocol(ABC):
     """Reconnect (planned) before the server's connection lifetime limit, if it has one."""
     heartbeat_interval_s: float | None = None
     """Send :meth:`heartbeat_message` this often, for servers that want app-level pings."""
+    send_interval_s: float | None = None
+    """Least time between two frames the session sends, for servers that limit incoming
+    messages (Binance: 5 per second); None sends at once."""
 
     @abstractmethod
     def url(self) -> str:
@@ -228,6 +236,8 @@ class StreamSession:
         self._restart = asyncio.Event()
         self._restart_reason = ""
         self._hours: MarketHours | None = None
+        self._last_send = -1e18
+        """Event-loop time of the last frame sent (for ``send_interval_s``)."""
 
     # -- public API ------------------------------------------------------------------------
 
@@ -271,12 +281,16 @@ class StreamSession:
                         )
                     delay = self.backoff(failures)
                 self.state.state = "backoff"
-                log.warning(
-                    "%s: connection ended (%s: %s); reconnecting in %.2fs",
+                # A few failures are routine (a server restart); more in a row need a person.
+                level = logging.ERROR if failures >= ERROR_AFTER_FAILURES else logging.WARNING
+                log.log(
+                    level,
+                    "%s: %s (%s); reconnecting in %.2fs%s",
                     self.protocol.provider,
-                    reason,
                     detail,
+                    reason,
                     delay,
+                    f" ({failures} failed attempts in a row)" if failures > 1 else "",
                 )
                 await asyncio.sleep(delay)
                 self.state.reconnects += 1
@@ -303,7 +317,7 @@ class StreamSession:
         for sub in removed:
             self._since.pop(sub.symbol, None)
             self._outages.pop(sub.symbol, None)
-        self.state.subscribed = set(self._subs)
+            self.state.subscribed.discard(sub.symbol)
         if removed and self._streaming:
             await self._send_all(self.protocol.unsubscribe_messages(removed))
 
@@ -324,9 +338,9 @@ class StreamSession:
     def backoff(self, failures: int) -> float:
         """Delay before attempt ``failures`` (1-based): capped doubling with jitter."""
         opts = self.options
-        base = min(opts.reconnect_max_s, opts.reconnect_initial_s * 2.0 ** (failures - 1))
-        jitter = min(max(opts.reconnect_jitter, 0.0), 1.0)
-        return base * (1.0 - jitter * random.random())
+        return backoff_delay(
+            failures, opts.reconnect_initial_s, opts.reconnect_max_s, opts.reconnect_jitter
+        )
 
     # -- one connection ----------------------------------------------------------------------
 
@@ -374,7 +388,8 @@ class StreamSession:
         except ConnectionClosed as exc:
             return self._failed("disconnect", _close_text(exc))
         except (OSError, TimeoutError, WebSocketException) as exc:
-            return self._failed("disconnect", f"{type(exc).__name__}: {exc}")
+            connected = self.state.connected
+            return self._failed("disconnect", describe_error(exc, url, opts, connected))
         finally:
             self._ws = None
             self._streaming = False
@@ -411,13 +426,14 @@ class StreamSession:
     async def _subscribe_all(self) -> None:
         """Send every subscription, including any added while these sends were awaited."""
         sent: dict[str, SymbolConfig] = {}
+        now = now_ns()  # also with no subscriptions at all (the last symbol was removed)
         while pending := [s for s in self._subs.values() if sent.get(s.symbol) != s]:
             now = now_ns()
             for sub in pending:
                 self._since.setdefault(sub.symbol, now)
                 sent[sub.symbol] = sub
             await self._send_all(self.protocol.subscribe_messages(pending), raise_closed=True)
-        self.state.subscribed = set(self._subs)
+        self.state.subscribed.update(self._subs)
         self.state.state = "streaming"
         self.state.last_message_ns = now
         self._streaming = True
@@ -531,13 +547,24 @@ class StreamSession:
         ws = self._ws
         if ws is None:
             return
+        interval = self.protocol.send_interval_s
         try:
             for frame in frames:
+                if interval:
+                    await self._pace(interval)
                 await ws.send(frame)
         except ConnectionClosed:
             if raise_closed:
                 raise
             # Resubscription on the next connection covers what was not sent.
+
+    async def _pace(self, interval: float) -> None:
+        """Wait until ``interval`` has passed since the last frame sent."""
+        loop = asyncio.get_running_loop()
+        wait = self._last_send + interval - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_send = loop.time()
 
     # -- helpers that end a connection -------------------------------------------------------
 
@@ -571,7 +598,7 @@ class StreamSession:
         added = [s for s in symbols if self._subs.get(s.symbol) != s]
         for sub in added:
             self._subs[sub.symbol] = sub
-        self.state.subscribed = set(self._subs)
+        self.state.subscribed.update(self._subs)  # update: sessions may share one state
         return added
 
     def _mark_outage(self, reason: str, detail: str) -> None:
@@ -656,6 +683,37 @@ class WebSocketProvider(StreamingProvider):
 
     async def unsubscribe(self, symbols: list[str]) -> None:
         await self.session.unsubscribe(symbols)
+
+
+def describe_error(
+    exc: BaseException, url: str, options: StreamOptions, connected: bool = False
+) -> str:
+    """What went wrong with a connection, in words that say what to check.
+
+    The causes a newcomer meets first (no network, nothing listening, TLS in the way, no
+    answer) are named with the host; anything else keeps its exception type and text.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve {host} — check the network/DNS/proxy ({exc.strerror or exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection refused by {host}:{port} — is the URL right and the server up?"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"TLS certificate of {host} not trusted ({exc.verify_message}) — "
+            "check the system clock, CA certificates or an intercepting proxy"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake with {host} failed ({exc.reason or exc}) — check the proxy"
+    if isinstance(exc, TimeoutError) and not connected:
+        return (
+            f"no answer from {host}:{port} within {options.connect_timeout_s:g}s — "
+            "check the network/firewall/proxy"
+        )
+    text = f"{type(exc).__name__}: {exc}"
+    return text if connected else f"cannot connect to {host}:{port}: {text}"
 
 
 def _close_text(exc: ConnectionClosed) -> str:

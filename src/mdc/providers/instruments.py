@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Final
 
 import httpx
@@ -91,10 +91,15 @@ class InstrumentCache:
         url: str,
         parse: Callable[[bytes], InstrumentTable],
         ttl_s: float,
+        fetch: Callable[[], Awaitable[httpx.Response]] | None = None,
     ) -> None:
+        """``fetch`` replaces the plain GET of ``url`` (a venue whose requests go through the
+        shared :class:`~mdc.providers.rest.RestClient` and its limiter); it returns a 2xx
+        response or raises ``ProviderError``."""
         self.venue = venue
         self.url = url
         self._parse = parse
+        self._fetch = fetch
         self.ttl_s = ttl_s
         self._table: InstrumentTable | None = None
         self._loaded_at = 0.0
@@ -108,9 +113,12 @@ class InstrumentCache:
         if self._table is not None and time.monotonic() - self._loaded_at < self.ttl_s:
             return self._table
         try:
-            response = await client.get(self.url)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
+            if self._fetch is not None:
+                response = await self._fetch()
+            else:
+                response = await client.get(self.url)
+                response.raise_for_status()
+        except (httpx.HTTPError, ProviderError) as exc:
             if self._table is not None:
                 return self._table  # a stale list beats none; retried at the next call
             raise ProviderError(

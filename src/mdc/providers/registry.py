@@ -27,6 +27,8 @@ BUILTIN: Final[tuple[str, ...]] = (
     "binance",
     "kraken",
     "ccxt",
+    "nyse",
+    "ib",
 )
 
 

@@ -39,6 +39,8 @@ class StreamServer:
         self.connections = 0
         self.silent = False
         self.max_connections = 1
+        self.paths: list[str] = []
+        """The request path of every connection, in order."""
         self.changed = asyncio.Event()
 
     @property
@@ -112,6 +114,7 @@ class StreamServer:
             ws.request.headers.get("Content-Type") == "application/msgpack"
         )
         client = Client(ws, binary)
+        self.paths.append(ws.request.path if ws.request is not None else "")
         self.connections += 1
         self.clients.append(client)
         self.changed.set()
@@ -164,7 +167,7 @@ ALPACA_STOCK_LISTS = (
 
 
 class AlpacaServer(StreamServer):
-    """wss://stream.data.alpaca.markets/v2/{feed} as documented (JSON or msgpack)."""
+    """wss://stream.data.alpaca.markets/{version}/{feed} as documented (JSON or msgpack)."""
 
     def __init__(self, key: str = "KEY", secret: str = "SECRET") -> None:
         super().__init__()
@@ -172,9 +175,11 @@ class AlpacaServer(StreamServer):
         self.secret = secret
         self.symbol_limit = 0
         """Refuse subscriptions beyond this many symbols with error 405 (0 = no limit)."""
+        self.auth_error: tuple[int, str] | None = None
+        """Answer a valid auth with this error instead (e.g. 411 insufficient scope)."""
 
-    def url(self, feed: str = "{feed}") -> str:
-        return f"ws://{self.host}/v2/{feed}"
+    def url(self, feed: str = "{feed}", version: str = "v2") -> str:
+        return f"ws://{self.host}/{version}/{feed}"
 
     async def session(self, client: Client) -> None:
         ws = client.ws
@@ -189,6 +194,10 @@ class AlpacaServer(StreamServer):
             if action == "auth":
                 if client.authenticated:
                     await self.error(client, 403, "already authenticated")
+                elif self.auth_error is not None:
+                    await self.error(client, *self.auth_error)
+                    await ws.close()
+                    return
                 elif msg.get("key") == self.key and msg.get("secret") == self.secret:
                     client.authenticated = True
                     await ws.send(self.encode(client, [{"T": "success", "msg": "authenticated"}]))
@@ -246,7 +255,7 @@ POLYGON_PREFIXES = ("T", "Q", "A", "AM", "LULD")
 
 
 class PolygonServer(StreamServer):
-    """wss://socket.polygon.io/stocks (and delayed) as documented."""
+    """wss://socket.massive.com/stocks (and delayed) as documented."""
 
     def __init__(self, key: str = "POLYKEY") -> None:
         super().__init__()

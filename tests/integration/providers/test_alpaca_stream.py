@@ -400,6 +400,53 @@ def test_symbol_limit_is_fatal_with_the_reason() -> None:
     run(scenario)
 
 
+@pytest.mark.parametrize(
+    ("feed", "path"),
+    [
+        ("iex", "/v2/iex"),
+        ("sip", "/v2/sip"),
+        ("delayed_sip", "/v2/delayed_sip"),
+        ("boats", "/v1beta1/boats"),
+        ("overnight", "/v1beta1/overnight"),
+    ],
+)
+@pytest.mark.parametrize("template", ["{version}/{feed}", "v2/{feed}"])
+def test_each_feed_connects_to_its_documented_version(feed: str, path: str, template: str) -> None:
+    """boats and overnight live under v1beta1, also when the URL was written for v2 only."""
+
+    async def scenario(server: AlpacaServer) -> None:
+        url = f"ws://{server.host}/{template}"
+        cfg = config(server, ["AAPL"], stream_url=url, feed=feed)
+        async with running(server, cfg, [AAPL]):
+            await server.wait_for(lambda: server.subscribed("trades", ["AAPL"]))
+        assert server.paths == [path]
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "hint"),
+    [
+        (411, "insufficient scope", "use API keys, or a token with the data scope"),
+        (412, "option messages are only available in MsgPack", 'encoding = "msgpack"'),
+        (413, "star subscription is not allowed for option quotes", "list the symbols"),
+    ],
+)
+def test_errors_411_to_413_are_fatal_with_the_fix(code: int, message: str, hint: str) -> None:
+    async def scenario(server: AlpacaServer) -> None:
+        server.auth_error = (code, message)
+        provider = AlpacaStream(config(server, ["AAPL"]), CollectingSink())
+        with pytest.raises(ProviderError) as caught:
+            await asyncio.wait_for(provider.run([AAPL]), 5)
+        text = str(caught.value)
+        assert f"error {code} {message!r}" in text
+        assert hint in text
+        assert "\n" not in text
+        assert server.connections == 1  # not retried
+
+    run(scenario)
+
+
 def test_connection_limit_retries_until_the_slot_frees() -> None:
     async def scenario(server: AlpacaServer) -> None:
         server.max_connections = 0

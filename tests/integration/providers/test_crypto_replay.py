@@ -222,7 +222,7 @@ async def _kraken(crypto: Path, root: Path) -> None:
     assert expected == {"book_deltas": 4272, "book_snapshots": 10, "checksums": 4269}
     rest = read_rest_capture([crypto / "KRAKEN.0"])
     async with ReplayServer(frames, rest) as server:
-        config = config_for("kraken", server, KRAKEN_SYMBOLS, root, book_depth=1000)
+        config = config_for("kraken", server, KRAKEN_SYMBOLS, root, book_depth=1000, api="v1")
         runtime, provider = await run_until(
             KrakenStream,
             config,
@@ -265,7 +265,7 @@ async def _kraken_corrupt(crypto: Path, root: Path) -> None:
     frames[victim] = json.dumps(msg, separators=(",", ":"))
     rest = read_rest_capture([crypto / "KRAKEN.0"])
     async with ReplayServer(frames, rest) as server:
-        config = config_for("kraken", server, KRAKEN_SYMBOLS, root, book_depth=1000)
+        config = config_for("kraken", server, KRAKEN_SYMBOLS, root, book_depth=1000, api="v1")
         _, provider = await run_until(
             KrakenStream,
             config,

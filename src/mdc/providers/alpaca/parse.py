@@ -2,7 +2,11 @@
 
 Formats, from the official documentation:
 - https://docs.alpaca.markets/docs/streaming-market-data (connection, auth, subscription,
-  message format, content types, error codes)
+  message format, content types, error codes 400–410 and 500), re-read 2026-12-02
+- error 411 "insufficient scope": the official Go SDK, alpacahq/alpaca-trade-api-go
+  ``marketdata/stream/errors.go`` (``ErrInsufficientScope``), read 2026-12-02; 412 (msgpack only)
+  and 413 (``*`` not allowed) are the option stream's endpoint errors,
+  https://docs.alpaca.markets/docs/real-time-option-data#errors, read 2026-12-02
 - https://docs.alpaca.markets/docs/real-time-stock-pricing-data (trades, quotes, bars,
   updated/daily bars, trade corrections, cancels/errors, LULDs, trading statuses, imbalances)
 - https://docs.alpaca.markets/docs/real-time-crypto-pricing-data (crypto trades with taker
@@ -68,6 +72,10 @@ FATAL_HINTS: Final[dict[int, str]] = {
     405: "symbol limit exceeded: the plan allows fewer symbols; subscribe fewer",
     409: 'insufficient subscription: the plan does not include this feed (use feed = "iex")',
     410: "invalid subscribe action for this feed (a channel this stream does not have)",
+    411: "insufficient scope: the OAuth token may not read market data (use API keys, or a "
+    "token with the data scope)",
+    412: 'this stream sends msgpack only: set providers.alpaca.encoding = "msgpack"',
+    413: "a * (all symbols) subscription is not allowed on this channel: list the symbols",
 }
 RECONNECT_HINTS: Final[dict[int, str]] = {
     406: "connection limit exceeded: another client is using these keys on this feed",

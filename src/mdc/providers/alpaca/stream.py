@@ -1,8 +1,10 @@
 """Alpaca market data stream v2 (stocks) and the crypto stream, over the shared session.
 
-Protocol (https://docs.alpaca.markets/docs/streaming-market-data): connect to
-``wss://stream.data.alpaca.markets/v2/{iex|sip|delayed_sip}`` (or the crypto stream
-``/v1beta3/crypto/us``), receive ``[{"T":"success","msg":"connected"}]``, send
+Protocol (https://docs.alpaca.markets/docs/streaming-market-data and
+https://docs.alpaca.markets/docs/real-time-stock-pricing-data, read 2026-12-02): connect to
+``wss://stream.data.alpaca.markets/{version}/{feed}`` — ``v2/iex``, ``v2/sip``,
+``v2/delayed_sip``, ``v2/test``, but ``v1beta1/boats`` and ``v1beta1/overnight`` (or the crypto
+stream ``/v1beta3/crypto/us``), receive ``[{"T":"success","msg":"connected"}]``, send
 ``{"action":"auth","key":…,"secret":…}`` within 10 s, get ``authenticated`` (or error 402),
 then ``{"action":"subscribe","trades":[…],"quotes":[…],…}`` and the ``subscription`` ack with
 the full set. ``Content-Type: application/msgpack`` on the upgrade switches frames to msgpack
@@ -36,6 +38,8 @@ FEED_VENUES: Final[dict[str, str]] = {
     "boats": "BOATS",
     "overnight": "OVERNIGHT",
 }
+FEED_VERSIONS: Final[dict[str, str]] = {"boats": "v1beta1", "overnight": "v1beta1"}
+"""Feeds outside the ``v2`` path (real-time-stock-pricing-data, 2026-12-02); others are v2."""
 CRYPTO_VENUE: Final = "ALPACA"
 """Alpaca's crypto stream carries Alpaca's own exchange."""
 EQUITY_CALENDAR: Final = "XNYS"
@@ -44,6 +48,15 @@ EQUITY_CALENDAR: Final = "XNYS"
 def is_crypto(symbol: str) -> bool:
     """Alpaca names crypto pairs ``BASE/QUOTE``; stock symbols never contain a slash."""
     return "/" in symbol
+
+
+def stock_stream_url(template: str, feed: str) -> str:
+    """The stock stream URL of ``feed``: ``{version}`` and ``{feed}`` filled in. A template
+    written for v2 alone (``…/v2/{feed}``) is moved to v1beta1 for the feeds that live there."""
+    version = FEED_VERSIONS.get(feed, "v2")
+    if "{version}" not in template:
+        template = template.replace("/v2/{feed}", f"/{version}/{{feed}}")
+    return template.replace("{version}", version).replace("{feed}", feed)
 
 
 class AlpacaProtocol(WireProtocol):
@@ -62,7 +75,7 @@ class AlpacaProtocol(WireProtocol):
     def url(self) -> str:
         if self.crypto:
             return self.config.crypto_stream_url
-        return self.config.stream_url.replace("{feed}", self.config.feed)
+        return stock_stream_url(self.config.stream_url, self.config.feed)
 
     def headers(self) -> dict[str, str]:
         return {"Content-Type": "application/msgpack"} if self.binary else {}

@@ -3,7 +3,13 @@
 Docs: https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams (combined
 streams ``{"stream": …, "data": …}``, ``<symbol>@aggTrade``, ``<symbol>@trade``,
 ``<symbol>@bookTicker``, ``<symbol>@depth@100ms``, ``<symbol>@kline_<interval>``, the 24 h
-connection limit, ``SUBSCRIBE`` requests and their ``{"result": null, "id": …}`` answers).
+connection limit, ``SUBSCRIBE`` requests and their ``{"result": null, "id": …}`` answers),
+re-read 2026-12-02. The docs announce a ``serverShutdown`` event before the server goes down
+without giving its frame; the official SDK (binance/binance-connector-python
+``common/src/binance_common/websocket.py``, read 2026-12-02) reads it as
+``{"event": {"e": "serverShutdown", "E": …}}``. That shape, a bare ``{"e": "serverShutdown"}``
+and a combined-stream ``{"stream": "!serverShutdown", "data": …}`` all set
+``shutdown_announced``; the stream then moves to a new connection before this one ends.
 
 A frame is decoded in two typed steps without building dicts: the envelope (with ``data`` kept
 as raw JSON), then ``data`` with the decoder the stream name selects. ``m`` ("buyer is the
@@ -29,6 +35,11 @@ from mdc.providers.base import ProviderError
 from mdc.providers.binance.book import DepthSnapshot, DepthSync, DepthUpdate, snapshot_decoder
 
 VENUE: Final = "binance"
+SERVER_SHUTDOWN: Final = "serverShutdown"
+
+
+class _Event(msgspec.Struct, gc=False):
+    e: str = ""
 
 
 class _Envelope(msgspec.Struct, gc=False):
@@ -36,6 +47,8 @@ class _Envelope(msgspec.Struct, gc=False):
     data: msgspec.Raw = msgspec.Raw(b"null")
     id: Any = None
     error: Any = None
+    e: str = ""
+    event: _Event | None = None
 
 
 class _Trade(msgspec.Struct, gc=False, rename={"trade_id": "t", "trade_ts": "T"}):
@@ -99,6 +112,8 @@ class BinanceParser:
         """Venue symbol (``BTCUSDT``) → normalised (``BTC-USDT``) for what is subscribed."""
         self.depth = DepthSync(provider)
         self.ignored = 0
+        self.shutdown_announced = False
+        """A ``serverShutdown`` event arrived: this connection ends soon."""
 
     def reset(self) -> None:
         self.depth.reset()
@@ -112,6 +127,9 @@ class BinanceParser:
         if not stream:
             if envelope.error is not None:
                 raise ProviderError(f"binance request {envelope.id} failed: {envelope.error}")
+            event = envelope.event.e if envelope.event is not None else envelope.e
+            if event == SERVER_SHUTDOWN:
+                self.shutdown_announced = True
             self.ignored += 1  # {"result": null, "id": n}: a SUBSCRIBE acknowledged
             return []
         kind = stream[stream.find("@") + 1 :]
@@ -131,6 +149,8 @@ class BinanceParser:
                 return self._bar(k, ts_recv)
             self.ignored += 1  # the interval is still running: its bar may change
             return []
+        if stream.endswith(SERVER_SHUTDOWN):  # "!serverShutdown"
+            self.shutdown_announced = True
         self.ignored += 1
         return []
 

@@ -1,4 +1,5 @@
-"""``mdc`` symbol search on Binance's exchange info (tick and lot sizes included)."""
+"""``mdc`` symbol search on Binance's exchange info (tick and lot sizes included), through the
+shared REST client and its request-weight budget."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from mdc.config import provider_section
 from mdc.config.schema import Config
 from mdc.providers.binance import SPEC
 from mdc.providers.binance.config import BinanceConfig
-from mdc.providers.binance.symbols import VENUE, parse_exchange_info
-from mdc.providers.instruments import InstrumentCache
+from mdc.providers.binance.rest import binance_client
+from mdc.providers.binance.stream import exchange_info_cache
 from mdc.providers.search import InstrumentSearch
 
 
@@ -16,5 +17,4 @@ class BinanceSearch(InstrumentSearch):
 
     def __init__(self, config: Config) -> None:
         c = provider_section(config, SPEC.name, BinanceConfig)
-        url = c.rest_url.rstrip("/") + "/api/v3/exchangeInfo"
-        super().__init__(InstrumentCache(VENUE, url, parse_exchange_info, c.exchange_info_ttl_s))
+        super().__init__(exchange_info_cache(c, binance_client(c)))

@@ -103,9 +103,13 @@ class CcxtMapper:
             )
         ]
 
-    def book(self, symbol: str, book: Mapping[str, Any], ts_recv: int) -> list[Event]:
-        bids = {float(level[0]): float(level[1]) for level in book["bids"]}
-        asks = {float(level[0]): float(level[1]) for level in book["asks"]}
+    def book(
+        self, symbol: str, book: Mapping[str, Any], ts_recv: int, levels: int | None = None
+    ) -> list[Event]:
+        """``levels``: keep only the best this many per side (the venue may send more than
+        asked for when it accepts only a few depths)."""
+        bids = {float(level[0]): float(level[1]) for level in book["bids"][:levels]}
+        asks = {float(level[0]): float(level[1]) for level in book["asks"][:levels]}
         ts = _ts(book.get("timestamp"), ts_recv)
         previous = self._books.get(symbol)
         self._books[symbol] = (bids, asks)

@@ -1,7 +1,10 @@
 """The ccxt provider: one watch loop per symbol and data type over a ccxt.pro exchange.
 
 ccxt.pro keeps the WebSocket connection, subscriptions and books itself
-(https://docs.ccxt.com/#/ccxt.pro.manual); this provider maps what ``watch_trades``,
+(https://docs.ccxt.com/#/ccxt.pro.manual, re-read 2026-12-02, with the ccxt 4.5.90 sources of
+``ccxt/pro/kraken.py``, ``bitfinex.py``, ``kucoin.py``, ``htx.py``: each venue's
+``watch_order_book`` accepts only some ``limit`` values and raises ``NotSupported``,
+``BadRequest`` or ``ExchangeError`` naming them); this provider maps what ``watch_trades``,
 ``watch_ticker`` and ``watch_order_book`` return into events. A failed watch (network error)
 starts an outage for the symbol; the first result after it publishes one ``Gap`` covering it,
 and the book restarts from a snapshot. Markets are loaded with ``fetch_markets`` only (no
@@ -13,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
-import random
+import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, Final, TypeAlias
 
 from mdc.config import provider_section
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import now_ns
 from mdc.providers.base import ProviderError, StreamingProvider, StreamSink
@@ -35,6 +39,9 @@ METHODS: Final[dict[str, str]] = {
     "depth": "watchOrderBook",
 }
 Convert: TypeAlias = Callable[[str, Any, int], list[Event]]
+Watch: TypeAlias = Callable[[int | None], Awaitable[Any]]
+"""One ``watch_*`` call; the argument is the book limit (ignored by the other kinds)."""
+_NUMBER: Final = re.compile(r"(?<![\w.])\d+(?![\w.])")
 INSTALL_HINT: Final = "the ccxt provider needs the optional extra: pip install 'mdc[ccxt]'"
 
 
@@ -45,6 +52,24 @@ def load_ccxt_pro() -> Any:
     except ImportError as exc:
         raise ProviderError(INSTALL_HINT) from exc
     return ccxt_pro
+
+
+def accepted_limit(refusal: str, wanted: int) -> int | None:
+    """The depth to ask for after a refusal of ``wanted``: the smallest number the message
+    names that covers it, else the largest it names; None (the venue's default) if it names
+    none. ccxt words these as "accepts limit values of 10, 25, 100, 500 and 1000 only",
+    "limit argument must be None, 25 or 100" or "limit can be one of: [1,50,200]"."""
+    named = sorted({int(n) for n in _NUMBER.findall(refusal)} - {wanted})
+    if not named:
+        return None
+    return next((n for n in named if n >= wanted), named[-1])
+
+
+def _no_limit(method: Callable[[str], Awaitable[Any]], market: str) -> Watch:
+    async def watch(limit: int | None) -> Any:
+        return await method(market)
+
+    return watch
 
 
 class CcxtStream(StreamingProvider):
@@ -152,16 +177,21 @@ class CcxtStream(StreamingProvider):
             if s.symbol in self._tasks:
                 continue
             market = to_ccxt(s.symbol)
-            limit = None if self.options.full_book else s.depth_levels
-            loops: list[tuple[str, Callable[[], Awaitable[Any]], Convert]] = []
+            levels = None if self.options.full_book else s.depth_levels
+            limit = self.options.book_limit or levels
+            loops: list[tuple[str, Watch, Convert]] = []
             if s.trades:
-                loops.append(("trades", partial(ex.watch_trades, market), mapper.trades))
+                loops.append(("trades", _no_limit(ex.watch_trades, market), mapper.trades))
             if s.quotes:
-                loops.append(("quotes", partial(ex.watch_ticker, market), mapper.quote))
+                loops.append(("quotes", _no_limit(ex.watch_ticker, market), mapper.quote))
             if s.depth:
-                loops.append(("depth", partial(ex.watch_order_book, market, limit), mapper.book))
+                book = partial(mapper.book, levels=levels)
+                loops.append(("depth", partial(ex.watch_order_book, market), book))
             tasks = [
-                asyncio.create_task(self._watch(s.symbol, kind, watch, convert), name=kind)
+                asyncio.create_task(
+                    self._watch(s.symbol, kind, watch, convert, limit if kind == "depth" else None),
+                    name=kind,
+                )
                 for kind, watch, convert in loops
             ]
             for task in tasks:
@@ -173,25 +203,52 @@ class CcxtStream(StreamingProvider):
         self,
         symbol: str,
         kind: str,
-        watch: Callable[[], Awaitable[Any]],
+        watch: Watch,
         convert: Convert,
+        limit: int | None = None,
     ) -> None:
+        """Watch until cancelled. Network errors are retried with backoff; a refusal (bad
+        request, unsupported, bad symbol, auth, or any venue error before the first result) is
+        fatal — except a refused book ``limit``, which is tried once more with a depth the
+        refusal names (or none) unless ``book_limit`` pins it."""
         pro = load_ccxt_pro()
-        fatal = (pro.BadSymbol, pro.NotSupported, pro.AuthenticationError)
+        fatal = (pro.BadRequest, pro.NotSupported, pro.AuthenticationError, pro.PermissionDenied)
         failures = 0
+        delivered = False
+        adjustable = limit is not None and self.options.book_limit is None
         while True:
             try:
-                result = await watch()
-            except fatal as exc:
-                hint = f"; set {kind} = false for {symbol}" if kind != "trades" else ""
-                self._fail(ProviderError(f"ccxt {self.options.exchange} {kind}: {exc}{hint}"))
-                return
-            except Exception as exc:  # network or venue error: keep going after a pause
+                result = await watch(limit)
+            except pro.NetworkError as exc:  # connection trouble: keep going after a pause
                 failures += 1
                 self._fault(symbol, kind, exc)
                 await asyncio.sleep(self._backoff(failures))
                 continue
+            except Exception as exc:
+                refused = isinstance(exc, fatal) or (
+                    not delivered and isinstance(exc, pro.ExchangeError)
+                )
+                if not refused:  # a venue error mid-stream: retried like a network error
+                    failures += 1
+                    self._fault(symbol, kind, exc)
+                    await asyncio.sleep(self._backoff(failures))
+                    continue
+                if adjustable and limit is not None:
+                    adjustable = False
+                    wanted, limit = limit, accepted_limit(str(exc), limit)
+                    log.info(
+                        "ccxt %s refused book limit %d for %s (%s); using %s",
+                        self.options.exchange,
+                        wanted,
+                        symbol,
+                        exc,
+                        limit if limit is not None else "the venue's default",
+                    )
+                    continue
+                self._fail(ProviderError(self._refusal(symbol, kind, exc, limit)))
+                return
             failures = 0
+            delivered = True
             ts_recv = now_ns()
             self.state.messages += 1
             self.state.last_message_ns = ts_recv
@@ -202,6 +259,18 @@ class CcxtStream(StreamingProvider):
                 continue
             if events:
                 await self._deliver(symbol, events)
+
+    def _refusal(self, symbol: str, kind: str, exc: Exception, limit: int | None) -> str:
+        """One line: what the venue said and what to change."""
+        text = f"ccxt {self.options.exchange} {kind} {symbol}: {type(exc).__name__}: {exc}"
+        if kind == "depth" and limit is not None:
+            return (
+                f"{text}; set [providers.ccxt] book_limit to a depth "
+                f"{self.options.exchange} accepts, or depth = false for {symbol}"
+            )
+        if kind != "trades":
+            return f"{text}; set {kind} = false for {symbol}"
+        return text
 
     def _fault(self, symbol: str, kind: str, exc: Exception) -> None:
         self.state.errors += 1
@@ -241,7 +310,5 @@ class CcxtStream(StreamingProvider):
             self._fatal.set_exception(error)
 
     def _backoff(self, failures: int) -> float:
-        base = min(
-            self.options.reconnect_max_s, self.options.reconnect_initial_s * 2.0 ** (failures - 1)
-        )
-        return base * (0.5 + 0.5 * random.random())
+        opts = self.options
+        return backoff_delay(failures, opts.reconnect_initial_s, opts.reconnect_max_s)

@@ -47,6 +47,11 @@ def venue_symbol(symbol: str) -> str:
     return f"{TO_KRAKEN.get(base, base)}/{TO_KRAKEN.get(quote, quote)}"
 
 
+def venue_symbol_v2(symbol: str) -> str:
+    """``BTC-USD`` → ``BTC/USD``: WebSocket v2 names pairs by their common tickers."""
+    return symbol.upper().replace("-", "/")
+
+
 def parse_asset_pairs(body: bytes) -> InstrumentTable:
     """``GET /0/public/AssetPairs`` body → table (pairs without a ``wsname`` are skipped)."""
     doc = _asset_pairs.decode(body)
