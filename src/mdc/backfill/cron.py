@@ -61,18 +61,28 @@ class Cron:
         )
 
     def next_after(self, when: datetime, tz: ZoneInfo) -> datetime:
-        """The first firing time strictly after ``when`` (aware), as an aware time in ``tz``."""
-        local = when.astimezone(tz).replace(second=0, microsecond=0, tzinfo=None)
-        start = local + timedelta(minutes=1)
-        day = start.date()
+        """The first firing instant strictly after ``when`` (aware), as an aware time in ``tz``.
+
+        Compared as instants, not wall times: in the repeated fall-back hour the wall clock
+        runs backwards, and a wall-time comparison would return a time before ``when``.
+        """
+        after = when.timestamp()
+        day = when.astimezone(tz).date() - timedelta(days=1)  # a skipped wall time moves later
+        found: float | None = None
         for _ in range(SEARCH_DAYS):
             if self._day_matches(day):
-                for hour in sorted(self.hours):
-                    for minute in sorted(self.minutes):
-                        candidate = datetime.combine(day, time(hour, minute))
-                        if candidate >= start:
-                            return candidate.replace(tzinfo=tz)
+                for hour in self.hours:
+                    for minute in self.minutes:
+                        # fold=0: an ambiguous wall time fires at its first occurrence, a
+                        # skipped one at the same offset from the jump (zoneinfo's reading).
+                        at = datetime.combine(day, time(hour, minute), tzinfo=tz).timestamp()
+                        if at > after and (found is None or at < found):
+                            found = at
+            if found is not None and datetime.fromtimestamp(found, tz).date() < day:
+                return datetime.fromtimestamp(found, tz)
             day += timedelta(days=1)
+        if found is not None:
+            return datetime.fromtimestamp(found, tz)
         raise CronError(f"{self.expression!r}: never fires within {SEARCH_DAYS} days")
 
     def _day_matches(self, day: date) -> bool:

@@ -9,9 +9,17 @@ import msgspec
 import pyarrow.parquet as pq
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
-from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, console, fail, load
+from mdc.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    ConfigOption,
+    console,
+    fail,
+    load,
+    note,
+    print_table,
+)
 from mdc.storage import checkpoint as ckpt
 from mdc.storage.archive import Archive, ArchiveFile, open_archive
 from mdc.storage.fsutil import DirLock
@@ -91,30 +99,33 @@ def ls(
         console.print(f"no data in {archive.root}")
         return
     with_provider = any(r["provider"] for r in rows.values())
-    table = Table(
-        "type",
-        "symbol",
-        *(["provider"] if with_provider else []),
-        "partitions",
-        "first",
-        "last",
-        "jsonl",
-        "parquet",
-        "size",
+    print_table(
+        (
+            "type",
+            "symbol",
+            *(["provider"] if with_provider else []),
+            "partitions",
+            "first",
+            "last",
+            "jsonl",
+            "parquet",
+            "size",
+        ),
+        [
+            (
+                r["type"],
+                r["symbol"],
+                *([r["provider"] or ""] if with_provider else []),
+                str(r["partitions"]),
+                r["first"],
+                r["last"],
+                str(r["jsonl_files"]),
+                str(r["parquet_files"]),
+                _size(r["bytes"]),
+            )
+            for r in rows.values()
+        ],
     )
-    for r in rows.values():
-        table.add_row(
-            r["type"],
-            r["symbol"],
-            *([r["provider"] or ""] if with_provider else []),
-            str(r["partitions"]),
-            r["first"],
-            r["last"],
-            str(r["jsonl_files"]),
-            str(r["parquet_files"]),
-            _size(r["bytes"]),
-        )
-    console.print(table)
 
 
 def _rows(f: ArchiveFile) -> int:
@@ -168,18 +179,21 @@ def stats(
             msgspec.json.encode({"types": list(per_type.values()), "wal": wal}).decode()
         )
         return
-    table = Table("type", "symbols", "partitions", "files", "rows", "size")
-    for t in sorted(per_type.values(), key=lambda t: t["type"]):
-        table.add_row(
-            t["type"],
-            str(t["symbols"]),
-            str(t["partitions"]),
-            str(t["files"]),
-            f"{t['rows']:,}",
-            _size(t["bytes"]),
-        )
-    console.print(table)
-    console.print(
+    print_table(
+        ("type", "symbols", "partitions", "files", "rows", "size"),
+        [
+            (
+                t["type"],
+                str(t["symbols"]),
+                str(t["partitions"]),
+                str(t["files"]),
+                f"{t['rows']:,}",
+                _size(t["bytes"]),
+            )
+            for t in sorted(per_type.values(), key=lambda t: t["type"])
+        ],
+    )
+    note(
         f"WAL: {wal['segments']} segments, {_size(wal['bytes'])}; checkpoint: {cp_text}; "
         f"collector {'running' if wal['collector_running'] else 'not running'}"
     )
@@ -208,21 +222,21 @@ def verify_cmd(
     else:
         shown = [r for r in reports if show_all or r.status != "ok"]
         if shown:
-            table = Table("status", "file", "rows", "out of order", "duplicates", "detail")
-            for r in shown:
-                style = {"error": "red", "warning": "yellow", "ok": "green"}[r.status]
-                table.add_row(
-                    f"[{style}]{r.status}[/]",
-                    r.rel,
-                    f"{r.rows:,}",
-                    str(r.out_of_order),
-                    str(r.duplicates),
-                    "; ".join(r.errors + r.warnings),
-                )
-            console.print(table)
+            print_table(
+                ("status", "file", "rows", "out of order", "duplicates", "detail"),
+                [
+                    (
+                        r.status,
+                        r.rel,
+                        f"{r.rows:,}",
+                        str(r.out_of_order),
+                        str(r.duplicates),
+                        "; ".join(r.errors + r.warnings),
+                    )
+                    for r in shown
+                ],
+            )
         rows = sum(r.rows for r in reports)
-        console.print(
-            f"{len(reports)} files, {rows:,} rows: {errors} with errors, {warnings} with warnings"
-        )
+        note(f"{len(reports)} files, {rows:,} rows: {errors} with errors, {warnings} with warnings")
     if errors:
         raise typer.Exit(EXIT_FAILURE)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
@@ -14,8 +15,16 @@ from mdc.backfill.archive import open_view
 from mdc.backfill.runner import store_writer
 from mdc.backfill.scheduler import BackfillScheduler
 from mdc.backfill.service import BackfillService
-from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, fail, load, split_symbols
-from mdc.cli.serve import check_http
+from mdc.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    ConfigOption,
+    config_source,
+    fail,
+    load,
+    split_symbols,
+)
+from mdc.cli.serve import bind_http, check_http
 from mdc.config import Config
 from mdc.log import setup_logging
 from mdc.pipeline.runtime import Runtime
@@ -27,30 +36,75 @@ from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
 
 log = logging.getLogger("mdc.collect")
+DEFAULTS: Final = Config()
+"""The built-in defaults, shown in ``--help`` (a config file or MDC_* variable may change them)."""
+DEFAULT_SYMBOLS: Final = ",".join(s.symbol for s in DEFAULTS.symbol_configs())
 
 
 def collect(
     config_path: ConfigOption = None,
     provider: Annotated[
         str | None,
-        typer.Option("--provider", "-p", help="Streaming provider (see `mdc providers`)."),
+        typer.Option(
+            "--provider",
+            "-p",
+            metavar="NAME",
+            help=f"Streaming provider (see `mdc providers`).  [default: {DEFAULTS.provider}]",
+        ),
     ] = None,
     symbols: Annotated[
-        str | None, typer.Option("--symbols", "-s", help="Comma-separated symbols, e.g. SPY,AAPL.")
+        str | None,
+        typer.Option(
+            "--symbols",
+            "-s",
+            metavar="A,B",
+            help=f"Comma-separated symbols.  [default: {DEFAULT_SYMBOLS}]",
+        ),
     ] = None,
     data: Annotated[
-        Path | None, typer.Option("--data", "-d", help="Archive root (storage.root).")
+        Path | None,
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="DIR",
+            help=f"Archive root.  [default: ./{DEFAULTS.storage.root}]",
+        ),
     ] = None,
     duration: Annotated[
-        float | None, typer.Option("--duration", min=0.0, help="Stop after this many seconds.")
+        float | None,
+        typer.Option(
+            "--duration",
+            min=0.0,
+            metavar="SECONDS",
+            help="Stop after this many seconds.  [default: until Ctrl+C]",
+        ),
     ] = None,
     no_http: Annotated[
-        bool, typer.Option("--no-http", help="Do not serve the dashboard/API.")
+        bool, typer.Option("--no-http", help="Do not serve the dashboard/API.", show_default=False)
     ] = False,
-    http_host: Annotated[str | None, typer.Option("--http-host", help="Bind address.")] = None,
-    http_port: Annotated[int | None, typer.Option("--http-port", help="HTTP port.")] = None,
+    http_host: Annotated[
+        str | None,
+        typer.Option(
+            "--http-host",
+            metavar="HOST",
+            help="Bind address (not loopback: needs MDC_API_KEY).  "
+            f"[default: {DEFAULTS.http.host}]",
+        ),
+    ] = None,
+    http_port: Annotated[
+        int | None,
+        typer.Option(
+            "--http-port",
+            metavar="PORT",
+            help=f"HTTP port (0: any free one).  [default: {DEFAULTS.http.port}]",
+        ),
+    ] = None,
 ) -> None:
-    """Collect live data into the archive until Ctrl+C (SIGINT/SIGTERM drain and exit 0)."""
+    """Collect live data into the archive until Ctrl+C (SIGINT/SIGTERM drain and exit 0).
+
+    Defaults are the built-in ones; the config (mdc.toml, MDC_* variables) changes them and
+    a flag wins over both.
+    """
     config = load(
         config_path,
         {
@@ -63,11 +117,17 @@ def collect(
         },
     )
     setup_logging(config.logging.level, config.logging.format)
+    log.info("config: %s", config_source(config_path))
     check_provider(config)
+    sock = None
     if config.http.enabled:
         check_http(config)
+        # Bound before the store exists: a port in use must leave nothing behind on disk.
+        sock = bind_http(
+            config, port_flag="--http-port", extra="or run without the dashboard: --no-http"
+        )
     try:
-        asyncio.run(_run(config, duration))
+        asyncio.run(_run(config, duration, sock))
     except CredentialsError as exc:
         fail(str(exc), EXIT_FAILURE)
     except ProviderError as exc:
@@ -96,10 +156,11 @@ def check_provider(config: Config) -> None:
             fail(f"provider {name!r} needs credentials: {missing_hint(missing)}", EXIT_USAGE)
 
 
-def attach_services(runtime: Runtime) -> EmbeddedServer | None:
+def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> EmbeddedServer | None:
     """The backfill scheduler and, unless disabled, the HTTP server, as runtime services.
 
-    The socket is bound here, so a bad bind fails before collecting starts.
+    The socket is ``sock`` (bound by the caller) or bound here; either way a bad bind fails
+    before collecting starts.
     """
     config = runtime.config
     scheduler = BackfillScheduler(
@@ -112,15 +173,20 @@ def attach_services(runtime: Runtime) -> EmbeddedServer | None:
     # Repair jobs compare the archive with the calendar: the service reads the files the
     # store commits (the same view `mdc backfill --repair` uses).
     app = create_app(config, runtime, BackfillService(scheduler, archive=open_view(config)))
-    server = make_server(app, config.http.host, config.http.port)
+    server = make_server(app, config.http.host, config.http.port, sock)
     runtime.add_service("http", service(server))
     return server
 
 
-async def _run(config: Config, duration: float | None) -> None:
-    runtime = Runtime(config)
+async def _run(config: Config, duration: float | None, sock: socket.socket | None) -> None:
     try:
-        server = attach_services(runtime)
+        runtime = Runtime(config)
+    except BaseException:
+        if sock is not None:
+            sock.close()
+        raise
+    try:
+        server = attach_services(runtime, sock)
     except BaseException:
         runtime.store.close()
         raise

@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 import typer
 
-from mdc.cli.common import EXIT_USAGE, ConfigOption, console, fail, load
+from mdc.cli.common import EXIT_USAGE, LOCAL_CONFIG, ConfigOption, console, fail, load
 from mdc.config import to_dict
 from mdc.config.sample import SAMPLE_CONFIG
 
@@ -17,8 +17,11 @@ app = typer.Typer(help="Check, show and create configuration files.", no_args_is
 
 @app.command()
 def validate(config_path: ConfigOption = None) -> None:
-    """Validate the config (file + MDC_* env vars); exit 2 with the bad key named."""
-    load(config_path)
+    """Validate the config (file + MDC_* env vars); exit 2 with the bad key named.
+
+    The config used (``--config``, ``$MDC_CONFIG``, else ``./mdc.toml``) is named on stderr.
+    """
+    load(config_path, announce=True)
     console.print("config OK")
 
 
@@ -27,8 +30,11 @@ def show(
     config_path: ConfigOption = None,
     fmt: Annotated[str, typer.Option("--format", help="json or toml")] = "toml",
 ) -> None:
-    """Print the effective config (defaults + file + env), secrets masked."""
-    data = to_dict(load(config_path))
+    """Print the effective config (defaults + file + env), secrets masked.
+
+    Which config that is goes to stderr, so stdout stays valid TOML or JSON.
+    """
+    data = to_dict(load(config_path, announce=True))
     if fmt == "json":
         console.print_json(msgspec.json.encode(data).decode())
     elif fmt == "toml":
@@ -47,6 +53,10 @@ def init(
         fail(f"{path} exists (use --force to overwrite)", EXIT_USAGE)
     path.write_text(SAMPLE_CONFIG, encoding="utf-8")
     console.print(f"wrote {path}")
+    if path.resolve() != LOCAL_CONFIG.resolve():
+        console.print(f"use it with --config {path} (or MDC_CONFIG={path})", highlight=False)
+    else:
+        console.print("mdc reads ./mdc.toml from this directory by itself", highlight=False)
 
 
 def _to_toml(data: dict[str, object], prefix: str = "") -> str:

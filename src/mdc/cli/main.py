@@ -15,6 +15,7 @@ from mdc.cli import (
     compact,
     config_cmd,
     credentials,
+    importer,
     providers,
     query,
     selftest,
@@ -26,6 +27,7 @@ app = typer.Typer(
     help="Market Data Collector: collect, store, verify and serve market data.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -66,6 +68,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(providers.app, name="providers")
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(archive.app, name="archive")
+app.add_typer(importer.app, name="import")
 app.command()(query.query)
 app.command()(compact.compact)
 app.command()(selftest.selftest)

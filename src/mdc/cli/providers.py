@@ -11,9 +11,16 @@ from typing import Annotated, Any
 
 import msgspec
 import typer
-from rich.table import Table
 
-from mdc.cli.common import EXIT_USAGE, ConfigOption, console, fail, load
+from mdc.cli.common import (
+    EXIT_USAGE,
+    ConfigOption,
+    console,
+    err_console,
+    fail,
+    load,
+    print_table,
+)
 from mdc.config import ConfigError, provider_section
 from mdc.config.load import ENV_PREFIX, mask
 from mdc.providers.base import Capabilities, ProviderSpec
@@ -33,17 +40,26 @@ def providers(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         console.print_json(msgspec.json.encode([summary(s) for s in specs]).decode())
         return
-    table = Table("provider", "data", "assets", "live", "history", "credentials")
-    for spec in specs:
-        table.add_row(
-            spec.name,
-            data_kinds(spec.capabilities),
-            ", ".join(spec.capabilities.asset_classes),
-            "yes" if spec.streaming else "-",
-            "yes" if spec.historical else "-",
-            credentials_text(spec),
-        )
-    console.print(table)
+    print_table(
+        ("provider", "data", "assets", "live", "history", "credentials"),
+        [
+            (
+                spec.name,
+                data_kinds(spec.capabilities),
+                ", ".join(spec.capabilities.asset_classes),
+                "yes" if spec.streaming else "-",
+                "yes" if spec.historical else "-",
+                credentials_text(spec),
+            )
+            for spec in specs
+        ],
+    )
+    notes = [spec for spec in specs if spec.plan_notes]
+    out = console if console.is_terminal else err_console  # piped stdout stays pure TSV
+    if notes:
+        out.print("[bold]plans[/]", highlight=False)
+        for spec in notes:
+            out.print(f"  {spec.name}: {spec.plan_notes}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -71,12 +87,15 @@ def show(name: str, config_path: ConfigOption = None, as_json: JsonOption = Fals
         highlight=False,
     )
     console.print(f"credentials: {credentials_text(spec)}", highlight=False)
+    if spec.plan_notes:
+        console.print(f"plans: {spec.plan_notes}", highlight=False)
     if spec.extra:
         console.print(f"needs: pip install 'mdc[{spec.extra}]'", highlight=False)
-    table = Table("key", "value", "environment variable", title=f"[providers.{spec.name}]")
-    for row in keys:
-        table.add_row(row["key"], _shown(row["value"]), row["env"])
-    console.print(table)
+    print_table(
+        ("key", "value", "environment variable"),
+        [(row["key"], _shown(row["value"]), row["env"]) for row in keys],
+        title=f"[providers.{spec.name}]",
+    )
 
 
 def summary(spec: ProviderSpec) -> dict[str, Any]:
@@ -85,6 +104,7 @@ def summary(spec: ProviderSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
         "description": spec.description,
+        "plan_notes": spec.plan_notes,
         "capabilities": msgspec.to_builtins(spec.capabilities),
         "streaming": spec.streaming is not None,
         "historical": spec.historical is not None,

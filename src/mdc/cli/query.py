@@ -8,10 +8,9 @@ from typing import Annotated, Literal
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import typer
-from rich.table import Table
 
 from mdc.cli.archive import DataOption, archive_root
-from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, console, fail
+from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, fail, note, print_table
 from mdc.storage.archive import open_archive
 
 MAX_TABLE_ROWS = 1000
@@ -45,7 +44,7 @@ def query(
         fail(f"--source: must be auto, jsonl or parquet, got {source!r}", EXIT_USAGE)
     archive = open_archive(archive_root(config_path, data), source=source)  # type: ignore[arg-type]
     try:
-        result = archive.sql(sql)
+        result = archive.sql(sql, as_="arrow")
     except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as exc:
         fail(f"SQL: {exc}", EXIT_USAGE)
     except duckdb.Error as exc:
@@ -64,12 +63,15 @@ def _print(table: pa.Table, fmt: Literal["table", "csv", "json"]) -> None:
         for row in table.to_pylist():
             sys.stdout.buffer.write(encoder.encode({k: _plain(v) for k, v in row.items()}) + b"\n")
         return
-    out = Table(*table.column_names)
-    for row in table.slice(0, MAX_TABLE_ROWS).to_pylist():
-        out.add_row(*("" if v is None else str(v) for v in row.values()))
-    console.print(out)
+    print_table(
+        table.column_names,
+        [
+            ["" if v is None else str(v) for v in row.values()]
+            for row in table.slice(0, MAX_TABLE_ROWS).to_pylist()
+        ],
+    )
     more = table.num_rows - MAX_TABLE_ROWS
-    console.print(
+    note(
         f"{table.num_rows:,} rows"
         + (f" ({more:,} not shown; use --format csv)" if more > 0 else "")
     )

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, fail, load
+from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, config_source, fail, load
 from mdc.config import Config
 from mdc.log import setup_logging
 from mdc.web.app import create_app
 from mdc.web.security import BindError, check_bind
-from mdc.web.server import make_server
+from mdc.web.server import bind, make_server
 
 log = logging.getLogger("mdc.serve")
 
@@ -38,12 +39,14 @@ def serve(
         },
     )
     setup_logging(config.logging.level, config.logging.format)
+    log.info("config: %s", config_source(config_path))
     check_http(config)
     root = Path(config.storage.root)
     if not root.is_dir():
         fail(f"--data: {root} is not a directory (no archive there)", EXIT_USAGE)
+    sock = bind_http(config, port_flag="--port")
     try:
-        asyncio.run(_serve(config))
+        asyncio.run(_serve(config, sock))
     except OSError as exc:
         fail(str(exc), EXIT_FAILURE)
 
@@ -56,8 +59,17 @@ def check_http(config: Config) -> None:
         fail(str(exc), EXIT_USAGE)
 
 
-async def _serve(config: Config) -> None:
-    server = make_server(create_app(config), config.http.host, config.http.port)
+def bind_http(config: Config, port_flag: str, extra: str = "") -> socket.socket:
+    """The dashboard's listening socket, or exit 1 with the flags that fix a busy port."""
+    try:
+        return bind(config.http.host, config.http.port)
+    except OSError as exc:
+        hint = f"choose another port with {port_flag} N (0 picks a free one)"
+        fail(f"{exc.strerror or exc}; {hint}" + (f", {extra}" if extra else ""), EXIT_FAILURE)
+
+
+async def _serve(config: Config, sock: socket.socket) -> None:
+    server = make_server(create_app(config), config.http.host, config.http.port, sock)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.stop)

@@ -23,6 +23,7 @@ from mdc.domain.time import NS_PER_S, now_ns
 
 if TYPE_CHECKING:
     from mdc.pipeline.runtime import Runtime
+    from mdc.providers.base import ConnectionState
 
 Status = Literal["healthy", "degraded", "unhealthy"]
 RANK: Final[dict[str, int]] = {"healthy": 0, "degraded": 1, "unhealthy": 2}
@@ -166,10 +167,16 @@ class HealthMonitor:
         return HealthReport(worst([c.status for c in checks]), checks, self.clock())
 
     def ready(self) -> tuple[bool, str]:
-        """Accepting data and able to store it: what a load balancer or supervisor needs."""
+        """Accepting data, receiving it and able to store it: what a load balancer or
+        supervisor needs. A collector whose every provider is down past the start-up grace is
+        not ready, with the same words ``/health`` uses (``cannot resolve …``)."""
         rt = self.runtime
         if rt is not None and not rt.accepting:
             return False, "pipeline is not accepting data"
+        if rt is not None:
+            providers = self._providers()
+            if providers.status == "unhealthy":
+                return False, providers.detail
         writable = self._storage_writable()
         if writable.status == "unhealthy":
             return False, writable.detail
@@ -192,7 +199,7 @@ class HealthMonitor:
         down = sorted(name for name, p in rt.providers.items() if not p.state.connected)
         if not down:
             return Check("providers", "healthy", f"{len(rt.providers)} connected", 0)
-        states = ", ".join(f"{n} ({rt.providers[n].state.state})" for n in down)
+        states = "; ".join(_down_text(n, rt.providers[n].state) for n in down)
         uptime = (self.clock() - rt.started_ns) / NS_PER_S
         if len(down) < len(rt.providers) or uptime < self.provider_grace_s:
             return Check("providers", "degraded", f"not connected: {states}", len(down))
@@ -322,6 +329,12 @@ class HealthMonitor:
             return dict(self.runtime.store.stats())
         except Exception as exc:  # a failing store is itself a health finding
             return {"writable": False, "last_error": f"store stats failed: {exc}"}
+
+
+def _down_text(name: str, state: ConnectionState) -> str:
+    """``coinbase (backoff: cannot resolve …)``: the provider, its state and its last error."""
+    error = f": {state.last_error}" if state.last_error else ""
+    return f"{name} ({state.state}{error})"
 
 
 def probe_writable(root: Path) -> tuple[bool, str]:

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import msgspec
 
@@ -62,6 +62,8 @@ class ProviderSpec:
     search: str | None = None
     extra: str | None = None
     """pip extra that must be installed (``mdc[ccxt]``), if any."""
+    plan_notes: str = ""
+    """What a free key can and cannot get (shown by ``mdc providers`` and ``/api/providers``)."""
 
     def missing_credentials(self, env: Mapping[str, str] | None = None) -> list[str]:
         """Names found neither in ``env`` (default: the process environment) nor the keyring."""
@@ -99,6 +101,10 @@ class ConnectionState:
     events: int = 0
     gaps: int = 0
     subscribed: set[str] = field(default_factory=set)
+    details: dict[str, Any] = field(default_factory=dict)
+    """Provider-specific facts for /status and the Providers page, plain data refreshed by the
+    provider (IB: server version, data farms, lines in use; NYSE XDP: per-channel sequence,
+    A/B duplicates, gaps)."""
 
 
 class StreamingProvider(ABC):
@@ -143,9 +149,10 @@ class HistoricalProvider(ABC):
 
     Errors, so a failover chain can decide what to do next:
     ``UnsupportedRequest`` (this provider lacks the data type, interval or adjustment — try the
-    next one), ``RateLimited`` (still throttled after the retries; ``retry_after`` seconds if the
-    provider said), ``CredentialsError`` (missing or rejected keys, not entitled), ``NotFound``
-    (unknown symbol or resource), ``ProviderError`` (anything else, after retries).
+    next one; ``NotInPlan`` when the key's plan lacks it), ``RateLimited`` (still throttled
+    after the retries; ``retry_after`` seconds if the provider said), ``CredentialsError``
+    (missing or rejected keys), ``NotFound`` (unknown symbol or resource), ``ProviderError``
+    (anything else, after retries).
     """
 
     spec: ClassVar[ProviderSpec]
@@ -229,6 +236,11 @@ class CredentialsError(ProviderError):
 
 class UnsupportedRequest(ProviderError):
     """The provider does not offer this data (failover moves to the next one)."""
+
+
+class NotInPlan(UnsupportedRequest):
+    """The key is valid but its plan does not include this data: a new key will not help, a
+    plan that includes it (or another provider) will. The message says which."""
 
 
 class RateLimited(ProviderError):

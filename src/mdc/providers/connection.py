@@ -53,11 +53,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import operator
-import random
+import socket
+import ssl
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Annotated, Any, Final, TypeAlias
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -65,6 +67,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import (
@@ -92,6 +95,8 @@ AUTH_REJECTED_STATUS: Final = frozenset({401, 403})
 """HTTP statuses of a refused WebSocket upgrade that mean the credentials were refused."""
 MAX_ERROR_TEXT: Final = 300
 """Longest server text quoted in an error message."""
+ERROR_AFTER_FAILURES: Final = 3
+"""Consecutive failed connections logged at WARNING; from this many on, at ERROR."""
 MAX_QUEUED_FRAMES: Final = 4096
 """Frames the socket buffers while ``publish`` waits; beyond it, TCP backpressure reaches the
 server (which may then drop us as a slow client — reported and reconnected, never hidden)."""
@@ -276,12 +281,16 @@ class StreamSession:
                         )
                     delay = self.backoff(failures)
                 self.state.state = "backoff"
-                log.warning(
-                    "%s: connection ended (%s: %s); reconnecting in %.2fs",
+                # A few failures are routine (a server restart); more in a row need a person.
+                level = logging.ERROR if failures >= ERROR_AFTER_FAILURES else logging.WARNING
+                log.log(
+                    level,
+                    "%s: %s (%s); reconnecting in %.2fs%s",
                     self.protocol.provider,
-                    reason,
                     detail,
+                    reason,
                     delay,
+                    f" ({failures} failed attempts in a row)" if failures > 1 else "",
                 )
                 await asyncio.sleep(delay)
                 self.state.reconnects += 1
@@ -329,9 +338,9 @@ class StreamSession:
     def backoff(self, failures: int) -> float:
         """Delay before attempt ``failures`` (1-based): capped doubling with jitter."""
         opts = self.options
-        base = min(opts.reconnect_max_s, opts.reconnect_initial_s * 2.0 ** (failures - 1))
-        jitter = min(max(opts.reconnect_jitter, 0.0), 1.0)
-        return base * (1.0 - jitter * random.random())
+        return backoff_delay(
+            failures, opts.reconnect_initial_s, opts.reconnect_max_s, opts.reconnect_jitter
+        )
 
     # -- one connection ----------------------------------------------------------------------
 
@@ -379,7 +388,8 @@ class StreamSession:
         except ConnectionClosed as exc:
             return self._failed("disconnect", _close_text(exc))
         except (OSError, TimeoutError, WebSocketException) as exc:
-            return self._failed("disconnect", f"{type(exc).__name__}: {exc}")
+            connected = self.state.connected
+            return self._failed("disconnect", describe_error(exc, url, opts, connected))
         finally:
             self._ws = None
             self._streaming = False
@@ -416,6 +426,7 @@ class StreamSession:
     async def _subscribe_all(self) -> None:
         """Send every subscription, including any added while these sends were awaited."""
         sent: dict[str, SymbolConfig] = {}
+        now = now_ns()  # also with no subscriptions at all (the last symbol was removed)
         while pending := [s for s in self._subs.values() if sent.get(s.symbol) != s]:
             now = now_ns()
             for sub in pending:
@@ -672,6 +683,37 @@ class WebSocketProvider(StreamingProvider):
 
     async def unsubscribe(self, symbols: list[str]) -> None:
         await self.session.unsubscribe(symbols)
+
+
+def describe_error(
+    exc: BaseException, url: str, options: StreamOptions, connected: bool = False
+) -> str:
+    """What went wrong with a connection, in words that say what to check.
+
+    The causes a newcomer meets first (no network, nothing listening, TLS in the way, no
+    answer) are named with the host; anything else keeps its exception type and text.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve {host} — check the network/DNS/proxy ({exc.strerror or exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection refused by {host}:{port} — is the URL right and the server up?"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"TLS certificate of {host} not trusted ({exc.verify_message}) — "
+            "check the system clock, CA certificates or an intercepting proxy"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake with {host} failed ({exc.reason or exc}) — check the proxy"
+    if isinstance(exc, TimeoutError) and not connected:
+        return (
+            f"no answer from {host}:{port} within {options.connect_timeout_s:g}s — "
+            "check the network/firewall/proxy"
+        )
+    text = f"{type(exc).__name__}: {exc}"
+    return text if connected else f"cannot connect to {host}:{port}: {text}"
 
 
 def _close_text(exc: ConnectionClosed) -> str:

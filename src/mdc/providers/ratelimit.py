@@ -10,6 +10,11 @@ A request may cost more than one token: venues that count request weights (Binan
 
 One :class:`RateLimiter` should be shared by everything in a process that uses the same API keys
 (limits belong to the key, not to an object); waiting time is counted for metrics.
+
+Some APIs state their limits as hard windows ("no more than 60 requests in any ten minutes",
+Interactive Brokers' historical pacing) that a bucket's refill would exceed (a full bucket plus a
+period's refill is twice the limit). :class:`SlidingWindow` keeps the times of the last ``calls``
+requests instead, and :meth:`RateLimiter.window` shares one per provider and key.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -112,6 +118,34 @@ class TokenBucket:
         self._stamp = now
 
 
+class SlidingWindow:
+    """At most ``calls`` requests in any ``period_s`` seconds: a log of request times, FIFO."""
+
+    def __init__(self, rate: Rate, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep):
+        self.rate = rate
+        self._stamps: deque[float] = deque()
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, weight: int = 1) -> float:
+        """Take ``weight`` slots (IB counts some requests twice); return seconds waited."""
+        waited = 0.0
+        calls = int(self.rate.calls)
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._stamps and now - self._stamps[0] >= self.rate.period_s:
+                    self._stamps.popleft()
+                if len(self._stamps) + weight <= calls or not self._stamps:
+                    self._stamps.extend([now] * weight)
+                    return waited
+                index = min(len(self._stamps) + weight - calls, len(self._stamps)) - 1
+                delay = self._stamps[index] + self.rate.period_s - now
+                await self._sleep(delay)
+                waited += delay
+
+
 class RateLimiter:
     """The buckets of every provider and endpoint, created from config on first use."""
 
@@ -121,6 +155,7 @@ class RateLimiter:
         self._specs: dict[tuple[str, str], str] = {}
         self._buckets: dict[tuple[str, str], tuple[TokenBucket, ...]] = {}
         self._stats: dict[tuple[str, str], BucketStats] = {}
+        self._windows: dict[tuple[str, str, str], SlidingWindow] = {}
 
     def configure(self, provider: str, limits: Mapping[str, str]) -> None:
         """Set ``provider``'s limits (endpoint → spec). Unchanged specs keep their buckets, so
@@ -147,6 +182,15 @@ class RateLimiter:
             stats.waits += 1
             stats.waited_s += waited
         return waited
+
+    def window(self, provider: str, key: str, spec: str) -> SlidingWindow:
+        """The sliding window ``spec`` (``"60/10m"``) of ``provider`` and ``key``, made on first
+        use with this limiter's clock, so every client of one account shares it."""
+        ident = (provider, key, spec)
+        found = self._windows.get(ident)
+        if found is None:
+            found = self._windows[ident] = SlidingWindow(Rate.parse(spec), self._clock, self._sleep)
+        return found
 
     def stats(self) -> dict[tuple[str, str], BucketStats]:
         """``(provider, endpoint)`` → counters (a copy, safe to read while requests run)."""

@@ -6,11 +6,15 @@ entry point's object is a :class:`~mdc.providers.base.ProviderSpec`.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+from collections.abc import Iterator
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Final
 
+from mdc.config.load import ConfigError, provider_section
+from mdc.config.schema import Config
 from mdc.providers.base import ProviderSpec
 
 BUILTIN: Final[tuple[str, ...]] = (
@@ -27,6 +31,8 @@ BUILTIN: Final[tuple[str, ...]] = (
     "binance",
     "kraken",
     "ccxt",
+    "nyse",
+    "ib",
 )
 
 
@@ -58,3 +64,44 @@ def load_class(target: str) -> Any:
     """Import ``module:Class``."""
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)
+
+
+def check_config(config: Config) -> None:
+    """Every provider the config names exists and can do what it is named for, and every
+    ``[providers.<name>]`` section is valid: a :class:`ConfigError` naming the key otherwise.
+
+    The config loader cannot do this (it sits below the providers); the CLI and the API call
+    this before anything is created on disk, so a typo is exit 2, not a traceback mid-run.
+    """
+    specs = all_specs()
+    for key, name, role in _named_providers(config):
+        spec = specs.get(name)
+        if spec is None:
+            raise ConfigError(f"{key}: {_unknown(name, specs)}")
+        if role == "streaming" and spec.streaming is None:
+            raise ConfigError(f"{key}: {name!r} has no live stream (it serves history only)")
+        if role == "historical" and spec.historical is None:
+            raise ConfigError(f"{key}: {name!r} has no history (it is a live stream only)")
+    for name in config.providers:
+        if name not in specs:
+            raise ConfigError(f"providers.{name}: {_unknown(name, specs)}")
+        provider_section(config, name, specs[name].config)
+
+
+def _unknown(name: str, specs: dict[str, ProviderSpec]) -> str:
+    close = difflib.get_close_matches(name, specs, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown provider {name!r}; {hint}known: {', '.join(sorted(specs))}"
+
+
+def _named_providers(config: Config) -> Iterator[tuple[str, str, str]]:
+    """(key, provider name, role) for every place the config names a provider."""
+    yield "provider", config.provider, "streaming"
+    for i, name in enumerate(config.failover):
+        yield f"failover[{i}]", name, "streaming"
+    for r, route in enumerate(config.routes):
+        yield f"routes[{r}].provider", route.provider, "streaming"
+        for i, name in enumerate(route.failover):
+            yield f"routes[{r}].failover[{i}]", name, "streaming"
+    for i, name in enumerate(config.backfill.providers):
+        yield f"backfill.providers[{i}]", name, "historical"

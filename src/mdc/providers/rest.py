@@ -33,6 +33,7 @@ import msgspec
 from msgspec import Meta
 
 from mdc.config.load import ConfigError
+from mdc.domain.backoff import backoff_delay
 from mdc.providers.base import CredentialsError, NotFound, ProviderError, RateLimited
 from mdc.providers.ratelimit import ALL, RateLimiter, RateSpecError, Sleep
 
@@ -46,6 +47,9 @@ SECRET_PARAMS: Final = frozenset(
 MASK: Final = "****"
 RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 SNIPPET_CHARS: Final = 160
+UNREACHABLE_HINT: Final = (
+    "check the network, proxy or firewall, or point providers.{provider} at a reachable host"
+)
 EPOCH_THRESHOLD_S: Final = 1_000_000_000.0
 """A reset header value above this is a Unix time, below it a number of seconds."""
 DETAIL_KEYS: Final = (
@@ -219,13 +223,15 @@ class RestClient:
             await self._limiter.acquire(self.provider, endpoint, weight)
             self.stats.requests += 1
             retry_after: float | None = None
-            rate_limited = False
+            rate_limited = unreachable = False
             try:
                 response = await self._http.get(url, params=params, headers=headers)
             except httpx.TimeoutException:
                 problem = f"timed out after {settings.timeout_s:g} s"
             except httpx.TransportError as exc:
-                problem = f"connection failed ({type(exc).__name__}: {self.redact(str(exc))})"
+                host = f"{full.scheme}://{full.netloc.decode('ascii')}"
+                problem = f"cannot reach {host} ({type(exc).__name__}: {self.redact(str(exc))})"
+                unreachable = True
             else:
                 status = response.status_code
                 if 200 <= status < 300:
@@ -259,6 +265,8 @@ class RestClient:
                     )
             if attempt >= settings.max_attempts:
                 message = f"{self.provider}: {problem} after {attempt} attempts ({shown})"
+                if unreachable:
+                    message += f": {UNREACHABLE_HINT.format(provider=self.provider)}"
                 error = (
                     RateLimited(message, retry_after) if rate_limited else ProviderError(message)
                 )
@@ -277,6 +285,32 @@ class RestClient:
             self.stats.retry_waited_s += delay
             self.stats.last_retry_after_s = retry_after
             await self._sleep(delay)
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Params | None = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        endpoint: str = ALL,
+    ) -> httpx.Response:
+        """One rate-limited request returned whatever its status, for handshakes (cookies,
+        consent forms) whose statuses carry meaning; only an unreachable host raises."""
+        await self._limiter.acquire(self.provider, endpoint)
+        self.stats.requests += 1
+        try:
+            return await self._http.request(method, url, params=params, data=data, headers=headers)
+        except httpx.TransportError as exc:
+            full = httpx.URL(url)
+            host = f"{full.scheme}://{full.netloc.decode('ascii')}"
+            raise self._fail(
+                ProviderError(
+                    f"{self.provider}: cannot reach {host} ({type(exc).__name__}: "
+                    f"{self.redact(str(exc))}): {UNREACHABLE_HINT.format(provider=self.provider)}"
+                )
+            ) from None
 
     def decode(
         self, response: httpx.Response, type_: type[T], what: str, *, strict: bool = True
@@ -326,10 +360,10 @@ class RestClient:
         return f"{self.provider}: HTTP {status}: {what}{detail}{hint}"
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(
-            self.settings.backoff_max_s, self.settings.backoff_base_s * 2.0 ** (attempt - 1)
+        settings = self.settings
+        return backoff_delay(
+            attempt, settings.backoff_base_s, settings.backoff_max_s, rng=self._rng.random
         )
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
     def _fail(self, error: ProviderError) -> ProviderError:
         self.stats.errors += 1

@@ -37,12 +37,19 @@ class RestHistorical(HistoricalProvider):
         *,
         credential_env: Sequence[str] | None = None,
         classify: Callable[[httpx.Response], ProviderError | None] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """``credential_env`` defaults to ``spec.credentials`` (named in credential errors)."""
+        """``credential_env`` defaults to ``spec.credentials`` (named in credential errors);
+        ``transport`` replaces httpx's own (Yahoo's browser-TLS client)."""
         super().__init__(config, limiter)
         env = self.spec.credentials if credential_env is None else credential_env
         self.client = RestClient(
-            self.spec.name, rest, self.limiter, credential_env=env, classify=classify
+            self.spec.name,
+            rest,
+            self.limiter,
+            credential_env=env,
+            classify=classify,
+            transport=transport,
         )
 
     def supports(

@@ -1,4 +1,11 @@
-"""The archive read API: what is there, and the data as Arrow, pandas, polars or SQL.
+"""The archive read API: what is there, and the data as pandas, polars or Arrow, or SQL.
+
+One convention for every reader (``read``, ``trades``, ``quotes``, ``bars``, ``book_deltas``,
+``book_snapshots``, ``gaps``, ``sql``): the result is a pandas DataFrame unless ``as_`` says
+``"polars"`` or ``"arrow"``. Time bounds are the ones the CLI uses (``mdc backfill --from D
+--to D``): a **date** (``"2024-03-01"``, ``datetime.date``) is a whole UTC day and counts at
+both ends, so ``trades("AAPL", "2024-03-01", "2024-03-01")`` is that one day; an **instant**
+(``"2024-03-01T14:30:00Z"``, ``datetime``, int nanoseconds) bounds ``start <= ts_event < end``.
 
 ``open_archive(root)`` finds files by the root's layout (``_mdc/layout.json``). Each partition
 (type, symbol, partition label, provider) is read from one format: Parquet when it has finished
@@ -11,9 +18,10 @@ formats with one schema: timestamps are ``TIMESTAMPTZ_NS`` in both.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,6 +49,7 @@ if TYPE_CHECKING:
 Source = Literal["auto", "jsonl", "parquet"]
 Output = Literal["arrow", "pandas", "polars"]
 TimeArg = int | str | date | datetime | None
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -82,15 +91,22 @@ class Partition:
         return self.parquet or self.jsonl
 
 
-def to_ns(value: TimeArg) -> int | None:
-    """An int ns, ISO string, date or datetime (naive = UTC) as int ns."""
+def to_ns(value: TimeArg, end: bool = False) -> int | None:
+    """An int ns, ISO string, date or datetime (naive = UTC) as int ns.
+
+    With ``end``, a date (or a date-only string) is the end of that day: the first nanosecond
+    of the next one, so an exclusive bound there keeps the whole day.
+    """
     if value is None or isinstance(value, int):
         return value
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if _DATE_ONLY.fullmatch(value):
+            value = date.fromisoformat(value)
+        else:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if isinstance(value, datetime):
         return datetime_to_ns(value)
-    return date_to_ns(value)
+    return date_to_ns(value + timedelta(days=1) if end else value)
 
 
 def scan_files(root: Path, layout: Layout) -> tuple[list[ArchiveFile], list[Path]]:
@@ -182,11 +198,13 @@ class Archive:
 
     # -- what is there -----------------------------------------------------------------------
     def files(self) -> list[ArchiveFile]:
+        """Every data file found (JSONL and Parquet), as of the last :meth:`refresh`."""
         return list(self._files)
 
     def partitions(
         self, type_name: str | None = None, symbol: str | None = None
     ) -> list[Partition]:
+        """(type, symbol, partition, provider) groups of files, in time order."""
         return [
             p
             for p in self._partitions
@@ -195,9 +213,11 @@ class Archive:
         ]
 
     def types(self) -> list[str]:
+        """Event types with data (``trades``, ``quotes``, …)."""
         return sorted({p.type_name for p in self._partitions})
 
     def symbols(self, type_name: str | None = None) -> list[str]:
+        """Symbols with data (of ``type_name`` only, when given)."""
         return sorted({p.symbol for p in self.partitions(type_name)})
 
     def date_range(
@@ -217,12 +237,14 @@ class Archive:
         symbol: str | None = None,
         start: TimeArg = None,
         end: TimeArg = None,
-        as_: Output = "arrow",
+        as_: Output = "pandas",
     ) -> Any:
-        """Rows of one type (all symbols when ``symbol`` is None) with ``start <= ts_event <
-        end``, in the type's schema; partitions in time order, rows in write order."""
+        """Rows of one type (all symbols when ``symbol`` is None) between ``start`` and ``end``
+        (dates inclusive, instants end-exclusive: see the module doc), in the type's schema;
+        partitions in time order, rows in write order. A DataFrame unless ``as_`` says
+        ``"polars"`` or ``"arrow"``."""
         cls = _event_type(type_name)
-        lo, hi = to_ns(start), to_ns(end)
+        lo, hi = to_ns(start), to_ns(end, end=True)
         tables = []
         for p in self.partitions(type_name, symbol):
             if (lo is not None and p.end_ns <= lo) or (hi is not None and p.start_ns >= hi):
@@ -238,34 +260,41 @@ class Archive:
         self, type_name: str, symbol: str | None = None, start: TimeArg = None, end: TimeArg = None
     ) -> list[Event]:
         """The same rows as event structs (exact values, for replay and tests)."""
-        return from_table(_event_type(type_name), self.read(type_name, symbol, start, end))
+        table = self.read(type_name, symbol, start, end, as_="arrow")
+        return from_table(_event_type(type_name), table)
 
     def trades(
         self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
     ) -> Any:
+        """Trades of ``symbol`` (``read("trades", …)``): price, size, side, venue, ids."""
         return self.read("trades", symbol, start, end, as_)
 
     def quotes(
         self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
     ) -> Any:
+        """Best bid and offer updates of ``symbol``."""
         return self.read("quotes", symbol, start, end, as_)
 
     def bars(
         self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
     ) -> Any:
+        """OHLCV bars of ``symbol`` (live aggregates and backfilled history alike)."""
         return self.read("bars", symbol, start, end, as_)
 
     def book_deltas(
         self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
     ) -> Any:
+        """Order-book level changes of ``symbol`` (size 0 removes the level)."""
         return self.read("book_deltas", symbol, start, end, as_)
 
     def book_snapshots(
         self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
     ) -> Any:
+        """Whole-book snapshots of ``symbol`` (on subscribe and resync)."""
         return self.read("book_snapshots", symbol, start, end, as_)
 
     def gaps(self, symbol: str | None = None, as_: Output = "pandas") -> Any:
+        """Recorded outages (one row per symbol per outage), all symbols when None."""
         return self.read("gaps", symbol, as_=as_)
 
     # -- SQL ---------------------------------------------------------------------------------
@@ -279,14 +308,17 @@ class Archive:
             con.execute(f"CREATE VIEW {name} AS {self._view_sql(cls)}")
         return con
 
-    def sql(self, query: str) -> pa.Table:
-        """Run SQL over the views; the result as an Arrow table."""
+    def sql(self, query: str, as_: Output = "pandas") -> Any:
+        """Run DuckDB SQL over the views (``trades``, ``quotes``, …; see :meth:`connect`); a
+        DataFrame unless ``as_`` says ``"polars"`` or ``"arrow"``, like every other reader.
+        For many queries, keep one :meth:`connect` connection instead."""
         con = self.connect()
         try:
             result = con.sql(query)
-            return result.to_arrow_table() if result is not None else pa.table({})
+            table = result.to_arrow_table() if result is not None else pa.table({})
         finally:
             con.close()
+        return _convert(table, as_)
 
     def _view_sql(self, cls: type[Event]) -> str:
         type_name = TYPE_NAMES[cls]

@@ -1,20 +1,24 @@
-"""Recovery step 4: cut every output back to what the checkpoint vouches for.
+"""Recovery: cut every output back to what the checkpoint vouches for, then replay the WAL.
 
-Replay (step 5) goes through the store's normal write path; this module only removes the
-provisional tail of each output so that the replay adds exactly what is missing.
+Step 4 (:func:`cut_outputs`) removes the provisional tail of each output so that step 5
+(:func:`replay_wal`, through the store's normal write path) adds exactly what is missing. The
+steps are in docs/durability.md ("Recovery").
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from mdc.domain.events import Event
 from mdc.storage.checkpoint import Checkpoint
-from mdc.storage.layout import PARQUET_DIR
+from mdc.storage.layout import CONTROL_DIR, PARQUET_DIR
 from mdc.storage.parquet import INPROGRESS, cut_writer
+from mdc.storage.wal import FLAG_DEDUP, decode_payload, recover_segments
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +83,68 @@ def remove_unfinished_parts(root: Path) -> int:
         path.unlink()
         removed += 1
     return removed
+
+
+@dataclass
+class ReplayResult:
+    last_lsn: int
+    """The newest LSN found in the WAL (intact or not): the next record must be above it."""
+    records: int = 0
+    events: int = 0
+    corrupt_records: int = 0
+    quarantined_bytes: int = 0
+
+
+def replay_wal(
+    control: Path,
+    after: int,
+    dedup_all: bool,
+    sync: bool,
+    write: Callable[[list[Event], int, bool], None],
+    issue: Callable[[str, Severity, str], None],
+) -> ReplayResult:
+    """Feed every intact record above ``after`` to ``write(events, lsn, dedup)`` in LSN order;
+    damaged bytes are quarantined and reported through ``issue``. ``dedup_all`` (no
+    checkpoint: no known start) also turns off the check for missing records."""
+    result = ReplayResult(last_lsn=after)
+    expected: int | None = None if dedup_all else after + 1
+    for scan, data in recover_segments(control / "wal", after, control / "quarantine", sync):
+        for damage in scan.damage:
+            result.quarantined_bytes += damage.end - damage.start
+            if damage.next_lsn is not None and damage.next_lsn - 1 <= after:
+                log.warning(
+                    "WAL %s: damaged bytes at offset %d held only records the checkpoint "
+                    "already committed; nothing lost",
+                    scan.path.name,
+                    damage.start,
+                )
+                continue
+            result.corrupt_records += 1
+            issue(
+                damage.kind,
+                "error",
+                f"WAL segment {scan.path.name}: {damage.end - damage.start} bytes at offset "
+                f"{damage.start} hold no intact record; moved to {CONTROL_DIR}/quarantine",
+            )
+        for rec in scan.records:
+            if expected is not None and rec.lsn != expected:
+                issue(
+                    "wal_missing_records",
+                    "error",
+                    f"WAL records {expected}..{rec.lsn - 1} are missing (a segment was cut or "
+                    f"lost before {scan.path.name})",
+                )
+            expected = rec.lsn + 1
+            events = decode_payload(data, rec)
+            write(events, rec.lsn, dedup_all or bool(rec.flags & FLAG_DEDUP))
+            result.records += 1
+            result.events += len(events)
+        result.last_lsn = max(result.last_lsn, scan.last_lsn)
+    if result.records:
+        log.info(
+            "recovery: replayed %d WAL records (%d events) after LSN %d",
+            result.records,
+            result.events,
+            after,
+        )
+    return result

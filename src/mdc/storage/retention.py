@@ -12,10 +12,11 @@ import logging
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mdc.domain.time import NS_PER_DAY
+from mdc.domain.time import NS_PER_DAY, now_ns
 from mdc.storage.layout import (
     ALL,
     BAD_DIR,
@@ -161,3 +162,55 @@ def _remove_empty_parents(directory: Path, root: Path) -> None:
         except OSError:
             return
         directory = directory.parent
+
+
+class RetentionTask:
+    """Retention for a running store: scans on a worker thread, deletes on the caller's.
+
+    ``protected`` says which paths the store holds open or still names in its checkpoint.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        layout: Layout,
+        days: int,
+        max_bytes: int,
+        protected: Callable[[Path], bool],
+    ) -> None:
+        self.root = root
+        self.layout = layout
+        self.days = days
+        self.max_bytes = max_bytes
+        self.protected = protected
+        self.report = RetentionReport()
+        self.errors = 0
+        self.last_error = ""
+        self.job: Future[list[Unit]] | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="retention")
+
+    def start(self) -> None:
+        """Start a scan unless retention is off or one is running."""
+        if not (self.days or self.max_bytes) or self.job is not None:
+            return
+        self.job = self._pool.submit(scan_units, self.root, self.layout)
+
+    def collect(self) -> None:
+        """Delete what a finished scan chose (no-op while it runs)."""
+        job = self.job
+        if job is None or not job.done():
+            return
+        self.job = None
+        try:
+            units = job.result()
+        except OSError as exc:
+            self.errors += 1
+            self.last_error = f"retention scan failed: {exc.strerror or exc}"
+            log.error("%s", self.last_error)
+            return
+        chosen = plan(units, self.days, self.max_bytes, now_ns())
+        if chosen:
+            self.report.add(delete(chosen, self.root, self.protected))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

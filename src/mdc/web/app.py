@@ -25,6 +25,7 @@ from mdc.web.api import (
     backfill,
     config,
     health,
+    imports,
     live,
     metrics,
     providers,
@@ -33,6 +34,7 @@ from mdc.web.api import (
     storage,
     symbols,
 )
+from mdc.web.docs import add_docs
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor, response_class, secrets_of
 from mdc.web.state import WebState
@@ -53,6 +55,7 @@ ROUTERS: Final = (
     quality,
     config,
     backfill,
+    imports,
 )
 
 
@@ -97,6 +100,8 @@ def create_app(
         description="Live status, data, subscriptions, archive and health of an mdc collector.",
         default_response_class=json_response,
         lifespan=lifespan,
+        docs_url=None,  # served from this package by add_docs (FastAPI's page needs a CDN)
+        redoc_url=None,
     )
     app.state.web = web
 
@@ -124,5 +129,6 @@ def create_app(
     async def index() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
+    add_docs(app)
     app.mount("/ui", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
     return app

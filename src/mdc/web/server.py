@@ -75,8 +75,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def make_server(app: FastAPI, host: str, port: int) -> EmbeddedServer:
-    """Check the bind against the API key rule, bind, and build the server."""
+def make_server(
+    app: FastAPI, host: str, port: int, sock: socket.socket | None = None
+) -> EmbeddedServer:
+    """Check the bind against the API key rule, bind (unless ``sock`` was bound already, as
+    ``mdc collect`` does before it creates anything), and build the server."""
     check_bind(host, app.state.web.api_key)
     config = uvicorn.Config(
         app,
@@ -85,7 +88,7 @@ def make_server(app: FastAPI, host: str, port: int) -> EmbeddedServer:
         timeout_graceful_shutdown=GRACEFUL_S,
         lifespan="on",
     )
-    return EmbeddedServer(config, bind(host, port), app.state.web.closing)
+    return EmbeddedServer(config, sock or bind(host, port), app.state.web.closing)
 
 
 def service(server: EmbeddedServer) -> Callable[[], Coroutine[Any, Any, None]]:

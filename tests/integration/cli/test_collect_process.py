@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -88,3 +89,34 @@ def test_unknown_provider_is_a_usage_error(tmp_path: Path) -> None:
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "unknown provider 'nope'" in stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "flags"),
+    [("collect", ("--http-port", "--no-http")), ("serve", ("--port",))],
+)
+def test_a_busy_port_names_the_flags_and_leaves_nothing_on_disk(
+    tmp_path: Path, command: str, flags: tuple[str, ...]
+) -> None:
+    root = tmp_path / "data"
+    if command == "serve":
+        root.mkdir()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        port_flag = "--http-port" if command == "collect" else "--port"
+        done = subprocess.run(
+            [sys.executable, "-m", "mdc.cli", command, "-d", str(root), port_flag, str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "MDC_LOG_LEVEL": "ERROR"},
+        )
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"error: cannot serve HTTP on 127.0.0.1:{port}: Address already in use")
+    for flag in flags:
+        assert f"{flag}" in line
+    # collect: the port is checked before the store exists, so no archive, WAL or lock is left
+    assert (not root.exists()) if command == "collect" else list(root.iterdir()) == []

@@ -66,7 +66,7 @@ IN_FLIGHT: Final = _InFlight()
 
 @pytest.fixture
 def registry_of_streaming_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(registry, "BUILTIN", ("alpaca", "polygon"))
+    monkeypatch.setattr(registry, "BUILTIN", ("simulated", "alpaca", "polygon"))
     registry.all_specs.cache_clear()
     yield
     registry.all_specs.cache_clear()

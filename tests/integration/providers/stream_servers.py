@@ -255,7 +255,7 @@ POLYGON_PREFIXES = ("T", "Q", "A", "AM", "LULD")
 
 
 class PolygonServer(StreamServer):
-    """wss://socket.polygon.io/stocks (and delayed) as documented."""
+    """wss://socket.massive.com/stocks (and delayed) as documented."""
 
     def __init__(self, key: str = "POLYKEY") -> None:
         super().__init__()

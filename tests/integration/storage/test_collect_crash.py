@@ -71,6 +71,24 @@ def collect(root: Path, round_no: int, *extra: str) -> subprocess.Popen[str]:
     )
 
 
+def last_lsn(root: Path) -> int:
+    """The highest WAL position on disk (live segments and archived ones); -1 before any."""
+    dirs = [d for d in (root / "_mdc/wal-archive", root / "_mdc/wal") if d.exists()]
+    return max((lsn for d in dirs for lsn, _, _ in iter_records(d)), default=-1)
+
+
+def wait_for_first_write(proc: subprocess.Popen[str], root: Path, limit_s: float = 120.0) -> None:
+    """Return once this run has appended a WAL record, so each kill lands in a writing run."""
+    before = last_lsn(root)
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1]
+        if last_lsn(root) > before:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"mdc collect wrote no WAL record in {limit_s:g}s")
+
+
 def acknowledged(root: Path) -> dict[str, Counter[bytes]]:
     """Every event of every intact WAL record, per type (records read once by LSN)."""
     records: dict[int, list[Event]] = {}
@@ -101,7 +119,8 @@ def test_mdc_collect_killed_at_random_moments_keeps_every_acknowledged_event_onc
     wal_records = []
     for r in range(ROUNDS):
         proc = collect(root, r)
-        time.sleep(rng.uniform(1.0, 3.0))
+        wait_for_first_write(proc, root)  # a loaded machine may take seconds just to start
+        time.sleep(rng.uniform(0.0, 2.0))
         assert proc.poll() is None, proc.communicate()[1]
         proc.kill()
         proc.wait()

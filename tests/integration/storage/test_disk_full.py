@@ -12,8 +12,7 @@ import pytest
 
 from mdc.config.schema import StorageConfig, WalConfig
 from mdc.domain.events import Event, Trade
-from mdc.storage import StoragePaused, open_store
-from mdc.storage import store as store_module
+from mdc.storage import StoragePaused, diskguard, open_store
 from mdc.storage.archive import open_archive
 from mdc.storage.store import Store
 
@@ -88,8 +87,8 @@ def check(root: Path, n: int) -> None:
 def test_full_disk_pauses_and_resumes_without_losing_acknowledged_data(
     small_disk: Path, monkeypatch: pytest.MonkeyPatch, min_free_mb: int
 ) -> None:
-    monkeypatch.setattr(store_module, "DISK_CHECK_INTERVAL_S", 0.0)
-    monkeypatch.setattr(store_module, "RESUME_POLL_S", 0.05)
+    monkeypatch.setattr(diskguard, "DISK_CHECK_INTERVAL_S", 0.0)
+    monkeypatch.setattr(diskguard, "RESUME_POLL_S", 0.05)
     ballast = fill(small_disk, 3)
     root = small_disk / "archive"
     store = open_store(

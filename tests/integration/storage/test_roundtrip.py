@@ -245,12 +245,17 @@ def test_duckdb_view_spans_jsonl_and_parquet_partitions(tmp_path: Path) -> None:
     store.close()
     archive = open_archive(tmp_path)
     assert [len(p.jsonl) + len(p.parquet) for p in archive.partitions("trades")] == [1, 1]
-    out = archive.sql("SELECT epoch_ns(ts_event) AS t, price FROM trades ORDER BY t").to_pylist()
+    query = "SELECT epoch_ns(ts_event) AS t, price FROM trades ORDER BY t"
+    out = archive.sql(query, as_="arrow").to_pylist()
     assert out == [
         {"t": first.ts_event, "price": first.price},
         {"t": second.ts_event, "price": second.price},
     ]
-    table = archive.read("trades", "BTC/USD")
+    table = archive.read("trades", "BTC/USD", as_="arrow")
     assert table.num_rows == 2
+    assert archive.sql(query).to_dict("list") == {
+        "t": [first.ts_event, second.ts_event],
+        "price": [first.price, second.price],
+    }
     assert archive.trades("BTC/USD", as_="polars").height == 2
     assert len(archive.trades("BTC/USD", start=second.ts_event)) == 1

@@ -257,6 +257,9 @@ def test_providers_list_capabilities_and_state(client: httpx.Client) -> None:
     assert providers["scripted"]["connection"]["state"] == "streaming"
     assert providers["simulated"]["running"] is False
     assert providers["simulated"]["capabilities"]["depth"] is True
+    assert providers["simulated"]["plan_notes"] == ""
+    if "finnhub" in providers:
+        assert providers["finnhub"]["plan_notes"].startswith("stock candles are paid-only")
 
 
 def test_api_key_guards_mutating_routes_and_never_leaks(tmp_path: Path) -> None:
@@ -282,3 +285,24 @@ def test_api_key_guards_mutating_routes_and_never_leaks(tmp_path: Path) -> None:
             assert res.status_code == 200
             assert API_KEY not in res.text
         assert client.get("/api/config").json()["http"]["api_key"] == "****"
+
+
+def test_symbols_with_a_slash_route_for_change_remove_and_live(
+    collector: CollectorThread, client: httpx.Client
+) -> None:
+    """``BTC/USD`` arrives as ``BTC%2FUSD``; the server decodes it before routing."""
+    provider = provider_of(collector, "scripted")
+    res = client.post("/api/symbols", json={"symbols": [{"symbol": "BTC/USD"}]})
+    assert res.json() == {"added": ["BTC/USD"], "already_subscribed": []}
+    changed = client.put("/api/symbols/BTC%2FUSD", json={"depth_levels": 5})
+    assert changed.status_code == 200 and changed.json()["symbol"] == "BTC/USD"
+    assert client.get("/api/symbols").json()[-1]["depth_levels"] == 5
+    live = client.get("/api/live/BTC%2FUSD")
+    assert live.status_code == 200 and live.json()["trade_count"] == 0
+    with client.stream("GET", "/api/live/BTC%2FUSD/stream") as stream:
+        assert stream.status_code == 200
+        lines = stream.iter_lines()
+        assert next(lines) == "retry: 1000"
+    assert client.delete("/api/symbols/BTC%2FUSD").json() == {"removed": ["BTC/USD"]}
+    assert provider.subscribed == ["AAA", "BBB"]
+    assert client.delete("/api/symbols/BTC%2FUSD").status_code == 404

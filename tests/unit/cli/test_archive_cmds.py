@@ -145,14 +145,14 @@ def test_query_runs_sql_over_jsonl_and_parquet(root: Path) -> None:
 
 
 def test_compact_merges_parts_and_keeps_every_row(root: Path) -> None:
-    before = open_archive(root, source="parquet").read("trades").to_pylist()
+    before = open_archive(root, source="parquet").read("trades", as_="arrow").to_pylist()
     dry = runner.invoke(app, ["compact", "-d", str(root), "--dry-run"])
     assert dry.exit_code == 0 and "would merge" in dry.output
     result = runner.invoke(app, ["compact", "-d", str(root)])
     assert result.exit_code == 0, result.output
     directory = root / "parquet/type=trades/date=2024-03-02/symbol=AAPL"
     assert len(list(directory.glob("*.parquet"))) == 1
-    after = open_archive(root, source="parquet").read("trades").to_pylist()
+    after = open_archive(root, source="parquet").read("trades", as_="arrow").to_pylist()
     assert after == before
     again = runner.invoke(app, ["compact", "-d", str(root)])
     assert "nothing to compact" in again.output
@@ -163,14 +163,14 @@ def test_an_interrupted_compaction_is_finished_and_never_read_twice(root: Path) 
 
     directory = root / "parquet/type=trades/date=2024-03-02/symbol=AAPL"
     parts = sorted(directory.glob("*.parquet"))
-    rows = open_archive(root, source="parquet").read("trades").num_rows
+    rows = open_archive(root, source="parquet").read("trades", as_="arrow").num_rows
     result = _merge(directory, "x", "trades", parts, dry_run=False)
     # Simulate the crash between the rename and the deletes: inputs back, intent back.
     for p in parts:
         p.write_bytes(b"")  # placeholder names; content irrelevant once superseded
     intent = directory / f"{INTENT_PREFIX}test.json"
     intent.write_text(json.dumps({"output": result.output, "inputs": [p.name for p in parts]}))
-    assert open_archive(root, source="parquet").read("trades").num_rows == rows
+    assert open_archive(root, source="parquet").read("trades", as_="arrow").num_rows == rows
     assert finish_interrupted(directory) == 1
     assert sorted(p.name for p in directory.iterdir()) == [result.output]
 

@@ -17,7 +17,7 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def only_streaming_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("COLUMNS", "200")  # rich tables wrap at the terminal width
-    monkeypatch.setattr(registry, "BUILTIN", ("alpaca", "polygon"))
+    monkeypatch.setattr(registry, "BUILTIN", ("simulated", "alpaca", "polygon"))
     registry.all_specs.cache_clear()
     yield
     registry.all_specs.cache_clear()
@@ -40,6 +40,19 @@ def test_list_says_which_credentials_are_set(monkeypatch: pytest.MonkeyPatch) ->
     assert "VALUE" not in table.output + result.output
 
 
+def test_list_says_what_a_free_key_cannot_get() -> None:
+    result = runner.invoke(app, ["providers", "--json"])
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    assert rows["polygon"]["plan_notes"].startswith("free key: 5 requests/min")
+    assert rows["alpaca"]["plan_notes"].startswith("free (Basic) plan: IEX")
+    table = runner.invoke(app, ["providers"])
+    text = " ".join(table.output.split())
+    assert "plans alpaca: free (Basic) plan: IEX" in text
+    assert "polygon: free key: 5 requests/min, aggregates and splits/dividends; trades," in text
+    show = runner.invoke(app, ["providers", "show", "polygon"])
+    assert "plans: free key: 5 requests/min" in " ".join(show.output.split())
+
+
 def test_show_lists_every_endpoint_with_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MDC_PROVIDERS__ALPACA__STREAM_URL", "wss://proxy.example/v2/{feed}")
     result = runner.invoke(app, ["providers", "show", "alpaca", "--json"])
@@ -56,7 +69,7 @@ def test_show_lists_every_endpoint_with_its_variable(monkeypatch: pytest.MonkeyP
     polygon = runner.invoke(app, ["providers", "show", "polygon"])
     assert polygon.exit_code == 0
     assert "MDC_PROVIDERS__POLYGON__DELAYED_STREAM_URL" in polygon.output
-    assert "wss://delayed.polygon.io/stocks" in polygon.output
+    assert "wss://delayed.massive.com/stocks" in polygon.output
 
 
 def test_unknown_provider_and_bad_keys_are_usage_errors(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -350,3 +350,32 @@ def test_giving_up_after_max_retries_names_the_last_error() -> None:
         assert session.state.errors == 3
 
     asyncio.run(main())
+
+
+def test_reconnect_with_no_subscriptions_keeps_the_session_alive() -> None:
+    """The last symbol removed, then a reconnect: the session streams with nothing subscribed
+    (84010cb died with UnboundLocalError in ``_subscribe_all``) and takes new symbols later."""
+
+    async def main() -> None:
+        sent: list[list[str]] = []
+        server, url, conns = await start(await _ok_handler_factory(sent))
+        sink = Sink()
+        session = StreamSession(Toy(url), sink, FAST, stale_after_s=30)
+        task = asyncio.create_task(session.run([SymbolConfig(symbol="AAPL")]))
+        await sink.wait_for(lambda ev: sum(isinstance(e, Trade) for e in ev) == 2)
+        await session.unsubscribe(["AAPL"])
+        session.request_reconnect("test")
+        async with asyncio.timeout(5):
+            while len(conns) < 2 or session.state.state != "streaming":
+                await asyncio.sleep(0.01)
+        assert not task.done()
+        assert session.state.subscribed == set()
+        await session.subscribe([SymbolConfig(symbol="AAPL")])
+        await sink.wait_for(lambda ev: sum(isinstance(e, Trade) for e in ev) == 4)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        server.close()
+        assert conns[0][1:] == [{"sub": ["AAPL"]}, {"unsub": ["AAPL"]}]
+        assert conns[1][1:] == [{"sub": ["AAPL"]}]
+
+    asyncio.run(main())

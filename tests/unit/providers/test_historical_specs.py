@@ -20,7 +20,7 @@ PROVIDERS = {
     "polygon": ("rest.url", ("POLYGON_API_KEY",)),
     "tiingo": ("base_url", ("TIINGO_API_KEY",)),
     "yahoo": ("base_url", ()),
-    "stooq": ("base_url", ()),
+    "stooq": ("base_url", ("STOOQ_API_KEY",)),
     "finnhub": ("base_url", ("FINNHUB_API_KEY",)),
     "alphavantage": ("base_url", ("ALPHAVANTAGE_API_KEY",)),
     "nasdaqdatalink": ("base_url", ("NASDAQ_DATA_LINK_API_KEY",)),

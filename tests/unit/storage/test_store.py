@@ -11,7 +11,7 @@ import pytest
 
 from mdc.config.schema import StorageConfig, WalConfig
 from mdc.domain.events import Event, Integrity, Quote, Trade
-from mdc.storage import StoragePaused, open_store
+from mdc.storage import StoragePaused, diskguard, open_store
 from mdc.storage import checkpoint as ckpt
 from mdc.storage import store as store_module
 from mdc.storage.archive import open_archive
@@ -209,8 +209,8 @@ def test_checkpoint_names_open_outputs_with_committed_lengths(tmp_path: Path) ->
 
 def test_disk_guard_pauses_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     free = {"bytes": 10 * 1024 * 1024}
-    monkeypatch.setattr(store_module, "free_bytes", lambda _path: free["bytes"])
-    monkeypatch.setattr(store_module, "RESUME_POLL_S", 0.01)
+    monkeypatch.setattr(diskguard, "free_bytes", lambda _path: free["bytes"])
+    monkeypatch.setattr(diskguard, "RESUME_POLL_S", 0.01)
     store = open_store(cfg(tmp_path, min_free_mb=100))  # starts paused, never refuses
     with pytest.raises(StoragePaused, match="free space 10 MB < min_free_mb 100 MB") as info:
         store.append(trades("AAPL", 0, 5))
@@ -236,14 +236,14 @@ def test_an_archive_write_error_pauses_then_rebuilds_from_the_wal(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(JsonlFile, "flush", full)
-    monkeypatch.setattr(store_module, "RESUME_POLL_S", 0.0)
-    monkeypatch.setattr(store_module, "RESUME_MARGIN_MB", 0)
+    monkeypatch.setattr(diskguard, "RESUME_POLL_S", 0.0)
+    monkeypatch.setattr(diskguard, "RESUME_MARGIN_MB", 0)
     store.append(trades("AAPL", 10, 10))
     store._tick(float("inf"))  # the checkpoint flushes, the disk is full
     assert not store.writable
     assert "disk full" in store.stats()["pause_reason"]
     monkeypatch.setattr(JsonlFile, "flush", real_flush)
-    store._next_resume = 0
+    store._guard._next_resume = 0
     store.append(trades("AAPL", 20, 10))  # resumes: cut to the checkpoint, WAL replayed
     store.close()
     for source in ("jsonl", "parquet"):
@@ -256,11 +256,10 @@ def test_a_corrupt_checkpoint_is_reported_and_replay_dedups(tmp_path: Path) -> N
     store.checkpoint()
     store.append(trades("AAPL", 10, 10))
     store._wal.sync()
-    store._raw.close()
-    store._bad.close()
+    store._capture.close()
     store._wal.close()
     store._checkpointer.close()
-    for f in store._jsonl.open.values():
+    for f in store._outputs.jsonl.open.values():
         f.flush()
     store._lock.release()  # the process "dies" here, files as they are
     path = tmp_path / "_mdc/checkpoint.json"
@@ -327,13 +326,13 @@ def test_a_torn_raw_file_is_cut_when_reopened(tmp_path: Path) -> None:
 def run_retention(store: Store) -> None:
     """One retention pass now (scan on the worker, delete here), as the store's tick does."""
     for _ in range(2):
-        if store._retention_job is not None:
-            store._retention_job.result()
-            store._collect_retention()
-        store._start_retention()
-    assert store._retention_job is not None
-    store._retention_job.result()
-    store._collect_retention()
+        if store._retention.job is not None:
+            store._retention.job.result()
+            store._retention.collect()
+        store._retention.start()
+    assert store._retention.job is not None
+    store._retention.job.result()
+    store._retention.collect()
 
 
 def test_retention_deletes_old_partitions_but_not_open_ones(tmp_path: Path) -> None:

@@ -22,6 +22,10 @@ SPEC = ProviderSpec(
     ),
     config=AlpacaConfig,
     credentials=("ALPACA_KEY_ID", "ALPACA_SECRET_KEY"),
+    plan_notes=(
+        "free (Basic) plan: IEX for live data and history, SIP history older than 15 minutes; "
+        "SIP up to now needs Algo Trader Plus"
+    ),
     streaming="mdc.providers.alpaca.stream:AlpacaStream",
     historical="mdc.providers.alpaca.historical:AlpacaHistorical",
 )

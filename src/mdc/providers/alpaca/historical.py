@@ -1,6 +1,13 @@
 """Alpaca Market Data v2 REST history: bars at every timeframe, trades and quotes.
 
-Docs used:
+Docs used (re-checked 2026-12-02 against https://github.com/alpacahq/alpaca-py at bd1fa9e:
+``alpaca/common/enums.py`` ``BaseURL.DATA = "https://data.alpaca.markets"``,
+``alpaca/data/historical/stock.py`` ``/v2/stocks/{bars,trades,quotes}``,
+``alpaca/data/historical/corporate_actions.py`` ``/v1/corporate-actions``,
+``alpaca/common/rest.py`` the two key headers and ``page_token``/``next_page_token`` paging,
+``alpaca/data/enums.py`` the feeds, "OTC and SIP are available with premium data
+subscriptions"; and https://docs.alpaca.markets/us/changelog/2026-11-02-adjustment-8f7882f, which
+types ``adjustment`` as a list but keeps the query shape: nothing here drifted):
 https://alpaca.markets/docs/api-references/market-data-api/stock-pricing-data/historical/
 (endpoints, ``timeframe`` up to 59Min/23Hour/1Day/1Week/12Month, ``adjustment`` raw/split/
 dividend/all, ``feed``, ``limit`` 1–10000, ``page_token``),
@@ -10,7 +17,9 @@ https://alpaca.markets/docs/api-documentation/api-v2/market-data/alpaca-data-api
 https://docs.alpaca.markets/reference/corporateactions (``/v1/corporate-actions``: ``symbols``,
 ``types``, ``start``/``end`` on the process date, ``limit`` 1–1000, ``page_token``).
 
-``end`` is inclusive at Alpaca, so results are clipped to ``[start, end+1 day)`` here.
+``end`` is inclusive at Alpaca, so results are clipped to ``[start, end+1 day)`` here. A 403
+whose message is about the subscription ("subscription does not permit querying recent SIP
+data") is ``NotInPlan`` naming the ``feed`` setting; other 401/403 are a rejected key.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from typing import Final, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
+import msgspec
 
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
@@ -29,7 +39,7 @@ from mdc.domain.time import now_ns
 from mdc.providers.alpaca import SPEC
 from mdc.providers.alpaca import rest_parse as parse
 from mdc.providers.alpaca.config import AlpacaConfig
-from mdc.providers.base import ProviderError, UnsupportedRequest
+from mdc.providers.base import NotInPlan, ProviderError, UnsupportedRequest
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
@@ -45,6 +55,23 @@ ACTION_MARGIN: Final = timedelta(days=10)
 """Alpaca filters actions by process date; events are stamped at the ex-date, which may lie a
 few days away, so the request is widened by this much and cut to ex-dates in range."""
 MONTHS: Final = frozenset({1, 2, 3, 4, 6, 12})
+
+
+def classify(response: httpx.Response) -> ProviderError | None:
+    """403 "subscription does not permit …": the key is fine, its data plan lacks the feed."""
+    if response.status_code != 403:
+        return None
+    try:
+        message = msgspec.json.decode(response.content, type=dict[str, object]).get("message")
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if not isinstance(message, str) or "subscription" not in message.lower():
+        return None
+    return NotInPlan(
+        f"alpaca: not included in your plan (HTTP 403: {message}); set "
+        'providers.alpaca.rest.feed = "iex" (or "delayed_sip"), ask for data older than 15 '
+        "minutes, or subscribe to Algo Trader Plus"
+    )
 
 
 class _Paged(Protocol):
@@ -86,7 +113,7 @@ class AlpacaHistorical(RestHistorical):
         self.settings = section.rest
         self.feed = self.settings.feed or (section.feed if section.feed != "test" else "iex")
         self.venue = self.settings.venue or ("IEX" if self.feed == "iex" else "US")
-        super().__init__(config, limiter, self.settings)
+        super().__init__(config, limiter, self.settings, classify=classify)
 
     def check_bars(self, interval: str, adjusted: bool | None) -> None:
         timeframe(interval)

@@ -19,8 +19,9 @@ from typing import Literal
 import msgspec
 
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
+from mdc.domain.rfc3339 import rfc3339_ns
 from mdc.providers.ohlcv import ohlcv_bars
-from mdc.providers.timestamps import parse_date_ns, parse_rfc3339_ns
+from mdc.providers.timestamps import parse_date_ns
 
 
 class AlpacaBar(msgspec.Struct):
@@ -144,7 +145,7 @@ def bars(
     venue: str,
     ts_recv: int,
 ) -> list[Bar]:
-    starts = [parse_rfc3339_ns(r.t) for r in rows]
+    starts = [rfc3339_ns(r.t) for r in rows]
     return ohlcv_bars(rows, starts, "alpaca", symbol, interval, daily, adjusted, venue, ts_recv)
 
 
@@ -154,7 +155,7 @@ def trades(rows: list[AlpacaTrade], symbol: str, venue: str, ts_recv: int) -> li
             symbol=symbol,
             venue=venue,
             provider="alpaca",
-            ts_event=parse_rfc3339_ns(r.t),
+            ts_event=rfc3339_ns(r.t),
             ts_recv=ts_recv,
             price=r.p,
             size=r.s,
@@ -173,7 +174,7 @@ def quotes(rows: list[AlpacaQuote], symbol: str, venue: str, ts_recv: int) -> li
             symbol=symbol,
             venue=venue,
             provider="alpaca",
-            ts_event=parse_rfc3339_ns(r.t),
+            ts_event=rfc3339_ns(r.t),
             ts_recv=ts_recv,
             bid_price=r.bp,
             bid_size=r.bs,

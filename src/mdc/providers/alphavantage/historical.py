@@ -1,22 +1,27 @@
 """Alpha Vantage history: intraday bars one month per request, daily/weekly/monthly bars (raw or
-adjusted), and dividends and splits from the adjusted daily series.
+adjusted), dividends and splits.
 
-Docs used: https://www.alphavantage.co/documentation/ — ``TIME_SERIES_INTRADAY`` (``interval``
-1min 5min 15min 30min 60min, ``month=YYYY-MM``, ``adjusted``, ``extended_hours``,
-``outputsize``), ``TIME_SERIES_DAILY[_ADJUSTED]``, ``TIME_SERIES_WEEKLY[_ADJUSTED]``,
-``TIME_SERIES_MONTHLY[_ADJUSTED]``; the key goes in the ``apikey`` query parameter (masked in
-every log and error).
+Docs used (read 2026-12-02): https://www.alphavantage.co/documentation/ — ``TIME_SERIES_INTRADAY``
+(``interval`` 1min 5min 15min 30min 60min, ``month=YYYY-MM``, ``adjusted``, ``extended_hours``,
+``outputsize``), ``TIME_SERIES_DAILY`` (``outputsize=full`` premium), ``TIME_SERIES_DAILY_ADJUSTED``
+(premium), ``TIME_SERIES_WEEKLY[_ADJUSTED]``, ``TIME_SERIES_MONTHLY[_ADJUSTED]``, ``DIVIDENDS``
+and ``SPLITS`` (``{"symbol", "data": [...]}``, free); the key goes in the ``apikey`` query
+parameter (masked in every log and error). Which endpoints a free key may call is marked on that
+page and confirmed by its maintainers in https://github.com/RomelTorres/alpha_vantage/issues/349.
 
-Alpha Vantage reports throttling and premium-only endpoints as a ``Note`` or ``Information``
-object in an HTTP 200 body: those become ``RateLimited`` (per-minute notes carry
-``retry_after=60``) or ``CredentialsError``, never data. Daily and longer series come whole and
-are clipped to the requested dates (set ``outputsize = "full"`` for ranges older than 100 points).
+So by default (``premium = false``) only what a free key can do is asked for: raw daily bars of
+the latest 100 sessions (``compact``; an older range is refused with a message naming the fix
+instead of coming back empty), adjusted bars only weekly, monthly and intraday, corporate
+actions from ``DIVIDENDS`` and ``SPLITS``. Alpha Vantage reports throttling and premium-only
+requests as a ``Note`` or ``Information`` object in an HTTP 200 body: throttling becomes
+``RateLimited`` (per-minute notes carry ``retry_after=60``), a premium notice ``NotInPlan``
+("not included in your plan", not a bad key), a rejected key ``CredentialsError``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 import httpx
@@ -25,11 +30,13 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
-from mdc.domain.time import now_ns
+from mdc.domain.time import NS_PER_DAY, now_ns
 from mdc.providers.alphavantage import SPEC, parse
 from mdc.providers.alphavantage.config import AlphaVantageConfig
 from mdc.providers.base import (
     CredentialsError,
+    NotFound,
+    NotInPlan,
     ProviderError,
     RateLimited,
     UnsupportedRequest,
@@ -55,7 +62,13 @@ FUNCTIONS: Final[dict[str, str]] = {
     "1mo": "TIME_SERIES_MONTHLY",
 }
 RATE_WORDS: Final = ("rate limit", "call frequency", "requests per day", "calls per minute")
-ENTITLEMENT_WORDS: Final = ("premium", "apikey", "api key")
+KEY_WORDS: Final = ("apikey", "api key")
+PREMIUM_WORD: Final = "premium"
+COMPACT_POINTS: Final = 100
+"""Sessions a ``compact`` daily series holds."""
+PLAN_HINT: Final = (
+    "use a premium key (and set providers.alphavantage.premium = true) or another provider"
+)
 
 
 def months(start: date, end: date) -> list[str]:
@@ -91,11 +104,17 @@ class AlphaVantageHistorical(RestHistorical):
         super().__init__(config, limiter, self.settings.rest)
 
     def check_bars(self, interval: str, adjusted: bool | None) -> None:
-        plan(interval)
+        _, _, function = plan(interval)
+        if function == "TIME_SERIES_DAILY" and adjusted and not self.settings.premium:
+            raise NotInPlan(
+                "alphavantage: adjusted daily bars (TIME_SERIES_DAILY_ADJUSTED) are not included "
+                f"in a free plan; ask for raw bars (adjusted = false), or {PLAN_HINT}"
+            )
 
     async def bars(
         self, symbol: str, start: date, end: date, interval: str, adjusted: bool = True
     ) -> AsyncIterator[list[Bar]]:
+        self.check_bars(interval, adjusted)
         iv, intraday, function = plan(interval)
         start_ns, end_ns = day_range_ns(start, end)
         venue = self.settings.venue
@@ -115,27 +134,44 @@ class AlphaVantageHistorical(RestHistorical):
                 yield within(in_time_order(out), start_ns, end_ns)
             return
         assert function is not None
-        if adjusted:
-            function += "_ADJUSTED"
-        params = {"function": function, "outputsize": self.settings.outputsize}
+        params = {"function": function + ("_ADJUSTED" if adjusted else "")}
+        compact = False
+        if function == "TIME_SERIES_DAILY":
+            default = "full" if self.settings.premium else "compact"
+            outputsize = self.settings.outputsize or default
+            params["outputsize"] = outputsize
+            compact = outputsize == "compact"
         response, zone, rows = await self._series(symbol, params)
         with self.client.reading(response, "time series"):
             out = parse.bars(rows, zone, symbol, str(iv), False, adjusted, venue, now_ns())
-        yield within(in_time_order(out), start_ns, end_ns)
+        ordered = in_time_order(out)
+        if compact and len(ordered) >= COMPACT_POINTS and ordered[0].ts_event > start_ns:
+            first = date(1970, 1, 1) + timedelta(days=ordered[0].ts_event // NS_PER_DAY)
+            raise NotInPlan(
+                f"alphavantage: a free key's daily series covers only the latest "
+                f"{COMPACT_POINTS} sessions (from {first}), not "
+                f"{start}; the whole history (outputsize=full) is not included in a free plan: "
+                f"{PLAN_HINT}"
+            )
+        yield within(ordered, start_ns, end_ns)
 
     async def corporate_actions(
         self, symbol: str, start: date, end: date
     ) -> AsyncIterator[list[CorporateAction]]:
-        params = {"function": "TIME_SERIES_DAILY_ADJUSTED", "outputsize": self.settings.outputsize}
-        response, _, rows = await self._series(symbol, params)
-        with self.client.reading(response, "time series"):
-            out = parse.corporate_actions(rows, symbol, self.settings.venue, now_ns())
+        """``DIVIDENDS`` then ``SPLITS`` (each the whole history; both free), merged."""
+        venue = self.settings.venue
+        actions: list[CorporateAction] = []
+        for function in ("DIVIDENDS", "SPLITS"):
+            response, rows = await self._actions(symbol, function)
+            with self.client.reading(response, function):
+                if function == "DIVIDENDS":
+                    actions += parse.dividends(rows, symbol, venue, now_ns())
+                else:
+                    actions += parse.splits(rows, symbol, venue, now_ns())
         start_ns, end_ns = day_range_ns(start, end)
-        yield within(in_time_order(out), start_ns, end_ns)
+        yield within(in_time_order(actions), start_ns, end_ns)
 
-    async def _series(
-        self, symbol: str, params: dict[str, str]
-    ) -> tuple[httpx.Response, str, dict[str, parse.AVBar]]:
+    async def _query(self, symbol: str, params: dict[str, str]) -> httpx.Response:
         key = self.credential("ALPHAVANTAGE_API_KEY")
         query: dict[str, str | int | float] = {
             **params,
@@ -143,7 +179,24 @@ class AlphaVantageHistorical(RestHistorical):
             "datatype": "json",
             "apikey": key,
         }
-        response = await self.client.get(self.settings.base_url, query, endpoint=params["function"])
+        return await self.client.get(self.settings.base_url, query, endpoint=params["function"])
+
+    async def _actions(
+        self, symbol: str, function: str
+    ) -> tuple[httpx.Response, list[dict[str, str]]]:
+        response = await self._query(symbol, {"function": function})
+        try:
+            rows = parse.action_rows(response.content)
+        except parse.Notice as notice:
+            raise self._notice(notice) from None
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            raise self.client.malformed(response, function, str(exc)) from None
+        return response, rows
+
+    async def _series(
+        self, symbol: str, params: dict[str, str]
+    ) -> tuple[httpx.Response, str, dict[str, parse.AVBar]]:
+        response = await self._query(symbol, params)
         try:
             zone, rows = parse.series(response.content)
         except parse.Notice as notice:
@@ -160,6 +213,13 @@ class AlphaVantageHistorical(RestHistorical):
         if notice.kind != "Error Message" and any(w in lowered for w in RATE_WORDS):
             retry_after = 60.0 if "per minute" in lowered else None
             return RateLimited(message, retry_after)
-        if any(w in lowered for w in ENTITLEMENT_WORDS):
+        if notice.kind != "Error Message" and PREMIUM_WORD in lowered:
+            return NotInPlan(f"alphavantage: not included in your plan: {text}; {PLAN_HINT}")
+        if any(w in lowered for w in KEY_WORDS):
             return CredentialsError(f"{message}; check {', '.join(CREDENTIALS)}")
+        if notice.kind == "Error Message" and "invalid api call" in lowered:
+            return NotFound(
+                f"{message}; check the symbol (non-US listings need a suffix through "
+                "providers.alphavantage.symbol_map, e.g. VOD = VOD.LON)"
+            )
         return ProviderError(message)

@@ -4,8 +4,11 @@ Shape (https://www.alphavantage.co/documentation/#time-series-data): ``{"Meta Da
 "N. Time Zone": "US/Eastern"}, "<Time Series (Daily)|Weekly Adjusted Time Series|Time Series
 (5min)|…>": {"2024-01-02[ 09:30:00]": {"1. open": "…", "2. high", "3. low", "4. close",
 "5. volume" | "5. adjusted close", "6. volume", "7. dividend amount", "8. split coefficient"}}}``,
-newest first. Intraday keys are wall-clock times in the meta time zone. A 200 body may instead
-hold ``"Note"``/``"Information"`` (throttling, premium-only endpoints) or ``"Error Message"``.
+newest first. Intraday keys are wall-clock times in the meta time zone. ``DIVIDENDS`` answers
+``{"symbol", "data": [{"ex_dividend_date", "declaration_date", "record_date", "payment_date",
+"amount"}]}`` and ``SPLITS`` ``{"symbol", "data": [{"effective_date", "split_factor"}]}``
+(strings; a date Alpha Vantage lacks is ``"None"``). A 200 body may instead hold
+``"Note"``/``"Information"`` (throttling, premium-only requests) or ``"Error Message"``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from mdc.domain.events import Bar, CorporateAction
-from mdc.providers.actions import day_actions
 from mdc.providers.timestamps import local_wall_ns, parse_date_ns
 
 SERIES_MARK: Final = "Time Series"
@@ -31,8 +33,6 @@ class AVBar(msgspec.Struct):
     volume: float | None = msgspec.field(name="5. volume", default=None)
     adjusted_close: float | None = msgspec.field(name="5. adjusted close", default=None)
     adjusted_volume: float | None = msgspec.field(name="6. volume", default=None)
-    dividend: float = msgspec.field(name="7. dividend amount", default=0.0)
-    split: float = msgspec.field(name="8. split coefficient", default=1.0)
 
 
 _top = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -49,13 +49,70 @@ class Notice(Exception):
         self.text = text
 
 
+_rows = msgspec.json.Decoder(list[dict[str, str]])
+NONE_TEXT: Final = "None"
+
+
+def _check_notices(top: dict[str, msgspec.Raw]) -> None:
+    for kind in ("Error Message", "Information", "Note"):
+        if kind in top:
+            raise Notice(kind, msgspec.json.decode(top[kind], type=str))
+
+
+def action_rows(body: bytes) -> list[dict[str, str]]:
+    """The ``data`` rows of a ``DIVIDENDS``/``SPLITS`` response; ``Notice`` for notes."""
+    top = _top.decode(body)
+    _check_notices(top)
+    if "data" not in top:
+        raise ValueError(f"expected a data list, found keys {sorted(top)}")
+    return _rows.decode(top["data"])
+
+
+def dividends(
+    rows: list[dict[str, str]], symbol: str, venue: str, ts_recv: int
+) -> list[CorporateAction]:
+    """Cash dividends at their ex-date, with the payment date when Alpha Vantage has one."""
+    out = []
+    for r in rows:
+        pay_date = r.get("payment_date")
+        out.append(
+            CorporateAction(
+                symbol=symbol,
+                venue=venue,
+                provider="alphavantage",
+                ts_event=parse_date_ns(r["ex_dividend_date"]),
+                ts_recv=ts_recv,
+                kind="dividend",
+                amount=float(r["amount"]),
+                pay_date=pay_date if pay_date and pay_date != NONE_TEXT else None,
+            )
+        )
+    return out
+
+
+def splits(
+    rows: list[dict[str, str]], symbol: str, venue: str, ts_recv: int
+) -> list[CorporateAction]:
+    """``split_factor`` is new shares per old (``4.0000`` for a 4-for-1)."""
+    return [
+        CorporateAction(
+            symbol=symbol,
+            venue=venue,
+            provider="alphavantage",
+            ts_event=parse_date_ns(r["effective_date"]),
+            ts_recv=ts_recv,
+            kind="split",
+            ratio=float(r["split_factor"]),
+        )
+        for r in rows
+    ]
+
+
 def series(body: bytes) -> tuple[str, dict[str, AVBar]]:
     """``(time zone, {timestamp text: row})`` of a time-series response; ``Notice`` for notes,
     ``msgspec`` errors or ``ValueError`` for anything else that is not a time series."""
     top = _top.decode(body)
-    for kind in ("Error Message", "Information", "Note"):
-        if kind in top:
-            raise Notice(kind, msgspec.json.decode(top[kind], type=str))
+    _check_notices(top)
     zone = "US/Eastern"
     if "Meta Data" in top:
         for key, value in _meta.decode(top["Meta Data"]).items():
@@ -105,23 +162,5 @@ def bars(
                 volume=volume,
                 adjusted=adjusted,
             )
-        )
-    return out
-
-
-def corporate_actions(
-    rows: dict[str, AVBar], symbol: str, venue: str, ts_recv: int
-) -> list[CorporateAction]:
-    """Dividends (``7. dividend amount`` > 0) and splits (``8. split coefficient`` ≠ 1)."""
-    out = []
-    for stamp, r in rows.items():
-        out += day_actions(
-            "alphavantage",
-            symbol,
-            venue,
-            parse_date_ns(stamp),
-            ts_recv,
-            ratio=r.split if r.split != 1.0 else None,
-            amount=r.dividend if r.dividend > 0 else None,
         )
     return out

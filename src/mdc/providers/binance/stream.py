@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import random
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -40,6 +39,7 @@ import msgspec
 
 from mdc.config import provider_section
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event, Gap, Trade
 from mdc.domain.time import now_ns
 from mdc.providers.base import ProviderError, RateLimited, StreamingProvider, StreamSink
@@ -169,7 +169,9 @@ class BinanceProtocol(WireProtocol):
         depth = self.parser.depth
         attempts = depth.snapshots_fetched(symbol)
         if attempts:  # the last snapshot was older than the stream: wait for a newer one
-            await asyncio.sleep(min(SNAPSHOT_RETRY_MAX_S, SNAPSHOT_RETRY_S * 2.0 ** (attempts - 1)))
+            await asyncio.sleep(
+                backoff_delay(attempts, SNAPSHOT_RETRY_S, SNAPSHOT_RETRY_MAX_S, jitter=0.0)
+            )
             if symbol not in depth.pending:
                 return
         limit = self.config.snapshot_limit
@@ -196,8 +198,7 @@ class BinanceProtocol(WireProtocol):
     def _retry_delay(self, exc: ProviderError) -> float:
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             return exc.retry_after
-        ceiling = min(SNAPSHOT_RETRY_MAX_S, SNAPSHOT_RETRY_S * 2.0 ** (self._failures - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        return backoff_delay(self._failures, SNAPSHOT_RETRY_S, SNAPSHOT_RETRY_MAX_S)
 
 
 class _Shard:

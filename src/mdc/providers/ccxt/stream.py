@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
-import random
 import re
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -24,6 +23,7 @@ from typing import Any, Final, TypeAlias
 
 from mdc.config import provider_section
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import now_ns
 from mdc.providers.base import ProviderError, StreamingProvider, StreamSink
@@ -331,7 +331,5 @@ class CcxtStream(StreamingProvider):
             self._fatal.set_exception(error)
 
     def _backoff(self, failures: int) -> float:
-        base = min(
-            self.options.reconnect_max_s, self.options.reconnect_initial_s * 2.0 ** (failures - 1)
-        )
-        return base * (0.5 + 0.5 * random.random())
+        opts = self.options
+        return backoff_delay(failures, opts.reconnect_initial_s, opts.reconnect_max_s)

@@ -1,10 +1,17 @@
 """Finnhub REST candles: intraday bars (1, 5, 15, 30, 60 minutes; unadjusted) and daily, weekly,
 monthly bars (split-adjusted).
 
-Docs used: https://finnhub.io/docs/api/stock-candles (``/stock/candle?symbol&resolution&from&to``,
-resolutions 1 5 15 30 60 D W M, "daily data will be adjusted for splits, intraday data will
-remain unadjusted"), https://finnhub.io/docs/api/authentication (``X-Finnhub-Token`` header),
-https://finnhub.io/docs/api/rate-limit.
+Docs used (read 2026-12-02): https://finnhub.io/docs/api/stock-candles
+(``/stock/candle?symbol&resolution&from&to``, resolutions 1 5 15 30 60 D W M, "daily data will be
+adjusted for splits, intraday data will remain unadjusted"), https://finnhub.io/docs/api/authentication
+(``X-Finnhub-Token`` header; the official client ``finnhub/client.py`` of
+https://github.com/Finnhub-Stock-API/finnhub-python sends the same key as the ``token`` query
+parameter instead, which would put it in URLs), https://finnhub.io/docs/api/rate-limit.
+
+Stock candles are a paid-plan endpoint: "free plan never allowed access to /stock/candle"
+(Finnhub's maintainers, https://github.com/finnhubio/Finnhub-API/issues/546, 2025-04), and a free
+key gets HTTP 403 ``{"error": "You don't have access to this resource."}``, reported as
+``NotInPlan`` saying so; a rejected key is HTTP 401, a ``CredentialsError``.
 
 So intraday requests must ask for raw bars and daily-and-longer ones for adjusted bars; the
 other combinations raise ``UnsupportedRequest``. Intraday history comes in windows of
@@ -13,15 +20,19 @@ other combinations raise ``UnsupportedRequest``. Intraday history comes in windo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Final
+
+import httpx
+import msgspec
 
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar
 from mdc.domain.time import NS_PER_S, now_ns
-from mdc.providers.base import UnsupportedRequest
+from mdc.providers.base import NotInPlan, ProviderError, UnsupportedRequest
 from mdc.providers.finnhub import SPEC, parse
 from mdc.providers.finnhub.config import FinnhubConfig
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
@@ -41,6 +52,22 @@ RESOLUTIONS: Final[dict[str, str]] = {
     "1w": "W",
     "1mo": "M",
 }
+
+
+PAID_ONLY: Final = (
+    "finnhub: stock candles are paid-only on Finnhub, and this key's plan does not include them "
+    "(HTTP 403{detail}); subscribe at https://finnhub.io/pricing or use another provider"
+)
+
+
+def classify(response: httpx.Response) -> ProviderError | None:
+    """403 on candles: a valid key on a plan without them (Finnhub's free plan)."""
+    if response.status_code != 403:
+        return None
+    text = " ".join(response.text[:160].split())
+    with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+        text = msgspec.json.decode(response.content, type=dict[str, str]).get("error", text)
+    return NotInPlan(PAID_ONLY.format(detail=f": {text}" if text else ""))
 
 
 def resolution(interval: str, adjusted: bool) -> tuple[str, Interval]:
@@ -63,7 +90,7 @@ class FinnhubHistorical(RestHistorical):
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
         self.settings = provider_section(config, "finnhub", FinnhubConfig)
-        super().__init__(config, limiter, self.settings.rest)
+        super().__init__(config, limiter, self.settings.rest, classify=classify)
 
     def check_bars(self, interval: str, adjusted: bool | None) -> None:
         """Without an ``adjusted`` preference, the adjustment the interval comes in."""

@@ -29,7 +29,9 @@ class NasdaqDataLinkRest(RestSettings, kw_only=True, forbid_unknown_fields=True)
 class NasdaqDataLinkConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     base_url: str = "https://data.nasdaq.com/api/v3"
     datatable: str = "QUOTEMEDIA/PRICES"
-    """Tables API code (``/datatables/<code>.json``), used unless ``dataset`` is set."""
+    """Tables API code (``/datatables/<code>.json``), used unless ``dataset`` is set. The
+    default is a premium table (a subscription on data.nasdaq.com); without one the key gets
+    ``QEPx04``, reported as not included in your plan."""
     dataset: str = ""
     """Time-series code with a ``{symbol}`` placeholder (``WIKI/{symbol}``); when set, the
     time-series API (``/datasets/<code>/data.json``) is used instead of ``datatable``."""

@@ -1,6 +1,6 @@
 """Nasdaq Data Link history: daily bars (raw or adjusted), dividends and splits.
 
-Docs used:
+Docs used (read 2026-12-02):
 https://docs.data.nasdaq.com/docs/in-depth-usage-1 (Tables API: ``/datatables/<code>.json``,
 row filters with ``.gte``/``.lte``, ``qopts.per_page``, ``qopts.cursor_id`` paging, rows come
 unsorted), https://docs.data.nasdaq.com/docs/large-table-download (filter operators),
@@ -8,7 +8,14 @@ https://help.data.nasdaq.com/article/490-is-there-a-rate-limit-or-speed-limit-fo
 The time-series API (``/datasets/<database>/<dataset>/data.json?start_date&end_date&order=asc``)
 serves a ``dataset`` such as ``WIKI/{symbol}`` when one is configured.
 
-The key goes in the ``api_key`` query parameter (masked in logs and errors). Because table rows
+The key goes in the ``X-Api-Token`` header, as the official client sends it
+(``nasdaqdatalink/connection.py`` of https://github.com/Nasdaq/data-link-python, commit 431094f,
+``headers = {'x-api-token': ApiConfig.api_key, …}``), so it never appears in a URL. Error codes
+follow that client's ``handle_api_error`` (``QE<letter>x…``): ``QEAx`` an unrecognised key
+(``CredentialsError``), ``QEPx`` a table or dataset the key's plan does not include
+(``NotInPlan``: premium tables such as the default ``QUOTEMEDIA/PRICES`` or ``SHARADAR/SEP`` need
+that table's subscription; free data such as ``WIKI/PRICES`` stopped updating in 2018),
+``QELx`` a rate limit (retried, HTTP 429). Because table rows
 are unsorted, every cursor page of a request is read before the sorted bars are yielded as one
 page; daily data keeps that small. A response without adjusted columns cannot serve adjusted
 bars (``UnsupportedRequest``), nor corporate actions without dividend and split columns.
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
+from functools import partial
 from typing import Final
 from urllib.parse import quote
 
@@ -30,6 +38,7 @@ from mdc.domain.events import Bar, CorporateAction
 from mdc.domain.time import now_ns
 from mdc.providers.base import (
     CredentialsError,
+    NotInPlan,
     ProviderError,
     UnsupportedRequest,
 )
@@ -42,19 +51,28 @@ from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.symbols import to_provider
 
 CREDENTIALS: Final = ("NASDAQ_DATA_LINK_API_KEY",)
-AUTH_CODES: Final = ("QEAx", "QEPx")
-"""Error-code prefixes for unrecognised keys and missing permissions."""
+AUTH_CODE: Final = "QEAx"
+"""Error-code prefix of an unrecognised key."""
+PERMISSION_CODE: Final = "QEPx"
+"""Error-code prefix of data the key may not read (no subscription)."""
+KEY_HEADER: Final = "X-Api-Token"
 
 
-def classify(response: httpx.Response) -> ProviderError | None:
-    """``QEAx..``/``QEPx..`` error codes (sent with HTTP 400/403) are credential problems."""
+def classify(response: httpx.Response, *, source: str) -> ProviderError | None:
+    """``QEAx..`` (bad key) and ``QEPx..`` (no subscription to ``source``), sent with 400/403."""
     try:
         error = msgspec.json.decode(response.content, type=parse.ErrorBody).quandl_error
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    if error.code.startswith(AUTH_CODES):
+    if error.code.startswith(AUTH_CODE):
         return CredentialsError(
             f"nasdaqdatalink: {error.code}: {error.message}; check {', '.join(CREDENTIALS)}"
+        )
+    if error.code.startswith(PERMISSION_CODE):
+        return NotInPlan(
+            f"nasdaqdatalink: {error.code}: {error.message}; {source} is not included in your "
+            f"plan: subscribe to it on data.nasdaq.com, or set providers.nasdaqdatalink.datatable "
+            "(or dataset) to data your key may read"
         )
     return None
 
@@ -65,7 +83,10 @@ class NasdaqDataLinkHistorical(RestHistorical):
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
         self.settings = provider_section(config, "nasdaqdatalink", NasdaqDataLinkConfig)
-        super().__init__(config, limiter, self.settings.rest, classify=classify)
+        source = self.settings.dataset or self.settings.datatable
+        super().__init__(
+            config, limiter, self.settings.rest, classify=partial(classify, source=source)
+        )
 
     def check_bars(self, interval: str, adjusted: bool | None) -> None:
         if not _is_daily(interval):
@@ -110,7 +131,7 @@ class NasdaqDataLinkHistorical(RestHistorical):
         self, symbol: str, start: date, end: date
     ) -> tuple[httpx.Response, parse.Table]:
         """Every row for ``symbol`` in ``start..end`` (all cursor pages) and the last response."""
-        key = self.credential("NASDAQ_DATA_LINK_API_KEY")
+        auth = {KEY_HEADER: self.credential("NASDAQ_DATA_LINK_API_KEY")}
         ticker = to_provider(symbol, "nasdaqdatalink", self.settings.symbol_map)
         base = self.settings.base_url.rstrip("/")
         if self.settings.dataset:
@@ -121,8 +142,8 @@ class NasdaqDataLinkHistorical(RestHistorical):
                     "start_date": start.isoformat(),
                     "end_date": end.isoformat(),
                     "order": "asc",
-                    "api_key": key,
                 },
+                headers=auth,
                 endpoint="datasets",
             )
             data = self.client.decode(response, parse.DatasetPage, "dataset").dataset_data
@@ -133,14 +154,13 @@ class NasdaqDataLinkHistorical(RestHistorical):
             f"{date_column}.gte": start.isoformat(),
             f"{date_column}.lte": end.isoformat(),
             "qopts.per_page": self.settings.per_page,
-            "api_key": key,
         }
         url = f"{base}/datatables/{self.settings.datatable}.json"
         names: list[str] | None = None
         rows: list[list[parse.Cell]] = []
         seen: set[str] = set()
         while True:
-            response = await self.client.get(url, params, endpoint="datatables")
+            response = await self.client.get(url, params, headers=auth, endpoint="datatables")
             page = self.client.decode(response, parse.TablePage, "table")
             page_names = [c.name for c in page.datatable.columns]
             if names is not None and page_names != names:

@@ -1,6 +1,7 @@
-"""Polygon.io (Massive) stocks data: the WebSocket stream
+"""Massive (Polygon.io until its October 2025 rebrand) stocks data: the WebSocket stream
 (https://massive.com/docs/websocket/quickstart) and REST history of aggregates, trades, quotes,
-splits and dividends (https://polygon.io/docs/stocks/getting-started).
+splits and dividends (https://massive.com/docs/rest/stocks/overview), on Massive's hosts
+(``api.massive.com``, ``socket.massive.com``, ``delayed.massive.com``); checked 2026-12-02.
 """
 
 from mdc.providers.base import Capabilities, ProviderSpec
@@ -8,7 +9,11 @@ from mdc.providers.polygon.config import PolygonConfig
 
 SPEC = ProviderSpec(
     name="polygon",
-    description="Polygon.io (Massive) stocks: WebSocket stream and REST history",
+    description="Massive (formerly Polygon.io) stocks: WebSocket stream and REST history",
+    plan_notes=(
+        "free key: 5 requests/min, aggregates and splits/dividends; trades, quotes and the "
+        "WebSocket need a paid stocks plan (delayed = true for 15-minute delayed plans)"
+    ),
     capabilities=Capabilities(
         trades=True,
         quotes=True,

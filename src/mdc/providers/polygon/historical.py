@@ -1,16 +1,24 @@
-"""Polygon REST history: aggregates at any multiplier/timespan, v3 trades and quotes, splits,
-dividends — every list followed through ``next_url``.
+"""Massive (formerly Polygon.io) REST history: aggregates at any multiplier/timespan, v3 trades and
+quotes, splits, dividends — every list followed through ``next_url``.
 
-Docs used:
+Docs used (read 2026-12-02):
 https://polygon.io/docs/stocks/getting-started (auth: ``Authorization: Bearer``, range filters),
 https://polygon.io/docs/stocks/get_v2_aggs_ticker__stocksticker__range__multiplier___timespan___from___to,
 https://polygon.io/docs/stocks/get_v3_trades__stockticker,
 https://polygon.io/docs/stocks/get_v3_quotes__stockticker,
-https://polygon.io/docs/stocks/get_v3_reference_splits,
-https://polygon.io/docs/stocks/get_v3_reference_dividends,
-https://polygon.io/blog/api-pagination-patterns (``next_url`` / ``cursor``).
+https://massive.com/docs/rest/stocks/corporate-actions/splits (``/stocks/v1/splits``:
+``execution_date.gte/.lte``, ``sort=execution_date.asc``, ``limit`` ≤ 5,000),
+https://massive.com/docs/rest/stocks/corporate-actions/dividends (``/stocks/v1/dividends``:
+``ex_dividend_date.gte/.lte``), https://massive.com/blog/new-splits-and-dividends-endpoints (the
+``/v3/reference/splits`` and ``/v3/reference/dividends`` endpoints deprecated 2026-02-18; the new
+ones on every plan), https://polygon.io/blog/api-pagination-patterns (``next_url``), and
+``massive/rest/__init__.py`` (``BASE = "https://api.massive.com"``) and ``massive/rest/
+reference.py`` (``list_stocks_splits``, ``list_stocks_dividends``) of
+https://github.com/massive-com/client-python.
 
-The key goes in a header, never in the URL. ``next_url`` points at Polygon's public host; its path
+A 403 ``NOT_AUTHORIZED`` ("You are not entitled to this data. Please upgrade your plan …") is
+``NotInPlan``, a 401 (unknown key) ``CredentialsError``. The key goes in a header, never in the
+URL. ``next_url`` points at Polygon's public host; its path
 and cursor are replayed on the configured ``rest.url`` so proxies and local test servers work.
 ``adjusted`` maps to Polygon's ``adjusted`` flag (split adjustment).
 """
@@ -23,12 +31,13 @@ from typing import Final, TypeVar
 from urllib.parse import quote
 
 import httpx
+import msgspec
 
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
 from mdc.domain.time import NS_PER_MS, now_ns
-from mdc.providers.base import ProviderError, UnsupportedRequest
+from mdc.providers.base import NotInPlan, ProviderError, UnsupportedRequest
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.polygon import SPEC
@@ -53,13 +62,34 @@ TIMESPANS: Final[dict[str, str]] = {
 }
 
 
+NOT_AUTHORIZED: Final = "NOT_AUTHORIZED"
+PRICING: Final = "https://massive.com/pricing"
+
+
+def classify(response: httpx.Response) -> ProviderError | None:
+    """403 ``NOT_AUTHORIZED``: the key is good, its plan lacks the data (or its history)."""
+    if response.status_code != 403:
+        return None
+    try:
+        body = msgspec.json.decode(response.content, type=parse.Page[msgspec.Raw])
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if body.status != NOT_AUTHORIZED:
+        return None
+    said = (body.message or "").split(" Please upgrade")[0]
+    return NotInPlan(
+        f"polygon: not included in your plan (HTTP 403 {NOT_AUTHORIZED}: {said}); ask for data "
+        f"your plan has, or upgrade at {PRICING}"
+    )
+
+
 class PolygonHistorical(RestHistorical):
     spec = SPEC
     serves = frozenset({"bars", "trades", "quotes", "corporate_actions"})
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
         self.settings = provider_section(config, "polygon", PolygonConfig).rest
-        super().__init__(config, limiter, self.settings)
+        super().__init__(config, limiter, self.settings, classify=classify)
 
     def check_bars(self, interval: str, adjusted: bool | None) -> None:
         Interval.parse(interval)
@@ -137,12 +167,11 @@ class PolygonHistorical(RestHistorical):
             "ticker": ticker,
             "execution_date.gte": start.isoformat(),
             "execution_date.lte": end.isoformat(),
-            "order": "asc",
-            "sort": "execution_date",
+            "sort": "execution_date.asc",
             "limit": limit,
         }
         async for response, split_page in self._pages(
-            "/v3/reference/splits", split_params, "splits", parse.Page[parse.Split], "splits"
+            "/stocks/v1/splits", split_params, "splits", parse.Page[parse.Split], "splits"
         ):
             with self.client.reading(response, "splits page"):
                 actions += parse.splits(split_page.results or [], symbol, venue, now_ns())
@@ -150,12 +179,11 @@ class PolygonHistorical(RestHistorical):
             "ticker": ticker,
             "ex_dividend_date.gte": start.isoformat(),
             "ex_dividend_date.lte": end.isoformat(),
-            "order": "asc",
-            "sort": "ex_dividend_date",
+            "sort": "ex_dividend_date.asc",
             "limit": limit,
         }
         async for response, dividend_page in self._pages(
-            "/v3/reference/dividends",
+            "/stocks/v1/dividends",
             dividend_params,
             "dividends",
             parse.Page[parse.Dividend],

@@ -3,8 +3,11 @@
 Formats: aggregates https://polygon.io/docs/stocks/get_v2_aggs_ticker__stocksticker__range__multiplier___timespan___from___to,
 trades https://polygon.io/docs/stocks/get_v3_trades__stockticker,
 quotes https://polygon.io/docs/stocks/get_v3_quotes__stockticker,
-splits https://polygon.io/docs/stocks/get_v3_reference_splits,
-dividends https://polygon.io/docs/stocks/get_v3_reference_dividends.
+splits https://massive.com/docs/rest/stocks/corporate-actions/splits and dividends
+https://massive.com/docs/rest/stocks/corporate-actions/dividends (``/stocks/v1/…``, which replaced
+the ``/v3/reference/…`` endpoints on 2026-02-18; field names as in ``StockSplit`` and
+``StockDividend`` of ``massive/rest/models/`` in https://github.com/massive-com/client-python,
+both read 2026-12-02).
 Trades and quotes are stamped with ``sip_timestamp`` (ns, always present, the key Polygon sorts
 by, and what its WebSocket stream stamps) and keep ``sequence_number`` as ``seq``.
 """
@@ -59,16 +62,24 @@ class V3Quote(msgspec.Struct):
 
 
 class Split(msgspec.Struct):
+    """``/stocks/v1/splits`` row; ``adjustment_type`` is ``forward_split``, ``reverse_split`` or
+    ``stock_dividend`` (all share-count changes, so all become a split ratio)."""
+
     execution_date: str
     split_from: float
     split_to: float
+    adjustment_type: str | None = None
 
 
 class Dividend(msgspec.Struct):
+    """``/stocks/v1/dividends`` row; ``distribution_type`` is ``recurring``, ``special``,
+    ``supplemental``, ``irregular`` or ``unknown`` (all cash)."""
+
     ex_dividend_date: str
     cash_amount: float
     currency: str | None = None
     pay_date: str | None = None
+    distribution_type: str | None = None
 
 
 class Page(msgspec.Struct, Generic[T]):

@@ -1,8 +1,10 @@
-"""Polygon (Massive) stocks WebSocket over the shared session.
+"""Massive (formerly Polygon.io) stocks WebSocket over the shared session.
 
-Protocol (https://massive.com/docs/websocket/quickstart): connect to
-``wss://socket.polygon.io/stocks`` (real-time) or ``wss://delayed.polygon.io/stocks`` (15-minute
-delayed), receive ``[{"ev":"status","status":"connected",…}]``, send
+Protocol (https://massive.com/docs/websocket/quickstart, read 2026-12-02): connect to
+``wss://socket.massive.com/stocks`` (real-time) or ``wss://delayed.massive.com/stocks``
+(15-minute delayed; the hosts of ``massive/websocket/models/common.py`` in
+https://github.com/massive-com/client-python; the old ``*.polygon.io`` hosts are a setting away),
+receive ``[{"ev":"status","status":"connected",…}]``, send
 ``{"action":"auth","params":KEY}``, get ``auth_success`` (or ``auth_failed``), then
 ``{"action":"subscribe","params":"T.AAPL,Q.AAPL,AM.AAPL"}`` acknowledged by ``success`` status
 messages. One connection per cluster and key (``max_connections`` otherwise).

@@ -8,7 +8,9 @@ Every step is one order-flow action on the book:
 * the fair price has moved through the best ask (bid): an informed trader lifts (hits) it, or the
   stale quote is cancelled;
 * the spread is wider than volatility warrants: a new order improves the best price;
-* otherwise noise: an add at some depth, a partial or full cancel, a small marketable order.
+* otherwise noise: an add at some depth, a partial or full cancel, a small marketable order;
+* a side left with fewer than the symbol's ``depth_levels`` levels is restocked behind its last
+  level, so the book always shows the configured depth.
 
 Marketable orders execute against the opposite side, best level first, so trades print at the
 best bid/offer or through it (a sweep); the book can never cross or lock because a bid only ever
@@ -314,11 +316,27 @@ class SymbolModel:
                 self._noise(ts, out)
         else:
             self._noise(ts, out)
+        levels = self.levels
+        if len(bids.keys) < levels or len(asks.keys) < levels:
+            self._refill(ts, out)
         if quotes:
             bid_key = bids.keys[0]
             ask_key = asks.keys[0]
             if before != (bid_key, bids.sizes[bid_key], ask_key, asks.sizes[ask_key]):
                 self._quote(ts, out)
+
+    def _refill(self, ts: int, out: list[Message]) -> None:
+        """Liquidity providers restock the back of the book: a side with fewer than ``levels``
+        levels (after cancels and sweeps) gets new ones a tick or two behind its last, so every
+        book shows the configured depth. Bids stop at the lowest tick."""
+        rand = self.rng.random
+        for side in (self.bids, self.asks):
+            keys = side.keys
+            while len(keys) < self.levels:
+                key = keys[-1] + 1 + int(rand() * 2)
+                if side.sign < 0 and key >= 0:
+                    break
+                self._add(side, key, self._lots(), ts, out)
 
     def _noise(self, ts: int, out: list[Message]) -> None:
         rand = self.rng.random

@@ -1,6 +1,6 @@
-"""Stooq: daily (weekly, monthly …) adjusted OHLCV as CSV, no key required.
+"""Stooq: daily (weekly, monthly …) adjusted OHLCV as CSV, with a free key (``STOOQ_API_KEY``).
 
-Docs: https://stooq.com/q/d/?s=aapl.us (the download page behind ``/q/d/l/``).
+Stooq publishes no API documentation; see ``historical.py`` for the sources used and their date.
 """
 
 from __future__ import annotations
@@ -10,8 +10,13 @@ from mdc.providers.stooq.config import StooqConfig
 
 SPEC = ProviderSpec(
     name="stooq",
-    description="Stooq CSV history (no key): daily, weekly, monthly adjusted bars",
+    description="Stooq CSV history: daily, weekly, monthly adjusted bars",
+    plan_notes=(
+        "free key (since 2026) from https://stooq.com/q/d/?s=spy.us&get_apikey; "
+        "undisclosed daily quota"
+    ),
     capabilities=Capabilities(bars=True, asset_classes=("equity", "index", "fx")),
     config=StooqConfig,
+    credentials=("STOOQ_API_KEY",),
     historical="mdc.providers.stooq.historical:StooqHistorical",
 )

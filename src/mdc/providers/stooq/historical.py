@@ -1,9 +1,19 @@
 """Stooq CSV history: daily, weekly, monthly, quarterly and yearly bars, adjusted.
 
-Sources: Stooq has no API documentation; ``/q/d/l/?s=<ticker>.<market>&d1=YYYYMMDD&d2=YYYYMMDD
-&i=d|w|m|q|y`` is the CSV link of its download page (https://stooq.com/q/d/?s=aapl.us), described
-at https://apis.apis.io/apis/stooq/historical-data-api/ together with the optional ``apikey``
-parameter Stooq began asking for in 2026: set ``STOOQ_API_KEY`` if your downloads need one.
+Sources, read 2026-12-02: Stooq itself publishes no API documentation, so nothing official could
+be found on how the key is passed. ``/q/d/l/?s=<ticker>.<market>&d1=YYYYMMDD&d2=YYYYMMDD
+&i=d|w|m|q|y`` is the CSV link of its download page (https://stooq.com/q/d/?s=aapl.us); the
+third-party description at https://apis.apis.io/apis/stooq/historical-data-api/ (with its
+query-parameter schema https://schemas.apis.io/schemas/stooq/stooq-query-parameters/) and
+https://github.com/pydata/pandas-datareader/issues/1012 (2026-04) say that since about March
+2026 every download needs a key from https://stooq.com/q/d/?s=spy.us&get_apikey in the
+``apikey`` query parameter, and that a request without one gets an HTML page (HTTP 200) instead
+of CSV. The parameter's name is therefore a setting (``api_key_param``).
+
+So ``STOOQ_API_KEY`` is a credential like any other (environment, or the OS keyring through
+``mdc credentials set STOOQ_API_KEY``), and a web page where CSV was expected is reported as
+"Stooq returned a web page, not CSV: set STOOQ_API_KEY …" (a ``CredentialsError``, so a failover
+chain moves on), never as a CSV parse error.
 
 Stooq's prices are adjusted (splits and dividends), so only ``adjusted=True`` is served. Daily
 bars are dated by session; weekly and longer bars keep the date Stooq gives them.
@@ -11,7 +21,6 @@ bars are dated by session; weekly and longer bars keep the date Stooq gives them
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Final
@@ -20,13 +29,13 @@ from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar
 from mdc.domain.time import now_ns
-from mdc.providers.base import RateLimited, UnsupportedRequest
+from mdc.providers.base import CredentialsError, RateLimited, UnsupportedRequest
 from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.stooq import SPEC, parse
-from mdc.providers.stooq.config import StooqConfig
+from mdc.providers.stooq.config import KEY_PAGE, StooqConfig
 from mdc.providers.symbols import to_provider
 
 API_KEY_ENV: Final = "STOOQ_API_KEY"
@@ -50,7 +59,7 @@ class StooqHistorical(RestHistorical):
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
         self.settings = provider_section(config, "stooq", StooqConfig)
-        super().__init__(config, limiter, self.settings.rest, credential_env=(API_KEY_ENV,))
+        super().__init__(config, limiter, self.settings.rest)
 
     def check_bars(self, interval: str, adjusted: bool | None) -> None:
         period(interval)
@@ -67,10 +76,7 @@ class StooqHistorical(RestHistorical):
             "d2": end.strftime("%Y%m%d"),
             "i": code,
         }
-        api_key = os.environ.get(API_KEY_ENV)
-        if api_key:
-            self.client.add_secret(api_key)
-            params["apikey"] = api_key
+        params[self.settings.api_key_param] = self.credential(API_KEY_ENV)
         response = await self.client.get(self.settings.base_url.rstrip("/") + "/q/d/l/", params)
         try:
             with self.client.reading(response, "CSV"):
@@ -80,5 +86,12 @@ class StooqHistorical(RestHistorical):
                 )
         except parse.QuotaExceeded as exc:
             raise RateLimited(f"stooq: {self.client.redact(str(exc))}") from None
+        except parse.WebPage as page:
+            said = f" (page title {page.title!r})" if page.title else ""
+            raise CredentialsError(
+                f"stooq: Stooq returned a web page, not CSV{self.client.redact(said)}: set "
+                f"{API_KEY_ENV} to a valid key from {KEY_PAGE} (sent as the "
+                f"{self.settings.api_key_param!r} query parameter, providers.stooq.api_key_param)"
+            ) from None
         start_ns, end_ns = day_range_ns(start, end)
         yield within(in_time_order(out), start_ns, end_ns)

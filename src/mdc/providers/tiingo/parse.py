@@ -13,8 +13,9 @@ from __future__ import annotations
 import msgspec
 
 from mdc.domain.events import Bar, CorporateAction
+from mdc.domain.rfc3339 import rfc3339_ns
 from mdc.providers.actions import day_actions
-from mdc.providers.timestamps import parse_date_ns, parse_rfc3339_ns
+from mdc.providers.timestamps import parse_date_ns
 
 
 class DailyRow(msgspec.Struct, rename="camel"):
@@ -86,7 +87,7 @@ def iex_bars(rows: list[IexRow], symbol: str, interval: str, venue: str, ts_recv
             symbol=symbol,
             venue=venue,
             provider="tiingo",
-            ts_event=parse_rfc3339_ns(r.date),
+            ts_event=rfc3339_ns(r.date),
             ts_recv=ts_recv,
             interval=interval,
             open=r.open,

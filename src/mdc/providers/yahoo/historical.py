@@ -4,7 +4,10 @@ Yahoo has no official documentation for ``/v8/finance/chart/<symbol>``; the requ
 (``period1``/``period2`` epoch seconds, ``interval`` 1m 2m 5m 15m 30m 60m 90m 1h 1d 5d 1wk 1mo 3mo,
 ``events=div|split``, ``includeAdjustedClose``) are the ones its public clients use, as described
 in https://github.com/gadicc/node-yahoo-finance2/blob/devel/docs/modules/chart.md and
-https://www.educative.io/courses/getting-financial-data-using-yh-finance-api-in-javascript/chart-data.
+https://www.educative.io/courses/getting-financial-data-using-yh-finance-api-in-javascript/chart-data;
+the cookie + crumb handshake every request needs is in ``session.py`` (checked against yfinance's
+source on 2026-12-02). A 401 (stale crumb) is answered with one new handshake and one retry; a
+429 or 403 is "Yahoo blocked this client", never a rate limit to wait out.
 
 Yahoo's prices are always split-adjusted, so only ``adjusted=True`` is served: daily and longer
 bars are also dividend-adjusted through ``adjclose``; intraday bars are split-adjusted as served.
@@ -14,14 +17,16 @@ range.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import AsyncIterator
 from datetime import date
+from functools import partial
 from typing import Final
 from urllib.parse import quote
 
 import httpx
 
-from mdc.config.load import provider_section
+from mdc.config.load import ConfigError, provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
 from mdc.domain.time import NS_PER_S, now_ns
@@ -33,6 +38,13 @@ from mdc.providers.rest_provider import RestHistorical
 from mdc.providers.symbols import to_provider
 from mdc.providers.yahoo import SPEC, parse
 from mdc.providers.yahoo.config import YahooConfig
+from mdc.providers.yahoo.session import (
+    BLOCK_STATUSES,
+    Blocked,
+    CrumbSession,
+    StaleCrumb,
+    blocked_message,
+)
 
 MINUTES: Final = frozenset({1, 2, 5, 15, 30, 60, 90})
 LONG: Final[dict[str, str]] = {
@@ -60,6 +72,35 @@ def yahoo_interval(interval: str) -> tuple[str, Interval]:
     )
 
 
+def classify(response: httpx.Response, *, browser_tls: bool) -> ProviderError | None:
+    """401 → a stale crumb (one new handshake); 429/403 → Yahoo blocked this client."""
+    status = response.status_code
+    if status == 401:
+        return StaleCrumb(f"HTTP 401{_detail(response)}")
+    if status in BLOCK_STATUSES:
+        return Blocked(blocked_message(f"HTTP {status}{_detail(response)}", browser_tls))
+    return None
+
+
+def _detail(response: httpx.Response) -> str:
+    text = " ".join(response.text[:120].split())
+    return f": {text}" if text and not text.startswith(("{", "<")) else ""
+
+
+def browser_transport(settings: YahooConfig) -> httpx.AsyncBaseTransport | None:
+    """curl_cffi's browser TLS when chosen or available (``browser_tls``), else ``None``."""
+    available = importlib.util.find_spec("curl_cffi") is not None
+    if settings.browser_tls == "off" or (settings.browser_tls == "auto" and not available):
+        return None
+    if not available:
+        raise ConfigError(
+            "providers.yahoo.browser_tls = \"on\" needs curl_cffi: pip install 'mdc[yahoo]'"
+        )
+    from mdc.providers.yahoo.transport import CurlCffiTransport
+
+    return CurlCffiTransport(settings.impersonate, settings.rest.timeout_s)
+
+
 class YahooHistorical(RestHistorical):
     spec = SPEC
     serves = frozenset({"bars", "corporate_actions"})
@@ -67,7 +108,16 @@ class YahooHistorical(RestHistorical):
 
     def __init__(self, config: Config, limiter: RateLimiter | None = None) -> None:
         self.settings = provider_section(config, "yahoo", YahooConfig)
-        super().__init__(config, limiter, self.settings.rest)
+        transport = browser_transport(self.settings)
+        tls = transport is not None
+        super().__init__(
+            config,
+            limiter,
+            self.settings.rest,
+            classify=partial(classify, browser_tls=tls),
+            transport=transport,
+        )
+        self.session = CrumbSession(self.client, self.settings, browser_tls=tls)
 
     def check_bars(self, interval: str, adjusted: bool | None) -> None:
         yahoo_interval(interval)
@@ -119,7 +169,17 @@ class YahooHistorical(RestHistorical):
             params["events"] = "div|split"
         ticker = quote(to_provider(symbol, "yahoo", self.settings.symbol_map), safe="")
         url = f"{self.settings.base_url.rstrip('/')}/v8/finance/chart/{ticker}"
-        response = await self.client.get(url, params)
+        crumb = await self.session.current()
+        try:
+            response = await self.client.get(url, {**params, "crumb": crumb})
+        except StaleCrumb:
+            crumb = await self.session.refresh()
+            try:
+                response = await self.client.get(url, {**params, "crumb": crumb})
+            except StaleCrumb as again:
+                raise self.session.blocked(
+                    f"a fresh cookie and crumb were refused too, {again}"
+                ) from None
         chart = self.client.decode(response, parse.ChartResponse, "chart").chart
         if chart.error is not None:
             message = f"yahoo: {chart.error.code}: {chart.error.description}"

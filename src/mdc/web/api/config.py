@@ -8,9 +8,9 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from mdc.config.load import ConfigError, convert, provider_section, to_dict
+from mdc.config.load import ConfigError, convert, to_dict
 from mdc.config.schema import Config
-from mdc.providers.registry import UnknownProvider, get_spec
+from mdc.providers.registry import check_config
 from mdc.web.state import WebState, get_web
 
 router = APIRouter(prefix="/api/config", tags=["config"])
@@ -34,11 +34,7 @@ async def validate(body: ConfigText) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         return {"valid": False, "error": f"not valid TOML: {exc}"}
     try:
-        config = convert(raw, Config)
-        for name in config.providers:
-            provider_section(config, name, get_spec(name).config)
+        check_config(convert(raw, Config))
     except ConfigError as exc:
         return {"valid": False, "error": str(exc)}
-    except UnknownProvider as exc:
-        return {"valid": False, "error": f"providers: {exc}"}
     return {"valid": True, "error": None}

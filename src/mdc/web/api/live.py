@@ -18,6 +18,7 @@ from mdc.web.state import WebState, get_web, live_runtime
 router = APIRouter(prefix="/api/live", tags=["live"])
 Web = Annotated[WebState, Depends(get_web)]
 Symbol = Annotated[str, Path(min_length=1, max_length=64, description="A subscribed symbol.")]
+"""A ``path`` parameter, so pairs such as BTC/USD route; ``/stream`` is declared first."""
 Levels = Annotated[int, Query(ge=1, le=50, description="Order-book levels per side.")]
 Trades = Annotated[int, Query(ge=1, le=200, description="Most recent trades to include.")]
 LIVE_INTERVAL_S: Final = 0.2
@@ -36,15 +37,8 @@ async def throughput(web: Web) -> list[dict[str, Any]]:
     return [{"ts": ts, "events_per_s": n, "by_type": t} for ts, n, t in live.throughput]
 
 
-@router.get("/{symbol}", summary="Recent trades, BBO, order book and price path of a symbol")
-async def snapshot(
-    web: Web, symbol: Symbol, levels: Levels = BOOK_LEVELS, trades: Trades = 50
-) -> dict[str, Any]:
-    return _subscribed(web, symbol).snapshot(symbol, trades, levels)
-
-
 @router.get(
-    "/{symbol}/stream",
+    "/{symbol:path}/stream",
     summary="Server-Sent Events: a full snapshot, then only what changed, 5 times a second",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
@@ -81,3 +75,10 @@ async def stream(
                 last_body = body
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.get("/{symbol:path}", summary="Recent trades, BBO, order book and price path of a symbol")
+async def snapshot(
+    web: Web, symbol: Symbol, levels: Levels = BOOK_LEVELS, trades: Trades = 50
+) -> dict[str, Any]:
+    return _subscribed(web, symbol).snapshot(symbol, trades, levels)

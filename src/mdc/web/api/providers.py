@@ -37,11 +37,13 @@ async def list_providers(web: Annotated[WebState, Depends(get_web)]) -> list[dic
                 "events": state.events,
                 "gaps": state.gaps,
                 "subscribed": sorted(state.subscribed),
+                "details": state.details,
             }
         out.append(
             {
                 "name": name,
                 "description": spec.description,
+                "plan_notes": spec.plan_notes,
                 "capabilities": asdict(spec.capabilities),
                 "streaming": spec.streaming is not None,
                 "historical": spec.historical is not None,

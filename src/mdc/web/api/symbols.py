@@ -15,7 +15,9 @@ router = APIRouter(prefix="/api/symbols", tags=["symbols"])
 Web = Annotated[WebState, Depends(get_web)]
 SYMBOL_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:/^=-]{0,63}$"
 """Tickers, crypto pairs (BTC-USD, BTC/USD), futures (ES=F), indices (^GSPC)."""
-Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Symbol, e.g. AAPL.")]
+Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Symbol, e.g. AAPL or BTC/USD.")]
+"""Routes take the symbol as a ``path`` parameter: a server decodes ``BTC%2FUSD`` to ``BTC/USD``
+before routing, so a plain ``{symbol}`` would never match a pair with a slash."""
 MAX_ADD: Final = 100
 
 
@@ -79,7 +81,7 @@ async def add_symbols(web: Web, body: AddSymbols) -> dict[str, list[str]]:
 
 
 @router.put(
-    "/{symbol}",
+    "/{symbol:path}",
     dependencies=[MutatingRoute],
     summary="Change what is collected for a subscribed symbol (resubscribes it)",
 )
@@ -92,7 +94,9 @@ async def change_symbol(web: Web, symbol: Symbol, body: SymbolOptions) -> dict[s
     return {"symbol": symbol, **body.model_dump()}
 
 
-@router.delete("/{symbol}", dependencies=[MutatingRoute], summary="Unsubscribe from a symbol now")
+@router.delete(
+    "/{symbol:path}", dependencies=[MutatingRoute], summary="Unsubscribe from a symbol now"
+)
 async def remove_symbol(web: Web, symbol: Symbol) -> dict[str, list[str]]:
     runtime, _ = live_runtime(web)
     removed = await runtime.remove_symbols([symbol])

@@ -12,7 +12,7 @@ from werkzeug import Request, Response
 
 from mdc.domain.events import Bar, Quote, Trade
 from mdc.providers.alpaca.historical import AlpacaHistorical
-from mdc.providers.base import CredentialsError, ProviderError, UnsupportedRequest
+from mdc.providers.base import CredentialsError, NotInPlan, ProviderError, UnsupportedRequest
 
 KEY_ID = "PKTESTKEYID0001"
 SECRET = "sEcReT/alpaca+0001"
@@ -365,6 +365,22 @@ def test_auth_failure(hp: Any, server: HTTPServer) -> None:
         ": forbidden.; check ALPACA_KEY_ID, ALPACA_SECRET_KEY"
     )
     assert KEY_ID not in message and SECRET not in message
+
+
+def test_sip_without_a_subscription_is_not_included_in_your_plan(
+    hp: Any, server: HTTPServer
+) -> None:
+    server.expect_request("/v2/stocks/AAPL/bars").respond_with_json(
+        {"message": "subscription does not permit querying recent SIP data"}, status=403
+    )
+    with pytest.raises(NotInPlan) as info:
+        fetch_bars(hp, server)
+    assert str(info.value) == (
+        "alpaca: not included in your plan (HTTP 403: subscription does not permit querying "
+        'recent SIP data); set providers.alpaca.rest.feed = "iex" (or "delayed_sip"), ask for '
+        "data older than 15 minutes, or subscribe to Algo Trader Plus"
+    )
+    assert len(server.log) == 1
 
 
 def test_timeframes(hp: Any, server: HTTPServer) -> None:

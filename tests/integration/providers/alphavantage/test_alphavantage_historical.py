@@ -1,4 +1,5 @@
-"""Alpha Vantage time series against a local server answering in the documented JSON."""
+"""Alpha Vantage time series against a local server answering in the documented JSON, including
+the notices a free key gets for premium requests."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from werkzeug import Request, Response
 
 from mdc.domain.events import Bar, CorporateAction
 from mdc.providers.alphavantage.historical import AlphaVantageHistorical
-from mdc.providers.base import CredentialsError, ProviderError, RateLimited, UnsupportedRequest
+from mdc.providers.base import (
+    CredentialsError,
+    NotFound,
+    NotInPlan,
+    ProviderError,
+    RateLimited,
+    UnsupportedRequest,
+)
 
 KEY = "AVSECRETKEY0042"
 PATH = "/query"
@@ -65,10 +73,22 @@ def cfg(hp: Any, server: HTTPServer, **section: Any) -> Any:
     return hp.config_for("alphavantage", {"base_url": server.url_for(PATH), **section})
 
 
-def daily(hp: Any, server: HTTPServer, adjusted: bool = True) -> Any:
+PREMIUM_NOTICE = {
+    "Information": "Thank you for using Alpha Vantage! This is a premium endpoint. You may "
+    "subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly "
+    "unlock all premium endpoints"
+}
+FULL_NOTICE = {
+    "Information": "Thank you for using Alpha Vantage! The outputsize=full parameter value is a "
+    "premium feature for the TIME_SERIES_DAILY endpoint. You may subscribe to any of the premium "
+    "plans at https://www.alphavantage.co/premium/ to instantly unlock all premium features"
+}
+
+
+def daily(hp: Any, server: HTTPServer, adjusted: bool = True, **section: Any) -> Any:
     return hp.fetch(
         AlphaVantageHistorical,
-        cfg(hp, server),
+        cfg(hp, server, **({"premium": True} if adjusted else {}) | section),
         "bars",
         "AAPL",
         date(2020, 8, 28),
@@ -128,7 +148,7 @@ def test_daily_adjusted(hp: Any, server: HTTPServer) -> None:
     ]
 
 
-def test_daily_raw(hp: Any, server: HTTPServer) -> None:
+def test_daily_raw_is_what_a_free_key_gets(hp: Any, server: HTTPServer) -> None:
     raw = {
         "Meta Data": {"1. Information": "Daily Prices", "5. Time Zone": "US/Eastern"},
         "Time Series (Daily)": {
@@ -141,12 +161,11 @@ def test_daily_raw(hp: Any, server: HTTPServer) -> None:
             }
         },
     }
-    server.expect_request(PATH, query_string={"function": "TIME_SERIES_DAILY"}).respond_with_json(
-        raw
-    )
     server.expect_request(PATH).respond_with_json(raw)
     pages, _ = daily(hp, server, adjusted=False)
+    assert len(server.log) == 1
     assert server.log[0][0].args["function"] == "TIME_SERIES_DAILY"
+    assert server.log[0][0].args["outputsize"] == "compact"
     assert hp.no_recv(hp.flat(pages)) == [
         Bar(
             symbol="AAPL",
@@ -217,20 +236,113 @@ def test_intraday_one_page_per_month(hp: Any, server: HTTPServer) -> None:
     assert {(b.symbol, b.interval, b.adjusted) for b in hp.flat(pages)} == {("BRK.B", "5m", False)}
 
 
-def test_dividends_and_splits(hp: Any, server: HTTPServer) -> None:
-    server.expect_request(PATH).respond_with_json(DAILY_ADJUSTED)
+def test_free_key_never_asks_for_premium_daily_data(hp: Any, server: HTTPServer) -> None:
+    provider = AlphaVantageHistorical(cfg(hp, server))
+    assert not provider.supports("bars", "1d", adjusted=True)
+    assert provider.supports("bars", "1d", adjusted=False)
+    assert provider.supports("bars", "1w", adjusted=True) and provider.supports("bars", "5m")
+    with pytest.raises(NotInPlan) as info:
+        daily(hp, server, adjusted=True, premium=False)
+    assert str(info.value) == (
+        "alphavantage: adjusted daily bars (TIME_SERIES_DAILY_ADJUSTED) are not included in a "
+        "free plan; ask for raw bars (adjusted = false), or use a premium key (and set "
+        "providers.alphavantage.premium = true) or another provider"
+    )
+    assert server.log == []
+
+
+def test_compact_series_refuses_a_range_it_cannot_cover(hp: Any, server: HTTPServer) -> None:
+    bar = {"1. open": "1", "2. high": "1", "3. low": "1", "4. close": "1", "5. volume": "1"}
+    first = date(2024, 1, 2).toordinal()
+    series = {date.fromordinal(first + i).isoformat(): bar for i in range(100)}
+    server.expect_request(PATH).respond_with_json(
+        {"Meta Data": {"5. Time Zone": "US/Eastern"}, "Time Series (Daily)": series}
+    )
+    with pytest.raises(NotInPlan) as info:
+        daily(hp, server, adjusted=False)  # asks for 2020-08-28 onwards
+    assert str(info.value) == (
+        "alphavantage: a free key's daily series covers only the latest 100 sessions (from "
+        "2024-01-02), not 2020-08-28; the whole history (outputsize=full) is not included in a "
+        "free plan: use a premium key (and set providers.alphavantage.premium = true) or another "
+        "provider"
+    )
+
+
+@pytest.mark.parametrize("notice", [PREMIUM_NOTICE, FULL_NOTICE])
+def test_premium_notice_is_not_included_in_your_plan(
+    hp: Any, server: HTTPServer, notice: dict[str, str]
+) -> None:
+    server.expect_request(PATH).respond_with_json(notice)
+    with pytest.raises(NotInPlan) as info:
+        daily(hp, server, adjusted=False, outputsize="full")
+    message = str(info.value)
+    assert message.startswith("alphavantage: not included in your plan: Thank you for using")
+    assert message.endswith(
+        "; use a premium key (and set providers.alphavantage.premium = true) or another provider"
+    )
+    assert "check ALPHAVANTAGE_API_KEY" not in message and not isinstance(
+        info.value, CredentialsError
+    )
+    assert len(server.log) == 1
+
+
+DIVIDENDS = {
+    "symbol": "AAPL",
+    "data": [
+        {
+            "ex_dividend_date": "2020-11-06",
+            "declaration_date": "2020-10-29",
+            "record_date": "2020-11-09",
+            "payment_date": "2020-11-12",
+            "amount": "0.205",
+        },
+        {
+            "ex_dividend_date": "2020-08-07",
+            "declaration_date": "None",
+            "record_date": "None",
+            "payment_date": "None",
+            "amount": "0.82",
+        },
+    ],
+}
+SPLITS = {
+    "symbol": "AAPL",
+    "data": [
+        {"effective_date": "2020-08-31", "split_factor": "4.0000"},
+        {"effective_date": "2014-06-09", "split_factor": "7.0000"},
+    ],
+}
+
+
+def test_dividends_and_splits_from_their_free_functions(hp: Any, server: HTTPServer) -> None:
+    def by_function(request: Request) -> Response:
+        body = DIVIDENDS if request.args["function"] == "DIVIDENDS" else SPLITS
+        return Response(json.dumps(body), content_type="application/json")
+
+    server.expect_request(PATH).respond_with_handler(by_function)
     pages, _ = hp.fetch(
         AlphaVantageHistorical,
         cfg(hp, server),
         "corporate_actions",
         "AAPL",
         date(2020, 8, 1),
-        date(2020, 9, 1),
+        date(2020, 11, 6),
     )
+    assert [(r.args["function"], r.args["symbol"], r.args["apikey"]) for r, _ in server.log] == [
+        ("DIVIDENDS", "AAPL", KEY),
+        ("SPLITS", "AAPL", KEY),
+    ]
     common = {"symbol": "AAPL", "venue": "US", "provider": "alphavantage", "ts_recv": 0}
     assert hp.no_recv(hp.flat(pages)) == [
+        CorporateAction(**common, ts_event=AUG28 - 21 * DAY, kind="dividend", amount=0.82),
         CorporateAction(**common, ts_event=AUG28 + 3 * DAY, kind="split", ratio=4.0),
-        CorporateAction(**common, ts_event=AUG28 + 4 * DAY, kind="dividend", amount=0.205),
+        CorporateAction(
+            **common,
+            ts_event=AUG28 + 70 * DAY,
+            kind="dividend",
+            amount=0.205,
+            pay_date="2020-11-12",
+        ),
     ]
 
 
@@ -258,23 +370,14 @@ def test_dividends_and_splits(hp: Any, server: HTTPServer) -> None:
             "25 requests per day",
             None,
         ),
-        (
-            {
-                "Information": "Thank you for using Alpha Vantage! This is a premium endpoint. You "
-                "may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ "
-                "to instantly unlock all premium endpoints"
-            },
-            CredentialsError,
-            "premium endpoint",
-            None,
-        ),
+        (PREMIUM_NOTICE, NotInPlan, "not included in your plan: .*premium endpoint", None),
         (
             {
                 "Error Message": "Invalid API call. Please retry or visit the documentation "
                 "(https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY_ADJUSTED."
             },
-            ProviderError,
-            "Error Message: Invalid API call",
+            NotFound,
+            "Error Message: Invalid API call.*; check the symbol",
             None,
         ),
     ],

@@ -11,7 +11,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from mdc.domain.events import Bar
-from mdc.providers.base import CredentialsError, ProviderError, UnsupportedRequest
+from mdc.providers.base import CredentialsError, NotInPlan, ProviderError, UnsupportedRequest
+from mdc.providers.finnhub import SPEC
 from mdc.providers.finnhub.historical import FinnhubHistorical
 
 TOKEN = "finnhub-SECRET-token-123"
@@ -207,13 +208,27 @@ def test_malformed_body(hp: Any, server: HTTPServer, body: str) -> None:
         daily(hp, server)
 
 
-def test_not_entitled(hp: Any, server: HTTPServer) -> None:
+def test_free_key_is_told_candles_are_paid_only(hp: Any, server: HTTPServer) -> None:
     server.expect_request(PATH).respond_with_json(
         {"error": "You don't have access to this resource."}, status=403
     )
+    with pytest.raises(NotInPlan) as info:
+        daily(hp, server)
+    assert str(info.value) == (
+        "finnhub: stock candles are paid-only on Finnhub, and this key's plan does not include "
+        "them (HTTP 403: You don't have access to this resource.); subscribe at "
+        "https://finnhub.io/pricing or use another provider"
+    )
+    assert len(server.log) == 1
+
+
+def test_rejected_key_names_the_variable(hp: Any, server: HTTPServer) -> None:
+    server.expect_request(PATH).respond_with_json({"error": "Invalid API key"}, status=401)
     with pytest.raises(CredentialsError) as info:
         daily(hp, server)
-    assert str(info.value).endswith(
-        ": You don't have access to this resource.; check FINNHUB_API_KEY"
-    )
+    assert str(info.value).endswith(": Invalid API key; check FINNHUB_API_KEY")
     assert TOKEN not in str(info.value)
+
+
+def test_spec_says_candles_are_paid() -> None:
+    assert SPEC.plan_notes.startswith("stock candles are paid-only")

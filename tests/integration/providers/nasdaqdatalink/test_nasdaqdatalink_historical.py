@@ -11,7 +11,13 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from mdc.domain.events import Bar, CorporateAction
-from mdc.providers.base import CredentialsError, NotFound, ProviderError, UnsupportedRequest
+from mdc.providers.base import (
+    CredentialsError,
+    NotFound,
+    NotInPlan,
+    ProviderError,
+    UnsupportedRequest,
+)
 from mdc.providers.nasdaqdatalink.historical import NasdaqDataLinkHistorical
 
 KEY = "ndl-SECRET-0123"
@@ -96,7 +102,6 @@ def test_datatable_cursor_pages_sorted_and_adjusted(hp: Any, server: HTTPServer)
         "date.gte": "2020-08-28",
         "date.lte": "2020-09-01",
         "qopts.per_page": "10000",
-        "api_key": KEY,
     }
     assert seen == [base, {**base, "qopts.cursor_id": "c1"}, {**base, "qopts.cursor_id": "c2"}]
     common = {"symbol": "AAPL", "venue": "US", "provider": "nasdaqdatalink", "ts_recv": 0}
@@ -161,8 +166,8 @@ def test_time_series_dataset(hp: Any, server: HTTPServer) -> None:
             "start_date": "2018-03-26",
             "end_date": "2018-03-27",
             "order": "asc",
-            "api_key": KEY,
         },
+        headers={"X-Api-Token": KEY},
     ).respond_with_json(
         {
             "dataset_data": {
@@ -296,4 +301,29 @@ def test_auth_and_not_found_codes(hp: Any, server: HTTPServer) -> None:
         fetch(hp, server)
     with pytest.raises(NotFound, match="incorrect Quandl code") as info:
         fetch(hp, server)
-    assert KEY not in str(info.value) and "api_key=****" in str(info.value)
+    assert KEY not in str(info.value)
+    assert all(r.headers["X-Api-Token"] == KEY and "api_key" not in r.args for r, _ in server.log)
+
+
+def test_table_without_a_subscription_is_not_included_in_your_plan(
+    hp: Any, server: HTTPServer
+) -> None:
+    server.expect_request(PATH).respond_with_json(
+        {
+            "quandl_error": {
+                "code": "QEPx04",
+                "message": "You do not have permission to view this dataset. Please subscribe "
+                "to this database to get access.",
+            }
+        },
+        status=403,
+    )
+    with pytest.raises(NotInPlan) as info:
+        fetch(hp, server)
+    assert str(info.value) == (
+        "nasdaqdatalink: QEPx04: You do not have permission to view this dataset. Please "
+        "subscribe to this database to get access.; QUOTEMEDIA/PRICES is not included in your "
+        "plan: subscribe to it on data.nasdaq.com, or set providers.nasdaqdatalink.datatable (or "
+        "dataset) to data your key may read"
+    )
+    assert len(server.log) == 1

@@ -11,14 +11,17 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
 from mdc.providers.base import (
     CredentialsError,
     NotFound,
+    NotInPlan,
     ProviderError,
     RateLimited,
     UnsupportedRequest,
 )
+from mdc.providers.polygon.config import PolygonConfig
 from mdc.providers.polygon.historical import PolygonHistorical
 
 KEY = "pk_test_SECRET_0123456789"
@@ -222,60 +225,101 @@ def test_intraday_aggregates_use_millisecond_bounds(hp: Any, server: HTTPServer)
     assert {b.symbol for b in bars} == {"BRK.B"}
 
 
-def test_splits_and_dividends(hp: Any, server: HTTPServer) -> None:
-    server.expect_request(
-        "/v3/reference/splits",
+def test_splits_and_dividends_from_the_stocks_v1_endpoints_with_paging(
+    hp: Any, server: HTTPServer
+) -> None:
+    """``/stocks/v1/splits`` and ``/stocks/v1/dividends`` (the ``/v3/reference`` ones are
+    deprecated), each followed through ``next_url`` on the configured host."""
+    split_cursor = "YXA9MjAyMC0wOC0zMSZsaW1pdD0xJnNvcnQ9ZXhlY3V0aW9uX2RhdGUuYXNj"
+    server.expect_ordered_request(
+        "/stocks/v1/splits",
         query_string={
             "ticker": "AAPL",
             "execution_date.gte": "2020-01-01",
             "execution_date.lte": "2020-12-31",
-            "order": "asc",
-            "sort": "execution_date",
-            "limit": "1000",
+            "sort": "execution_date.asc",
+            "limit": "5000",
         },
     ).respond_with_json(
         {
             "results": [
                 {
+                    "adjustment_type": "forward_split",
                     "execution_date": "2020-08-31",
-                    "id": "E36416cce743c3964c5da63e1ef1626c0aece30fb47302eea5a49c0055c04e8d0",
+                    "historical_adjustment_factor": 0.25,
+                    "id": "E90a77bdf742661741ed7c8fc086415f0457c2816c45899d73aaa88bdc8ff6025",
                     "split_from": 1,
                     "split_to": 4,
                     "ticker": "AAPL",
                 }
             ],
             "status": "OK",
-            "request_id": "a",
+            "request_id": "a1",
+            "next_url": f"https://api.massive.com/stocks/v1/splits?cursor={split_cursor}",
         }
     )
-    server.expect_request("/v3/reference/dividends").respond_with_json(
+    server.expect_ordered_request(
+        "/stocks/v1/splits", query_string={"cursor": split_cursor}
+    ).respond_with_json(
         {
             "results": [
                 {
-                    "cash_amount": 0.205,
-                    "currency": "USD",
-                    "declaration_date": "2020-10-29",
-                    "dividend_type": "CD",
-                    "ex_dividend_date": "2020-11-06",
-                    "frequency": 4,
-                    "pay_date": "2020-11-12",
-                    "record_date": "2020-11-09",
+                    "adjustment_type": "stock_dividend",
+                    "execution_date": "2020-12-01",
+                    "historical_adjustment_factor": 0.952381,
+                    "id": "E3b4f3c1c6d0a0f1d2b9e7c5a4f6e8d1b2c3a4f5e6d7c8b9a0f1e2d3c4b5a6f7",
+                    "split_from": 1,
+                    "split_to": 1.05,
                     "ticker": "AAPL",
-                },
+                }
+            ],
+            "status": "OK",
+            "request_id": "a2",
+        }
+    )
+    server.expect_ordered_request(
+        "/stocks/v1/dividends",
+        query_string={
+            "ticker": "AAPL",
+            "ex_dividend_date.gte": "2020-01-01",
+            "ex_dividend_date.lte": "2020-12-31",
+            "sort": "ex_dividend_date.asc",
+            "limit": "5000",
+        },
+    ).respond_with_json(
+        {
+            "results": [
                 {
                     "cash_amount": 0.82,
                     "currency": "USD",
                     "declaration_date": "2020-07-30",
-                    "dividend_type": "CD",
+                    "distribution_type": "recurring",
                     "ex_dividend_date": "2020-08-07",
                     "frequency": 4,
+                    "historical_adjustment_factor": 0.998,
+                    "id": "Ed5f0b0bb6b6c0a9e1f55fb5ddc3b3d5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c",
                     "pay_date": "2020-08-13",
                     "record_date": "2020-08-10",
+                    "split_adjusted_cash_amount": 0.205,
+                    "ticker": "AAPL",
+                },
+                {
+                    "cash_amount": 0.205,
+                    "currency": "USD",
+                    "declaration_date": "2020-10-29",
+                    "distribution_type": "recurring",
+                    "ex_dividend_date": "2020-11-06",
+                    "frequency": 4,
+                    "historical_adjustment_factor": 0.9985,
+                    "id": "E0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d",
+                    "pay_date": "2020-11-12",
+                    "record_date": "2020-11-09",
+                    "split_adjusted_cash_amount": 0.205,
                     "ticker": "AAPL",
                 },
             ],
             "status": "OK",
-            "request_id": "b",
+            "request_id": "b1",
         }
     )
     pages, _ = hp.fetch(
@@ -305,7 +349,14 @@ def test_splits_and_dividends(hp: Any, server: HTTPServer) -> None:
             currency="USD",
             pay_date="2020-11-12",
         ),
+        CorporateAction(**common, ts_event=1606780800000000000, kind="split", ratio=1.05),
     ]
+    assert [r.path for r, _ in server.log] == [
+        "/stocks/v1/splits",
+        "/stocks/v1/splits",
+        "/stocks/v1/dividends",
+    ]
+    assert all(r.headers["Authorization"] == f"Bearer {KEY}" for r, _ in server.log)
 
 
 def test_429_without_retry_after_then_success(hp: Any, server: HTTPServer) -> None:
@@ -454,6 +505,43 @@ def test_auth_failure_names_the_variable_not_the_key(hp: Any, server: HTTPServer
     assert "HTTP 401" in message and "POLYGON_API_KEY" in message and "Unknown API Key" in message
     assert KEY not in message
     assert len(server.log) == 1
+
+
+def test_plan_without_the_data_is_not_included_in_your_plan(hp: Any, server: HTTPServer) -> None:
+    server.expect_request("/v3/trades/AAPL").respond_with_json(
+        {
+            "status": "NOT_AUTHORIZED",
+            "request_id": "3314f3bc552d76453891b3a8ada5e8d0",
+            "message": "You are not entitled to this data. Please upgrade your plan at "
+            "https://massive.com/pricing",
+        },
+        status=403,
+    )
+    with pytest.raises(NotInPlan) as info:
+        hp.fetch(
+            PolygonHistorical,
+            cfg(hp, server),
+            "trades",
+            "AAPL",
+            date(2022, 4, 28),
+            date(2022, 4, 28),
+        )
+    assert str(info.value) == (
+        "polygon: not included in your plan (HTTP 403 NOT_AUTHORIZED: You are not entitled to "
+        "this data.); ask for data your plan has, or upgrade at https://massive.com/pricing"
+    )
+    assert not isinstance(info.value, CredentialsError)
+    assert len(server.log) == 1
+
+
+def test_defaults_are_massive_hosts() -> None:
+    assert PolygonConfig().stream_url == "wss://socket.massive.com/stocks"
+    assert PolygonConfig().delayed_stream_url == "wss://delayed.massive.com/stocks"
+    assert PolygonConfig().rest.url == "https://api.massive.com"
+    old = Config(providers={"polygon": {"rest": {"url": "https://api.polygon.io"}}})
+    provider = PolygonHistorical(old)
+    assert provider.settings.url == "https://api.polygon.io"
+    asyncio.run(provider.aclose())
 
 
 def test_missing_key_fails_before_any_request(

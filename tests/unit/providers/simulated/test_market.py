@@ -254,3 +254,29 @@ def test_a_symbols_timestamps_never_go_backwards() -> None:
         assert ts >= last.get(symbol, 0), message
         last[symbol] = ts
     assert last["AAPL"] > T0 + 500_000 and last["SPY"] > T0 + 600_000
+
+
+@pytest.mark.parametrize("levels", [1, 10, 50])
+def test_the_book_keeps_the_configured_depth_on_both_sides(levels: int) -> None:
+    """Cancels and sweeps thin the back of the book; restocking keeps every side at the
+    configured ``depth_levels`` after every frame, and every snapshot carries them all."""
+    market = make_market(depth=True, levels=levels)
+    books: dict[str, Book] = defaultdict(Book)
+    thinnest = {symbol: levels for symbol in SYMBOLS}
+    for i in range(400):
+        for message in market.messages(1000, T0 + (i + 1) * STEP_NS):
+            symbol = message[1]
+            assert isinstance(symbol, str)
+            books[symbol].apply(message)
+            if message[0] == SNAPSHOT:
+                assert (len(message[4]), len(message[5])) == (levels, levels)  # type: ignore[arg-type]
+        for symbol in SYMBOLS:
+            book = books[symbol]
+            thinnest[symbol] = min(thinnest[symbol], len(book.bids), len(book.asks))
+        if i % 100 == 99:  # a re-subscribe sends the whole book
+            market.add(SymbolConfig(symbol="SPY", depth=True, depth_levels=levels), market.ts)
+    assert thinnest == {symbol: levels for symbol in SYMBOLS}
+    for symbol, model in market.models.items():
+        bids, asks = model.book()
+        assert (len(bids), len(asks)) == (levels, levels)
+        assert dict(bids) == books[symbol].bids

@@ -1,0 +1,203 @@
+"""``mdc import <kind> FILE``: files from elsewhere into the archive (idempotent, resumable).
+
+Kinds: ``nyse-xdp`` (a pcap/pcapng capture of the XDP Integrated feed, plain, ``.gz`` or
+``.zst``) and ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file). ``mdc import list`` shows
+what a root has imported. Writing goes through the normal store (``backfill/imports.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.table import Table
+
+from mdc.backfill.imports import ImportResult, list_states, run_import
+from mdc.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    ConfigOption,
+    console,
+    fail,
+    load,
+    split_symbols,
+)
+from mdc.config import Config, ConfigError, provider_section
+from mdc.domain.events import Event
+from mdc.log import setup_logging
+from mdc.providers.nyse.config import NyseConfig
+from mdc.providers.nyse.pcap import PcapError
+from mdc.providers.nyse.replay import Replay
+from mdc.providers.nyse.taq import TaqError, TaqReader
+from mdc.storage import StoragePaused, open_store
+from mdc.storage.fsutil import StorageLocked
+
+app = typer.Typer(help="Import files (captures, vendor files) into the archive.")
+
+FileArgument = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to import.")
+]
+DataOption = Annotated[
+    Path | None, typer.Option("--data", "-d", help="Archive root (storage.root).")
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Import again even if this file was imported before.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable summary.")]
+
+
+def _write(
+    config: Config, kind: str, source: Path, batches: Iterable[list[Event]], force: bool
+) -> ImportResult:
+    try:
+        store = open_store(config.storage)
+    except StorageLocked as exc:
+        fail(f"{exc}; stop `mdc collect` on this root or import into another --data root")
+    try:
+        return run_import(store, Path(config.storage.root), kind, source, batches, force)
+    except StoragePaused as exc:
+        fail(
+            f"the store paused ({exc.reason}); what was written is kept — run the same "
+            "command again to resume"
+        )
+    finally:
+        store.close()
+
+
+def _print(result: ImportResult, extra: dict[str, object], as_json: bool) -> None:
+    state = result.state
+    summary = {"import": msgspec.to_builtins(state), "skipped": result.skipped, **extra}
+    if as_json:
+        console.print_json(msgspec.json.encode(summary).decode())
+        return
+    if result.skipped:
+        console.print(
+            f"{state.source}: already imported ({state.events:,} events); --force to redo",
+            highlight=False,
+        )
+        return
+    table = Table("type", "events", title=f"{state.kind}: {Path(state.source).name}")
+    for name, count in sorted(state.by_type.items()):
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    for key, value in extra.items():
+        if not isinstance(value, list | dict):
+            console.print(f"{key}: {value}", highlight=False)
+
+
+@app.command("nyse-xdp")
+def nyse_xdp(
+    file: FileArgument,
+    symbols: Annotated[
+        str | None,
+        typer.Option("--symbols", "-s", help="Only these symbols (default: every symbol)."),
+    ] = None,
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Replay an XDP Integrated capture (pcap/pcapng, .gz/.zst) through the live decoder."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    setup_logging(config.logging.level, config.logging.format)
+    try:
+        settings = provider_section(config, "nyse", NyseConfig)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    only = split_symbols(symbols)
+    wanted = set(only) if only else None
+    replay = Replay(
+        file, settings, lambda s: (True, True) if wanted is None or s in wanted else (False, False)
+    )
+    try:
+        result = _write(config, "nyse-xdp", file, replay.batches(), force)
+    except PcapError as exc:
+        fail(f"{file}: {exc}", EXIT_FAILURE)
+    extra: dict[str, object] = {
+        "pcap": msgspec.to_builtins(replay.pcap),
+        "feed": replay.feed.counters(),
+        "unlisted_destinations": replay.unlisted,
+    }
+    _print(result, extra, as_json)
+    if not as_json and not result.skipped:
+        table = Table("channel", "messages", "packets", "duplicates", "gaps", "missing")
+        for ch in replay.feed.channels.values():
+            c = ch.counters()
+            table.add_row(
+                str(ch.id),
+                f"{ch.messages:,}",
+                _per_line(ch.packets),
+                _per_line(ch.duplicates),
+                str(c["gaps"]),
+                str(c["missing_messages"]),
+            )
+        console.print(table)
+        if replay.unlisted:
+            console.print(
+                "destinations not in [providers.nyse] channels (each replayed as its own "
+                f"channel, A/B not arbitrated): {', '.join(replay.unlisted)}",
+                highlight=False,
+            )
+
+
+def _per_line(counts: dict[str, int]) -> str:
+    return " ".join(f"{line}={n:,}" for line, n in sorted(counts.items())) or "-"
+
+
+@app.command("taq")
+def taq(
+    file: FileArgument,
+    trading_date: Annotated[
+        str | None,
+        typer.Option("--date", help="Trading date YYYY-MM-DD (default: from the file name)."),
+    ] = None,
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Import a NYSE Daily TAQ trade, quote (BBO) or NBBO file (pipe-delimited, gzip)."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    setup_logging(config.logging.level, config.logging.format)
+    day: date | None = None
+    if trading_date is not None:
+        try:
+            day = datetime.strptime(trading_date, "%Y-%m-%d").date()
+        except ValueError:
+            fail(f"--date: expected YYYY-MM-DD, got {trading_date!r}", EXIT_USAGE)
+    try:
+        reader = TaqReader(file, day)
+        result = _write(config, "taq", file, reader.batches(), force)
+    except TaqError as exc:
+        fail(str(exc), EXIT_USAGE)
+    extra: dict[str, object] = {
+        "file_kind": reader.kind,
+        "date": reader.day.isoformat(),
+        "rows": reader.rows,
+        "bad_rows": reader.bad_rows,
+        "bad_examples": reader.bad_examples,
+    }
+    _print(result, extra, as_json)
+    if not as_json:
+        for example in reader.bad_examples:
+            console.print(f"  {example}", highlight=False)
+
+
+@app.command("list")
+def list_imports(
+    data: DataOption = None, as_json: JsonOption = False, config_path: ConfigOption = None
+) -> None:
+    """Imports recorded in the archive root: file, kind, events, finished or not."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    states = list_states(Path(config.storage.root))
+    if as_json:
+        console.print_json(msgspec.json.encode(states).decode())
+        return
+    table = Table("kind", "file", "events", "state")
+    for s in states:
+        table.add_row(s.kind, s.source, f"{s.events:,}", "done" if s.done else "interrupted")
+    console.print(table)

@@ -1,0 +1,918 @@
+"""The XDP Integrated feed handler: packets in, events out, the same for multicast and captures.
+
+Per channel (Common v2.3c, "Sequencing"):
+
+- **Arbitration.** A channel's packets come on several lines (A, B, retransmissions) with the
+  same sequence numbers. The first copy of a sequence number is applied; later copies are
+  counted as duplicates per line and never applied.
+- **Holes.** A packet whose ``SeqNum`` is ahead of the next expected one is held: the other
+  line may still bring the missing packet. The hole becomes one ``Gap`` (reason
+  ``sequence_gap``, ``seq`` = first missing number, the range in ``detail``, ``from_ts``/``to_ts``
+  the publish times of the packets around it) once every line that has delivered data has moved
+  past it, or it waited ``gap_timeout_ms`` (by the receive clock), or ``max_pending_packets``
+  are held behind it. Its ``symbol`` is the channel (``channel:<id>``): the lost messages could
+  belong to any symbol of the channel.
+- **After a gap** every book of the channel is cleared and marked stale (``Integrity``
+  ``book_reset`` per symbol); a stale book publishes nothing until a new day starts it again
+  (sequence 1). Trades, statuses and imbalances are complete in their own messages and go on.
+- **Sequence Number Reset** (type 1, in its own packet with ``SeqNum`` 1, delivery flag 12 or
+  10 during failover): the next expected number becomes 2. A reset of a channel that had
+  already delivered data is a publisher failover or restart: what was in flight is unknown, so
+  its books are reset as after a gap and a ``Status(kind="feed", state="sequence_reset")`` says
+  so.
+- A channel whose first packet is not sequence 1 was joined mid-session: its books start stale.
+- Heartbeats (flag 1, no messages) do not advance the sequence; they are counted per line.
+- Refresh packets (flags 17–20) and request-server messages are counted and skipped: this
+  handler does not request or apply refreshes (that needs an NYSE Request Server connection).
+
+Per message: ``SymbolSeqNum`` is the event's ``seq`` (per symbol; the provider declares it not
+contiguous because messages of unsubscribed kinds leave holes in what is published). Times: a
+message with only ``SourceTimeNS`` takes its seconds from the channel's latest Source Time
+Reference (type 2) for the symbol's matching-engine partition (``SystemID`` of its Symbol Index
+Mapping, the STR's ``ID``), else the channel's latest STR, else the packet's ``SendTime``.
+Prices: raw / 10**``PriceScaleCode`` of the symbol's mapping.
+
+Mapping to events: executions (103) are ``Trade`` with the exchange ``TradeID`` and the aggressor
+(the opposite of the resting order's side); non-displayed trades (110) and cross trades (111,
+``trade_id`` ``X<CrossID>``) are ``Trade`` too; Trade Cancel (112) and Cross Correction (113) are
+``Integrity`` notices (``trade_cancel``/``trade_correction``, severity info); Security Status is
+``Status`` (``halt`` halted/resumed/…, ``ssr``, ``session``, ``indication``); Imbalance is
+``Status(kind="imbalance")`` with every field in ``detail``; book changes are ``BookDelta`` per
+touched level (one per level per message), after one ``BookSnapshot`` (empty at the start of the
+day) that opens each symbol's book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+from mdc.collectors.emit import BOOK_RESET, SEQUENCE_GAP_REASON
+from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Integrity, Side, Status, Trade
+from mdc.domain.time import NS_PER_MS, NS_PER_S
+from mdc.providers.nyse import messages as m
+from mdc.providers.nyse.book import Level, OrderBook
+
+PROVIDER: Final = "nyse"
+UNASSIGNED: Final = -1
+"""Channel of a symbol seeded from a mapping file before any channel named it."""
+
+_HDR = m.PACKET_HEADER.unpack_from
+_MSG = m.MESSAGE_HEADER.unpack_from
+_SNR = m.LAYOUTS[m.SEQUENCE_NUMBER_RESET].body.unpack_from
+_STR = m.LAYOUTS[m.SOURCE_TIME_REFERENCE].body.unpack_from
+_SIM = m.LAYOUTS[m.SYMBOL_INDEX_MAPPING].body.unpack_from
+_CLEAR = m.LAYOUTS[m.SYMBOL_CLEAR].body.unpack_from
+_STATUS = m.LAYOUTS[m.SECURITY_STATUS].body.unpack_from
+_ADD = m.LAYOUTS[m.ADD_ORDER].body.unpack_from
+_MODIFY = m.LAYOUTS[m.MODIFY_ORDER].body.unpack_from
+_DELETE = m.LAYOUTS[m.DELETE_ORDER].body.unpack_from
+_EXEC = m.LAYOUTS[m.ORDER_EXECUTION].body.unpack_from
+_REPLACE = m.LAYOUTS[m.REPLACE_ORDER].body.unpack_from
+_IMBALANCE = m.LAYOUTS[m.IMBALANCE].body.unpack_from
+_IMBALANCE_EXT = m.IMBALANCE_EXTENSION.unpack_from
+_NONDISP = m.LAYOUTS[m.NON_DISPLAYED_TRADE].body.unpack_from
+_CROSS = m.LAYOUTS[m.CROSS_TRADE].body.unpack_from
+_CANCEL = m.LAYOUTS[m.TRADE_CANCEL].body.unpack_from
+_CROSS_CORR = m.LAYOUTS[m.CROSS_CORRECTION].body.unpack_from
+_MIN_SIZE: Final[dict[int, int]] = {t: layout.size for t, layout in m.LAYOUTS.items()}
+_BODY: Final = m.MESSAGE_HEADER_SIZE
+
+_HALT_STATES: Final[dict[bytes, str]] = {
+    b"3": "opening_delay",
+    b"4": "halted",
+    b"5": "resumed",
+    b"6": "no_open_no_resume",
+}
+_SSR_STATES: Final[dict[bytes, str]] = {b"A": "activated", b"C": "continued", b"D": "deactivated"}
+_SESSION_STATES: Final[dict[bytes, str]] = {
+    b"P": "pre_opening",
+    b"E": "early",
+    b"O": "core",
+    b"L": "late",
+    b"X": "closed",
+}
+_INDICATIONS: Final[dict[bytes, str]] = {
+    b"T": "time",
+    b"I": "price_indication",
+    b"G": "pre_opening_indication",
+    b"R": "rule_15",
+}
+_HALT_CONDITIONS: Final[dict[bytes, str]] = {
+    b"~": "",
+    b" ": "",
+    b"D": "news dissemination",
+    b"I": "order imbalance",
+    b"P": "news pending",
+    b"M": "LULD pause",
+    b"X": "equipment changeover",
+    b"Z": "no open / no resume",
+    b"1": "market-wide circuit breaker level 1",
+    b"2": "market-wide circuit breaker level 2",
+    b"3": "market-wide circuit breaker level 3",
+}
+_AUCTIONS: Final[dict[bytes, str]] = {
+    b"O": "early_opening",
+    b"M": "core_opening",
+    b"H": "reopening",
+    b"C": "closing",
+    b"P": "extreme_closing",
+    b"R": "regulatory",
+}
+_AGGRESSOR: Final[dict[bool, Side]] = {True: "sell", False: "buy"}
+"""Resting order is a bid → the seller took it."""
+
+
+@dataclass(eq=False)
+class Symbol:
+    """What a Symbol Index Mapping said, the book, and whether the symbol is published."""
+
+    index: int
+    symbol: str
+    venue: str
+    divisor: int
+    system_id: int
+    channel: int
+    book: OrderBook
+    trades: bool
+    depth: bool
+    lot_size: int = 0
+
+
+@dataclass(eq=False)
+class Channel:
+    """Sequence, arbitration and time state of one channel, with counters for /status."""
+
+    id: int
+    venue: str
+    next_seq: int | None = None
+    trusted: bool = True
+    """False once the channel was joined mid-session, lost messages or was reset: books of
+    symbols it names from then on start stale."""
+    pending: dict[int, tuple[str, bytes, int]] = field(default_factory=dict)
+    """First sequence number → (line, packet, ts_recv) held behind a hole."""
+    line_high: dict[str, int] = field(default_factory=dict)
+    """Line → one past the highest sequence number it delivered."""
+    hole_since: int = 0
+    reset_sent: int = -1
+    """Publish time of the last Sequence Number Reset packet (its copies on other lines are
+    duplicates, not new resets)."""
+    """ts_recv when the current hole was first seen."""
+    last_send_ns: int = 0
+    source_seconds: dict[int, int] = field(default_factory=dict)
+    """Source Time Reference seconds per matching-engine partition (STR ``ID``)."""
+    latest_seconds: int = 0
+    symbols: set[int] = field(default_factory=set)
+    packets: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)
+    heartbeats: int = 0
+    messages: int = 0
+    gaps: int = 0
+    missing: int = 0
+    resets: int = 0
+    skipped: int = 0
+    """Refresh, retransmission-server and unknown messages not applied."""
+
+    def counters(self) -> dict[str, object]:
+        return {
+            "channel": self.id,
+            "venue": self.venue,
+            "next_seq": self.next_seq,
+            "messages": self.messages,
+            "packets": dict(self.packets),
+            "duplicates": dict(self.duplicates),
+            "heartbeats": self.heartbeats,
+            "gaps": self.gaps,
+            "missing_messages": self.missing,
+            "sequence_resets": self.resets,
+            "pending_packets": len(self.pending),
+            "skipped_messages": self.skipped,
+            "symbols": len(self.symbols),
+        }
+
+
+SymbolFilter = Callable[[str], tuple[bool, bool]]
+"""symbol → (publish trades, publish depth)."""
+
+
+def _everything(symbol: str) -> tuple[bool, bool]:
+    return True, True
+
+
+class XdpFeed:
+    """Decodes XDP packets of any number of channels into events (``take()`` collects them).
+
+    ``packet(channel, line, data, ts_recv)`` is the one entry point; ``tick(now)`` lets a live
+    reader declare holes that timed out while no packet arrived.
+    """
+
+    def __init__(
+        self,
+        venue: str = "XNYS",
+        wanted: SymbolFilter = _everything,
+        gap_timeout_ms: float = 50.0,
+        max_pending_packets: int = 10_000,
+    ) -> None:
+        self.venue = venue
+        self.wanted = wanted
+        self.gap_timeout_ns = int(gap_timeout_ms * NS_PER_MS)
+        self.max_pending = max_pending_packets
+        self.channels: dict[int, Channel] = {}
+        self.symbols: dict[int, Symbol] = {}
+        self.out: list[Event] = []
+        self.bad_packets = 0
+        self.bad_messages = 0
+        self.unmapped = 0
+        """Messages of a SymbolIndex no Symbol Index Mapping has named yet."""
+        self.unknown_orders = 0
+        """Modify/delete/execute of an order the book does not hold (expected while stale)."""
+        self.last_error = ""
+        self._ts_recv = 0
+        self._channel = Channel(UNASSIGNED, venue)  # the one being decoded
+        self._seq_num = 0
+        """SymbolSeqNum of the message being decoded (the events' ``seq``)."""
+        self._handlers: dict[int, Callable[[bytes, int, int], None]] = {
+            m.SEQUENCE_NUMBER_RESET: self._sequence_reset,
+            m.SOURCE_TIME_REFERENCE: self._time_reference,
+            m.SYMBOL_INDEX_MAPPING: self._symbol_mapping,
+            m.SYMBOL_CLEAR: self._symbol_clear,
+            m.SECURITY_STATUS: self._security_status,
+            m.ADD_ORDER: self._add,
+            m.MODIFY_ORDER: self._modify,
+            m.DELETE_ORDER: self._delete,
+            m.ORDER_EXECUTION: self._execution,
+            m.REPLACE_ORDER: self._replace,
+            m.IMBALANCE: self._imbalance,
+            m.NON_DISPLAYED_TRADE: self._non_displayed,
+            m.CROSS_TRADE: self._cross,
+            m.TRADE_CANCEL: self._trade_cancel,
+            m.CROSS_CORRECTION: self._cross_correction,
+        }
+
+    # -- state ------------------------------------------------------------------------------
+    def channel(self, channel_id: int, venue: str = "") -> Channel:
+        ch = self.channels.get(channel_id)
+        if ch is None:
+            ch = self.channels[channel_id] = Channel(channel_id, venue or self.venue)
+        return ch
+
+    def take(self) -> list[Event]:
+        """The events decoded since the last call."""
+        out, self.out = self.out, []
+        return out
+
+    def stale_symbols(self) -> list[str]:
+        return sorted(s.symbol for s in self.symbols.values() if not s.book.trusted)
+
+    def counters(self) -> dict[str, object]:
+        return {
+            "channels": [ch.counters() for _, ch in sorted(self.channels.items())],
+            "symbols": len(self.symbols),
+            "stale_books": len(self.stale_symbols()),
+            "bad_packets": self.bad_packets,
+            "bad_messages": self.bad_messages,
+            "unmapped_messages": self.unmapped,
+            "unknown_orders": self.unknown_orders,
+        }
+
+    def seed_symbols(self, rows: Iterable[tuple[int, str, int, int]]) -> None:
+        """Known mappings (SymbolIndex, symbol, PriceScaleCode, SystemID), e.g. from NYSE's
+        daily symbol mapping file, for a capture or a join that misses the day's mappings."""
+        for index, symbol, scale, system_id in rows:
+            self._map(index, symbol, self.venue, scale, system_id, UNASSIGNED, 0)
+
+    # -- packets ----------------------------------------------------------------------------
+    def packet(self, channel_id: int, line: str, data: bytes, ts_recv: int) -> None:
+        """One UDP payload of ``line`` of ``channel_id``; events go to :attr:`out`."""
+        if len(data) < m.PACKET_HEADER_SIZE:
+            self._bad_packet(f"packet of {len(data)} bytes is shorter than its header")
+            return
+        size, flag, count, seq, send_s, send_ns = _HDR(data, 0)
+        if size != len(data):
+            self._bad_packet(f"PktSize {size} but the datagram holds {len(data)} bytes")
+            return
+        ch = self.channels.get(channel_id)
+        if ch is None:
+            ch = self.channel(channel_id)
+        packets = ch.packets
+        packets[line] = packets.get(line, 0) + 1
+        if count == 0:
+            ch.heartbeats += 1
+            return
+        if flag in m.REFRESH_FLAGS:
+            ch.skipped += count
+            return
+        if flag == m.SEQUENCE_RESET or (
+            seq == 1
+            and flag == m.FAILOVER
+            and len(data) >= m.PACKET_HEADER_SIZE + m.MESSAGE_HEADER_SIZE
+            and _MSG(data, m.PACKET_HEADER_SIZE)[1] == m.SEQUENCE_NUMBER_RESET
+        ):
+            sent = send_s * NS_PER_S + send_ns
+            if sent == ch.reset_sent:  # the other line's copy of the reset just applied
+                dups = ch.duplicates
+                dups[line] = dups.get(line, 0) + 1
+                return
+            ch.reset_sent = sent
+            self._reset_channel(ch, flag, ts_recv, sent)
+        end = seq + count
+        high = ch.line_high.get(line, 0)
+        if end > high:
+            ch.line_high[line] = end
+        expected = ch.next_seq
+        if expected is None:
+            expected = seq
+            if seq != 1:
+                ch.next_seq = seq
+                self._mid_session(ch)
+        if end <= expected:
+            dups = ch.duplicates
+            dups[line] = dups.get(line, 0) + 1
+            return
+        if seq > expected:
+            if seq in ch.pending:
+                dups = ch.duplicates
+                dups[line] = dups.get(line, 0) + 1
+            else:
+                if not ch.pending:
+                    ch.hole_since = ts_recv
+                ch.pending[seq] = (line, data, ts_recv)
+            self._check_hole(ch, ts_recv)
+            return
+        self._apply(ch, data, count, seq, expected - seq, ts_recv)
+        ch.next_seq = end
+        if ch.pending:
+            self._drain(ch)
+
+    def tick(self, now_ns: int) -> None:
+        """Declare holes that waited past ``gap_timeout_ms`` (the live reader calls this)."""
+        for ch in self.channels.values():
+            if ch.pending:
+                self._check_hole(ch, now_ns)
+
+    def flush(self, ts_recv: int) -> None:
+        """End of input (a capture's last packet): every hole still open is a gap."""
+        for ch in self.channels.values():
+            while ch.pending:
+                self._declare_hole(ch, ts_recv)
+
+    def _check_hole(self, ch: Channel, now: int) -> None:
+        while ch.pending:
+            first = min(ch.pending)
+            passed = all(high > first for high in ch.line_high.values())
+            if not (
+                passed
+                or now - ch.hole_since >= self.gap_timeout_ns
+                or len(ch.pending) >= self.max_pending
+            ):
+                return
+            self._declare_hole(ch, now)
+
+    def _declare_hole(self, ch: Channel, now: int) -> None:
+        first = min(ch.pending)
+        expected = ch.next_seq if ch.next_seq is not None else first
+        _line, data, ts_recv = ch.pending[first]
+        send_s, send_ns = _HDR(data, 0)[4:6]
+        lost = first - expected
+        ch.gaps += 1
+        ch.missing += lost
+        self.out.append(
+            Gap(
+                symbol=f"channel:{ch.id}",
+                venue=ch.venue,
+                provider=PROVIDER,
+                ts_event=send_s * NS_PER_S + send_ns,
+                ts_recv=ts_recv,
+                seq=expected,
+                from_ts=ch.last_send_ns,
+                to_ts=send_s * NS_PER_S + send_ns,
+                reason=SEQUENCE_GAP_REASON,
+                detail=f"channel {ch.id}: messages {expected}..{first - 1} missing ({lost})",
+            )
+        )
+        self._reset_books(ch, ts_recv, f"sequence gap {expected}..{first - 1} on channel {ch.id}")
+        ch.next_seq = first
+        ch.hole_since = now
+        self._drain(ch)
+
+    def _drain(self, ch: Channel) -> None:
+        """Apply held packets that are now in order (drop the ones already covered)."""
+        pending = ch.pending
+        while pending:
+            first = min(pending)
+            expected = ch.next_seq
+            assert expected is not None
+            if first > expected:
+                return
+            line, data, ts_recv = pending.pop(first)
+            count = _HDR(data, 0)[2]
+            end = first + count
+            if end <= expected:
+                dups = ch.duplicates
+                dups[line] = dups.get(line, 0) + 1
+                continue
+            self._apply(ch, data, count, first, expected - first, ts_recv)
+            ch.next_seq = end
+
+    def _apply(
+        self, ch: Channel, data: bytes, count: int, seq: int, skip: int, ts_recv: int
+    ) -> None:
+        """Run the packet's messages (the first ``skip`` were applied from another copy)."""
+        send_s, send_ns = _HDR(data, 0)[4:6]
+        ch.last_send_ns = send_s * NS_PER_S + send_ns
+        if not ch.latest_seconds:
+            ch.latest_seconds = send_s
+        self._channel = ch
+        self._ts_recv = ts_recv
+        handlers = self._handlers
+        offset = m.PACKET_HEADER_SIZE
+        limit = len(data)
+        for i in range(count):
+            if offset + 4 > limit:
+                self._bad_packet(f"channel {ch.id} seq {seq}: {count} messages announced, {i} fit")
+                return
+            size, msg_type = _MSG(data, offset)
+            if size < 4 or offset + size > limit:
+                self._bad_packet(f"channel {ch.id} seq {seq + i}: bad MsgSize {size}")
+                return
+            if i >= skip:
+                handler = handlers.get(msg_type)
+                if handler is None:
+                    ch.skipped += 1
+                elif size < _MIN_SIZE[msg_type]:
+                    self._bad_message(f"type {msg_type} seq {seq + i}: MsgSize {size} too short")
+                else:
+                    try:
+                        handler(data, offset, size)
+                    except Exception as exc:  # one bad message never stops the feed
+                        self._bad_message(f"type {msg_type} seq {seq + i}: {exc}")
+            offset += size
+        ch.messages += count - skip
+
+    # -- resets -----------------------------------------------------------------------------
+    def _reset_channel(self, ch: Channel, flag: int, ts_recv: int, send_ns: int) -> None:
+        ch.resets += 1
+        had_data = ch.next_seq is not None and ch.next_seq > 1
+        ch.next_seq = 1
+        ch.pending.clear()
+        ch.line_high.clear()
+        if not had_data:  # the start of the day: books build from empty
+            ch.trusted = True
+            return
+        self.out.append(
+            Status(
+                symbol=f"channel:{ch.id}",
+                venue=ch.venue,
+                provider=PROVIDER,
+                ts_event=send_ns,
+                ts_recv=ts_recv,
+                kind="feed",
+                state="sequence_reset",
+                detail=f"channel {ch.id}: sequence reset (delivery flag {flag})",
+            )
+        )
+        self._reset_books(ch, ts_recv, f"sequence reset on channel {ch.id}")
+
+    def _mid_session(self, ch: Channel) -> None:
+        """Joined after sequence 1: books of this channel are unknown until a new day."""
+        ch.trusted = False
+        for sym in self._symbols_of(ch):
+            sym.book.trusted = False
+
+    def _symbols_of(self, ch: Channel) -> list[Symbol]:
+        """The channel's symbols, and the seeded ones whose channel is not known yet."""
+        return [
+            sym
+            for sym in self.symbols.values()
+            if sym.channel == ch.id or (sym.channel == UNASSIGNED and sym.index not in ch.symbols)
+        ]
+
+    def _reset_books(self, ch: Channel, ts_recv: int, why: str) -> None:
+        ch.trusted = False
+        for sym in self._symbols_of(ch):
+            book = sym.book
+            was = book.trusted and book.published
+            book.clear()
+            book.trusted = False
+            if was and sym.depth:
+                self.out.append(
+                    Integrity(
+                        symbol=sym.symbol,
+                        venue=sym.venue,
+                        provider=PROVIDER,
+                        ts_event=ch.last_send_ns,
+                        ts_recv=ts_recv,
+                        kind=BOOK_RESET,
+                        severity="warning",
+                        detail=f"{why}: book cleared and stale until refreshed",
+                    )
+                )
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _bad_packet(self, why: str) -> None:
+        self.bad_packets += 1
+        self.last_error = why
+
+    def _bad_message(self, why: str) -> None:
+        self.bad_messages += 1
+        self.last_error = why
+
+    def _ns(self, sym: Symbol, source_ns: int) -> int:
+        ch = self._channel
+        seconds = ch.source_seconds.get(sym.system_id, ch.latest_seconds)
+        return seconds * NS_PER_S + source_ns
+
+    def _symbol(self, index: int) -> Symbol | None:
+        sym = self.symbols.get(index)
+        if sym is None:
+            self.unmapped += 1
+        return sym
+
+    def _map(
+        self,
+        index: int,
+        symbol: str,
+        venue: str,
+        scale: int,
+        system_id: int,
+        channel: int,
+        lot_size: int,
+    ) -> Symbol:
+        trades, depth = self.wanted(symbol)
+        old = self.symbols.get(index)
+        if old is not None:  # a later mapping overrides the earlier one from now on
+            if old.channel == UNASSIGNED and channel != UNASSIGNED:
+                old.channel = channel
+                self.channel(channel).symbols.add(index)
+            old.symbol, old.venue, old.divisor = symbol, venue, 10**scale
+            old.system_id, old.lot_size = system_id, lot_size
+            old.trades, old.depth = trades, depth
+            return old
+        ch = self.channels.get(channel)
+        trusted = ch is None or ch.trusted
+        sym = Symbol(
+            index, symbol, venue, 10**scale, system_id, channel, OrderBook(trusted), trades, depth
+        )
+        sym.lot_size = lot_size
+        self.symbols[index] = sym
+        if ch is not None:
+            ch.symbols.add(index)
+        return sym
+
+    def _levels(self, sym: Symbol, ts: int, changes: Iterable[Level]) -> None:
+        book = sym.book
+        if not (sym.depth and book.trusted):
+            return
+        out = self.out
+        if not book.published:
+            book.published = True
+            out.append(self._snapshot(sym, ts))
+            return  # the snapshot already holds this change
+        div = sym.divisor
+        for is_bid, price, total in changes:
+            out.append(
+                BookDelta(
+                    symbol=sym.symbol,
+                    venue=sym.venue,
+                    provider=PROVIDER,
+                    ts_event=ts,
+                    ts_recv=self._ts_recv,
+                    seq=self._seq_num,
+                    side="bid" if is_bid else "ask",
+                    price=price / div,
+                    size=float(total),
+                )
+            )
+
+    def _snapshot(self, sym: Symbol, ts: int) -> BookSnapshot:
+        div = sym.divisor
+        book = sym.book
+        return BookSnapshot(
+            symbol=sym.symbol,
+            venue=sym.venue,
+            provider=PROVIDER,
+            ts_event=ts,
+            ts_recv=self._ts_recv,
+            seq=self._seq_num,
+            bids=[(p / div, float(v)) for p, v in book.levels(True)],
+            asks=[(p / div, float(v)) for p, v in book.levels(False)],
+        )
+
+    def _unknown(self, sym: Symbol, order_id: int, what: str) -> None:
+        self.unknown_orders += 1
+        if sym.book.trusted:  # a trusted book missing an order is wrong: stop trusting it
+            ch = self._channel
+            book = sym.book
+            was = book.published and sym.depth
+            book.clear()
+            book.trusted = False
+            if was:
+                self.out.append(
+                    Integrity(
+                        symbol=sym.symbol,
+                        venue=sym.venue,
+                        provider=PROVIDER,
+                        ts_event=ch.last_send_ns,
+                        ts_recv=self._ts_recv,
+                        kind=BOOK_RESET,
+                        severity="warning",
+                        detail=f"{what} of unknown order {order_id}: book cleared and stale",
+                    )
+                )
+
+    def _trade(
+        self,
+        sym: Symbol,
+        ts: int,
+        price: int,
+        volume: int,
+        trade_id: str,
+        side: Side,
+        conditions: list[str],
+    ) -> None:
+        self.out.append(
+            Trade(
+                symbol=sym.symbol,
+                venue=sym.venue,
+                provider=PROVIDER,
+                ts_event=ts,
+                ts_recv=self._ts_recv,
+                seq=self._seq_num,
+                price=price / sym.divisor,
+                size=float(volume),
+                side=side,
+                trade_id=trade_id,
+                exchange=sym.venue,
+                conditions=conditions,
+            )
+        )
+
+    # -- control messages -------------------------------------------------------------------
+    def _sequence_reset(self, data: bytes, offset: int, size: int) -> None:
+        source_s, _ns, _product, _channel = _SNR(data, offset + _BODY)
+        self._channel.latest_seconds = source_s
+
+    def _time_reference(self, data: bytes, offset: int, size: int) -> None:
+        partition, _reserved, seconds = _STR(data, offset + _BODY)
+        ch = self._channel
+        ch.source_seconds[partition] = seconds
+        ch.latest_seconds = seconds
+
+    def _symbol_mapping(self, data: bytes, offset: int, size: int) -> None:
+        (index, raw, market, system_id, _exch, scale, _type, lot, *_rest) = _SIM(
+            data, offset + _BODY
+        )
+        name = raw.split(b"\0", 1)[0].decode("ascii").strip()
+        if not name:
+            raise ValueError(f"Symbol Index Mapping {index} has no symbol")
+        if scale > 9:
+            raise ValueError(f"{name}: PriceScaleCode {scale} out of range")
+        venue = m.MARKET_VENUES.get(market, self._channel.venue)
+        self._map(index, name, venue, scale, system_id, self._channel.id, lot)
+
+    def _symbol_clear(self, data: bytes, offset: int, size: int) -> None:
+        source_s, source_ns, index, _next = _CLEAR(data, offset + _BODY)
+        sym = self._symbol(index)
+        if sym is None:
+            return
+        book = sym.book
+        was = book.trusted and book.published and sym.depth
+        book.clear()
+        book.trusted = False
+        if was:
+            self.out.append(
+                Integrity(
+                    symbol=sym.symbol,
+                    venue=sym.venue,
+                    provider=PROVIDER,
+                    ts_event=source_s * NS_PER_S + source_ns,
+                    ts_recv=self._ts_recv,
+                    kind=BOOK_RESET,
+                    severity="warning",
+                    detail="Symbol Clear: book cleared and stale until refreshed",
+                )
+            )
+
+    def _security_status(self, data: bytes, offset: int, size: int) -> None:
+        (
+            s,
+            ns,
+            index,
+            sseq,
+            status,
+            halt,
+            p1,
+            p2,
+            trig_exch,
+            trig_vol,
+            when,
+            _ssr,
+            market,
+            _sess,
+        ) = _STATUS(data, offset + _BODY)
+        sym = self._symbol(index)
+        if sym is None or not (sym.trades or sym.depth):
+            return
+        div = sym.divisor
+        if status in _HALT_STATES:
+            kind, state = "halt", _HALT_STATES[status]
+            reason = _HALT_CONDITIONS.get(halt, halt.decode("latin-1"))
+            detail = f"condition {reason}" if reason else ""
+        elif status in _SSR_STATES:
+            kind, state = "ssr", _SSR_STATES[status]
+            detail = f"triggered by {trig_exch.decode('latin-1')} volume {trig_vol}"
+        elif status in _SESSION_STATES:
+            kind, state = "session", _SESSION_STATES[status]
+            detail = f"market state {market.decode('latin-1')}"
+        else:
+            kind = "indication"
+            state = _INDICATIONS.get(status, status.decode("latin-1"))
+            detail = f"price1 {p1 / div}; price2 {p2 / div}; time {when}"
+        self.out.append(
+            Status(
+                symbol=sym.symbol,
+                venue=sym.venue,
+                provider=PROVIDER,
+                ts_event=s * NS_PER_S + ns,
+                ts_recv=self._ts_recv,
+                seq=sseq,
+                kind=kind,
+                state=state,
+                detail=detail,
+            )
+        )
+
+    def _imbalance(self, data: bytes, offset: int, size: int) -> None:
+        fields = _IMBALANCE(data, offset + _BODY)
+        s, ns, index, sseq, ref, paired, total, market_qty, when, auction, side = fields[:11]
+        sym = self._symbol(index)
+        if sym is None or not (sym.trades or sym.depth):
+            return
+        div = sym.divisor
+        clearing, interest, ssr_px, match, upper, lower, status, freeze, _n = fields[11:]
+        parts = [
+            f"reference {ref / div}",
+            f"paired {paired}",
+            f"imbalance {total}",
+            f"market imbalance {market_qty}",
+            f"side {side.decode('latin-1').strip() or '-'}",
+            f"auction {when:04d}",
+            f"book clearing {clearing / div}",
+            f"interest clearing {interest / div}",
+            f"ssr filing {ssr_px / div}",
+            f"indicative match {match / div}",
+            f"collar {lower / div}..{upper / div}",
+            f"status {status}",
+            f"freeze {freeze}",
+        ]
+        if size >= m.IMBALANCE_EXTENSION_OFFSET + m.IMBALANCE_EXTENSION.size:
+            unpaired, unpaired_side, significant = _IMBALANCE_EXT(
+                data, offset + m.IMBALANCE_EXTENSION_OFFSET
+            )
+            parts.append(f"unpaired {unpaired} {unpaired_side.decode('latin-1').strip() or '-'}")
+            parts.append(f"significant {significant.decode('latin-1').strip() or '-'}")
+        self.out.append(
+            Status(
+                symbol=sym.symbol,
+                venue=sym.venue,
+                provider=PROVIDER,
+                ts_event=s * NS_PER_S + ns,
+                ts_recv=self._ts_recv,
+                seq=sseq,
+                kind="imbalance",
+                state=_AUCTIONS.get(auction, auction.decode("latin-1")),
+                detail="; ".join(parts),
+            )
+        )
+
+    # -- book messages ----------------------------------------------------------------------
+    def _add(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, order_id, price, volume, side, _firm, _splits = _ADD(data, offset + 4)
+        sym = self.symbols.get(index)
+        if sym is None:
+            self.unmapped += 1
+            return
+        if not sym.depth:
+            return
+        level = sym.book.add(order_id, side == b"B", price, volume)
+        self._seq_num = sseq
+        if level is None:
+            self._bad_message(f"{sym.symbol}: Add Order {order_id} is already live")
+            return
+        self._levels(sym, self._ns(sym, ns), (level,))
+
+    def _modify(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, order_id, price, volume, _pos, _p, _n = _MODIFY(data, offset + 4)
+        sym = self.symbols.get(index)
+        if sym is None:
+            self.unmapped += 1
+            return
+        if not sym.depth:
+            return
+        changes = sym.book.modify(order_id, price, volume)
+        self._seq_num = sseq
+        if changes is None:
+            self._unknown(sym, order_id, "Modify Order")
+        elif changes:
+            self._levels(sym, self._ns(sym, ns), changes)
+
+    def _delete(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, order_id, _splits = _DELETE(data, offset + 4)
+        sym = self.symbols.get(index)
+        if sym is None:
+            self.unmapped += 1
+            return
+        if not sym.depth:
+            return
+        level = sym.book.delete(order_id)
+        self._seq_num = sseq
+        if level is None:
+            self._unknown(sym, order_id, "Delete Order")
+        else:
+            self._levels(sym, self._ns(sym, ns), (level,))
+
+    def _replace(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, order_id, new_id, price, volume, _p, _n = _REPLACE(data, offset + 4)
+        sym = self.symbols.get(index)
+        if sym is None:
+            self.unmapped += 1
+            return
+        if not sym.depth:
+            return
+        changes = sym.book.replace(order_id, new_id, price, volume)
+        self._seq_num = sseq
+        if changes is None:
+            self._unknown(sym, order_id, "Replace Order")
+        else:
+            self._levels(sym, self._ns(sym, ns), changes)
+
+    def _execution(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, order_id, trade_id, price, volume, printable, _s, _db = _EXEC(
+            data, offset + 4
+        )
+        sym = self.symbols.get(index)
+        if sym is None:
+            self.unmapped += 1
+            return
+        self._seq_num = sseq
+        ts = self._ns(sym, ns)
+        side: Side = "unknown"
+        if sym.depth:
+            done = sym.book.execute(order_id, volume)
+            if done is None:
+                self._unknown(sym, order_id, "Order Execution")
+            else:
+                side = _AGGRESSOR[done[0][0]]
+                self._levels(sym, ts, (done[1],))
+        if sym.trades:
+            self._trade(
+                sym, ts, price, volume, str(trade_id), side, [] if printable else ["not_printed"]
+            )
+
+    def _non_displayed(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, trade_id, price, volume, printable, _db = _NONDISP(data, offset + 4)
+        sym = self._symbol(index)
+        if sym is None or not sym.trades:
+            return
+        self._seq_num = sseq
+        conditions = ["non_displayed"] if printable else ["non_displayed", "not_printed"]
+        self._trade(sym, self._ns(sym, ns), price, volume, str(trade_id), "unknown", conditions)
+
+    def _cross(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, cross_id, price, volume, cross_type = _CROSS(data, offset + 4)
+        sym = self._symbol(index)
+        if sym is None or not sym.trades:
+            return
+        self._seq_num = sseq
+        conditions = ["cross", cross_type.decode("latin-1")]
+        self._trade(sym, self._ns(sym, ns), price, volume, f"X{cross_id}", "unknown", conditions)
+
+    def _trade_cancel(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, trade_id = _CANCEL(data, offset + 4)
+        sym = self._symbol(index)
+        if sym is None or not sym.trades:
+            return
+        self._notice(sym, ns, sseq, "trade_cancel", f"trade {trade_id} cancelled")
+
+    def _cross_correction(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, cross_id, volume = _CROSS_CORR(data, offset + 4)
+        sym = self._symbol(index)
+        if sym is None or not sym.trades:
+            return
+        self._notice(sym, ns, sseq, "trade_correction", f"cross X{cross_id} volume now {volume}")
+
+    def _notice(self, sym: Symbol, ns: int, sseq: int, kind: str, detail: str) -> None:
+        self.out.append(
+            Integrity(
+                symbol=sym.symbol,
+                venue=sym.venue,
+                provider=PROVIDER,
+                ts_event=self._ns(sym, ns),
+                ts_recv=self._ts_recv,
+                seq=sseq,
+                kind=kind,
+                severity="info",
+                detail=detail,
+            )
+        )
