@@ -45,7 +45,7 @@ UPDATES: list[tuple[str, dict[str, list[tuple[str, str]]]]] = [
 
 
 def config(server: KrakenV2Server) -> Config:
-    section = {"ws_url": server.ws_url, "rest_url": server.http_url, **FAST}
+    section = {"ws_url": server.ws_url, "rest_url": server.http_url, "api": "v2", **FAST}
     return Config(symbols=[s.symbol for s in SYMBOLS], providers={"kraken": section})
 
 

@@ -1,5 +1,5 @@
-"""Kraken: keyless live trades, BBO quotes and CRC32-validated L2 books (WebSocket v1 by default;
-v2 selectable with ``api = "v2"``, not yet covered by a protocol-server test)."""
+"""Kraken: keyless live trades, BBO quotes and CRC32-validated L2 books (WebSocket v2; v1 kept
+selectable with ``api = "v1"``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from mdc.providers.kraken.config import KrakenConfig
 
 SPEC = ProviderSpec(
     name="kraken",
-    description="Kraken public WebSocket v1 (or v2): trades with ids, BBO, checksummed L2 book",
+    description="Kraken public WebSocket v2 (or v1): trades with ids, BBO, checksummed L2 book",
     capabilities=Capabilities(
         trades=True,
         quotes=True,

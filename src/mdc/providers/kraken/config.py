@@ -17,9 +17,9 @@ BookDepth = Literal[10, 25, 100, 500, 1000]
 class KrakenConfig(StreamOptions, kw_only=True):
     """Endpoints and feed options; the connection tunables come from ``StreamOptions``."""
 
-    api: Literal["v2", "v1"] = "v1"
-    """WebSocket API version. v1 (frozen by Kraken) stays the default while the v2 parser
-    (trade ids, checksummed snapshots) has no protocol-server test yet; ``v2`` selects it."""
+    api: Literal["v2", "v1"] = "v2"
+    """WebSocket API version: v2 (recommended by Kraken; trade ids, checksummed snapshots) or
+    v1 (frozen by Kraken, kept for existing setups)."""
     ws_url: str | None = None
     """Public WebSocket endpoint; default ``wss://ws.kraken.com/v2`` (v2) or
     ``wss://ws.kraken.com`` (v1)."""
