@@ -1,0 +1,76 @@
+// The backfill page of the dashboard.
+import { REFRESH_MS, h, api, fmtInt, table, td, num, message, every } from "../ui.js";
+
+export function backfillPage(root) {
+  const field = (label, el) => h("label", {}, label, el);
+  const symbols = h("input", { id: "bf-symbols", required: true, placeholder: "AAPL,MSFT", size: 18 });
+  const today = new Date().toISOString().slice(0, 10);
+  const start = h("input", { id: "bf-start", type: "date", required: true, value: today });
+  const end = h("input", { id: "bf-end", type: "date", required: true, value: today });
+  const type = h("select", { id: "bf-type" }, ...["bars", "trades", "quotes", "corporate_actions"].map((t) => h("option", { value: t }, t)));
+  const granularity = h("input", { id: "bf-granularity", value: "1d", size: 5 });
+  const providers = h("input", { id: "bf-providers", placeholder: "config order", size: 16 });
+  const priority = h("input", { id: "bf-priority", type: "number", value: 0, min: -1000, max: 1000 });
+  const msg = h("div", { class: "msg", role: "status", "aria-live": "polite", id: "backfill-msg" });
+  const body = h("div", { id: "backfill-body" });
+  const form = h("form", { class: "inline", id: "backfill-form" },
+    field("Symbols", symbols), field("From", start), field("To", end), field("Type", type),
+    field("Granularity", granularity), field("Providers", providers), field("Priority", priority),
+    h("button", { type: "submit" }, "Start backfill"));
+  const list = (text) => text.split(",").map((x) => x.trim()).filter(Boolean);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const job = await api("/api/backfill/jobs", {
+        method: "POST",
+        body: { symbols: list(symbols.value.toUpperCase()), start: start.value, end: end.value, type: type.value, granularity: granularity.value, providers: list(providers.value), priority: Number(priority.value) },
+      });
+      message(msg, `Queued job ${job.id} (${job.chunks_total} chunks).`, true);
+      refresh();
+    } catch (err) {
+      message(msg, err.message, false);
+    }
+  });
+  root.append(
+    h("h1", {}, "Backfill"),
+    h("div", { class: "grid" },
+      h("section", { class: "card span-12" }, h("h2", {}, "New job"), form, msg),
+      h("section", { class: "card span-12" }, h("h2", {}, "Jobs"), body)),
+  );
+  const act = async (id, action) => {
+    try {
+      await api(`/api/backfill/jobs/${encodeURIComponent(id)}${action === "cancel" ? "" : "/" + action}`, { method: action === "cancel" ? "DELETE" : "POST" });
+      message(msg, `Job ${id}: ${action} requested.`, true);
+      refresh();
+    } catch (err) {
+      message(msg, err.message, false);
+    }
+  };
+  const refresh = async () => {
+    try {
+      const jobs = await api("/api/backfill/jobs");
+      body.replaceChildren(
+        table(
+          `${jobs.length} jobs (newest first)`,
+          [{ label: "Job" }, { label: "Symbols" }, { label: "Range" }, { label: "Type" }, { label: "State" }, { label: "Chunks done", num: true }, { label: "Failed", num: true }, { label: "Rows", num: true }, { label: "Actions" }],
+          jobs.map((j) =>
+            h("tr", { "data-job": j.id },
+              td(j.id), td(j.spec.symbols.join(", ")), td(`${j.spec.start} → ${j.spec.end}`),
+              td(`${j.spec.type} ${j.spec.type === "bars" ? j.spec.granularity : ""}`), td(j.state),
+              num(`${j.chunks_done}/${j.chunks_total}`), num(fmtInt(j.chunks_failed)), num(fmtInt(j.rows_written)),
+              td(
+                ["queued", "running"].includes(j.state) ? h("button", { type: "button", class: "secondary", onclick: () => act(j.id, "pause") }, "Pause") : "",
+                ["paused", "failed"].includes(j.state) ? h("button", { type: "button", class: "secondary", onclick: () => act(j.id, "resume") }, "Resume") : "",
+                ["queued", "running", "paused"].includes(j.state) ? h("button", { type: "button", class: "danger", onclick: () => act(j.id, "cancel") }, "Cancel") : "",
+              ),
+            ),
+          ),
+        ),
+      );
+    } catch (err) {
+      form.querySelectorAll("input, select, button").forEach((el) => (el.disabled = err.status === 501));
+      body.replaceChildren(h("p", { class: "notice", id: "backfill-unavailable" }, err.message));
+    }
+  };
+  return every(REFRESH_MS, refresh);
+}

@@ -1,0 +1,69 @@
+// The overview page of the dashboard.
+import { REFRESH_MS, h, api, fmtInt, fmtDuration, table, td, every, onStatus, lineChart } from "../ui.js";
+
+export function overviewPage(root) {
+  const figures = h("div", { class: "figures", id: "figures" });
+  const alerts = h("ul", { class: "alerts", id: "alerts", "aria-live": "polite" });
+  const canvas = h("canvas", { id: "throughput-chart", role: "img", "aria-label": "Events per second over the last minutes" });
+  const checks = h("div", { id: "checks" });
+  root.append(
+    h("h1", {}, "Overview"),
+    h("div", { class: "grid" },
+      h("section", { class: "card span-12" }, h("h2", {}, "Figures"), figures),
+      h("section", { class: "card span-8" }, h("h2", {}, "Throughput (events/s)"), canvas),
+      h("section", { class: "card span-4" }, h("h2", {}, "Alerts"), alerts),
+      h("section", { class: "card span-12" }, h("h2", {}, "Health checks"), checks),
+    ),
+  );
+  let points = [];
+  api("/api/live/throughput")
+    .then((rows) => (points = rows.map((r) => [r.ts, r.events_per_s])))
+    .catch(() => {});
+  const fig = (label, value, id) => h("div", { class: "figure", id }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
+  const stopStatus = onStatus((s) => {
+    const p = s.pipeline || {};
+    const consumers = p.consumers || [];
+    const dropped = consumers.reduce((n, c) => n + c.dropped, 0);
+    const connected = Object.values(s.providers || {}).filter((x) => x.connected).length;
+    figures.replaceChildren(
+      fig("Health", s.health.status, "fig-health"),
+      fig("Events received", fmtInt(p.events_in), "fig-events"),
+      fig("Events stored", fmtInt(p.events_stored), "fig-stored"),
+      fig("Events/s", s.throughput ? fmtInt(s.throughput.events_per_s) : "—", "fig-rate"),
+      fig("Symbols", fmtInt(Object.keys(s.symbols || {}).length), "fig-symbols"),
+      fig("Providers connected", `${connected}/${Object.keys(s.providers || {}).length}`, "fig-providers"),
+      fig("Dropped (live consumers)", fmtInt(dropped), "fig-dropped"),
+      fig("Bad frames", fmtInt(p.bad_frames), "fig-bad"),
+      fig("Uptime", fmtDuration(s.uptime_s), "fig-uptime"),
+    );
+    alerts.replaceChildren(
+      ...(s.health.alerts.length
+        ? s.health.alerts.map((a) => h("li", { class: a.status }, h("b", {}, a.name), ` — ${a.detail}`))
+        : [h("li", { class: "muted" }, "No alerts: every check is healthy.")]),
+    );
+    if (s.throughput && (!points.length || s.throughput.ts > points[points.length - 1][0])) {
+      points.push([s.throughput.ts, s.throughput.events_per_s]);
+      points = points.slice(-600);
+    }
+    lineChart(canvas, [{ label: "events/s", points }], { zero: true });
+  });
+  const stopChecks = every(REFRESH_MS, async () => {
+    try {
+      const res = await fetch("/health");
+      const report = await res.json();
+      checks.replaceChildren(
+        table(
+          "Health checks (degraded or unhealthy ones also appear under Alerts)",
+          [{ label: "Check" }, { label: "Status" }, { label: "Detail" }],
+          report.checks.map((c) => h("tr", {}, td(c.name), td(c.status, `status-${c.status}`), td(c.detail))),
+        ),
+      );
+    } catch {
+      /* the badge shows the disconnection */
+    }
+  });
+  return () => {
+    stopStatus();
+    stopChecks();
+  };
+}
