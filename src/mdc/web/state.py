@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
 from mdc.storage.coverage import RowCounter
+from mdc.storage.usage import WriteRate, archive_growth_bytes
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
 from mdc.web.verifier import ArchiveVerifier
@@ -41,6 +42,8 @@ class WebState:
     rows: RowCounter = field(default_factory=RowCounter)
     """Row counts of archive files for the coverage grid (remembered between requests)."""
     verifier: ArchiveVerifier = field(init=False)
+    write_rate: WriteRate = field(default_factory=WriteRate)
+    """The archive's measured growth (sampled by the monitor while a collector writes)."""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     started: float = field(default_factory=time.time)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -74,6 +77,9 @@ class WebState:
             self.health.sample()
             if self.live is not None:
                 self.live.tick()
+            if self.runtime is not None:
+                stats = self.runtime.store.stats()
+                self.write_rate.sample(archive_growth_bytes(stats, self.config.storage))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.closing.wait(), TICK_S)
 

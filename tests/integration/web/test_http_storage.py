@@ -102,6 +102,17 @@ def test_coverage_is_exact(client: TestClient) -> None:
     assert client.get("/api/storage/coverage", params={"days": 0}).status_code == 422
 
 
+def test_stats_of_an_archive_say_nothing_is_writing(client: TestClient) -> None:
+    stats = client.get("/api/storage/stats").json()
+    assert "store" not in stats
+    summary = stats["summary"]
+    assert summary["writing"] is False
+    assert summary["disk"]["used_bytes"] == stats["disk"]["bytes"] > 0
+    assert summary["disk"]["free_bytes"] > 0
+    assert summary["write_rate_bytes_per_s"] is None
+    assert summary["projected_daily_bytes"] is None
+
+
 def test_verify_runs_in_the_background_and_returns_the_table(client: TestClient) -> None:
     assert client.get("/api/storage/verify").json()["state"] == "idle"
     started = client.post("/api/storage/verify")
