@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 
 from mdc.domain.time import now_ns
 from mdc.storage.archive import open_archive
-from mdc.storage.coverage import MAX_COLUMNS, coverage
+from mdc.storage.coverage import MAX_COLUMNS, coverage, holdings
 from mdc.storage.layout import CONTROL_DIR
 from mdc.storage.usage import DiskFigures, usage_summary
 from mdc.web.security import MutatingRoute
@@ -170,6 +170,15 @@ async def storage_coverage(
         return coverage(archive, web.rows, type, symbol, end.isoformat() if end else None, days)
 
     return await asyncio.to_thread(build)
+
+
+@router.get("/contents", summary="What the archive holds: symbols, types, first and last day")
+async def contents(web: Web) -> dict[str, Any]:
+    if not web.root.is_dir():
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"archive root {web.root} does not exist"
+        )
+    return await asyncio.to_thread(lambda: holdings(open_archive(web.root)))
 
 
 @router.get("/verify", summary="State and result of the latest archive verification")

@@ -1,5 +1,5 @@
 // The backfill page of the dashboard.
-import { REFRESH_MS, h, api, fmtInt, table, td, num, message, every } from "../ui.js";
+import { REFRESH_MS, h, api, fmtInt, table, td, num, message, every, disableForm } from "../ui.js";
 
 export function backfillPage(root) {
   const field = (label, el) => h("label", {}, label, el);
@@ -68,7 +68,7 @@ export function backfillPage(root) {
         ),
       );
     } catch (err) {
-      form.querySelectorAll("input, select, button").forEach((el) => (el.disabled = err.status === 501));
+      if (err.status === 501) disableForm(form, err.message);
       body.replaceChildren(h("p", { class: "notice", id: "backfill-unavailable" }, err.message));
     }
   };
