@@ -113,7 +113,11 @@ def test_an_api_key_is_sent_and_a_refusal_names_the_fix(
         return httpx.Response(401, json={"detail": "missing or wrong X-API-Key"})
 
     client = httpx.Client(transport=httpx.MockTransport(refuse))
-    monkeypatch.setattr(httpx, "get", lambda url, headers, timeout: client.get(url, headers=headers))
+
+    def get(url: str, headers: dict[str, str], timeout: float) -> httpx.Response:
+        return client.get(url, headers=headers)
+
+    monkeypatch.setattr(httpx, "get", get)
     monkeypatch.setenv("MDC_API_KEY", "k-123")
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["providers", "show", "ib", "--url", "http://collector:8080"])
@@ -122,4 +126,3 @@ def test_an_api_key_is_sent_and_a_refusal_names_the_fix(
     text = " ".join(result.output.split())
     assert "refused the request (401): set MDC_API_KEY to its API key" in text
     assert "k-123" not in result.output
-
