@@ -179,9 +179,7 @@ def test_providers_fit_at_1400px_and_show_ib_live_state(
     panel = page.locator('[data-detail="ib"]')
     expect(panel.locator('[data-key="server version"] dd')).to_have_text("176")
     expect(panel.locator('[data-key="state"] dd')).to_have_text("streaming")
-    expect(panel.locator('[data-key="farms"] dd')).to_have_text(
-        "usfarm ok, ushmds ok, secdefnj ok"
-    )
+    expect(panel.locator('[data-key="farms"] dd')).to_have_text("usfarm ok, ushmds ok, secdefnj ok")
     expect(panel.locator('[data-key="lines"] dd')).to_have_text(
         "tick by tick 4, depth 2, mkt data 0"
     )
@@ -203,7 +201,15 @@ def archive(root: Path) -> None:
     for day, symbol in ((4, "SPY"), (5, "SPY"), (5, "AAPL")):
         t = datetime_to_ns(datetime(2024, 3, day, 15, tzinfo=UTC))
         events += [
-            Trade(symbol=symbol, venue="X", provider="p", ts_event=t + i, ts_recv=t + i, price=1.0, size=1)
+            Trade(
+                symbol=symbol,
+                venue="X",
+                provider="p",
+                ts_event=t + i,
+                ts_recv=t + i,
+                price=1,
+                size=1,
+            )
             for i in range(3)
         ]
     store.append(events)
@@ -239,7 +245,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(10)
 
 
-LIVE_ONLY: Final = "#add-symbol-form input, #add-symbol-form button, #live-symbol, #backfill-form button"
+LIVE_ONLY: Final = (
+    "#add-symbol-form input, #add-symbol-form button, #live-symbol, #backfill-form button"
+)
 
 
 def test_archive_mode_is_honest_on_every_page(browser: Browser, served: str) -> None:
