@@ -136,7 +136,9 @@ def test_storage_leads_with_the_operators_figures(watched: Page) -> None:
     row = page.locator('tr[data-counter="last_checkpoint_ns"]')
     expect(row).to_be_visible()
     expect(row).to_contain_text(datetime.now(UTC).strftime("%Y-%m-%d"))
-    page.wait_for_timeout(5500)  # one refresh: the disclosure stays open
+    # After the next refresh (a new element replaces it) the disclosure is still open.
+    details.evaluate("el => (el.dataset.seen = 'yes')")
+    page.wait_for_function("() => !document.querySelector('#storage-details').dataset.seen")
     expect(details).to_have_attribute("open", "")
     details.locator("summary").click()
     doc_image(page, "storage")
@@ -151,6 +153,18 @@ def test_chart_labels_stay_inside_the_canvas(watched: Page) -> None:
     labels = page.evaluate("window.__labels")
     clipped = [x for x in labels if x["left"] < 0 or x["right"] > x["width"]]
     assert clipped == []
+
+
+def test_symbol_pattern_compiles_and_checks_input(watched: Page) -> None:
+    """Chromium compiles ``pattern`` with the ``v`` flag; an invalid one is logged as a console
+    error (failing the fixture) and checks nothing."""
+    page = watched
+    go(page, "symbols")
+    field = page.locator("#new-symbol")
+    for text, mismatch in (("BTC/USD", False), ("ES=F", False), ("BTC USD", True), ("-X", True)):
+        field.fill(text)
+        assert field.evaluate("el => el.validity.patternMismatch") is mismatch, text
+    field.fill("")
 
 
 # -- Providers: IB's live state from the TWS stand-in ------------------------------------------
@@ -207,8 +221,8 @@ def archive(root: Path) -> None:
                 provider="p",
                 ts_event=t + i,
                 ts_recv=t + i,
-                price=1,
-                size=1,
+                price=1.0,
+                size=1.0,
             )
             for i in range(3)
         ]

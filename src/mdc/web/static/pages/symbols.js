@@ -74,6 +74,7 @@ export function symbolsPage(root) {
     archiveShown = true;
     disableForm(form, `Subscriptions need a running collector: ${ARCHIVE_REASON}`);
     form.before(archiveNotice("subscribing is not possible here"));
+    list.previousElementSibling.textContent = "In the archive";
     try {
       const held = await api("/api/storage/contents");
       list.replaceChildren(h("p", { id: "archive-symbols" }, held.symbols.length ? `The archive holds ${fmtInt(held.symbols.length)} symbols: ${held.symbols.join(", ")}.` : "The archive holds no data yet."));
