@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,10 +23,12 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import ROOT
 from tests.support.collector import CollectorThread
 from tests.support.fake_tws import Listing
-from tests.support.tws_thread import TwsThread
+from tests.support.feed import trades
+from tests.support.net import free_port
+from tests.support.tws_thread import ib_collector
 
 from mdc.config import load_config
-from mdc.domain.events import Event, Trade
+from mdc.domain.events import Event
 from mdc.domain.time import datetime_to_ns
 from mdc.storage import open_store
 
@@ -56,13 +57,6 @@ OVERFLOW: Final = """
   .filter((el) => el.scrollWidth > el.clientWidth)
   .map((el) => [el.id || el.className, el.scrollWidth, el.clientWidth])
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Watched:
@@ -169,25 +163,15 @@ def test_symbol_pattern_compiles_and_checks_input(watched: Page) -> None:
 
 # -- Providers: IB's live state from the TWS stand-in ------------------------------------------
 @pytest.fixture(scope="module")
-def ib_collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorThread]:
-    root = tmp_path_factory.mktemp("e2e-ib") / "data"
-    with TwsThread(LISTINGS) as tws:
-        config = load_config(
-            env={
-                "MDC_STORAGE__ROOT": str(root),
-                "MDC_PROVIDER": "ib",
-                "MDC_SYMBOLS": "AAPL,MSFT",
-                "MDC_PROVIDERS__IB__PORT": str(tws.port),
-            }
-        )
-        with CollectorThread(config) as running:
-            yield running
+def ib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorThread]:
+    with ib_collector(tmp_path_factory.mktemp("e2e-ib") / "data", LISTINGS) as running:
+        yield running
 
 
 def test_providers_fit_at_1400px_and_show_ib_live_state(
-    browser: Browser, ib_collector: CollectorThread
+    browser: Browser, ib: CollectorThread
 ) -> None:
-    w = Watched(browser, ib_collector.url)
+    w = Watched(browser, ib.url)
     page = w.page
     go(page, "providers")
     panel = page.locator('[data-detail="ib"]')
@@ -200,7 +184,7 @@ def test_providers_fit_at_1400px_and_show_ib_live_state(
     expect(panel.locator('[data-key="subscribed"] dd')).to_have_text("2: AAPL, MSFT")
     expect(page.locator('tr[data-provider="ib"]')).to_contain_text("(primary)")
     expect(page.locator("#provider-list tbody tr")).to_have_count(
-        len(httpx.get(f"{ib_collector.url}/api/providers", timeout=5).json())
+        len(httpx.get(f"{ib.url}/api/providers", timeout=5).json())
     )
     no_overflow(page, "main, main .card, #provider-list, #provider-list table")
     doc_image(page, "providers")
@@ -213,19 +197,7 @@ def archive(root: Path) -> None:
     store = open_store(config.storage)
     events: list[Event] = []
     for day, symbol in ((4, "SPY"), (5, "SPY"), (5, "AAPL")):
-        t = datetime_to_ns(datetime(2024, 3, day, 15, tzinfo=UTC))
-        events += [
-            Trade(
-                symbol=symbol,
-                venue="X",
-                provider="p",
-                ts_event=t + i,
-                ts_recv=t + i,
-                price=1.0,
-                size=1.0,
-            )
-            for i in range(3)
-        ]
+        events += trades([symbol], 3, at=datetime_to_ns(datetime(2024, 3, day, 15, tzinfo=UTC)))
     store.append(events)
     store.close()
 

@@ -1,13 +1,21 @@
 """The wire-level TWS stand-in (:mod:`tests.support.fake_tws`) on its own event loop in a
-thread, for tests whose collector runs in another thread (``CollectorThread``) or process."""
+thread, for tests whose collector runs in another thread (``CollectorThread``) or process;
+:func:`ib_collector` runs both, the collector streaming from the stand-in."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Coroutine
+import time
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
+
+from mdc.config import load_config
+from tests.support.collector import CollectorThread
 from tests.support.fake_tws import FakeTws, Listing
 
 T = TypeVar("T")
@@ -41,3 +49,30 @@ class TwsThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(START_TIMEOUT_S)
         self.loop.close()
+
+
+@contextlib.contextmanager
+def ib_collector(root: Path, listings: list[Listing]) -> Iterator[CollectorThread]:
+    """A collector (``--provider ib``, every listing subscribed) on the stand-in, yielded once
+    it streams with every symbol's depth requested."""
+    symbols = [x.symbol for x in listings]
+    with TwsThread(listings) as tws:
+        config = load_config(
+            env={
+                "MDC_STORAGE__ROOT": str(root),
+                "MDC_PROVIDER": "ib",
+                "MDC_SYMBOLS": ",".join(symbols),
+                "MDC_PROVIDERS__IB__PORT": str(tws.port),
+            }
+        )
+        with CollectorThread(config) as running:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while True:
+                rows = httpx.get(f"{running.url}/api/providers", timeout=5).json()
+                conn = next(p for p in rows if p["name"] == "ib")["connection"]
+                lines = conn["details"].get("lines", {})
+                if conn["state"] == "streaming" and lines.get("depth") == len(symbols):
+                    break
+                assert time.monotonic() < deadline, conn
+                time.sleep(0.05)
+            yield running

@@ -4,8 +4,6 @@ connection state, server version, data farms and market-data lines in use, over 
 from __future__ import annotations
 
 import json
-import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,45 +11,20 @@ import httpx
 import pytest
 from tests.support.collector import CollectorThread
 from tests.support.fake_tws import Listing
-from tests.support.tws_thread import TwsThread
+from tests.support.net import free_port
+from tests.support.tws_thread import ib_collector
 from typer.testing import CliRunner
 
 from mdc.cli.main import app
-from mdc.config import load_config
 
 runner = CliRunner()
 LISTINGS = [Listing("AAPL", 265598, name="APPLE INC"), Listing("MSFT", 272093, name="MICROSOFT")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorThread]:
-    root = tmp_path_factory.mktemp("ib-live") / "data"
-    with TwsThread(LISTINGS) as tws:
-        config = load_config(
-            env={
-                "MDC_STORAGE__ROOT": str(root),
-                "MDC_PROVIDER": "ib",
-                "MDC_SYMBOLS": "AAPL,MSFT",
-                "MDC_PROVIDERS__IB__PORT": str(tws.port),
-            }
-        )
-        with CollectorThread(config) as running:
-            deadline = time.monotonic() + 20
-            while True:  # streaming, with both symbols' depth requested
-                ib = httpx.get(f"{running.url}/api/providers", timeout=5).json()
-                conn = next(p for p in ib if p["name"] == "ib")["connection"]
-                if conn["state"] == "streaming" and conn["details"]["lines"]["depth"] == 2:
-                    break
-                assert time.monotonic() < deadline, conn
-                time.sleep(0.05)
-            yield running
+    with ib_collector(tmp_path_factory.mktemp("ib-live") / "data", LISTINGS) as running:
+        yield running
 
 
 def test_show_prints_the_live_connection_and_ib_details(
