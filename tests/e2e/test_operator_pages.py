@@ -2,7 +2,7 @@
 card, IB's live state from the TWS stand-in), Storage (the headline figures, the rest behind
 details), archive mode (``mdc serve``: says so, nothing live-only enabled), ``/docs`` offline.
 
-The screenshots referenced by docs/dashboard.md are written to docs/img/ by these tests.
+The screenshots docs/dashboard.md shows come from these tests (``make doc-images``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Final
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, SCREENSHOTS
 from tests.support.collector import CollectorThread
 from tests.support.fake_tws import Listing
 from tests.support.feed import trades
@@ -98,8 +98,12 @@ def no_overflow(page: Page, selector: str) -> None:
 
 
 def doc_image(page: Page, name: str) -> None:
-    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOC_IMAGES / f"{name}.png"), full_page=True)
+    """The screenshot docs/dashboard.md shows: refreshed in docs/img by ``make doc-images``
+    (``DOC_IMAGES=1``), else written beside the other test screenshots, so a test run leaves
+    the checkout as it was."""
+    folder = DOC_IMAGES if os.environ.get("DOC_IMAGES") else SCREENSHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 # -- Storage (the simulated collector of conftest) --------------------------------------------
