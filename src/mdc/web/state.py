@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from mdc.pipeline.runtime import Runtime
 
 TICK_S: Final = 1.0
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,10 +80,17 @@ class WebState:
             if self.live is not None:
                 self.live.tick()
             if self.runtime is not None:
-                stats = self.runtime.store.stats()
-                self.write_rate.sample(archive_growth_bytes(stats, self.config.storage))
+                self._sample_write_rate(self.runtime)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.closing.wait(), TICK_S)
+
+    def _sample_write_rate(self, runtime: Runtime) -> None:
+        try:
+            stats = runtime.store.stats()
+        except Exception as exc:  # a failing store is the health checks' finding, not a crash
+            log.debug("no write-rate sample: %s", exc)
+            return
+        self.write_rate.sample(archive_growth_bytes(stats, self.config.storage))
 
 
 def get_web(request: Request) -> WebState:

@@ -172,7 +172,7 @@ function storageSummary(s) {
   figs.push(
     figure("Write rate", rate === null ? "—" : `${fmtBytes(rate)}/s`, rate === null ? measuring : `over the last ${fmtSeconds(u.rate_window_s)}`, "st-rate"),
     figure("Projected per day", u.projected_daily_bytes === null ? "—" : fmtBytes(u.projected_daily_bytes), rate === null ? measuring : `at the measured rate${fills}`, "st-daily"),
-    figure("WAL lag", `${fmtInt(u.wal.lag_records)} records`, `not yet checkpointed · WAL ${fmtBytes(u.wal.bytes)} in ${fmtInt(u.wal.segments)} segments · fsync ${u.wal.fsync}`, "st-lag"),
+    figure("WAL lag", `${fmtInt(u.wal.lag_records)} records`, `not yet checkpointed · WAL ${fmtBytes(u.wal.bytes)} in ${fmtInt(u.wal.segments)} segment${u.wal.segments === 1 ? "" : "s"} · fsync ${u.wal.fsync}`, "st-lag"),
     figure("Last checkpoint", cp.age_s === null ? "none yet" : `${fmtSeconds(cp.age_s)} ago`, `every ${fmtSeconds(cp.interval_s)} · ${fmtInt(cp.count)} so far`, "st-checkpoint", late ? "status-degraded" : ""),
     figure("Errors", fmtInt(u.errors), u.last_error || "none since start", "st-errors", u.errors ? "status-unhealthy" : ""),
     figure("State", u.paused ? "paused" : u.writable ? "writing" : "not writable", u.pause_reason || `format ${s.format}`, "st-state", u.paused || !u.writable ? "status-unhealthy" : "status-healthy"),
