@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run install test bench lint clean
+.PHONY: run install test bench lint clean doc-images
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/provider_parse.py
 	$(BIN)/python benchmarks/crypto_replay.py
+
+# The dashboard screenshots in docs/img (docs/dashboard.md), taken by the browser tests.
+doc-images: $(DEV_STAMP)
+	DOC_IMAGES=1 CI=true $(BIN)/python -m pytest -q tests/e2e/test_operator_pages.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -22,8 +22,9 @@ def scripted_config(root: Path, **env: str) -> Config:
     return load_config(env=base | env)
 
 
-def trades(symbols: list[str], n: int = 1) -> list[Event]:
-    now = now_ns()
+def trades(symbols: list[str], n: int = 1, at: int | None = None) -> list[Event]:
+    """``n`` trades per symbol, 1 ns apart from ``at`` (default: now)."""
+    now = now_ns() if at is None else at
     return [
         Trade(
             symbol=s,

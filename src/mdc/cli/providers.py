@@ -1,27 +1,34 @@
-"""``mdc providers`` (list) and ``mdc providers show NAME`` (capabilities, credentials, keys).
+"""``mdc providers`` (list) and ``mdc providers show NAME`` (capabilities, credentials, keys,
+and the live connection when a collector runs it).
 
 Credentials are reported as present or missing, never shown. Every config key of a provider is
 listed with its effective value and the ``MDC_PROVIDERS__<NAME>__<KEY>`` variable that sets it;
 endpoint URLs (keys ending in ``url``) first, since proxies, sandboxes and tests change them.
+The live part comes from the running collector's ``/api/providers`` (``--url``): its connection
+counters and the facts the provider publishes in ``details`` (IB: server version, data farms,
+market-data lines in use), printed generically so every provider's facts show.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import msgspec
 import typer
 
 from mdc.cli.common import (
+    EXIT_FAILURE,
     EXIT_USAGE,
     ConfigOption,
     console,
     err_console,
     fail,
     load,
+    note,
     print_table,
 )
-from mdc.config import ConfigError, provider_section
+from mdc.cli.remote import CollectorUnavailable, UrlOption, collector_url, get_json
+from mdc.config import Config, ConfigError, provider_section
 from mdc.config.load import ENV_PREFIX, mask
 from mdc.providers.base import Capabilities, ProviderSpec
 from mdc.providers.registry import UnknownProvider, all_specs, get_spec
@@ -63,8 +70,11 @@ def providers(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 @app.command()
-def show(name: str, config_path: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """One provider: capabilities, credentials, every config key with its env variable."""
+def show(
+    name: str, config_path: ConfigOption = None, as_json: JsonOption = False, url: UrlOption = None
+) -> None:
+    """One provider: capabilities, credentials, every config key with its env variable, and
+    its live state in the running collector (when one answers at --url)."""
     try:
         spec = get_spec(name)
     except UnknownProvider as exc:
@@ -75,8 +85,10 @@ def show(name: str, config_path: ConfigOption = None, as_json: JsonOption = Fals
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
     keys = config_keys(spec, section)
+    live = live_state(spec.name, config, url)
     if as_json:
-        console.print_json(msgspec.json.encode({**summary(spec), "config": keys}).decode())
+        payload = {**summary(spec), "config": keys, "live": live}
+        console.print_json(msgspec.json.encode(payload).decode())
         return
     console.print(f"[bold]{spec.name}[/]: {spec.description}", highlight=False)
     console.print(f"data: {data_kinds(spec.capabilities)}", highlight=False)
@@ -96,6 +108,80 @@ def show(name: str, config_path: ConfigOption = None, as_json: JsonOption = Fals
         [(row["key"], _shown(row["value"]), row["env"]) for row in keys],
         title=f"[providers.{spec.name}]",
     )
+    print_live(spec.name, live)
+
+
+def live_state(name: str, config: Config, url: str | None) -> dict[str, Any]:
+    """The provider's connection in the collector at ``url`` (default: the config's [http]).
+
+    ``connection`` is None when that collector does not run the provider; ``error`` says why
+    there is no answer. An unreachable collector at an explicit ``--url`` is an error (exit 1);
+    at the default address it only means none is running.
+    """
+    base = collector_url(config, url)
+    try:
+        rows = get_json(base, "/api/providers", config)
+    except CollectorUnavailable as exc:
+        if url:
+            fail(str(exc), EXIT_FAILURE)
+        return {"url": base, "connection": None, "error": str(exc)}
+    row = next((r for r in rows if r.get("name") == name), None)
+    connection = row.get("connection") if row else None
+    return {"url": base, "connection": connection, "error": None}
+
+
+def print_live(name: str, live: dict[str, Any]) -> None:
+    c = live["connection"]
+    if live["error"]:
+        note(f"live: {live['error']}")
+        return
+    if c is None:
+        note(f"live: the collector at {live['url']} does not run {name}")
+        return
+    state = f"{c['state']} ({'connected' if c['connected'] else 'not connected'})"
+    console.print(f"[bold]live[/] ({live['url']}): {state}", highlight=False)
+    facts: list[tuple[str, Any]] = [
+        ("counters", {k: c[k] for k in COUNTERS}),
+        ("subscribed", c["subscribed"]),
+        ("last error", c["last_error"]),
+    ]
+    tables = []
+    for key, value in (c.get("details") or {}).items():
+        if _is_records(value):
+            tables.append((key, value))
+        else:
+            facts.append((key.replace("_", " "), value))
+    for label, value in facts:
+        console.print(f"  {label}: {plain(value)}", highlight=False, soft_wrap=True)
+    for key, records in tables:
+        headers = list(dict.fromkeys(k for r in records for k in r))
+        print_table(
+            headers,
+            [[plain(r.get(h)) for h in headers] for r in records],
+            title=f"{name} {key.replace('_', ' ')}",
+        )
+
+
+COUNTERS: Final = ("messages", "events", "gaps", "bad_frames", "reconnects", "errors")
+
+
+def plain(value: Any) -> str:
+    """A detail value as words: mappings as ``key value, ...``, lists joined, none as ``-``."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{str(k).replace('_', ' ')} {plain(v)}" for k, v in value.items()) or (
+            "none"
+        )
+    if isinstance(value, list):
+        return ", ".join(plain(v) for v in value) or "none"
+    return str(value)
+
+
+def _is_records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
 def summary(spec: ProviderSpec) -> dict[str, Any]:

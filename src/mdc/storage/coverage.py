@@ -217,6 +217,30 @@ def coverage(
     return out
 
 
+def holdings(archive: Archive) -> dict[str, Any]:
+    """What the archive holds, in one glance: its symbols, the event types with how many
+    symbols each, the first and last partition, and the files and bytes a reader reads."""
+    parts = archive.partitions(None, None)
+    partition = archive.spec.partition
+    labels = sorted({column_of(p.partition, partition) for p in parts})
+    by_type: dict[str, set[str]] = {}
+    files = size = 0
+    for p in parts:
+        by_type.setdefault(p.type_name, set()).add(p.symbol)
+        for f in p.files(archive.source):
+            files += 1
+            size += f.size
+    return {
+        "symbols": sorted({p.symbol for p in parts}),
+        "types": {t: len(symbols) for t, symbols in sorted(by_type.items())},
+        "partition": partition,
+        "first": labels[0] if labels else None,
+        "last": labels[-1] if labels else None,
+        "files": files,
+        "bytes": size,
+    }
+
+
 def _back(label: str, unit: Unit, n: int) -> str:
     """``n`` days (or months) before ``label``."""
     if unit == "month":

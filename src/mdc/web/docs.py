@@ -2,12 +2,16 @@
 
 FastAPI's default ``/docs`` page loads Swagger UI's script and stylesheet from a CDN, so it is a
 blank page on a machine without internet access — where a collector often runs. The assets
-come from the ``swagger-ui-bundle`` package instead (pinned in pyproject.toml) and are served
-under ``/docs/assets``. ReDoc (``/redoc``) has no packaged copy, so it is switched off.
+come from the ``fastapi-swagger`` package instead (pinned in pyproject.toml; only its files
+are used, not its app patching) and are served under ``/docs/assets``. It ships Swagger UI 5,
+which reads the OpenAPI 3.1 document FastAPI writes (``swagger-ui-bundle``'s Swagger UI 4
+refused it: "does not specify a valid version field"). ReDoc (``/redoc``) has no packaged
+copy, so it is switched off.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -15,12 +19,13 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 DOCS_URL: Final = "/docs"
 ASSETS_URL: Final = "/docs/assets"
 OAUTH2_REDIRECT_URL: Final = "/docs/oauth2-redirect"
 FAVICON: Final = Path(__file__).parent / "static" / "favicon.ico"
+SWAGGER_UI: Final = Path(str(resources.files("fastapi_swagger") / "resources"))
+"""swagger-ui-bundle.js and swagger-ui.css, as released by Swagger UI."""
 
 
 def add_docs(app: FastAPI) -> None:
@@ -47,4 +52,4 @@ def add_docs(app: FastAPI) -> None:
     async def favicon() -> FileResponse:
         return FileResponse(FAVICON, media_type="image/x-icon")
 
-    app.mount(ASSETS_URL, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.mount(ASSETS_URL, StaticFiles(directory=SWAGGER_UI), name="docs-assets")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
 from mdc.storage.coverage import RowCounter
+from mdc.storage.usage import WriteRate, archive_growth_bytes
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
 from mdc.web.verifier import ArchiveVerifier
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from mdc.pipeline.runtime import Runtime
 
 TICK_S: Final = 1.0
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,6 +44,8 @@ class WebState:
     rows: RowCounter = field(default_factory=RowCounter)
     """Row counts of archive files for the coverage grid (remembered between requests)."""
     verifier: ArchiveVerifier = field(init=False)
+    write_rate: WriteRate = field(default_factory=WriteRate)
+    """The archive's measured growth (sampled by the monitor while a collector writes)."""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     started: float = field(default_factory=time.time)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -74,8 +79,18 @@ class WebState:
             self.health.sample()
             if self.live is not None:
                 self.live.tick()
+            if self.runtime is not None:
+                self._sample_write_rate(self.runtime)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.closing.wait(), TICK_S)
+
+    def _sample_write_rate(self, runtime: Runtime) -> None:
+        try:
+            stats = runtime.store.stats()
+        except Exception as exc:  # a failing store is the health checks' finding, not a crash
+            log.debug("no write-rate sample: %s", exc)
+            return
+        self.write_rate.sample(archive_growth_bytes(stats, self.config.storage))
 
 
 def get_web(request: Request) -> WebState:

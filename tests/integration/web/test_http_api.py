@@ -199,6 +199,15 @@ def test_storage_tree_download_and_path_escape(
     assert client.get("/api/storage/tree", params={"path": "/../.."}).status_code == 404
     stats = client.get("/api/storage/stats").json()
     assert stats["disk"]["by_folder"]["AAA"]["files"] == 1  # beside the store's _mdc (WAL)
+    summary = stats["summary"]
+    assert summary["writing"] is True
+    assert summary["disk"]["used_bytes"] == stats["disk"]["bytes"]
+    assert (
+        summary["wal"]["lag_records"]
+        == stats["store"]["wal_lsn"] - (stats["store"]["checkpoint_lsn"])
+    )
+    assert summary["checkpoint"]["age_s"] >= 0
+    assert summary["errors"] == 0
 
 
 def test_config_is_masked_and_validation_names_the_key(client: httpx.Client) -> None:

@@ -102,6 +102,28 @@ def test_coverage_is_exact(client: TestClient) -> None:
     assert client.get("/api/storage/coverage", params={"days": 0}).status_code == 422
 
 
+def test_stats_of_an_archive_say_nothing_is_writing(client: TestClient) -> None:
+    stats = client.get("/api/storage/stats").json()
+    assert "store" not in stats
+    summary = stats["summary"]
+    assert summary["writing"] is False
+    assert summary["disk"]["used_bytes"] == stats["disk"]["bytes"] > 0
+    assert summary["disk"]["free_bytes"] > 0
+    assert summary["write_rate_bytes_per_s"] is None
+    assert summary["projected_daily_bytes"] is None
+
+
+def test_contents_say_what_the_archive_holds(client: TestClient) -> None:
+    held = client.get("/api/storage/contents").json()
+    assert held["symbols"] == ["AAPL", "SPY"]
+    assert held["types"] == {"quotes": 1, "trades": 2}
+    assert (held["partition"], held["first"], held["last"]) == ("daily", "2024-03-01", "2024-03-03")
+    root: Path = client.app.state.web.root  # type: ignore[attr-defined]
+    data = [p for p in root.rglob("*") if p.is_file() and "_mdc" not in p.relative_to(root).parts]
+    assert held["files"] == len(data) == 4
+    assert held["bytes"] == sum(p.stat().st_size for p in data)
+
+
 def test_verify_runs_in_the_background_and_returns_the_table(client: TestClient) -> None:
     assert client.get("/api/storage/verify").json()["state"] == "idle"
     started = client.post("/api/storage/verify")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import stat
 from datetime import date
 from pathlib import Path
@@ -12,9 +13,11 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import FileResponse
 
+from mdc.domain.time import now_ns
 from mdc.storage.archive import open_archive
-from mdc.storage.coverage import MAX_COLUMNS, coverage
+from mdc.storage.coverage import MAX_COLUMNS, coverage, holdings
 from mdc.storage.layout import CONTROL_DIR
+from mdc.storage.usage import DiskFigures, usage_summary
 from mdc.web.security import MutatingRoute
 from mdc.web.state import WebState, get_web
 
@@ -102,12 +105,28 @@ def walk_stats(root: Path) -> dict[str, Any]:
     return {"files": files, "bytes": size, "by_folder": by_top, "truncated": truncated}
 
 
-@router.get("/stats", summary="Archive size on disk and the store's own figures")
+@router.get("/stats", summary="Disk use, write rate, WAL lag and the store's own figures")
 async def stats(web: Web) -> dict[str, Any]:
+    """``summary``: what an operator needs (disk used/free against the budget, measured write
+    rate and projected daily size, WAL lag, checkpoint age, errors; see
+    :func:`mdc.storage.usage.usage_summary`); ``disk``: files and bytes per top-level folder;
+    ``store``: every counter of the running store (absent under ``mdc serve``)."""
     out: dict[str, Any] = {"root": str(web.root), "format": web.config.storage.format}
-    out["disk"] = await asyncio.to_thread(walk_stats, web.root)
-    if web.runtime is not None:
-        out["store"] = web.runtime.store.stats()
+    walked = await asyncio.to_thread(walk_stats, web.root)
+    out["disk"] = walked
+    store = web.runtime.store.stats() if web.runtime is not None else None
+    try:
+        fs = shutil.disk_usage(web.root if web.root.exists() else web.root.parent)
+    except OSError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"cannot read the free space of {web.root}: {exc}",
+        ) from exc
+    disk = DiskFigures(used_bytes=walked["bytes"], free_bytes=fs.free, total_bytes=fs.total)
+    rate = web.write_rate if store is not None else None
+    out["summary"] = usage_summary(store, disk, web.config.storage, rate, now_ns())
+    if store is not None:
+        out["store"] = store
     return out
 
 
@@ -151,6 +170,15 @@ async def storage_coverage(
         return coverage(archive, web.rows, type, symbol, end.isoformat() if end else None, days)
 
     return await asyncio.to_thread(build)
+
+
+@router.get("/contents", summary="What the archive holds: symbols, types, first and last day")
+async def contents(web: Web) -> dict[str, Any]:
+    if not web.root.is_dir():
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"archive root {web.root} does not exist"
+        )
+    return await asyncio.to_thread(lambda: holdings(open_archive(web.root)))
 
 
 @router.get("/verify", summary="State and result of the latest archive verification")

@@ -69,7 +69,11 @@ function frame(ctx, width, height, xs, ymin, ymax, pad) {
   const ticks = 4;
   for (let i = 0; i <= ticks; i++) {
     const x = xmin + ((xmax - xmin) * i) / ticks;
-    ctx.fillText(clock(x), sx(x), height - pad.b + 6);
+    const text = clock(x);
+    // Centred under its tick, but kept inside the canvas: the last label sits at the right
+    // edge of the plot, where half of it would be cut off.
+    const half = ctx.measureText(text).width / 2;
+    ctx.fillText(text, Math.min(sx(x), width - half - 1), height - pad.b + 6);
   }
   return { sx, sy };
 }

@@ -73,6 +73,14 @@ export function fmtBytes(n) {
   }
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
+export function fmtSeconds(s) {
+  if (s === null || s === undefined) return "—";
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 120) return `${s.toFixed(0)} s`;
+  if (s < 7200) return `${(s / 60).toFixed(0)} min`;
+  if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86400).toFixed(1)} days`;
+}
 export function fmtDuration(s) {
   const d = Math.floor(s / 86400), hh = Math.floor((s % 86400) / 3600);
   const mm = Math.floor((s % 3600) / 60), ss = Math.floor(s % 60);
@@ -89,6 +97,9 @@ export function table(caption, columns, rows, attrs = {}) {
   );
 }
 export const td = (v, cls) => h("td", { class: cls }, v);
+/** One headline number with its label and a line of context (``cls`` colours the value). */
+export const figure = (label, value, note, id, cls) =>
+  h("div", { class: "figure", id }, h("div", { class: `value ${cls || ""}` }, value), h("div", { class: "label" }, label), note ? h("div", { class: "note" }, note) : "");
 export const num = (v) => td(v, "num");
 export function message(el, text, ok) {
   el.textContent = text;
@@ -98,6 +109,25 @@ export function every(ms, fn) {
   fn();
   const id = setInterval(fn, ms);
   return () => clearInterval(id);
+}
+
+// ---- archive mode (mdc serve): no collector, so live-only controls are disabled, with why --
+let modePromise = null;
+/** "live" or "archive", asked of the server once per page load. */
+export function serverMode() {
+  modePromise ||= api("/status").then((s) => s.mode, () => "live");
+  return modePromise;
+}
+export const ARCHIVE_REASON = "this server (mdc serve) shows an archive: no collector runs here";
+/** The banner an archive view shows where live data would be. */
+export const archiveNotice = (what) =>
+  h("p", { class: "notice archive-note" }, `Archive view — ${ARCHIVE_REASON}, so ${what}. Start mdc collect on this data root for live data.`);
+/** Disable every control of a form, each titled with the reason. */
+export function disableForm(form, reason) {
+  form.querySelectorAll("input, select, button, textarea").forEach((el) => {
+    el.disabled = true;
+    el.title = reason;
+  });
 }
 
 // ---- the global status stream (header badge, Overview) ------------------------------------

@@ -1,5 +1,5 @@
 // The backfill page of the dashboard.
-import { REFRESH_MS, h, api, fmtInt, table, td, num, message, every } from "../ui.js";
+import { REFRESH_MS, ARCHIVE_REASON, h, api, fmtInt, table, td, num, message, every, disableForm, serverMode, archiveNotice } from "../ui.js";
 
 export function backfillPage(root) {
   const field = (label, el) => h("label", {}, label, el);
@@ -46,7 +46,17 @@ export function backfillPage(root) {
       message(msg, err.message, false);
     }
   };
+  let archiveShown = false;
   const refresh = async () => {
+    if ((await serverMode()) === "archive") {
+      if (!archiveShown) {
+        archiveShown = true;
+        disableForm(form, `Backfill jobs run inside a collector: ${ARCHIVE_REASON}`);
+        body.replaceChildren(archiveNotice("no backfill job can run here; use mdc backfill from the command line or jobs inside mdc collect"));
+        body.firstChild.id = "backfill-unavailable";
+      }
+      return;
+    }
     try {
       const jobs = await api("/api/backfill/jobs");
       body.replaceChildren(
@@ -68,7 +78,7 @@ export function backfillPage(root) {
         ),
       );
     } catch (err) {
-      form.querySelectorAll("input, select, button").forEach((el) => (el.disabled = err.status === 501));
+      if (err.status === 501) disableForm(form, err.message);
       body.replaceChildren(h("p", { class: "notice", id: "backfill-unavailable" }, err.message));
     }
   };

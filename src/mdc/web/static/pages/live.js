@@ -1,5 +1,5 @@
 // The live page of the dashboard.
-import { h, api, fmtInt, fmtPx, fmtTime, table, td, num, lineChart } from "../ui.js";
+import { ARCHIVE_REASON, h, api, fmtInt, fmtPx, fmtTime, table, td, num, lineChart, serverMode, archiveNotice } from "../ui.js";
 
 export function livePage(root, params) {
   const select = h("select", { id: "live-symbol", "aria-label": "Symbol" });
@@ -65,7 +65,15 @@ export function livePage(root, params) {
     });
   };
   select.addEventListener("change", () => open(select.value));
-  api("/api/symbols")
+  serverMode().then((mode) => (mode === "archive" ? showArchive() : start()));
+  const showArchive = () => {
+    select.disabled = true;
+    select.title = ARCHIVE_REASON;
+    bbo.replaceChildren(archiveNotice("there are no live trades, quotes or books; query the archive with mdc query"));
+    canvas.replaceWith(h("p", { class: "muted", id: "price-chart" }, "No live prices in an archive view."));
+    ladder.replaceChildren(h("tr", {}, h("td", { colspan: 3, class: "muted" }, "No live order book in an archive view.")));
+  };
+  const start = () => api("/api/symbols")
     .then((list) => {
       select.replaceChildren(...list.map((s) => h("option", { value: s.symbol }, s.symbol)));
       const wanted = params.get("symbol");

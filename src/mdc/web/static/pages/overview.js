@@ -1,5 +1,5 @@
 // The overview page of the dashboard.
-import { REFRESH_MS, h, api, fmtInt, fmtDuration, table, td, every, onStatus, lineChart } from "../ui.js";
+import { REFRESH_MS, h, api, fmtInt, fmtBytes, fmtDuration, figure, table, td, every, onStatus, lineChart, serverMode, archiveNotice } from "../ui.js";
 
 export function overviewPage(root) {
   const figures = h("div", { class: "figures", id: "figures" });
@@ -16,11 +16,39 @@ export function overviewPage(root) {
     ),
   );
   let points = [];
-  api("/api/live/throughput")
-    .then((rows) => (points = rows.map((r) => [r.ts, r.events_per_s])))
-    .catch(() => {});
-  const fig = (label, value, id) => h("div", { class: "figure", id }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
+  serverMode().then((mode) => mode === "live" &&
+    api("/api/live/throughput")
+      .then((rows) => (points = rows.map((r) => [r.ts, r.events_per_s])))
+      .catch(() => {}));
+  const renderAlerts = (s) =>
+    alerts.replaceChildren(
+      ...(s.health.alerts.length
+        ? s.health.alerts.map((a) => h("li", { class: a.status }, h("b", {}, a.name), ` — ${a.detail}`))
+        : [h("li", { class: "muted" }, "No alerts: every check is healthy.")]),
+    );
+  const fig = (label, value, id) => figure(label, value, null, id);
+  let held = null; // what the archive holds (archive view only)
   const stopStatus = onStatus((s) => {
+    if (s.mode === "archive") {
+      if (!held) {
+        held = {};
+        canvas.replaceWith(archiveNotice("there is no live throughput"));
+        api("/api/storage/contents").then((c) => (held = c), (err) => (held = { error: err.message }));
+      }
+      figures.replaceChildren(
+        fig("Health", s.health.status, "fig-health"),
+        fig("Mode", "archive view", "fig-mode"),
+        fig("Symbols in the archive", held.symbols ? fmtInt(held.symbols.length) : "…", "fig-symbols"),
+        fig("Event types", held.types ? Object.keys(held.types).join(", ") || "none" : "…", "fig-types"),
+        fig("Data from", held.first || "—", "fig-first"),
+        fig("Data to", held.last || "—", "fig-last"),
+        fig("Archive files", held.files === undefined ? "…" : fmtInt(held.files), "fig-files"),
+        fig("Archive size", held.bytes === undefined ? "…" : fmtBytes(held.bytes), "fig-size"),
+        fig("Uptime", fmtDuration(s.uptime_s), "fig-uptime"),
+      );
+      renderAlerts(s);
+      return;
+    }
     const p = s.pipeline || {};
     const consumers = p.consumers || [];
     const dropped = consumers.reduce((n, c) => n + c.dropped, 0);
@@ -36,11 +64,7 @@ export function overviewPage(root) {
       fig("Bad frames", fmtInt(p.bad_frames), "fig-bad"),
       fig("Uptime", fmtDuration(s.uptime_s), "fig-uptime"),
     );
-    alerts.replaceChildren(
-      ...(s.health.alerts.length
-        ? s.health.alerts.map((a) => h("li", { class: a.status }, h("b", {}, a.name), ` — ${a.detail}`))
-        : [h("li", { class: "muted" }, "No alerts: every check is healthy.")]),
-    );
+    renderAlerts(s);
     if (s.throughput && (!points.length || s.throughput.ts > points[points.length - 1][0])) {
       points.push([s.throughput.ts, s.throughput.events_per_s]);
       points = points.slice(-600);

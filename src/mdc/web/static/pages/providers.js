@@ -1,69 +1,106 @@
-// The providers page of the dashboard.
-import { REFRESH_MS, h, api, fmtInt, fmtAge, table, td, num, message, every } from "../ui.js";
+// The providers page of the dashboard: every known provider in one table, then one panel per
+// running provider with its live connection and whatever facts the provider publishes in
+// `connection.details` (IB: server version, data farms, market-data lines in use; NYSE XDP:
+// per-channel sequence and A/B line counters), rendered generically so a new provider's facts
+// appear without a page change.
+import { REFRESH_MS, h, api, fmtInt, fmtAge, fmtDateTime, table, td, num, every, serverMode, archiveNotice } from "../ui.js";
 
 export function providersPage(root) {
-  const list = h("div", { id: "provider-list" });
-  const channels = h("div", { id: "feed-channels" });
+  const list = h("div", { id: "provider-list", class: "fit" });
+  const live = h("div", { id: "provider-details" });
   const imports = h("div", { id: "import-list" });
-  root.append(h("h1", {}, "Providers"), h("section", { class: "card" }, list), channels, imports);
-  const perLine = (o) => Object.entries(o || {}).map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ") || "—";
+  root.append(h("h1", {}, "Providers"), h("section", { class: "card" }, list), live, imports);
+  serverMode().then((mode) => mode === "archive" && list.before(archiveNotice("no provider is connected and no live state is shown")));
   const caps = (c) =>
-    ["trades", "quotes", "depth", "bars", "corporate_actions"].filter((k) => c[k]).join(", ") + (c.max_depth_levels ? ` (${c.max_depth_levels} levels)` : "");
+    ["trades", "quotes", "depth", "bars", "corporate_actions"].filter((k) => c[k]).map((k) => k.replace("_", " ")).join(", ") + (c.max_depth_levels ? ` (${c.max_depth_levels} levels)` : "");
+  const counter = (p, key, cls) => h("td", { class: `num ${cls}` }, p.connection ? fmtInt(p.connection[key]) : "—");
   return every(REFRESH_MS, async () => {
     try {
       const rows = await api("/api/providers");
       list.replaceChildren(
         table(
-          `${rows.length} providers known`,
+          `${rows.length} providers known · ${rows.filter((p) => p.running).length} running here`,
           [{ label: "Provider" }, { label: "Kind" }, { label: "Capabilities" }, { label: "Credentials" }, { label: "Connection" }, { label: "Messages", num: true }, { label: "Events", num: true }, { label: "Gaps", num: true }, { label: "Bad frames", num: true }, { label: "Reconnects", num: true }, { label: "Last message" }],
           rows.map((p) =>
             h("tr", { "data-provider": p.name },
               td(h("span", { title: p.plan_notes ? `${p.description}. Plans: ${p.plan_notes}` : p.description }, p.name + (p.primary ? " (primary)" : ""))),
-              td([p.streaming && "stream", p.historical && "history", p.search && "search"].filter(Boolean).join(", ")),
-              td(caps(p.capabilities)),
-              td(p.credentials.length ? p.credentials.map((c) => `${c.name}: ${c.set ? "set" : "missing"}`).join(", ") : "none needed"),
+              td([p.streaming && "stream", p.historical && "history", p.search && "search"].filter(Boolean).join(", "), "text"),
+              td(caps(p.capabilities), "text"),
+              td(p.credentials.length ? p.credentials.map((c) => `${c.name}: ${c.set ? "set" : "missing"}`).join(", ") : "none needed", "text"),
               p.connection ? td(p.connection.state, p.connection.connected ? "status-healthy" : "status-degraded") : td("not running", "muted"),
-              num(p.connection ? fmtInt(p.connection.messages) : "—"),
-              h("td", { class: "num conn-events" }, p.connection ? fmtInt(p.connection.events) : "—"),
-              h("td", { class: "num conn-gaps" }, p.connection ? fmtInt(p.connection.gaps) : "—"),
-              h("td", { class: "num conn-bad-frames" }, p.connection ? fmtInt(p.connection.bad_frames) : "—"),
-              num(p.connection ? fmtInt(p.connection.reconnects) : "—"),
+              counter(p, "messages", ""), counter(p, "events", "conn-events"), counter(p, "gaps", "conn-gaps"),
+              counter(p, "bad_frames", "conn-bad-frames"), counter(p, "reconnects", ""),
               td(p.connection ? fmtAge(p.connection.last_message_ns) : "—"),
             ),
           ),
+          { class: "wrap" },
         ),
       );
-      // Channel-level feeds (NYSE XDP): sequence, A/B arbitration and gaps per channel.
-      const feeds = rows.filter((p) => p.connection && p.connection.details && p.connection.details.channels);
-      channels.replaceChildren(
-        ...feeds.map((p) =>
-          h("section", { class: "card", "data-feed": p.name },
-            table(
-              `${p.name} channels · ${fmtInt(p.connection.details.symbols)} symbols · ${fmtInt(p.connection.details.stale_books)} stale books · ${fmtInt(p.connection.details.unknown_orders)} unknown orders`,
-              [{ label: "Channel" }, { label: "Venue" }, { label: "Next seq", num: true }, { label: "Messages", num: true }, { label: "Packets per line" }, { label: "Duplicates per line" }, { label: "Heartbeats", num: true }, { label: "Gaps", num: true }, { label: "Missing", num: true }, { label: "Resets", num: true }, { label: "Held", num: true }],
-              p.connection.details.channels.map((c) =>
-                h("tr", { "data-channel": c.channel },
-                  td(String(c.channel)), td(c.venue), num(c.next_seq == null ? "—" : fmtInt(c.next_seq)), num(fmtInt(c.messages)),
-                  td(perLine(c.packets)), td(perLine(c.duplicates)), num(fmtInt(c.heartbeats)),
-                  h("td", { class: "num channel-gaps" }, fmtInt(c.gaps)), num(fmtInt(c.missing_messages)),
-                  num(fmtInt(c.sequence_resets)), num(fmtInt(c.pending_packets)),
-                ),
-              ),
-            ),
-          ),
-        ),
-      );
+      live.replaceChildren(...rows.filter((p) => p.connection).map(livePanel));
       const done = await api("/api/imports");
       imports.replaceChildren(
         done.length
           ? h("section", { class: "card" },
               table(`${done.length} file imports (mdc import)`,
                 [{ label: "Kind" }, { label: "File" }, { label: "Events", num: true }, { label: "State" }],
-                done.map((i) => h("tr", {}, td(i.kind), td(i.source), num(fmtInt(i.events)), td(i.done ? "done" : "interrupted")))))
+                done.map((i) => h("tr", {}, td(i.kind), td(i.source, "text"), num(fmtInt(i.events)), td(i.done ? "done" : "interrupted")))))
           : "",
       );
     } catch (err) {
       list.replaceChildren(h("p", { class: "msg error" }, err.message));
     }
   });
+}
+
+// One running provider: its connection, then its published details.
+function livePanel(p) {
+  const c = p.connection;
+  const facts = [
+    ["state", c.state, c.connected ? "status-healthy" : "status-degraded"],
+    ["since", c.since_ns ? `${fmtDateTime(c.since_ns)} UTC` : "—"],
+    ["subscribed", c.subscribed.length ? `${c.subscribed.length}: ${c.subscribed.join(", ")}` : "none"],
+    ["errors", fmtInt(c.errors)],
+    ["last error", c.last_error || "none", c.last_error ? "status-unhealthy" : ""],
+  ];
+  const { scalars, tables } = detailParts(c.details || {});
+  return h("section", { class: "card provider-detail", "data-detail": p.name },
+    h("h2", {}, `${p.name} — live state`),
+    h("dl", { class: "facts" }, ...facts.concat(scalars).map(([k, v, cls]) => h("div", { "data-key": k }, h("dt", {}, k), h("dd", { class: cls || null }, v)))),
+    ...tables.map(([k, rows]) => h("div", { class: "fit" }, detailTable(k, rows))),
+  );
+}
+
+const label = (k) => k.replaceAll("_", " ");
+function plain(v) {
+  if (v === null || v === undefined || v === "") return "—";
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (typeof v === "number") return fmtInt(v);
+  if (Array.isArray(v)) return v.length ? v.map(plain).join(", ") : "none";
+  if (typeof v === "object") {
+    const parts = Object.entries(v).map(([k, x]) => `${label(k)} ${plain(x)}`);
+    return parts.length ? parts.join(", ") : "none";
+  }
+  return String(v);
+}
+
+// Scalars, lists and small objects become one line each; lists of records become tables.
+function detailParts(details) {
+  const scalars = [];
+  const tables = [];
+  for (const [k, v] of Object.entries(details)) {
+    if (Array.isArray(v) && v.length && v.every((x) => x && typeof x === "object" && !Array.isArray(x))) tables.push([k, v]);
+    else scalars.push([label(k), plain(v)]);
+  }
+  return { scalars, tables };
+}
+
+function detailTable(key, rows) {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const isNum = (c) => rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number");
+  return table(
+    `${label(key)} (${rows.length})`,
+    columns.map((c) => ({ label: label(c), num: isNum(c) })),
+    rows.map((r) => h("tr", {}, columns.map((c) => (isNum(c) ? num(plain(r[c])) : td(plain(r[c]), "text"))))),
+    { class: "wrap", "data-table": key },
+  );
 }

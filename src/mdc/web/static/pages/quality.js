@@ -1,5 +1,5 @@
 // The quality page of the dashboard.
-import { REFRESH_MS, h, api, fmtInt, fmtTime, fmtDateTime, table, td, every, PALETTE, barChart } from "../ui.js";
+import { REFRESH_MS, h, api, fmtInt, fmtTime, fmtDateTime, table, td, every, PALETTE, barChart, serverMode, archiveNotice } from "../ui.js";
 
 export function qualityPage(root) {
   const type = h("select", { id: "q-type" }, h("option", { value: "" }, "gaps and integrity"), h("option", { value: "gap" }, "gaps"), h("option", { value: "integrity" }, "integrity"));
@@ -44,6 +44,10 @@ export function qualityPage(root) {
     } catch (err) {
       events.replaceChildren(h("p", { class: "msg error" }, err.message));
     }
+    if ((await serverMode()) === "archive") {
+      bad.replaceChildren(h("p", { class: "muted" }, "No live feed, so no bad frames."));
+      return;
+    }
     try {
       const frames = await api("/api/quality/bad-frames");
       bad.replaceChildren(
@@ -58,5 +62,7 @@ export function qualityPage(root) {
     }
   };
   [type, symbol, reason].forEach((el) => el.addEventListener("change", refresh));
+  serverMode().then((mode) => mode === "archive" &&
+    root.querySelector(".grid").before(archiveNotice("live gap and integrity events are not shown; the gaps stored in the archive are listed by mdc gaps")));
   return every(REFRESH_MS, refresh);
 }

@@ -1,8 +1,9 @@
 // The storage page of the dashboard.
-import { h, api, fmtInt, fmtDateTime, fmtBytes, table, td, num, message, every } from "../ui.js";
+import { h, api, fmtInt, fmtDateTime, fmtBytes, fmtSeconds, figure, table, td, num, message, every } from "../ui.js";
 
 export function storagePage(root, params) {
   const stats = h("div", { id: "storage-stats" });
+  const detailsOpen = { value: false }; // the disclosure stays as the user left it across refreshes
   const crumbs = h("div", { class: "crumbs", id: "crumbs" });
   const listing = h("div", { id: "archive-listing" });
   const covDays = h("select", { id: "cov-days" }, ...[7, 31, 92, 366].map((d) => h("option", { value: d, selected: d === 31 }, `${d}`)));
@@ -132,16 +133,7 @@ export function storagePage(root, params) {
   const loadStats = async () => {
     try {
       const s = await api("/api/storage/stats");
-      const store = s.store ? Object.entries(s.store).filter(([, v]) => typeof v !== "object") : [];
-      stats.replaceChildren(
-        h("div", { class: "figures" },
-          h("div", { class: "figure" }, h("div", { class: "value", id: "archive-files" }, fmtInt(s.disk.files)), h("div", { class: "label" }, "files")),
-          h("div", { class: "figure" }, h("div", { class: "value", id: "archive-bytes" }, fmtBytes(s.disk.bytes)), h("div", { class: "label" }, "on disk")),
-          h("div", { class: "figure" }, h("div", { class: "value" }, s.format), h("div", { class: "label" }, "format")),
-          ...store.map(([k, v]) => h("div", { class: "figure" }, h("div", { class: "value" }, typeof v === "number" ? fmtInt(v) : String(v)), h("div", { class: "label" }, k.replaceAll("_", " ")))),
-        ),
-        h("p", { class: "muted" }, `Root: ${s.root}`),
-      );
+      stats.replaceChildren(...storageSummary(s), storageDetails(s, detailsOpen));
     } catch (err) {
       stats.replaceChildren(h("p", { class: "msg error" }, err.message));
     }
@@ -154,4 +146,61 @@ export function storagePage(root, params) {
     stopCoverage();
     clearTimeout(verifyTimer);
   };
+}
+
+// The figures an operator looks at: disk against the budget, growth, lag, errors.
+function storageSummary(s) {
+  const u = s.summary;
+  const d = u.disk;
+  const budget = d.budget_bytes ? `${(d.budget_used * 100).toFixed(0)} % of the ${fmtBytes(d.budget_bytes)} budget (retention_max_mb)` : "no size budget (retention_max_mb = 0)";
+  const figs = [
+    figure("Archive on disk", fmtBytes(d.used_bytes), `${fmtInt(s.disk.files)} files · ${budget}`, "st-used"),
+    figure("Disk free", fmtBytes(d.free_bytes), `of ${fmtBytes(d.total_bytes)} · writing pauses below ${fmtBytes(d.min_free_bytes)}`, "st-free", d.headroom_bytes ? "" : "status-unhealthy"),
+  ];
+  if (!u.writing) {
+    return [
+      h("p", { class: "notice", id: "storage-archive-note" }, "Archive view: no collector writes here (mdc serve), so there is no write rate, WAL or checkpoint to show. Start mdc collect on this root for live figures."),
+      h("div", { class: "figures wide" }, figs),
+      h("p", { class: "muted" }, `Root: ${s.root} · format ${s.format}`),
+    ];
+  }
+  const rate = u.write_rate_bytes_per_s;
+  const measuring = `measuring (${fmtSeconds(u.rate_window_s)} of samples so far)`;
+  const fills = u.pause_in_s === null ? "" : ` · writing pauses in ${fmtSeconds(u.pause_in_s)} at this rate`;
+  const cp = u.checkpoint;
+  const late = cp.age_s !== null && cp.age_s > Math.max(10, cp.interval_s * 10);
+  figs.push(
+    figure("Write rate", rate === null ? "—" : `${fmtBytes(rate)}/s`, rate === null ? measuring : `over the last ${fmtSeconds(u.rate_window_s)}`, "st-rate"),
+    figure("Projected per day", u.projected_daily_bytes === null ? "—" : fmtBytes(u.projected_daily_bytes), rate === null ? measuring : `at the measured rate${fills}`, "st-daily"),
+    figure("WAL lag", `${fmtInt(u.wal.lag_records)} records`, `not yet checkpointed · WAL ${fmtBytes(u.wal.bytes)} in ${fmtInt(u.wal.segments)} segment${u.wal.segments === 1 ? "" : "s"} · fsync ${u.wal.fsync}`, "st-lag"),
+    figure("Last checkpoint", cp.age_s === null ? "none yet" : `${fmtSeconds(cp.age_s)} ago`, `every ${fmtSeconds(cp.interval_s)} · ${fmtInt(cp.count)} so far`, "st-checkpoint", late ? "status-degraded" : ""),
+    figure("Errors", fmtInt(u.errors), u.last_error || "none since start", "st-errors", u.errors ? "status-unhealthy" : ""),
+    figure("State", u.paused ? "paused" : u.writable ? "writing" : "not writable", u.pause_reason || `format ${s.format}`, "st-state", u.paused || !u.writable ? "status-unhealthy" : "status-healthy"),
+  );
+  return [h("div", { class: "figures wide" }, figs), h("p", { class: "muted" }, `Root: ${s.root}`)];
+}
+
+// Everything else, for when something looks wrong: per-folder sizes and every store counter.
+function storageDetails(s, open) {
+  const shown = (k, v) => {
+    if (v === null || v === undefined || v === "") return "—";
+    if (Array.isArray(v)) return v.length ? `${v.length} values, latest ${v[v.length - 1]}` : "none";
+    if (typeof v === "boolean") return v ? "yes" : "no";
+    if (typeof v !== "number") return String(v);
+    if (k.endsWith("_ns")) return v ? `${fmtDateTime(v)} UTC` : "never";
+    if (k.endsWith("bytes") || k.endsWith("_bytes_written")) return fmtBytes(v);
+    if (k.endsWith("seconds") || k.endsWith("_seconds_total")) return `${v.toFixed(3)} s`;
+    return fmtInt(v);
+  };
+  const el = h("details", { id: "storage-details", open: open.value || null },
+    h("summary", {}, "Details: every store counter and the size of each folder"),
+    table("Folders under the root", [{ label: "Folder" }, { label: "Files", num: true }, { label: "Size", num: true }],
+      Object.entries(s.disk.by_folder).sort().map(([name, b]) => h("tr", {}, td(name), num(fmtInt(b.files)), num(fmtBytes(b.bytes))))),
+    s.store
+      ? table("Store counters (as in /status and /metrics)", [{ label: "Counter" }, { label: "Value", num: true }],
+          Object.entries(s.store).map(([k, v]) => h("tr", { "data-counter": k }, td(k.replaceAll("_", " ")), num(shown(k, v)))))
+      : "",
+  );
+  el.addEventListener("toggle", () => (open.value = el.open));
+  return el;
 }

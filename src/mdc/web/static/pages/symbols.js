@@ -1,8 +1,12 @@
 // The symbols page of the dashboard.
-import { REFRESH_MS, h, api, fmtInt, fmtAge, table, td, num, message, every } from "../ui.js";
+import { REFRESH_MS, ARCHIVE_REASON, h, api, fmtInt, fmtAge, table, td, num, message, every, serverMode, archiveNotice, disableForm } from "../ui.js";
+
+// As the API's SYMBOL_PATTERN; escaped for the `v` flag browsers compile `pattern` with, which
+// requires `/` and `-` inside a class to be escaped (unescaped, Chromium drops the pattern).
+const SYMBOL_PATTERN = "[A-Za-z0-9][A-Za-z0-9._:\\/^=\\-]{0,63}";
 
 export function symbolsPage(root) {
-  const input = h("input", { id: "new-symbol", name: "symbol", required: true, placeholder: "e.g. NVDA", pattern: "[A-Za-z0-9][A-Za-z0-9._:/^=\\-]{0,63}", autocomplete: "off" });
+  const input = h("input", { id: "new-symbol", name: "symbol", required: true, placeholder: "e.g. NVDA", pattern: SYMBOL_PATTERN, autocomplete: "off" });
   const boxes = ["trades", "quotes", "depth"].map((k) => h("input", { type: "checkbox", id: `opt-${k}`, checked: true }));
   const levels = h("input", { type: "number", id: "opt-levels", min: 1, max: 50, value: 10 });
   const msg = h("div", { class: "msg", role: "status", "aria-live": "polite", id: "symbols-msg" });
@@ -43,6 +47,7 @@ export function symbolsPage(root) {
     }
   };
   const refresh = async () => {
+    if ((await serverMode()) === "archive") return showArchive();
     try {
       const rows = await api("/api/symbols");
       list.replaceChildren(
@@ -59,6 +64,20 @@ export function symbolsPage(root) {
           ),
         ),
       );
+    } catch (err) {
+      message(msg, err.message, false);
+    }
+  };
+  let archiveShown = false;
+  const showArchive = async () => {
+    if (archiveShown) return;
+    archiveShown = true;
+    disableForm(form, `Subscriptions need a running collector: ${ARCHIVE_REASON}`);
+    form.before(archiveNotice("subscribing is not possible here"));
+    list.previousElementSibling.textContent = "In the archive";
+    try {
+      const held = await api("/api/storage/contents");
+      list.replaceChildren(h("p", { id: "archive-symbols" }, held.symbols.length ? `The archive holds ${fmtInt(held.symbols.length)} symbols: ${held.symbols.join(", ")}.` : "The archive holds no data yet."));
     } catch (err) {
       message(msg, err.message, false);
     }
