@@ -23,7 +23,8 @@ from mdc.cli.common import (
 )
 from mdc.config import ConfigError, provider_section
 from mdc.config.load import ENV_PREFIX, mask
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.registry import UnknownProvider, all_specs, get_spec
 
 app = typer.Typer(help="List the data providers and show how to configure one.")

@@ -24,15 +24,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.capabilities import Capabilities
 from mdc.domain.events import Event, Gap, Status
 from mdc.domain.time import NS_PER_S, now_ns
-from mdc.providers.base import (
-    Capabilities,
-    ProviderError,
-    ProviderSpec,
-    StreamingProvider,
-    StreamSink,
-)
+from mdc.providers.base import ProviderError, ProviderSpec, StreamingProvider, StreamSink
 from mdc.providers.connection import WebSocketProvider
 from mdc.providers.registry import get_spec, load_class
 

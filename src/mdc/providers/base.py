@@ -17,31 +17,12 @@ from typing import Any, ClassVar, Literal, Protocol
 import msgspec
 
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.capabilities import Capabilities
 from mdc.domain.events import Bar, CorporateAction, Event, Quote, Trade
 from mdc.providers import keychain
 from mdc.providers.ratelimit import RateLimiter
 
-SeqScope = Literal["none", "symbol", "feed"]
 DataKind = Literal["bars", "trades", "quotes", "corporate_actions"]
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a provider can deliver; the CLI, config validation and failover read this."""
-
-    trades: bool = False
-    quotes: bool = False
-    depth: bool = False
-    bars: bool = False
-    max_depth_levels: int = 0
-    """Deepest book the provider can deliver; 0 means the whole book."""
-    asset_classes: tuple[str, ...] = ("equity",)
-    corporate_actions: bool = False
-    seq_scope: SeqScope = "none"
-    """Where ``seq`` is defined: per symbol, per feed (connection), or not at all."""
-    seq_contiguous: bool = False
-    """True when consecutive messages in the scope differ by exactly 1, so a hole is a gap.
-    False when ids only increase (holes are normal and must not raise gaps)."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +125,7 @@ class HistoricalProvider(ABC):
 
     ``start..end`` are dates, both inclusive, covering the UTC instants
     ``[start 00:00Z, end+1 00:00Z)``; intervals use the ``Interval`` notation (``1m``, ``1h``,
-    ``1d`` …) and daily bars carry midnight UTC of their session date (``providers/interval.py``).
+    ``1d`` …) and daily bars carry midnight UTC of their session date (``domain/interval.py``).
     Every event carries the symbol as the caller wrote it and ``provider = spec.name``.
 
     Errors, so a failover chain can decide what to do next:

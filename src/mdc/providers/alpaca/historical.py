@@ -35,12 +35,12 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import now_ns
 from mdc.providers.alpaca import SPEC
 from mdc.providers.alpaca import rest_parse as parse
 from mdc.providers.alpaca.config import AlpacaConfig
 from mdc.providers.base import NotInPlan, ProviderError, UnsupportedRequest
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest import Params

@@ -30,6 +30,7 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import NS_PER_DAY, now_ns
 from mdc.providers.alphavantage import SPEC, parse
 from mdc.providers.alphavantage.config import AlphaVantageConfig
@@ -41,7 +42,6 @@ from mdc.providers.base import (
     RateLimited,
     UnsupportedRequest,
 )
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest_provider import RestHistorical

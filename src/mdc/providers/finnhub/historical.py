@@ -31,11 +31,11 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import NotInPlan, ProviderError, UnsupportedRequest
 from mdc.providers.finnhub import SPEC, parse
 from mdc.providers.finnhub.config import FinnhubConfig
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import date_windows, in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest_provider import RestHistorical

@@ -25,6 +25,7 @@ from typing import Any, Final
 from mdc.config import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, Quote, Trade
+from mdc.domain.interval import Interval, IntervalError, day_range_ns, session_day_ns
 from mdc.domain.time import now_ns
 from mdc.providers.base import (
     DataKind,
@@ -41,7 +42,6 @@ from mdc.providers.ib.config import IbConfig
 from mdc.providers.ib.contracts import contract_for, parse_key
 from mdc.providers.ib.pacing import SMALL_BAR_S, Pacing
 from mdc.providers.ib.stream import to_ns
-from mdc.providers.interval import Interval, IntervalError, day_range_ns, session_day_ns
 from mdc.providers.ratelimit import RateLimiter
 
 BAR_SIZES: Final[dict[str, tuple[str, int]]] = {

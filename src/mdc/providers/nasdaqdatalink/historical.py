@@ -35,6 +35,7 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import now_ns
 from mdc.providers.base import (
     CredentialsError,
@@ -42,7 +43,6 @@ from mdc.providers.base import (
     ProviderError,
     UnsupportedRequest,
 )
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.nasdaqdatalink import SPEC, parse
 from mdc.providers.nasdaqdatalink.config import NasdaqDataLinkConfig
 from mdc.providers.paging import in_time_order, within

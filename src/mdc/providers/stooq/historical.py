@@ -28,9 +28,9 @@ from typing import Final
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import now_ns
 from mdc.providers.base import CredentialsError, RateLimited, UnsupportedRequest
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest_provider import RestHistorical
