@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mdc.config.schema import Config
+from mdc.domain.calendar import MarketHours
 from mdc.domain.time import NS_PER_S, now_ns
 
 if TYPE_CHECKING:
@@ -241,7 +242,7 @@ class HealthMonitor:
             classes = set(spec.capabilities.asset_classes) if spec is not None else set()
             if name in ALWAYS_OPEN_PROVIDERS or classes & ALWAYS_OPEN_ASSET_CLASSES:
                 return True
-        return _nyse_open(self.clock())
+        return _nyse().is_open(self.clock())
 
     def _queues(self) -> Check:
         rt = self.runtime
@@ -362,15 +363,6 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def _nyse_open(ts_ns: int) -> bool:
-    import pandas as pd
-
-    minute = pd.Timestamp(ts_ns, tz="UTC").floor("min")
-    return bool(_nyse().is_open_on_minute(minute))
-
-
 @cache
-def _nyse() -> Any:
-    import exchange_calendars
-
-    return exchange_calendars.get_calendar("XNYS")
+def _nyse() -> MarketHours:
+    return MarketHours("XNYS")

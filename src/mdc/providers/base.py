@@ -21,6 +21,7 @@ from mdc.domain.capabilities import Capabilities
 from mdc.domain.events import Bar, CorporateAction, Event, Quote, Trade
 from mdc.providers import keychain
 from mdc.providers.ratelimit import RateLimiter
+from mdc.providers.symbols import SymbolStyle
 
 DataKind = Literal["bars", "trades", "quotes", "corporate_actions"]
 
@@ -45,6 +46,9 @@ class ProviderSpec:
     """pip extra that must be installed (``mdc[ccxt]``), if any."""
     plan_notes: str = ""
     """What a free key can and cannot get (shown by ``mdc providers`` and ``/api/providers``)."""
+    symbol_style: SymbolStyle = "dot"
+    """How the provider spells share classes (``providers/symbols.py``): ``BRK.B``, ``BRK-B``,
+    ``brk-b.us``."""
 
     def missing_credentials(self, env: Mapping[str, str] | None = None) -> list[str]:
         """Names found neither in ``env`` (default: the process environment) nor the keyring."""

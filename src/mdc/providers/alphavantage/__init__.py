@@ -22,4 +22,5 @@ SPEC = ProviderSpec(
     config=AlphaVantageConfig,
     credentials=("ALPHAVANTAGE_API_KEY",),
     historical="mdc.providers.alphavantage.historical:AlphaVantageHistorical",
+    symbol_style="dash",
 )

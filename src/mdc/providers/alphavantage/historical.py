@@ -175,7 +175,7 @@ class AlphaVantageHistorical(RestHistorical):
         key = self.credential("ALPHAVANTAGE_API_KEY")
         query: dict[str, str | int | float] = {
             **params,
-            "symbol": to_provider(symbol, "alphavantage", self.settings.symbol_map),
+            "symbol": to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map),
             "datatype": "json",
             "apikey": key,
         }

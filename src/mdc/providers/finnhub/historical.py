@@ -108,7 +108,7 @@ class FinnhubHistorical(RestHistorical):
             else date_windows(start, end, self.settings.intraday_window_days)
         )
         start_ns, end_ns = day_range_ns(start, end)
-        ticker = to_provider(symbol, "finnhub", self.settings.symbol_map)
+        ticker = to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map)
         url = self.settings.base_url.rstrip("/") + "/stock/candle"
         for first, last in windows:
             window_start, window_end = day_range_ns(first, last)

@@ -132,7 +132,7 @@ class NasdaqDataLinkHistorical(RestHistorical):
     ) -> tuple[httpx.Response, parse.Table]:
         """Every row for ``symbol`` in ``start..end`` (all cursor pages) and the last response."""
         auth = {KEY_HEADER: self.credential("NASDAQ_DATA_LINK_API_KEY")}
-        ticker = to_provider(symbol, "nasdaqdatalink", self.settings.symbol_map)
+        ticker = to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map)
         base = self.settings.base_url.rstrip("/")
         if self.settings.dataset:
             code = self.settings.dataset.format(symbol=quote(ticker, safe=""))

@@ -242,4 +242,4 @@ class PolygonHistorical(RestHistorical):
         return self._base() + target.raw_path.decode("ascii")
 
     def _ticker(self, symbol: str) -> str:
-        return quote(to_provider(symbol, "polygon", self.settings.symbol_map), safe="")
+        return quote(to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map), safe="")

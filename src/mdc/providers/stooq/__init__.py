@@ -20,4 +20,5 @@ SPEC = ProviderSpec(
     config=StooqConfig,
     credentials=("STOOQ_API_KEY",),
     historical="mdc.providers.stooq.historical:StooqHistorical",
+    symbol_style="stooq",
 )

@@ -71,7 +71,9 @@ class StooqHistorical(RestHistorical):
         if not adjusted:
             raise UnsupportedRequest("stooq: prices are adjusted; raw bars are not served")
         params: dict[str, str | int | float] = {
-            "s": to_provider(symbol, "stooq", self.settings.symbol_map, self.settings.market),
+            "s": to_provider(
+                symbol, self.spec.symbol_style, self.settings.symbol_map, self.settings.market
+            ),
             "d1": start.strftime("%Y%m%d"),
             "d2": end.strftime("%Y%m%d"),
             "i": code,

@@ -16,4 +16,5 @@ SPEC = ProviderSpec(
     config=TiingoConfig,
     credentials=("TIINGO_API_KEY",),
     historical="mdc.providers.tiingo.historical:TiingoHistorical",
+    symbol_style="dash",
 )

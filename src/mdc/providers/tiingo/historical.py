@@ -157,4 +157,4 @@ class TiingoHistorical(RestHistorical):
         return response, rows
 
     def _ticker(self, symbol: str) -> str:
-        return quote(to_provider(symbol, "tiingo", self.settings.symbol_map), safe="")
+        return quote(to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map), safe="")

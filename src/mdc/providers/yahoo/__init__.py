@@ -20,4 +20,5 @@ SPEC = ProviderSpec(
     capabilities=Capabilities(bars=True, corporate_actions=True),
     config=YahooConfig,
     historical="mdc.providers.yahoo.historical:YahooHistorical",
+    symbol_style="dash",
 )

@@ -167,7 +167,9 @@ class YahooHistorical(RestHistorical):
         }
         if events:
             params["events"] = "div|split"
-        ticker = quote(to_provider(symbol, "yahoo", self.settings.symbol_map), safe="")
+        ticker = quote(
+            to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map), safe=""
+        )
         url = f"{self.settings.base_url.rstrip('/')}/v8/finance/chart/{ticker}"
         crumb = await self.session.current()
         try:
