@@ -210,15 +210,6 @@ class FailoverChain:
                 log.warning("closing %s: %s", provider.spec.name, redact(str(exc)))
         self._providers.clear()
 
-    def bench_state(self) -> dict[str, str]:
-        """Providers currently ruled out, and why (for status output)."""
-        now = self.clock()
-        out = dict(self._unavailable)
-        for name, until in self._benched_until.items():
-            if until > now:
-                out[name] = f"benched for {until - now:.0f} s"
-        return out
-
     async def _try(
         self,
         name: str,

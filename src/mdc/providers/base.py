@@ -24,6 +24,15 @@ from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.symbols import SymbolStyle
 
 DataKind = Literal["bars", "trades", "quotes", "corporate_actions"]
+FeedCounter = Literal[
+    "book_checksums_ok",
+    "book_checksum_failures",
+    "book_sync_restarts",
+    "connection_handovers",
+    "failover_switches",
+]
+"""Feed-level counts a provider may report beyond :class:`ConnectionState` (``/metrics`` gives
+each its own metric, ``/api/providers`` lists them)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,10 @@ class StreamingProvider(ABC):
     @abstractmethod
     async def unsubscribe(self, symbols: list[str]) -> None:
         """Remove symbols while running."""
+
+    def counters(self) -> dict[FeedCounter, int]:
+        """Feed-level counts that only grow (read at scrape time, never on the hot path)."""
+        return {}
 
     async def resync(self, symbols: list[SymbolConfig]) -> None:
         """Send fresh book snapshots for ``symbols`` (their books were reset after a gap).

@@ -245,10 +245,6 @@ class StreamSession:
     def subscriptions(self) -> list[SymbolConfig]:
         return list(self._subs.values())
 
-    def last_event_ts(self, symbol: str) -> int | None:
-        """``ts_event`` of the last event seen for ``symbol`` (None before the first)."""
-        return self._last_ts.get(symbol)
-
     def is_stale(self, now: int | None = None) -> bool:
         """No frame for ``stale_after_s`` while the market (if any) is open."""
         now = now_ns() if now is None else now

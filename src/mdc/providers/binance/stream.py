@@ -42,7 +42,13 @@ from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event, Gap, Trade
 from mdc.domain.time import now_ns
-from mdc.providers.base import ProviderError, RateLimited, StreamingProvider, StreamSink
+from mdc.providers.base import (
+    FeedCounter,
+    ProviderError,
+    RateLimited,
+    StreamingProvider,
+    StreamSink,
+)
 from mdc.providers.binance import SPEC
 from mdc.providers.binance.config import BinanceConfig
 from mdc.providers.binance.parse import VENUE, BinanceParser
@@ -296,6 +302,8 @@ class BinanceStream(StreamingProvider):
         self.rest = binance_client(self.settings)
         self.shards: list[_Shard] = []
         self.handovers = 0
+        self._retired_restarts = 0
+        """Book sync restarts of connections closed since (their parsers are gone)."""
         self._changed = asyncio.Event()
         self._running = False
 
@@ -378,7 +386,18 @@ class BinanceStream(StreamingProvider):
                 error = None if task.cancelled() else task.exception()
                 if error is not None:
                     raise error
-            self.shards = [s for s in self.shards if s.task is None or not s.task.done()]
+            live = [s for s in self.shards if s.task is None or not s.task.done()]
+            self._retired_restarts += sum(
+                s.protocol.parser.depth.restarts for s in self.shards if s not in live
+            )
+            self.shards = live
+
+    def counters(self) -> dict[FeedCounter, int]:
+        live = sum(s.protocol.parser.depth.restarts for s in self.shards)
+        return {
+            "book_sync_restarts": self._retired_restarts + live,
+            "connection_handovers": self.handovers,
+        }
 
     async def subscribe(self, symbols: list[SymbolConfig]) -> None:
         for index, chunk in self._place(symbols).items():

@@ -23,6 +23,7 @@ import msgspec
 from mdc.config import provider_section
 from mdc.config.schema import SymbolConfig
 from mdc.domain.events import Event
+from mdc.providers.base import FeedCounter
 from mdc.providers.connection import (
     Frame,
     StreamOptions,
@@ -186,6 +187,13 @@ class KrakenStream(WebSocketProvider):
         """Resubscribe the books: Kraken answers with a new snapshot."""
         pair = venue_symbol_v2 if self.protocol.v2 else venue_symbol
         self.protocol.request_resubscribe([pair(s.symbol) for s in symbols if s.depth])
+
+    def counters(self) -> dict[FeedCounter, int]:
+        parser = self.protocol.parser
+        return {
+            "book_checksums_ok": parser.checksums_ok,
+            "book_checksum_failures": parser.checksums_failed,
+        }
 
     def stream_options(self) -> StreamOptions:
         return self._config()
