@@ -106,7 +106,8 @@ def test_backfill_rate_limit_waits_and_rest_counters_in_metrics(
     limiter = (("endpoint", "bars"), ("provider", "polygon"))
     assert got[("mdc_ratelimit_requests_total", limiter)] == 2
     assert got[("mdc_ratelimit_waits_total", limiter)] == 1
-    assert 0.5 < got[("mdc_ratelimit_wait_seconds_total", limiter)] <= 2.0
+    # How long depends on how fast the first job ran; never more than the 2 s period.
+    assert 0 < got[("mdc_ratelimit_wait_seconds_total", limiter)] <= 2.0
     rest = (("provider", "polygon"),)
     assert got[("mdc_rest_requests_total", rest)] == 2
     assert got[("mdc_rest_retries_total", rest)] == 0
