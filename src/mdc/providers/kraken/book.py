@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_left
+from collections.abc import Callable
 from typing import Final
+
+from mdc.domain.events import Gap
+from mdc.providers.kraken.symbols import VENUE
 
 CHECKSUM_LEVELS: Final = 10
 
 Levels = list[tuple[float, float]]
+SetLevel = Callable[[str, str], tuple[float, float]]
+"""``PairBook.set_ask``/``set_bid``: price and volume text in, the level as floats out."""
 
 
 class PairBook:
@@ -133,3 +139,61 @@ def _set(
             keys.insert(i, key)
             tokens.insert(i, token)
     return i < CHECKSUM_LEVELS
+
+
+class CheckedBooks:
+    """The books of one connection, each checked against the venue's CRC32 after every message.
+
+    The v1 and v2 parsers share this: the same checksum, and the same recovery when it does not
+    match (one ``Gap`` from the last validated message, the book dropped, the pair queued in
+    :attr:`resubscribe` for the stream to subscribe again, which brings a new snapshot).
+    """
+
+    def __init__(self, depth: int, symbols: dict[str, str], provider: str = VENUE) -> None:
+        self.provider = provider
+        self.depth = depth
+        """Levels kept per book: the depth subscribed (truncation must match it)."""
+        self.symbols = symbols
+        """Venue pair (``XBT/USD``, ``BTC/USD``) → normalised (``BTC-USD``), as subscribed."""
+        self.books: dict[str, PairBook] = {}
+        self.resubscribe: set[str] = set()
+        """Pairs whose book failed its checksum; the stream resubscribes them."""
+        self.checksums_ok = 0
+        self.checksums_failed = 0
+        self.unvalidated = 0
+        """Updates that arrived with no book to check them against (before the snapshot)."""
+        self.ignored = 0
+        self._last_ts: dict[str, int] = {}
+
+    def reset(self) -> None:
+        """A new connection: every book comes again with its snapshot."""
+        self.books.clear()
+        self.resubscribe.clear()
+        self._last_ts.clear()
+
+    def check(
+        self, pair: str, symbol: str, book: PairBook, checksum: int | None, ts: int, ts_recv: int
+    ) -> Gap | None:
+        """Compare ``book`` with the checksum its message carried (None: it carried none)."""
+        if checksum is not None:
+            if book.checksum() != checksum:
+                return self._mismatch(pair, symbol, checksum, ts, ts_recv)
+            self.checksums_ok += 1
+        self._last_ts[pair] = ts
+        return None
+
+    def _mismatch(self, pair: str, symbol: str, checksum: int, ts: int, ts_recv: int) -> Gap:
+        self.checksums_failed += 1
+        self.books.pop(pair, None)
+        self.resubscribe.add(pair)
+        return Gap(
+            symbol=symbol,
+            venue=VENUE,
+            provider=self.provider,
+            ts_event=ts,
+            ts_recv=ts_recv,
+            from_ts=self._last_ts.get(pair, ts),
+            to_ts=ts,
+            reason="checksum_mismatch",
+            detail=f"book CRC32 {checksum} did not match; resubscribing {pair}",
+        )

@@ -34,9 +34,9 @@ from mdc.providers.connection import (
 from mdc.providers.instruments import InstrumentCache, check_symbols
 from mdc.providers.kraken import SPEC
 from mdc.providers.kraken.config import KrakenConfig
-from mdc.providers.kraken.parse import VENUE, KrakenParser
+from mdc.providers.kraken.parse import KrakenParser
 from mdc.providers.kraken.parse_v2 import KrakenV2Parser
-from mdc.providers.kraken.symbols import parse_asset_pairs, venue_symbol, venue_symbol_v2
+from mdc.providers.kraken.symbols import VENUE, parse_asset_pairs, venue_symbol, venue_symbol_v2
 
 BOOK_DEPTHS: Final = (10, 25, 100, 500, 1000)
 _HEARTBEAT_TEXT: Final = '{"event":"heartbeat"}'
