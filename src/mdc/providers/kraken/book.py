@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
-from mdc.domain.events import Gap
+from mdc.domain.events import BookDelta, BookSide, Event, Gap
 from mdc.providers.kraken.symbols import VENUE
 
 CHECKSUM_LEVELS: Final = 10
@@ -181,6 +181,34 @@ class CheckedBooks:
             self.checksums_ok += 1
         self._last_ts[pair] = ts
         return None
+
+    def _deltas(
+        self,
+        out: list[Event],
+        symbol: str,
+        side: BookSide,
+        levels: Iterable[Sequence[str]],
+        apply: SetLevel | None,
+        ts: int,
+        ts_recv: int,
+    ) -> None:
+        """Append one ``BookDelta`` per ``[price, volume, …]`` level, applied to the book
+        through ``apply`` when there is one (its floats are the book's)."""
+        provider = self.provider
+        for level in levels:
+            price, size = apply(level[0], level[1]) if apply else (float(level[0]), float(level[1]))
+            out.append(
+                BookDelta(
+                    symbol=symbol,
+                    venue=VENUE,
+                    provider=provider,
+                    ts_event=ts,
+                    ts_recv=ts_recv,
+                    side=side,
+                    price=price,
+                    size=size,
+                )
+            )
 
     def _mismatch(self, pair: str, symbol: str, checksum: int, ts: int, ts_recv: int) -> Gap:
         self.checksums_failed += 1

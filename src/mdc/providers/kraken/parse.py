@@ -18,9 +18,9 @@ from typing import Any, Final, cast
 
 import msgspec
 
-from mdc.domain.events import BookDelta, BookSide, BookSnapshot, Event, Quote, Trade
+from mdc.domain.events import BookSnapshot, Event, Quote, Trade
 from mdc.providers.base import ProviderError
-from mdc.providers.kraken.book import CheckedBooks, PairBook, SetLevel
+from mdc.providers.kraken.book import CheckedBooks, PairBook
 from mdc.providers.kraken.symbols import VENUE, common_symbol
 from mdc.providers.timestamps import decimal_seconds_ns
 
@@ -108,32 +108,6 @@ class KrakenParser(CheckedBooks):
         if gap is not None:
             events.append(gap)
         return events
-
-    def _deltas(
-        self,
-        out: list[Event],
-        symbol: str,
-        side: BookSide,
-        levels: list[list[str]],
-        apply: SetLevel | None,
-        ts: int,
-        ts_recv: int,
-    ) -> None:
-        provider = self.provider
-        for level in levels:
-            price, size = apply(level[0], level[1]) if apply else (float(level[0]), float(level[1]))
-            out.append(
-                BookDelta(
-                    symbol=symbol,
-                    venue=VENUE,
-                    provider=provider,
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    side=side,
-                    price=price,
-                    size=size,
-                )
-            )
 
     def _snapshot(self, pair: str, part: _BookPart, ts_recv: int) -> BookSnapshot:
         asks = part.snapshot_asks or []

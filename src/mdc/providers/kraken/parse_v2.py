@@ -29,7 +29,7 @@ from typing import Final
 
 import msgspec
 
-from mdc.domain.events import BookDelta, BookSide, BookSnapshot, Event, Gap, Quote, Side, Trade
+from mdc.domain.events import BookSide, BookSnapshot, Event, Gap, Quote, Side, Trade
 from mdc.domain.rfc3339 import rfc3339_ns
 from mdc.providers.base import ProviderError
 from mdc.providers.kraken.book import CheckedBooks, PairBook, SetLevel
@@ -202,7 +202,6 @@ class KrakenV2Parser(CheckedBooks):
         symbol = self._symbol(pair)
         ts = rfc3339_ns(data.timestamp) if data.timestamp else ts_recv
         book = self.books.get(pair)
-        provider = self.provider
         if book is None:
             self.unvalidated += 1  # no snapshot yet (or resubscribing after a mismatch)
         price_dp, qty_dp = (0, 0) if book is None else self._book_precision[pair]
@@ -211,23 +210,8 @@ class KrakenV2Parser(CheckedBooks):
             ("bid", data.bids, None if book is None else book.set_bid),
         )
         for side, levels, apply in sides:
-            for lv in levels:
-                if apply is None:
-                    price, size = float(bytes(lv.price)), float(bytes(lv.qty))
-                else:
-                    price, size = apply(fixed(lv.price, price_dp), fixed(lv.qty, qty_dp))
-                out.append(
-                    BookDelta(
-                        symbol=symbol,
-                        venue=VENUE,
-                        provider=provider,
-                        ts_event=ts,
-                        ts_recv=ts_recv,
-                        side=side,
-                        price=price,
-                        size=size,
-                    )
-                )
+            texts = ((fixed(lv.price, price_dp), fixed(lv.qty, qty_dp)) for lv in levels)
+            self._deltas(out, symbol, side, texts, apply, ts, ts_recv)
         if book is None:
             return
         book.truncate()
