@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import get_args
 
 from tests.support.metrics import exposition, promtool_verdict, samples
+from tests.support.sinks import NullSink
+from tests.unit.providers.kraken.test_kraken_parse import ada_frames
 
 from mdc.config.schema import Config
-from mdc.domain.events import Event
 from mdc.monitoring.metrics import PROVIDER_COUNTERS, provider_families
 from mdc.providers.base import FeedCounter, StreamingProvider
 from mdc.providers.binance.book import DepthSnapshot, DepthUpdate
@@ -18,27 +19,6 @@ from mdc.providers.binance.stream import BinanceStream
 from mdc.providers.kraken.stream import KrakenStream
 
 TS = 1_700_000_000_000_000_000
-
-
-class NullSink:
-    async def publish(self, events: list[Event]) -> None:
-        pass
-
-    def raw(self, provider: str, ts_recv: int, data: bytes | str) -> None:
-        pass
-
-    def bad_frame(self, provider: str, ts_recv: int, data: bytes | str, error: str) -> None:
-        pass
-
-
-def ada_frames(fixtures_dir: Path) -> list[str]:
-    """Kraken v1 book frames of ADA/XBT from the capture: a snapshot, then checksummed updates."""
-    path = fixtures_dir / "crypto" / "KRAKEN.ws.50.0"
-    return [
-        line.split(": ", 1)[1]
-        for line in path.read_text().splitlines()
-        if line[:1].isdigit() and line.endswith('"ADA/XBT"]')
-    ]
 
 
 def kraken_after_frames(fixtures_dir: Path) -> tuple[KrakenStream, int]:
