@@ -24,6 +24,9 @@ class Capabilities:
     max_depth_levels: int = 0
     """Deepest book the provider can deliver; 0 means the whole book."""
     asset_classes: tuple[str, ...] = ("equity",)
+    always_open: bool = False
+    """The feed streams around the clock whatever its asset classes (the simulated market):
+    health does not hold its silence to exchange hours. Crypto feeds are always open anyway."""
     corporate_actions: bool = False
     seq_scope: SeqScope = "none"
     """Where ``seq`` is defined: per symbol, per feed (connection), or not at all."""

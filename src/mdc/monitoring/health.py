@@ -51,8 +51,8 @@ PROBE_INTERVAL_S: Final = 1.0
 PROBE_NAME: Final = ".mdc-health-probe"
 MAX_LISTED: Final = 10
 ALWAYS_OPEN_ASSET_CLASSES: Final = frozenset({"crypto", "synthetic"})
-ALWAYS_OPEN_PROVIDERS: Final = frozenset({"simulated"})
-"""Feeds that deliver around the clock; others are held to the NYSE session calendar."""
+"""Asset classes traded around the clock; other feeds are held to the NYSE session calendar
+unless their capabilities say ``always_open``."""
 
 
 @dataclass(frozen=True)
@@ -237,10 +237,12 @@ class HealthMonitor:
     def _market_open(self) -> bool:
         rt = self.runtime
         assert rt is not None
-        for name, provider in rt.providers.items():
+        for provider in rt.providers.values():
             spec = getattr(provider, "spec", None)
-            classes = set(spec.capabilities.asset_classes) if spec is not None else set()
-            if name in ALWAYS_OPEN_PROVIDERS or classes & ALWAYS_OPEN_ASSET_CLASSES:
+            if spec is None:
+                continue
+            caps = spec.capabilities
+            if caps.always_open or set(caps.asset_classes) & ALWAYS_OPEN_ASSET_CLASSES:
                 return True
         return _nyse().is_open(self.clock())
 

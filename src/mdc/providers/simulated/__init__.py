@@ -22,6 +22,7 @@ SPEC = ProviderSpec(
         bars=True,
         max_depth_levels=50,
         asset_classes=("equity",),
+        always_open=True,
         seq_scope="symbol",
         seq_contiguous=True,
     ),
