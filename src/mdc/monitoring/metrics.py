@@ -84,6 +84,26 @@ PROVIDER_COUNTERS: Final[dict[FeedCounter, tuple[str, str]]] = {
         "mdc_provider_book_checksum_failures",
         "Order-book checksum mismatches, each one Gap and a resubscribe (Kraken).",
     ),
+    "book_updates_unvalidated": (
+        "mdc_provider_book_updates_unvalidated",
+        "Book updates passed on unchecked: no snapshot to check them against yet (Kraken).",
+    ),
+    "book_updates_stale": (
+        "mdc_provider_book_updates_stale",
+        "Book updates already contained in the book, dropped (Binance).",
+    ),
+    "book_precisions_guessed": (
+        "mdc_provider_book_precisions_guessed",
+        "Book snapshots whose decimals came from the snapshot, not the instrument list (Kraken).",
+    ),
+    "duplicates_dropped": (
+        "mdc_provider_duplicates_dropped",
+        "Messages dropped as already seen: a repeated sequence number or trade id.",
+    ),
+    "messages_ignored": (
+        "mdc_provider_messages_ignored",
+        "Messages left out on purpose: acknowledgements, heartbeats, unknown types.",
+    ),
     "book_sync_restarts": (
         "mdc_provider_book_sync_restarts",
         "Book syncs started over because updates were missing after the snapshot (Binance).",

@@ -27,7 +27,12 @@ DataKind = Literal["bars", "trades", "quotes", "corporate_actions"]
 FeedCounter = Literal[
     "book_checksums_ok",
     "book_checksum_failures",
+    "book_updates_unvalidated",
+    "book_updates_stale",
+    "book_precisions_guessed",
     "book_sync_restarts",
+    "duplicates_dropped",
+    "messages_ignored",
     "connection_handovers",
     "failover_switches",
 ]

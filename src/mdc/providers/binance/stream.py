@@ -29,6 +29,7 @@ https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-e
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
 from collections.abc import Callable, Sequence
@@ -220,6 +221,14 @@ class _Shard:
     def symbols(self) -> dict[str, SymbolConfig]:
         return {s.symbol: s for s in self.session.subscriptions}
 
+    def counters(self) -> dict[FeedCounter, int]:
+        parser = self.protocol.parser
+        return {
+            "book_sync_restarts": parser.depth.restarts,
+            "book_updates_stale": parser.depth.stale,
+            "messages_ignored": parser.ignored,
+        }
+
 
 class _Handover:
     """The sink of an old and a new connection while the new one takes over.
@@ -302,8 +311,8 @@ class BinanceStream(StreamingProvider):
         self.rest = binance_client(self.settings)
         self.shards: list[_Shard] = []
         self.handovers = 0
-        self._retired_restarts = 0
-        """Book sync restarts of connections closed since (their parsers are gone)."""
+        self._retired: collections.Counter[FeedCounter] = collections.Counter()
+        """Parser counters of connections closed since (their parsers are gone)."""
         self._changed = asyncio.Event()
         self._running = False
 
@@ -387,17 +396,16 @@ class BinanceStream(StreamingProvider):
                 if error is not None:
                     raise error
             live = [s for s in self.shards if s.task is None or not s.task.done()]
-            self._retired_restarts += sum(
-                s.protocol.parser.depth.restarts for s in self.shards if s not in live
-            )
+            for shard in self.shards:
+                if shard not in live:
+                    self._retired.update(shard.counters())
             self.shards = live
 
     def counters(self) -> dict[FeedCounter, int]:
-        live = sum(s.protocol.parser.depth.restarts for s in self.shards)
-        return {
-            "book_sync_restarts": self._retired_restarts + live,
-            "connection_handovers": self.handovers,
-        }
+        total = self._retired.copy()
+        for shard in self.shards:
+            total.update(shard.counters())
+        return dict(total) | {"connection_handovers": self.handovers}
 
     async def subscribe(self, symbols: list[SymbolConfig]) -> None:
         for index, chunk in self._place(symbols).items():

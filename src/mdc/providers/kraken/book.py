@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 from mdc.domain.events import BookDelta, BookSide, Event, Gap
+from mdc.providers.base import FeedCounter
 from mdc.providers.kraken.symbols import VENUE
 
 CHECKSUM_LEVELS: Final = 10
@@ -164,6 +165,14 @@ class CheckedBooks:
         """Updates that arrived with no book to check them against (before the snapshot)."""
         self.ignored = 0
         self._last_ts: dict[str, int] = {}
+
+    def counters(self) -> dict[FeedCounter, int]:
+        return {
+            "book_checksums_ok": self.checksums_ok,
+            "book_checksum_failures": self.checksums_failed,
+            "book_updates_unvalidated": self.unvalidated,
+            "messages_ignored": self.ignored,
+        }
 
     def reset(self) -> None:
         """A new connection: every book comes again with its snapshot."""

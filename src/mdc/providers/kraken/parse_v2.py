@@ -31,7 +31,7 @@ import msgspec
 
 from mdc.domain.events import BookSide, BookSnapshot, Event, Gap, Quote, Side, Trade
 from mdc.domain.rfc3339 import rfc3339_ns
-from mdc.providers.base import ProviderError
+from mdc.providers.base import FeedCounter, ProviderError
 from mdc.providers.kraken.book import CheckedBooks, PairBook, SetLevel
 from mdc.providers.kraken.symbols import VENUE
 
@@ -129,6 +129,12 @@ class KrakenV2Parser(CheckedBooks):
         self.duplicates = 0
         self._last_trade: dict[str, tuple[int, int]] = {}
         self._book_precision: dict[str, tuple[int, int]] = {}
+
+    def counters(self) -> dict[FeedCounter, int]:
+        return super().counters() | {
+            "duplicates_dropped": self.duplicates,
+            "book_precisions_guessed": self.precision_guessed,
+        }
 
     def reset(self) -> None:
         super().reset()

@@ -189,11 +189,7 @@ class KrakenStream(WebSocketProvider):
         self.protocol.request_resubscribe([pair(s.symbol) for s in symbols if s.depth])
 
     def counters(self) -> dict[FeedCounter, int]:
-        parser = self.protocol.parser
-        return {
-            "book_checksums_ok": parser.checksums_ok,
-            "book_checksum_failures": parser.checksums_failed,
-        }
+        return self.protocol.parser.counters()
 
     def stream_options(self) -> StreamOptions:
         return self._config()
