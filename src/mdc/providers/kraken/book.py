@@ -1,4 +1,4 @@
-"""Kraken WebSocket v1 book with CRC32 checksum validation after every update.
+"""Kraken L2 books with CRC32 checksum validation after every update (WebSocket v1 and v2).
 
 https://docs.kraken.com/api/docs/guides/spot-ws-book-v1 : the checksum is the CRC32 of the top
 10 asks (low to high) then the top 10 bids (high to low), each level written as its price and
@@ -7,7 +7,8 @@ checksum token, made once when the level is set (the float price is only the sor
 of the ask part and the encoded bid part are kept until a change reaches the top 10 of their
 side, so an update re-joins at most the side it touched (and none when it is deeper). After each
 update the book is truncated to the subscribed depth, since levels pushed out of scope are not
-deleted on the wire.
+deleted on the wire. :class:`CheckedBooks` holds a connection's books and what both parsers do
+with a checksum: count it, or on a mismatch emit one ``Gap`` and ask for the book again.
 """
 
 from __future__ import annotations
