@@ -16,8 +16,8 @@ import time
 from typing import Final
 
 from mdc.collectors.chain import Collectors
+from mdc.domain.capabilities import Capabilities
 from mdc.domain.events import BookDelta, BookSide, BookSnapshot, Event, Quote, Trade
-from mdc.providers.base import Capabilities
 
 SYMBOLS: Final = ("SPY", "AAPL", "MSFT", "NVDA", "TSLA", "AMZN", "META", "GOOG")
 TICK: Final = 0.01

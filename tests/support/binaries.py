@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
 
 def require(name: str, package: str) -> str:
-    """The binary's path; outside CI a missing one skips with the reason, in CI it fails."""
+    """The binary's path; a missing one fails the test with the package that provides it."""
     path = shutil.which(name)
     if path is None:
-        message = f"{name} not found (Debian package {package}; .ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(f"{name} not found: install the Debian package {package} (.ci/run does)")
     return path

@@ -17,10 +17,11 @@ from fastapi import FastAPI
 
 from mdc.cli.collect import attach_services
 from mdc.config import Config, SymbolConfig
+from mdc.domain.capabilities import Capabilities
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import now_ns
 from mdc.pipeline.runtime import Runtime
-from mdc.providers.base import Capabilities, ProviderSpec, StreamingProvider, StreamSink
+from mdc.providers.base import ProviderSpec, StreamingProvider, StreamSink
 
 START_TIMEOUT_S: Final = 20.0
 T = TypeVar("T")

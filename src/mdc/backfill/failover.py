@@ -32,6 +32,7 @@ from mdc.backfill.spool import ChunkSpool
 from mdc.backfill.usage import RestUsage, rest_stats_of
 from mdc.config.schema import BackfillType, Config
 from mdc.domain.events import Event
+from mdc.domain.interval import day_range_ns
 from mdc.providers.base import (
     CredentialsError,
     HistoricalProvider,
@@ -41,7 +42,6 @@ from mdc.providers.base import (
     UnsupportedRequest,
 )
 from mdc.providers.credentials import missing_hint
-from mdc.providers.interval import day_range_ns
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.registry import UnknownProvider, get_spec, load_class
 from mdc.providers.rest import redact as rest_redact
@@ -209,15 +209,6 @@ class FailoverChain:
             except Exception as exc:  # closing must not hide the job's own outcome
                 log.warning("closing %s: %s", provider.spec.name, redact(str(exc)))
         self._providers.clear()
-
-    def bench_state(self) -> dict[str, str]:
-        """Providers currently ruled out, and why (for status output)."""
-        now = self.clock()
-        out = dict(self._unavailable)
-        for name, until in self._benched_until.items():
-            if until > now:
-                out[name] = f"benched for {until - now:.0f} s"
-        return out
 
     async def _try(
         self,

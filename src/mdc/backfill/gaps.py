@@ -11,7 +11,7 @@ crypto is open all day every day. Found against it:
   of that symbol and type covering the day finished after the gap was recorded (repaired).
 
 Daily bars are checked by date (one bar per session, stamped midnight UTC of the session date,
-``providers/interval.py``); within-day ``Gap`` events do not concern them.
+``domain/interval.py``); within-day ``Gap`` events do not concern them.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from typing import Any, Final, Protocol
 import msgspec
 import numpy as np
 
-from mdc.backfill.calendar import Session, calendar_for, sessions
 from mdc.backfill.jobs import Chunk, JobStore, plan_days
 from mdc.config.schema import Config
+from mdc.domain.calendar import Session, sessions
 from mdc.domain.events import Gap
+from mdc.domain.interval import Interval
 from mdc.domain.time import NS_PER_S, date_to_ns, ns_to_date
-from mdc.providers.interval import Interval
 
 KINDS: Final = ("bars", "trades", "quotes")
 
@@ -112,7 +112,7 @@ class GapFinder:
         repairs = self._repairs()
         spans: list[MissingSpan] = []
         for symbol in symbols:
-            days = sessions(calendar_for(symbol, self.config.backfill), start, end)
+            days = sessions(self.config.backfill.calendar_for(symbol), start, end)
             if not days:
                 continue
             for kind in kinds:

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
-from mdc.backfill.calendar import CalendarError, calendar_for, session_days, sessions
 from mdc.backfill.failover import (
     REGISTRY,
     ChunkInterrupted,
@@ -30,6 +29,7 @@ from mdc.backfill.jobs import Chunk, Job, JobError, JobState, JobStore
 from mdc.backfill.spool import ChunkSpool
 from mdc.backfill.usage import RestUsage
 from mdc.config.schema import Config
+from mdc.domain.calendar import CalendarError, session_days, sessions
 from mdc.domain.events import Event
 from mdc.domain.time import now_ns
 from mdc.providers.ratelimit import RateLimiter
@@ -171,7 +171,7 @@ class JobRunner:
 
     async def _chunk(self, job: Job, index: int, chunk: Chunk, chain: FailoverChain) -> None:
         spec = job.spec
-        code = calendar_for(chunk.symbol, self.config.backfill)
+        code = self.config.backfill.calendar_for(chunk.symbol)
         if spec.type != "corporate_actions" and not session_days(code, chunk.start, chunk.end):
             chunk.state, chunk.reason = "skipped", f"no {code} sessions"
             chunk.finished_ns = now_ns()
@@ -206,7 +206,7 @@ class JobRunner:
 
     def _check_calendars(self, job: Job) -> None:
         for symbol in job.spec.symbols:
-            sessions(calendar_for(symbol, self.config.backfill), job.spec.start, job.spec.start)
+            sessions(self.config.backfill.calendar_for(symbol), job.spec.start, job.spec.start)
 
     def _clear_spools(self, job: Job) -> None:
         """Spill files a killed run left behind (their chunks are pending and will refetch)."""

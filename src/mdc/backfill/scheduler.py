@@ -22,7 +22,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from mdc.backfill.cron import Cron, parse_cron
 from mdc.backfill.failover import REGISTRY, ProviderSource
 from mdc.backfill.jobs import (
     FINISHED,
@@ -37,6 +36,7 @@ from mdc.backfill.jobs import (
 )
 from mdc.backfill.runner import JobRunner, Writer
 from mdc.config.schema import Config, ScheduleConfig
+from mdc.domain.cron import Cron, parse_cron
 from mdc.domain.events import Gap
 from mdc.domain.time import ns_to_date
 

@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from mdc.backfill.calendar import CalendarError, calendar_for, timezone_of
 from mdc.backfill.failover import check_providers
 from mdc.backfill.gaps import GapFinder, GapFinderError, MissingSpan, repair_chunks
 from mdc.backfill.jobs import (
@@ -38,6 +37,7 @@ from mdc.cli.common import (
     split_symbols,
 )
 from mdc.config import Config
+from mdc.domain.calendar import CalendarError, timezone_of
 from mdc.domain.time import NS_PER_S
 from mdc.log import setup_logging
 from mdc.storage import open_store
@@ -379,7 +379,7 @@ def _print_gaps(config: Config, spans: list[MissingSpan], first: date, last: dat
         table.add_column(column, justify="right" if column == "minutes" else "left")
     zones: dict[str, Any] = {}
     for span in spans:
-        code = calendar_for(span.symbol, config.backfill)
+        code = config.backfill.calendar_for(span.symbol)
         if code not in zones:
             from zoneinfo import ZoneInfo
 

@@ -30,7 +30,8 @@ from mdc.cli.common import (
 from mdc.cli.remote import CollectorUnavailable, UrlOption, collector_url, get_json
 from mdc.config import Config, ConfigError, provider_section
 from mdc.config.load import ENV_PREFIX, mask
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.registry import UnknownProvider, all_specs, get_spec
 
 app = typer.Typer(help="List the data providers and show how to configure one.")

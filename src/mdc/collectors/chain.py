@@ -22,6 +22,7 @@ from mdc.collectors.quote import QuoteCollector
 from mdc.collectors.sequence import SEQ_GAP, SEQ_OK, SequenceTracker, _Position
 from mdc.collectors.trade import TradeCollector
 from mdc.domain.book import OrderBook
+from mdc.domain.capabilities import Capabilities, SeqScope
 from mdc.domain.events import (
     BookDelta,
     BookSnapshot,
@@ -32,7 +33,6 @@ from mdc.domain.events import (
     Trade,
 )
 from mdc.domain.time import NS_PER_S
-from mdc.providers.base import Capabilities, SeqScope
 
 DEFAULT_STALE_AFTER_NS: Final = 30 * NS_PER_S
 _OWN_SEQUENCE_RULES: Final = frozenset((BookSnapshot, Gap, Integrity))

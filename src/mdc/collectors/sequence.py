@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Final
 
 from mdc.collectors.emit import DUPLICATE, OUT_OF_ORDER, SEQUENCE_GAP, SEQUENCE_GAP_REASON, Emitter
+from mdc.domain.capabilities import SeqScope
 from mdc.domain.events import BookSnapshot, Event
-from mdc.providers.base import SeqScope
 
 SEQ_OK: Final = 0
 SEQ_GAP: Final = 1

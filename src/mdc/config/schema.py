@@ -12,6 +12,10 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from mdc.domain.calendar import ALWAYS_OPEN
+from mdc.domain.cron import parse_cron
+from mdc.domain.interval import Interval
+
 PositiveInt = Annotated[int, Meta(ge=1)]
 Port = Annotated[int, Meta(ge=0, le=65535)]
 DepthLevels = Annotated[int, Meta(ge=1, le=50)]
@@ -123,8 +127,6 @@ Granularity = str
 def check_granularity(text: str) -> None:
     """Raise ``ValueError`` (reported with its key) unless ``text`` is ``tick`` or an interval."""
     if text != "tick":
-        from mdc.providers.interval import Interval
-
         Interval.parse(text)
 
 
@@ -144,8 +146,6 @@ class ScheduleConfig(_Section):
 
     def __post_init__(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        from mdc.backfill.cron import parse_cron
 
         parse_cron(self.cron)  # CronError is a ValueError: reported with the key
         check_granularity(self.granularity)
@@ -184,6 +184,14 @@ class BackfillConfig(_Section):
     """What a live gap repair fetches (only the kinds the symbol collects)."""
     repair_priority: int = 10
     schedules: list[ScheduleConfig] = []
+
+    def calendar_for(self, symbol: str) -> str:
+        """The calendar code ``symbol`` trades on."""
+        if symbol in self.calendars:
+            return self.calendars[symbol]
+        if "/" in symbol:
+            return ALWAYS_OPEN
+        return self.calendar
 
 
 class Config(_Section):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Final
 
@@ -10,6 +11,11 @@ NS_PER_S: Final = 1_000_000_000
 NS_PER_MS: Final = 1_000_000
 NS_PER_US: Final = 1_000
 NS_PER_DAY: Final = 86_400 * NS_PER_S
+
+Clock = Callable[[], float]
+"""Monotonic seconds (``time.monotonic``); injected where pacing or waiting must be testable."""
+Sleep = Callable[[float], Awaitable[None]]
+"""``asyncio.sleep``, injected together with a :data:`Clock`."""
 
 
 def now_ns() -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mdc.config.schema import Config
+from mdc.domain.calendar import MarketHours
 from mdc.domain.time import NS_PER_S, now_ns
 
 if TYPE_CHECKING:
@@ -50,8 +51,8 @@ PROBE_INTERVAL_S: Final = 1.0
 PROBE_NAME: Final = ".mdc-health-probe"
 MAX_LISTED: Final = 10
 ALWAYS_OPEN_ASSET_CLASSES: Final = frozenset({"crypto", "synthetic"})
-ALWAYS_OPEN_PROVIDERS: Final = frozenset({"simulated"})
-"""Feeds that deliver around the clock; others are held to the NYSE session calendar."""
+"""Asset classes traded around the clock; other feeds are held to the NYSE session calendar
+unless their capabilities say ``always_open``."""
 
 
 @dataclass(frozen=True)
@@ -236,12 +237,14 @@ class HealthMonitor:
     def _market_open(self) -> bool:
         rt = self.runtime
         assert rt is not None
-        for name, provider in rt.providers.items():
+        for provider in rt.providers.values():
             spec = getattr(provider, "spec", None)
-            classes = set(spec.capabilities.asset_classes) if spec is not None else set()
-            if name in ALWAYS_OPEN_PROVIDERS or classes & ALWAYS_OPEN_ASSET_CLASSES:
+            if spec is None:
+                continue
+            caps = spec.capabilities
+            if caps.always_open or set(caps.asset_classes) & ALWAYS_OPEN_ASSET_CLASSES:
                 return True
-        return _nyse_open(self.clock())
+        return _nyse().is_open(self.clock())
 
     def _queues(self) -> Check:
         rt = self.runtime
@@ -362,15 +365,6 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def _nyse_open(ts_ns: int) -> bool:
-    import pandas as pd
-
-    minute = pd.Timestamp(ts_ns, tz="UTC").floor("min")
-    return bool(_nyse().is_open_on_minute(minute))
-
-
 @cache
-def _nyse() -> Any:
-    import exchange_calendars
-
-    return exchange_calendars.get_calendar("XNYS")
+def _nyse() -> MarketHours:
+    return MarketHours("XNYS")

@@ -34,6 +34,8 @@ from mdc.backfill.jobs import FINISHED
 from mdc.config.schema import Config
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.monitoring.health import RANK, HealthMonitor
+from mdc.pipeline.failover import FailoverSupervisor
+from mdc.providers.base import FeedCounter, StreamingProvider
 from mdc.providers.ratelimit import BucketStats
 from mdc.providers.rest import RestStats
 
@@ -72,6 +74,50 @@ STORAGE_HISTOGRAMS: Final[dict[str, tuple[str, str]]] = {
     "write_latency": ("mdc_storage_write_duration_seconds", "Archive batch write latency."),
 }
 
+# StreamingProvider.counters() key → (metric name without _total, help), labelled by provider.
+PROVIDER_COUNTERS: Final[dict[FeedCounter, tuple[str, str]]] = {
+    "book_checksums_ok": (
+        "mdc_provider_book_checksums_ok",
+        "Order-book updates whose venue checksum matched the local book (Kraken).",
+    ),
+    "book_checksum_failures": (
+        "mdc_provider_book_checksum_failures",
+        "Order-book checksum mismatches, each one Gap and a resubscribe (Kraken).",
+    ),
+    "book_updates_unvalidated": (
+        "mdc_provider_book_updates_unvalidated",
+        "Book updates passed on unchecked: no snapshot to check them against yet (Kraken).",
+    ),
+    "book_updates_stale": (
+        "mdc_provider_book_updates_stale",
+        "Book updates already contained in the book, dropped (Binance).",
+    ),
+    "book_precisions_guessed": (
+        "mdc_provider_book_precisions_guessed",
+        "Book snapshots whose decimals came from the snapshot, not the instrument list (Kraken).",
+    ),
+    "duplicates_dropped": (
+        "mdc_provider_duplicates_dropped",
+        "Messages dropped as already seen: a repeated sequence number or trade id.",
+    ),
+    "messages_ignored": (
+        "mdc_provider_messages_ignored",
+        "Messages left out on purpose: acknowledgements, heartbeats, unknown types.",
+    ),
+    "book_sync_restarts": (
+        "mdc_provider_book_sync_restarts",
+        "Book syncs started over because updates were missing after the snapshot (Binance).",
+    ),
+    "connection_handovers": (
+        "mdc_provider_connection_handovers",
+        "Connections replaced on the venue's request without a gap (Binance).",
+    ),
+    "failover_switches": (
+        "mdc_failover_switches",
+        "Switches of the active provider in a failover list.",
+    ),
+}
+
 Tallies = Callable[[], Mapping[str, Mapping[str, int]]]
 """``{"gaps": {reason: n}, "integrity": {kind: n}}`` as seen by the monitoring consumer."""
 
@@ -108,7 +154,7 @@ class RuntimeCollector(Collector):
             )
             yield from self._pipeline(rt)
             yield from self._symbols(rt)
-            yield from self._providers(rt)
+            yield from provider_families(rt.providers)
             yield from self._storage(rt)
         if self.tallies is not None:
             yield from self._quality(self.tallies())
@@ -234,34 +280,6 @@ class RuntimeCollector(Collector):
             "mdc_symbols_subscribed", "Symbols subscribed.", value=len(rt.symbols)
         )
 
-    def _providers(self, rt: Runtime) -> Iterator[Metric]:
-        connected = GaugeMetricFamily(
-            "mdc_provider_connected", "1 while the provider is connected.", labels=["provider"]
-        )
-        messages = CounterMetricFamily(
-            "mdc_provider_messages", "Messages received from the provider.", labels=["provider"]
-        )
-        reconnects = CounterMetricFamily(
-            "mdc_provider_reconnects", "Reconnections to the provider.", labels=["provider"]
-        )
-        errors = CounterMetricFamily(
-            "mdc_provider_errors", "Connection errors with the provider.", labels=["provider"]
-        )
-        last = GaugeMetricFamily(
-            "mdc_provider_last_message_timestamp_seconds",
-            "Receive time of the provider's last message.",
-            labels=["provider"],
-        )
-        for name, provider in rt.providers.items():
-            state = provider.state
-            connected.add_metric([name], 1.0 if state.connected else 0.0)
-            messages.add_metric([name], state.messages)
-            reconnects.add_metric([name], state.reconnects)
-            errors.add_metric([name], state.errors)
-            if state.last_message_ns:
-                last.add_metric([name], state.last_message_ns / NS_PER_S)
-        yield from (connected, messages, reconnects, errors, last)
-
     def _storage(self, rt: Runtime) -> Iterator[Metric]:
         try:
             stats = dict(rt.store.stats())
@@ -282,6 +300,53 @@ class RuntimeCollector(Collector):
             integrity.add_metric([kind], count)
         yield gaps
         yield integrity
+
+
+def provider_families(providers: Mapping[str, StreamingProvider]) -> Iterator[Metric]:
+    """Connection figures per provider, feed counters, and which failover member is active."""
+    connected = GaugeMetricFamily(
+        "mdc_provider_connected", "1 while the provider is connected.", labels=["provider"]
+    )
+    messages = CounterMetricFamily(
+        "mdc_provider_messages", "Messages received from the provider.", labels=["provider"]
+    )
+    reconnects = CounterMetricFamily(
+        "mdc_provider_reconnects", "Reconnections to the provider.", labels=["provider"]
+    )
+    errors = CounterMetricFamily(
+        "mdc_provider_errors", "Connection errors with the provider.", labels=["provider"]
+    )
+    last = GaugeMetricFamily(
+        "mdc_provider_last_message_timestamp_seconds",
+        "Receive time of the provider's last message.",
+        labels=["provider"],
+    )
+    feed = {
+        key: CounterMetricFamily(metric, doc, labels=["provider"])
+        for key, (metric, doc) in PROVIDER_COUNTERS.items()
+    }
+    active = GaugeMetricFamily(
+        "mdc_failover_active",
+        "1 for the provider a failover list streams from now, 0 for the others.",
+        labels=["provider"],
+    )
+    for name, provider in providers.items():
+        state = provider.state
+        connected.add_metric([name], 1.0 if state.connected else 0.0)
+        messages.add_metric([name], state.messages)
+        reconnects.add_metric([name], state.reconnects)
+        errors.add_metric([name], state.errors)
+        if state.last_message_ns:
+            last.add_metric([name], state.last_message_ns / NS_PER_S)
+        for key, value in provider.counters().items():
+            feed[key].add_metric([name], value)
+        if isinstance(provider, FailoverSupervisor):
+            for member in provider.members:
+                active.add_metric([member.name], 1.0 if member is provider.active else 0.0)
+    yield from (connected, messages, reconnects, errors, last)
+    yield from (family for family in feed.values() if family.samples)
+    if active.samples:
+        yield active
 
 
 def storage_families(stats: Mapping[str, Any]) -> Iterator[Metric]:
@@ -338,7 +403,18 @@ def backfill_families(service: BackfillService) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "mdc_backfill_rows", "Rows written by the backfill jobs on record.", value=rows
     )
-    runner = service.scheduler.runner
+    scheduler = service.scheduler
+    yield CounterMetricFamily(
+        "mdc_backfill_live_gaps",
+        "Live Gap events the backfill scheduler saw.",
+        value=scheduler.gaps_seen,
+    )
+    yield CounterMetricFamily(
+        "mdc_backfill_repairs_submitted",
+        "Repair jobs submitted for live gaps (backfill.auto_repair).",
+        value=scheduler.repairs_submitted,
+    )
+    runner = scheduler.runner
     yield from rest_families(runner.limiter.stats(), runner.usage.snapshot())
 
 

@@ -18,16 +18,18 @@ uncertain and the backfill scheduler can repair it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.capabilities import Capabilities
 from mdc.domain.events import Event, Gap, Status
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import (
-    Capabilities,
+    FeedCounter,
     ProviderError,
     ProviderSpec,
     StreamingProvider,
@@ -134,6 +136,13 @@ class FailoverSupervisor(StreamingProvider):
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             await self._publish_open_gaps()
+
+    def counters(self) -> dict[FeedCounter, int]:
+        """Switches, and the members' own counters summed."""
+        total: collections.Counter[FeedCounter] = collections.Counter()
+        for member in self.members:
+            total.update(member.provider.counters())
+        return dict(total) | {"failover_switches": self.switches}
 
     async def subscribe(self, symbols: list[SymbolConfig]) -> None:
         self._symbols.update({s.symbol: s for s in symbols})

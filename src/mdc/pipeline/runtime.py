@@ -79,7 +79,6 @@ class Runtime:
         self._stop = asyncio.Event()
         self._provider_tasks: dict[str, asyncio.Task[None]] = {}
         self.fatal_error: str | None = None
-        self.storage_paused: str | None = None
         self.gap_listeners: list[Callable[[Gap], None]] = []
         """Called with every stored ``Gap`` (e.g. the backfill scheduler's auto-repair)."""
         self.add_service("storage", self._maintain_storage)
@@ -326,10 +325,8 @@ class Runtime:
                 return
             except StoragePaused as exc:
                 rest = rest[exc.acknowledged :]
-                self.storage_paused = str(exc)
                 log.error("storage paused, collection waits: %s", exc)
                 await self.store.wait_writable()
-                self.storage_paused = None
                 log.info("storage writable again; resuming")
 
     def _count(self, batch: list[Event]) -> None:

@@ -17,31 +17,27 @@ from typing import Any, ClassVar, Literal, Protocol
 import msgspec
 
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain.capabilities import Capabilities
 from mdc.domain.events import Bar, CorporateAction, Event, Quote, Trade
 from mdc.providers import keychain
 from mdc.providers.ratelimit import RateLimiter
+from mdc.providers.symbols import SymbolStyle
 
-SeqScope = Literal["none", "symbol", "feed"]
 DataKind = Literal["bars", "trades", "quotes", "corporate_actions"]
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a provider can deliver; the CLI, config validation and failover read this."""
-
-    trades: bool = False
-    quotes: bool = False
-    depth: bool = False
-    bars: bool = False
-    max_depth_levels: int = 0
-    """Deepest book the provider can deliver; 0 means the whole book."""
-    asset_classes: tuple[str, ...] = ("equity",)
-    corporate_actions: bool = False
-    seq_scope: SeqScope = "none"
-    """Where ``seq`` is defined: per symbol, per feed (connection), or not at all."""
-    seq_contiguous: bool = False
-    """True when consecutive messages in the scope differ by exactly 1, so a hole is a gap.
-    False when ids only increase (holes are normal and must not raise gaps)."""
+FeedCounter = Literal[
+    "book_checksums_ok",
+    "book_checksum_failures",
+    "book_updates_unvalidated",
+    "book_updates_stale",
+    "book_precisions_guessed",
+    "book_sync_restarts",
+    "duplicates_dropped",
+    "messages_ignored",
+    "connection_handovers",
+    "failover_switches",
+]
+"""Feed-level counts a provider may report beyond :class:`ConnectionState` (``/metrics`` gives
+each its own metric, ``/api/providers`` lists them)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +60,9 @@ class ProviderSpec:
     """pip extra that must be installed (``mdc[ccxt]``), if any."""
     plan_notes: str = ""
     """What a free key can and cannot get (shown by ``mdc providers`` and ``/api/providers``)."""
+    symbol_style: SymbolStyle = "dot"
+    """How the provider spells share classes (``providers/symbols.py``): ``BRK.B``, ``BRK-B``,
+    ``brk-b.us``."""
 
     def missing_credentials(self, env: Mapping[str, str] | None = None) -> list[str]:
         """Names found neither in ``env`` (default: the process environment) nor the keyring."""
@@ -130,6 +129,10 @@ class StreamingProvider(ABC):
     async def unsubscribe(self, symbols: list[str]) -> None:
         """Remove symbols while running."""
 
+    def counters(self) -> dict[FeedCounter, int]:
+        """Feed-level counts that only grow (read at scrape time, never on the hot path)."""
+        return {}
+
     async def resync(self, symbols: list[SymbolConfig]) -> None:
         """Send fresh book snapshots for ``symbols`` (their books were reset after a gap).
 
@@ -144,7 +147,7 @@ class HistoricalProvider(ABC):
 
     ``start..end`` are dates, both inclusive, covering the UTC instants
     ``[start 00:00Z, end+1 00:00Z)``; intervals use the ``Interval`` notation (``1m``, ``1h``,
-    ``1d`` …) and daily bars carry midnight UTC of their session date (``providers/interval.py``).
+    ``1d`` …) and daily bars carry midnight UTC of their session date (``domain/interval.py``).
     Every event carries the symbol as the caller wrote it and ``provider = spec.name``.
 
     Errors, so a failover chain can decide what to do next:

@@ -55,7 +55,6 @@ import logging
 import operator
 import socket
 import ssl
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Annotated, Any, Final, TypeAlias
@@ -68,6 +67,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 
 from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.backoff import backoff_delay
+from mdc.domain.calendar import MarketHours
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import (
@@ -244,10 +244,6 @@ class StreamSession:
     @property
     def subscriptions(self) -> list[SymbolConfig]:
         return list(self._subs.values())
-
-    def last_event_ts(self, symbol: str) -> int | None:
-        """``ts_event`` of the last event seen for ``symbol`` (None before the first)."""
-        return self._last_ts.get(symbol)
 
     def is_stale(self, now: int | None = None) -> bool:
         """No frame for ``stale_after_s`` while the market (if any) is open."""
@@ -618,40 +614,6 @@ class StreamSession:
         self.gaps += len(gaps)
         self.state.gaps += len(gaps)
         await self.sink.publish(gaps)
-
-
-class MarketHours:
-    """Is an exchange in session at a given time? Cached until the next open or close."""
-
-    def __init__(self, calendar: str) -> None:
-        import exchange_calendars
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pandas deprecations inside exchange_calendars
-            self.calendar = exchange_calendars.get_calendar(calendar)
-        self._open = False
-        self._valid_until = -1
-        self._valid_from = 0
-
-    def is_open(self, ts: int) -> bool:
-        if self._valid_from <= ts < self._valid_until:
-            return self._open
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pandas deprecations inside exchange_calendars
-            return self._lookup(ts)
-
-    def _lookup(self, ts: int) -> bool:
-        import pandas as pd
-
-        minute = pd.Timestamp(ts, unit="ns", tz="UTC").floor("min")
-        cal = self.calendar
-        if not cal.first_minute <= minute < cal.last_minute:
-            return True  # beyond the calendar's range: watch rather than guess
-        self._open = bool(cal.is_open_on_minute(minute))
-        edge = cal.next_close(minute) if self._open else cal.next_open(minute)
-        self._valid_from = int(minute.value)
-        self._valid_until = int(edge.value)
-        return self._open
 
 
 class WebSocketProvider(StreamingProvider):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from mdc.domain.events import Bar
-from mdc.providers.interval import local_date, session_day_ns
+from mdc.domain.interval import local_date, session_day_ns
 
 
 class OhlcvRow(Protocol):

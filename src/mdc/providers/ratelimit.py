@@ -23,9 +23,11 @@ import asyncio
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
+
+from mdc.domain.time import Clock, Sleep
 
 ALL: Final = "all"
 """Endpoint name whose limit applies to every request of a provider."""
@@ -40,9 +42,6 @@ _PERIOD_SECONDS: Final[dict[str, float]] = {
 _RATE: Final = re.compile(
     r"^\s*(?P<calls>[0-9]+(?:\.[0-9]+)?)\s*/\s*(?P<n>[0-9]+(?:\.[0-9]+)?)?\s*(?P<unit>ms|s|m|h|d)\s*$"
 )
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class RateSpecError(ValueError):

@@ -34,8 +34,9 @@ from msgspec import Meta
 
 from mdc.config.load import ConfigError
 from mdc.domain.backoff import backoff_delay
+from mdc.domain.time import Sleep
 from mdc.providers.base import CredentialsError, NotFound, ProviderError, RateLimited
-from mdc.providers.ratelimit import ALL, RateLimiter, RateSpecError, Sleep
+from mdc.providers.ratelimit import ALL, RateLimiter, RateSpecError
 
 T = TypeVar("T")
 Params = Mapping[str, str | int | float]

@@ -14,9 +14,9 @@ from typing import ClassVar
 import httpx
 
 from mdc.config.schema import Config
+from mdc.domain.interval import IntervalError
 from mdc.providers.base import DataKind, HistoricalProvider, ProviderError, UnsupportedRequest
 from mdc.providers.credentials import read_credentials
-from mdc.providers.interval import IntervalError
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest import RestClient, RestSettings
 

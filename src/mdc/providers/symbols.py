@@ -1,15 +1,16 @@
 """Ticker spelling per provider: the one place that knows BRK.B vs BRK-B vs BRK/B vs brk-b.us.
 
 The archive and the config use the *canonical* form: upper case, share class after a dot
-(``BRK.B``, ``BF.A``). Providers spell share classes differently:
+(``BRK.B``, ``BF.A``). Providers spell share classes differently; each provider's
+``ProviderSpec.symbol_style`` names its spelling:
 
-==============================================  ============
-provider                                        ``BRK.B`` →
-==============================================  ============
-alpaca, polygon, finnhub, nasdaqdatalink        ``BRK.B``
-tiingo, yahoo, alphavantage                     ``BRK-B``
-stooq (market suffix, lower case)               ``brk-b.us``
-==============================================  ============
+==========  ==============================================  ============
+style       providers                                       ``BRK.B`` →
+==========  ==============================================  ============
+``dot``     alpaca, polygon, finnhub, nasdaqdatalink        ``BRK.B``
+``dash``    tiingo, yahoo, alphavantage                     ``BRK-B``
+``stooq``   stooq (market suffix, lower case)               ``brk-b.us``
+==========  ==============================================  ============
 
 A share class is a one- or two-letter suffix after ``.``, ``-``, ``/`` or a space, so currency
 and crypto pairs (``BTC-USD``, ``EUR/USD``) are left alone. Anything the rules get wrong can be
@@ -22,18 +23,8 @@ import re
 from collections.abc import Mapping
 from typing import Final, Literal
 
-Style = Literal["dot", "dash", "stooq"]
+SymbolStyle = Literal["dot", "dash", "stooq"]
 
-STYLES: Final[dict[str, Style]] = {
-    "alpaca": "dot",
-    "polygon": "dot",
-    "finnhub": "dot",
-    "nasdaqdatalink": "dot",
-    "tiingo": "dash",
-    "yahoo": "dash",
-    "alphavantage": "dash",
-    "stooq": "stooq",
-}
 STOOQ_DEFAULT_MARKET: Final = "us"
 _CLASS: Final = re.compile(r"^(?P<root>[A-Z0-9&]+)[.\-/ ](?P<cls>[A-Z]{1,2})$")
 
@@ -47,15 +38,14 @@ def canonical(symbol: str) -> str:
 
 def to_provider(
     symbol: str,
-    provider: str,
+    style: SymbolStyle,
     overrides: Mapping[str, str] | None = None,
     market: str = STOOQ_DEFAULT_MARKET,
 ) -> str:
-    """How ``provider`` spells canonical ``symbol`` (``market`` is Stooq's suffix)."""
+    """Canonical ``symbol`` spelled in ``style`` (``market`` is Stooq's suffix)."""
     symbol = canonical(symbol)
     if overrides and symbol in overrides:
         return overrides[symbol]
-    style = STYLES.get(provider, "dot")
     if style == "dot":
         return symbol
     dashed = _dash(symbol)
@@ -64,13 +54,15 @@ def to_provider(
     return f"{dashed.lower()}.{market.lower()}"
 
 
-def from_provider(symbol: str, provider: str, overrides: Mapping[str, str] | None = None) -> str:
-    """The canonical spelling of a symbol as ``provider`` wrote it."""
+def from_provider(
+    symbol: str, style: SymbolStyle, overrides: Mapping[str, str] | None = None
+) -> str:
+    """The canonical spelling of a symbol a provider wrote in ``style``."""
     if overrides:
         for canon, spelled in overrides.items():
             if spelled == symbol:
                 return canon
-    if STYLES.get(provider) == "stooq" and "." in symbol:
+    if style == "stooq" and "." in symbol:
         symbol = symbol.rsplit(".", 1)[0]
     return canonical(symbol)
 

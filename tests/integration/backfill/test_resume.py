@@ -25,7 +25,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from mdc.backfill.calendar import sessions
+from mdc.domain.calendar import sessions
 from mdc.domain.time import NS_PER_MS, ns_to_date
 
 FROM, TO = "2024-07-01", "2024-07-12"

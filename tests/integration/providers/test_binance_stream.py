@@ -225,6 +225,11 @@ def test_server_shutdown_moves_to_a_new_connection_without_a_gap() -> None:
             assert [e.trade_id for e in sink.of(Trade)] == ["1", "2", "3", "4", "5"]
             assert sink.of(Gap) == []
             assert provider.handovers == 1
+            # The closed connection's counts outlive it: its SUBSCRIBE acknowledgement and the
+            # serverShutdown notice, then the new connection's acknowledgement.
+            await eventually(lambda: len(provider.shards) == 1)
+            counters = provider.counters()
+            assert (counters["connection_handovers"], counters["messages_ignored"]) == (1, 3)
             assert len(server.connections) == 2
             assert not task.done()
 

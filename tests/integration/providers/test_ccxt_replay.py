@@ -28,8 +28,6 @@ from mdc.providers.binance.stream import BinanceStream
 from mdc.providers.ccxt.stream import CcxtStream
 from mdc.providers.coinbase.stream import CoinbaseStream
 
-pytest.importorskip("ccxt.pro")
-
 PRODUCTS = ["BAND-GBP", "NMR-EUR", "NU-GBP", "SKL-GBP"]
 NO_PINGS: dict[str, Any] = {"stale_market_hours_only": False, "ping_interval_s": 0}
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
 import msgspec
 import pytest
 from pytest_httpserver import HTTPServer
+from tests.support.clock import FakeTime
 
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.ratelimit import RateLimiter
@@ -48,17 +48,18 @@ def test_retry_after_seconds_is_waited_out(server: HTTPServer) -> None:
         "wait", status=429, headers={"Retry-After": "1"}
     )
     server.expect_ordered_request("/x").respond_with_data("ok")
-    started = time.monotonic()
-    response, client = with_client(FAST, lambda c: c.get(server.url_for("/x")))
-    elapsed = time.monotonic() - started
+    time = FakeTime()
+    response, client = with_client(FAST, lambda c: c.get(server.url_for("/x")), sleep=time.sleep)
     assert response.text == "ok"
-    assert 0.95 <= elapsed < 3.0
+    assert time.sleeps == [1.0]
     assert client.stats.last_retry_after_s == 1.0
     assert client.stats.retry_waited_s == 1.0
 
 
 def test_retry_after_http_date_on_503(server: HTTPServer) -> None:
-    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    sent = int(datetime.now(UTC).timestamp())
+    until = sent + 30
+    later = format_datetime(datetime.fromtimestamp(until, UTC), usegmt=True)
     server.expect_ordered_request("/x").respond_with_data(
         "maintenance", status=503, headers={"Retry-After": later}
     )
@@ -69,8 +70,11 @@ def test_retry_after_http_date_on_503(server: HTTPServer) -> None:
         slept.append(seconds)
 
     response, _ = with_client(FAST, lambda c: c.get(server.url_for("/x")), sleep=record)
+    done = datetime.now(UTC).timestamp()
     assert response.text == "ok"
-    assert len(slept) == 1 and 28.0 <= slept[0] <= 30.0
+    # The wait is the date minus the moment the answer came: between the start and end of
+    # this test, however slow the machine is.
+    assert len(slept) == 1 and until - done <= slept[0] <= until - sent
 
 
 def test_backoff_grows_and_is_jittered(server: HTTPServer) -> None:
@@ -89,21 +93,20 @@ def test_backoff_grows_and_is_jittered(server: HTTPServer) -> None:
 
 def test_rate_limit_spaces_requests(server: HTTPServer) -> None:
     server.expect_request("/x").respond_with_data("ok")
-    limiter = RateLimiter()
-    # Slow refill (0.5 s a token): a loaded machine's slow requests cannot refill the bucket
-    # between them and hide the waits.
+    time = FakeTime()  # the limiter's clock: real requests take no time on it
+    limiter = RateLimiter(time.clock, time.sleep)
     settings = msgspec.structs.replace(FAST, rate_limits={"all": "2/1s"})
 
     async def many(client: RestClient) -> None:
         for _ in range(5):
             await client.get(server.url_for("/x"), endpoint="bars")
 
-    started = time.monotonic()
     with_client(settings, many, limiter=limiter)
-    elapsed = time.monotonic() - started
-    assert elapsed >= 1.4  # burst of 2, then three more at 0.5 s each
+    # A burst of 2, then three more at 0.5 s each.
+    assert time.sleeps == [pytest.approx(0.5)] * 3
     stats = limiter.stats()[("demo", "bars")]
     assert (stats.acquired, stats.waits) == (5, 3)
+    assert stats.waited_s == pytest.approx(1.5)
 
 
 def test_connection_refused_is_retried_then_reported() -> None:

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from collecting_sink import CollectingSink, eventually
 from stream_servers import AlpacaServer, PolygonServer
+from tests.support.metrics import exposition, promtool_verdict, samples
 
 from mdc.config.schema import Config, PipelineConfig, SymbolConfig
 from mdc.domain.events import Gap, Status, Trade
 from mdc.domain.rfc3339 import rfc3339_ns
+from mdc.monitoring.metrics import provider_families
 from mdc.pipeline.failover import FailoverSupervisor
 from mdc.pipeline.runtime import Runtime
 
@@ -123,6 +125,12 @@ def test_fail_over_to_the_second_and_back_to_the_first() -> None:
             ("failover", "alpaca"),
         ]
         assert supervisor.switches == 2
+        text = exposition(provider_families({"failover": supervisor}))
+        got = samples(text)
+        assert got[("mdc_failover_switches_total", (("provider", "failover"),))] == 2
+        assert got[("mdc_failover_active", (("provider", "alpaca"),))] == 1
+        assert got[("mdc_failover_active", (("provider", "polygon"),))] == 0
+        assert promtool_verdict(text) == (0, "")
 
     asyncio.run(main())
 

@@ -28,7 +28,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], capture_output=True
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        pytest.fail(f"cannot mount a tmpfs (run as root): {done.stderr.decode().strip()}")
     try:
         yield mnt
     finally:

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mdc.backfill.calendar import sessions
 from mdc.backfill.gaps import ArchiveView, GapFinder, GapFinderError, MissingSpan, repair_chunks
 from mdc.backfill.jobs import Chunk, JobSpec, JobStore
 from mdc.config import load_config
+from mdc.domain.calendar import sessions
 from mdc.domain.events import Bar, Event, Gap, Trade
 from mdc.domain.time import NS_PER_S, datetime_to_ns
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.metrics import exposition, promtool_verdict, samples
 
 from mdc.backfill.jobs import JobError, JobNotFound, JobSpec, JobStore
 from mdc.backfill.scheduler import BackfillScheduler
@@ -16,6 +17,7 @@ from mdc.backfill.service import BackfillService
 from mdc.config import Config, load_config
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import datetime_to_ns
+from mdc.monitoring.metrics import backfill_families
 
 
 class ListWriter:
@@ -203,6 +205,12 @@ def test_live_gaps_become_one_repair_job_after_the_delay(tmp_path: Path) -> None
     ]
     assert all(j.spec.repair and j.spec.priority == 10 for j in jobs)
     assert scheduler.repairs_submitted == 3 and scheduler.gaps_seen == 3
+    text = exposition(backfill_families(BackfillService(scheduler)))
+    got = samples(text)
+    assert got[("mdc_backfill_live_gaps_total", ())] == 3
+    assert got[("mdc_backfill_repairs_submitted_total", ())] == 3
+    assert got[("mdc_backfill_jobs", (("state", "queued"),))] == 3
+    assert promtool_verdict(text) == (0, "")
 
     off = BackfillScheduler(make_config(tmp_path / "off"), writer, clock=clock)
     off.on_gap(

@@ -4,6 +4,7 @@ from typing import Any
 
 from mdc.collectors.chain import Collectors
 from mdc.collectors.emit import INTEGRITY_KINDS
+from mdc.domain.capabilities import Capabilities
 from mdc.domain.events import (
     Bar,
     BookDelta,
@@ -15,7 +16,6 @@ from mdc.domain.events import (
     Status,
     Trade,
 )
-from mdc.providers.base import Capabilities
 
 T0 = 1_700_000_000_000_000_000
 

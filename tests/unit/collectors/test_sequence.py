@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from mdc.collectors.chain import Collectors
+from mdc.domain.capabilities import Capabilities, SeqScope
 from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Integrity, Quote, Severity, Trade
-from mdc.providers.base import Capabilities, SeqScope
 
 T0 = 1_700_000_000_000_000_000
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.registry import Collector
+from tests.support.metrics import exposition
 
 from mdc.monitoring.metrics import MAX_REASONS, OTHER, bounded, storage_families
 
@@ -29,13 +28,7 @@ def test_store_stats_become_counters_gauges_and_histograms() -> None:
         "root": "/x",
     }
 
-    class Fixed(Collector):
-        def collect(self):  # type: ignore[no-untyped-def]
-            return storage_families(stats)
-
-    registry = CollectorRegistry()
-    registry.register(Fixed())
-    text = generate_latest(registry).decode()
+    text = exposition(storage_families(stats))
     assert "mdc_storage_events_written_total 10.0" in text
     assert "mdc_wal_written_bytes_total 2048.0" in text
     assert "mdc_storage_open_files 3.0" in text

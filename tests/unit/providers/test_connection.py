@@ -202,18 +202,6 @@ async def _rejected_key_is_credentials_error() -> None:
     server.close()
 
 
-def test_market_hours_follow_the_nyse_calendar() -> None:
-    from mdc.domain.rfc3339 import rfc3339_ns
-    from mdc.providers.connection import MarketHours
-
-    hours = MarketHours("XNYS")
-    assert hours.is_open(rfc3339_ns("2024-03-12T14:31:00Z"))  # Tuesday 10:31 New York
-    assert not hours.is_open(rfc3339_ns("2024-03-12T21:01:00Z"))  # after the close
-    assert not hours.is_open(rfc3339_ns("2024-03-16T15:00:00Z"))  # Saturday
-    assert not hours.is_open(rfc3339_ns("2024-12-25T15:00:00Z"))  # Christmas
-    assert hours.is_open(rfc3339_ns("2024-03-13T13:30:00Z"))  # the open, next day
-
-
 def test_backoff_doubles_to_the_cap_with_bounded_jitter() -> None:
     opts = StreamOptions(reconnect_initial_s=1.0, reconnect_max_s=8.0, reconnect_jitter=0.5)
     session = StreamSession(Toy("ws://unused"), Sink(), opts, stale_after_s=30)

@@ -20,6 +20,7 @@ from mdc.providers.connection import (
     StreamSession,
     WireProtocol,
 )
+from tests.support.sinks import NullSink
 
 RETRIES = 4
 OPTIONS = StreamOptions(
@@ -52,19 +53,8 @@ class Nothing(WireProtocol):
         return []
 
 
-class Sink:
-    async def publish(self, events: list[Event]) -> None:
-        pass
-
-    def raw(self, provider: str, ts_recv: int, data: bytes | str) -> None:
-        pass
-
-    def bad_frame(self, provider: str, ts_recv: int, data: bytes | str, error: str) -> None:
-        pass
-
-
 def fail_to_connect(url: str, caplog: pytest.LogCaptureFixture) -> tuple[StreamSession, str]:
-    session = StreamSession(Nothing(url), Sink(), OPTIONS, stale_after_s=30)
+    session = StreamSession(Nothing(url), NullSink(), OPTIONS, stale_after_s=30)
     with (
         caplog.at_level(logging.WARNING, logger="mdc.providers.connection"),
         pytest.raises(ProviderError) as exc,
@@ -123,7 +113,7 @@ def test_tls_to_a_plain_server_says_the_handshake_failed(
         port = server.sockets[0].getsockname()[1]
         async with server:
             session = StreamSession(
-                Nothing(f"wss://127.0.0.1:{port}/"), Sink(), OPTIONS, stale_after_s=30
+                Nothing(f"wss://127.0.0.1:{port}/"), NullSink(), OPTIONS, stale_after_s=30
             )
             with pytest.raises(ProviderError) as exc:
                 await session.run([SymbolConfig(symbol="BTC-USD")])

@@ -7,21 +7,7 @@ import asyncio
 import pytest
 
 from mdc.providers.ratelimit import ALL, Rate, RateLimiter, RateSpecError, TokenBucket
-
-
-class FakeTime:
-    """A clock that only moves when something sleeps, so waits are exact and instant."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.support.clock import FakeTime
 
 
 def test_parse_rates() -> None:

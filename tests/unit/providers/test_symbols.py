@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mdc.providers.symbols import STYLES, canonical, from_provider, to_provider
+from mdc.providers.registry import get_spec
+from mdc.providers.symbols import canonical, from_provider, to_provider
 
 
 @pytest.mark.parametrize(
@@ -39,29 +40,17 @@ def test_canonical(raw: str, expected: str) -> None:
     ],
 )
 def test_each_provider_spelling_round_trips(provider: str, aapl: str, brkb: str) -> None:
-    assert to_provider("AAPL", provider) == aapl
-    assert to_provider("BRK.B", provider) == brkb
-    assert to_provider("BRK/B", provider) == brkb
-    assert from_provider(aapl, provider) == "AAPL"
-    assert from_provider(brkb, provider) == "BRK.B"
-
-
-def test_every_historical_provider_has_a_style() -> None:
-    assert set(STYLES) == {
-        "alpaca",
-        "polygon",
-        "finnhub",
-        "nasdaqdatalink",
-        "tiingo",
-        "yahoo",
-        "alphavantage",
-        "stooq",
-    }
+    style = get_spec(provider).symbol_style
+    assert to_provider("AAPL", style) == aapl
+    assert to_provider("BRK.B", style) == brkb
+    assert to_provider("BRK/B", style) == brkb
+    assert from_provider(aapl, style) == "AAPL"
+    assert from_provider(brkb, style) == "BRK.B"
 
 
 def test_stooq_market_suffix_and_overrides() -> None:
     assert to_provider("VOD", "stooq", market="UK") == "vod.uk"
     assert to_provider("^SPX", "stooq", overrides={"^SPX": "^spx"}) == "^spx"
     overrides = {"BRK.B": "BRK-B-OLD"}
-    assert to_provider("brk.b", "polygon", overrides) == "BRK-B-OLD"
-    assert from_provider("BRK-B-OLD", "polygon", overrides) == "BRK.B"
+    assert to_provider("brk.b", "dot", overrides) == "BRK-B-OLD"
+    assert from_provider("BRK-B-OLD", "dot", overrides) == "BRK.B"

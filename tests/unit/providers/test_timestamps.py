@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mdc.providers.interval import US_EASTERN
+from mdc.domain.interval import US_EASTERN
 from mdc.providers.timestamps import local_wall_ns, parse_date_ns, rfc3339
 
 

@@ -4,8 +4,9 @@ REST history of bars, trades and quotes
 corporate actions (https://docs.alpaca.markets/reference/corporateactions).
 """
 
+from mdc.domain.capabilities import Capabilities
 from mdc.providers.alpaca.config import AlpacaConfig
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.providers.base import ProviderSpec
 
 SPEC = ProviderSpec(
     name="alpaca",

@@ -35,12 +35,12 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import now_ns
 from mdc.providers.alpaca import SPEC
 from mdc.providers.alpaca import rest_parse as parse
 from mdc.providers.alpaca.config import AlpacaConfig
 from mdc.providers.base import NotInPlan, ProviderError, UnsupportedRequest
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest import Params
@@ -166,7 +166,7 @@ class AlpacaHistorical(RestHistorical):
         """Splits and dividends with an ex-date in ``[start, end]``, in one time-ordered page."""
         start_ns, end_ns = day_range_ns(start, end)
         params: dict[str, str | int | float] = {
-            "symbols": to_provider(symbol, "alpaca", self.settings.symbol_map),
+            "symbols": to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map),
             "types": ACTION_TYPES,
             "start": (start - ACTION_MARGIN).isoformat(),
             "end": (end + ACTION_MARGIN).isoformat(),
@@ -215,4 +215,4 @@ class AlpacaHistorical(RestHistorical):
         return {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
 
     def _symbol(self, symbol: str) -> str:
-        return quote(to_provider(symbol, "alpaca", self.settings.symbol_map), safe="")
+        return quote(to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map), safe="")

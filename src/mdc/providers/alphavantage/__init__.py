@@ -6,8 +6,9 @@ Docs: https://www.alphavantage.co/documentation/ (read 2026-12-02; see ``histori
 
 from __future__ import annotations
 
+from mdc.domain.capabilities import Capabilities
 from mdc.providers.alphavantage.config import AlphaVantageConfig
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.providers.base import ProviderSpec
 
 SPEC = ProviderSpec(
     name="alphavantage",
@@ -21,4 +22,5 @@ SPEC = ProviderSpec(
     config=AlphaVantageConfig,
     credentials=("ALPHAVANTAGE_API_KEY",),
     historical="mdc.providers.alphavantage.historical:AlphaVantageHistorical",
+    symbol_style="dash",
 )

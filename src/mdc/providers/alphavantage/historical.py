@@ -30,6 +30,7 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import NS_PER_DAY, now_ns
 from mdc.providers.alphavantage import SPEC, parse
 from mdc.providers.alphavantage.config import AlphaVantageConfig
@@ -41,7 +42,6 @@ from mdc.providers.base import (
     RateLimited,
     UnsupportedRequest,
 )
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest_provider import RestHistorical
@@ -175,7 +175,7 @@ class AlphaVantageHistorical(RestHistorical):
         key = self.credential("ALPHAVANTAGE_API_KEY")
         query: dict[str, str | int | float] = {
             **params,
-            "symbol": to_provider(symbol, "alphavantage", self.settings.symbol_map),
+            "symbol": to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map),
             "datatype": "json",
             "apikey": key,
         }

@@ -29,6 +29,7 @@ https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-e
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
 from collections.abc import Callable, Sequence
@@ -42,7 +43,13 @@ from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event, Gap, Trade
 from mdc.domain.time import now_ns
-from mdc.providers.base import ProviderError, RateLimited, StreamingProvider, StreamSink
+from mdc.providers.base import (
+    FeedCounter,
+    ProviderError,
+    RateLimited,
+    StreamingProvider,
+    StreamSink,
+)
 from mdc.providers.binance import SPEC
 from mdc.providers.binance.config import BinanceConfig
 from mdc.providers.binance.parse import VENUE, BinanceParser
@@ -214,6 +221,14 @@ class _Shard:
     def symbols(self) -> dict[str, SymbolConfig]:
         return {s.symbol: s for s in self.session.subscriptions}
 
+    def counters(self) -> dict[FeedCounter, int]:
+        parser = self.protocol.parser
+        return {
+            "book_sync_restarts": parser.depth.restarts,
+            "book_updates_stale": parser.depth.stale,
+            "messages_ignored": parser.ignored,
+        }
+
 
 class _Handover:
     """The sink of an old and a new connection while the new one takes over.
@@ -296,6 +311,8 @@ class BinanceStream(StreamingProvider):
         self.rest = binance_client(self.settings)
         self.shards: list[_Shard] = []
         self.handovers = 0
+        self._retired: collections.Counter[FeedCounter] = collections.Counter()
+        """Parser counters of connections closed since (their parsers are gone)."""
         self._changed = asyncio.Event()
         self._running = False
 
@@ -378,7 +395,17 @@ class BinanceStream(StreamingProvider):
                 error = None if task.cancelled() else task.exception()
                 if error is not None:
                     raise error
-            self.shards = [s for s in self.shards if s.task is None or not s.task.done()]
+            live = [s for s in self.shards if s.task is None or not s.task.done()]
+            for shard in self.shards:
+                if shard not in live:
+                    self._retired.update(shard.counters())
+            self.shards = live
+
+    def counters(self) -> dict[FeedCounter, int]:
+        total = self._retired.copy()
+        for shard in self.shards:
+            total.update(shard.counters())
+        return dict(total) | {"connection_handovers": self.handovers}
 
     async def subscribe(self, symbols: list[SymbolConfig]) -> None:
         for index, chunk in self._place(symbols).items():

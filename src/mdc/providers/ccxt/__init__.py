@@ -5,7 +5,8 @@ Needs the optional extra ``mdc[ccxt]``; the package is imported only when the pr
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.ccxt.config import CcxtConfig
 
 SPEC = ProviderSpec(

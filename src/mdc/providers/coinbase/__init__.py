@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.coinbase.config import CoinbaseConfig
 
 SPEC = ProviderSpec(

@@ -19,6 +19,7 @@ import msgspec
 from mdc.config import provider_section
 from mdc.config.schema import SymbolConfig
 from mdc.domain.events import Event
+from mdc.providers.base import FeedCounter
 from mdc.providers.coinbase import SPEC
 from mdc.providers.coinbase.config import CoinbaseConfig
 from mdc.providers.coinbase.parse import VENUE, CoinbaseParser
@@ -124,6 +125,10 @@ class CoinbaseStream(WebSocketProvider):
     async def resync(self, symbols: list[SymbolConfig]) -> None:
         """Resubscribe the books' channel: Coinbase answers with a new ``snapshot``."""
         self.protocol.request_resync([venue_symbol(s.symbol) for s in symbols if s.depth])
+
+    def counters(self) -> dict[FeedCounter, int]:
+        parser = self.protocol.parser
+        return {"duplicates_dropped": parser.duplicates, "messages_ignored": parser.ignored}
 
     def stream_options(self) -> StreamOptions:
         return self._config()

@@ -7,7 +7,8 @@ free Finnhub key gets HTTP 403 for every candle request.
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.finnhub.config import FinnhubConfig
 
 SPEC = ProviderSpec(

@@ -31,11 +31,11 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import NotInPlan, ProviderError, UnsupportedRequest
 from mdc.providers.finnhub import SPEC, parse
 from mdc.providers.finnhub.config import FinnhubConfig
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import date_windows, in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest_provider import RestHistorical
@@ -108,7 +108,7 @@ class FinnhubHistorical(RestHistorical):
             else date_windows(start, end, self.settings.intraday_window_days)
         )
         start_ns, end_ns = day_range_ns(start, end)
-        ticker = to_provider(symbol, "finnhub", self.settings.symbol_map)
+        ticker = to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map)
         url = self.settings.base_url.rstrip("/") + "/stock/candle"
         for first, last in windows:
             window_start, window_end = day_range_ns(first, last)

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import msgspec
 
 from mdc.domain.events import Bar
+from mdc.domain.interval import session_day_ns
 from mdc.domain.time import NS_PER_S
-from mdc.providers.interval import session_day_ns
 
 
 class Candles(msgspec.Struct):

@@ -7,7 +7,8 @@ running TWS or IB Gateway with API connections enabled; ib_async is imported onl
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.ib.config import IbConfig
 
 SPEC = ProviderSpec(

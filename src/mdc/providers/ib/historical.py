@@ -25,6 +25,7 @@ from typing import Any, Final
 from mdc.config import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, Quote, Trade
+from mdc.domain.interval import Interval, IntervalError, day_range_ns, session_day_ns
 from mdc.domain.time import now_ns
 from mdc.providers.base import (
     DataKind,
@@ -40,8 +41,7 @@ from mdc.providers.ib.client import HISTORY_CLIENT, connect, load_ib_async
 from mdc.providers.ib.config import IbConfig
 from mdc.providers.ib.contracts import contract_for, parse_key
 from mdc.providers.ib.pacing import SMALL_BAR_S, Pacing
-from mdc.providers.ib.stream import to_ns
-from mdc.providers.interval import Interval, IntervalError, day_range_ns, session_day_ns
+from mdc.providers.ib.ticks import last_trade, to_ns
 from mdc.providers.ratelimit import RateLimiter
 
 BAR_SIZES: Final[dict[str, tuple[str, int]]] = {
@@ -150,31 +150,20 @@ class IbHistorical(HistoricalProvider):
     async def trades(self, symbol: str, start: date, end: date) -> AsyncIterator[list[Trade]]:
         venue = parse_key(symbol).exchange
         async for ticks in self._ticks(symbol, start, end, "TRADES"):
-            yield [
-                Trade(
-                    symbol=symbol,
-                    venue=venue,
-                    provider=SPEC.name,
-                    ts_event=to_ns(t.time),
-                    ts_recv=now_ns(),
-                    price=t.price,
-                    size=float(t.size),
-                    exchange=t.exchange or None,
-                    conditions=t.specialConditions.split() if t.specialConditions else [],
-                )
-                for t in ticks
-            ]
+            ts_recv = now_ns()
+            yield [last_trade(symbol, venue, t, ts_recv) for t in ticks]
 
     async def quotes(self, symbol: str, start: date, end: date) -> AsyncIterator[list[Quote]]:
         venue = parse_key(symbol).exchange
         async for ticks in self._ticks(symbol, start, end, "BID_ASK"):
+            ts_recv = now_ns()
             yield [
                 Quote(
                     symbol=symbol,
                     venue=venue,
                     provider=SPEC.name,
                     ts_event=to_ns(t.time),
-                    ts_recv=now_ns(),
+                    ts_recv=ts_recv,
                     bid_price=t.priceBid,
                     bid_size=float(t.sizeBid),
                     ask_price=t.priceAsk,

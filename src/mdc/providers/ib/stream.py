@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from mdc.config import provider_section
@@ -43,10 +42,10 @@ from mdc.providers.ib.book import RowBook
 from mdc.providers.ib.client import TwsUnavailable, connect, load_ib_async
 from mdc.providers.ib.config import IbConfig
 from mdc.providers.ib.contracts import ContractKey, contract_for, parse_key
+from mdc.providers.ib.ticks import last_trade, to_ns
 
 log = logging.getLogger(__name__)
 
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 QUOTE_TICKS: Final = frozenset({0, 1, 2, 3})
 """reqMktData tick types of the top of book: bid size, bid, ask, ask size."""
 LAST_TICK: Final = 4
@@ -60,11 +59,16 @@ FARM_STATES: Final[dict[int, str]] = {
     2107: "inactive",
     2108: "inactive",
 }
-
-
-def to_ns(moment: datetime) -> int:
-    """Exact ns since the epoch (no float rounding)."""
-    return (moment - EPOCH) // timedelta(microseconds=1) * 1000
+CONNECTION_STATES: Final[dict[int, str]] = {
+    codes.CONNECTIVITY_LOST: "lost",
+    codes.RESTORED_DATA_LOST: "restored_data_lost",
+    codes.RESTORED_DATA_KEPT: "restored",
+}
+"""TWS ↔ IB connectivity codes → the ``Status(kind="connection")`` state they publish."""
+MARKET_DATA_STATES: Final[dict[int, str]] = {
+    codes.COMPETING_SESSION: "competing_session",
+    codes.NOT_SUBSCRIBED: "not_subscribed",
+}
 
 
 class _Feed:
@@ -291,18 +295,7 @@ class IbStream(StreamingProvider):
                 ask_price=tick.askPrice,
                 ask_size=float(tick.askSize),
             )
-        conditions = tick.specialConditions.split() if tick.specialConditions else []
-        return Trade(
-            symbol=symbol,
-            venue=venue,
-            provider=SPEC.name,
-            ts_event=to_ns(tick.time),
-            ts_recv=ts_recv,
-            price=tick.price,
-            size=float(tick.size),
-            exchange=tick.exchange or None,
-            conditions=conditions,
-        )
+        return last_trade(symbol, venue, tick, ts_recv)
 
     def _depth(self, symbol: str, book: RowBook, row: Any, ts_recv: int) -> list[Event]:
         venue = self._keys[symbol].exchange
@@ -370,27 +363,24 @@ class IbStream(StreamingProvider):
             return  # reported by _qualify, with the symbol
         self.state.errors += 1
         self.state.last_error = (f"{symbol}: {message}" if symbol else message)[:300]
-        if code == codes.CONNECTIVITY_LOST:
-            log.warning("ib: %s", message)
-            self._mark_outage("ib_connectivity_lost", message)
-            self._status(self._live(), "connection", "lost", message)
-        elif code in (codes.RESTORED_DATA_LOST, codes.RESTORED_DATA_KEPT):
-            log.warning("ib: %s", message)
-            lost = code == codes.RESTORED_DATA_LOST
-            self._status(self._live(), "connection", "restored" + ("_data_lost" * lost), message)
-            if lost:
+        where = f"ib {symbol}" if symbol else "ib"
+        if code in CONNECTION_STATES:
+            log.warning("%s: %s", where, message)
+            if code == codes.CONNECTIVITY_LOST:
+                self._mark_outage("ib_connectivity_lost", message)
+            self._status(self._live(), "connection", CONNECTION_STATES[code], message)
+            if code == codes.RESTORED_DATA_LOST:
                 self._resubscribe()
         elif code == codes.TICK_BY_TICK_LINES and symbol is not None:
             self._fall_back(symbol)
         elif code == codes.DEPTH_RESET and symbol is not None:
             self._books[symbol].clear()
             self._emit([self._empty_book(symbol)])
-        elif code in (codes.COMPETING_SESSION, codes.NOT_SUBSCRIBED):
-            log.error("ib %s: %s", symbol or "*", message)
-            state = "competing_session" if code == codes.COMPETING_SESSION else "not_subscribed"
-            self._status([symbol] if symbol else self._live(), "market_data", state, message)
         else:
-            log.error("ib%s: %s", f" {symbol}" if symbol else "", message)
+            log.error("%s: %s", where, message)
+            if code in MARKET_DATA_STATES:
+                affected = [symbol] if symbol else self._live()
+                self._status(affected, "market_data", MARKET_DATA_STATES[code], message)
 
     def _fall_back(self, symbol: str) -> None:
         """No tick-by-tick line for ``symbol``: cancel those requests, use reqMktData."""

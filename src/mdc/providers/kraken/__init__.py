@@ -3,7 +3,8 @@ selectable with ``api = "v1"``)."""
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.kraken.config import KrakenConfig
 
 SPEC = ProviderSpec(

@@ -1,4 +1,4 @@
-"""Kraken WebSocket v1 book with CRC32 checksum validation after every update.
+"""Kraken L2 books with CRC32 checksum validation after every update (WebSocket v1 and v2).
 
 https://docs.kraken.com/api/docs/guides/spot-ws-book-v1 : the checksum is the CRC32 of the top
 10 asks (low to high) then the top 10 bids (high to low), each level written as its price and
@@ -7,18 +7,26 @@ checksum token, made once when the level is set (the float price is only the sor
 of the ask part and the encoded bid part are kept until a change reaches the top 10 of their
 side, so an update re-joins at most the side it touched (and none when it is deeper). After each
 update the book is truncated to the subscribed depth, since levels pushed out of scope are not
-deleted on the wire.
+deleted on the wire. :class:`CheckedBooks` holds a connection's books and what both parsers do
+with a checksum: count it, or on a mismatch emit one ``Gap`` and ask for the book again.
 """
 
 from __future__ import annotations
 
 import zlib
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final
+
+from mdc.domain.events import BookDelta, BookSide, Event, Gap
+from mdc.providers.base import FeedCounter
+from mdc.providers.kraken.symbols import VENUE
 
 CHECKSUM_LEVELS: Final = 10
 
 Levels = list[tuple[float, float]]
+SetLevel = Callable[[str, str], tuple[float, float]]
+"""``PairBook.set_ask``/``set_bid``: price and volume text in, the level as floats out."""
 
 
 class PairBook:
@@ -133,3 +141,97 @@ def _set(
             keys.insert(i, key)
             tokens.insert(i, token)
     return i < CHECKSUM_LEVELS
+
+
+class CheckedBooks:
+    """The books of one connection, each checked against the venue's CRC32 after every message.
+
+    The v1 and v2 parsers share this: the same checksum, and the same recovery when it does not
+    match (one ``Gap`` from the last validated message, the book dropped, the pair queued in
+    :attr:`resubscribe` for the stream to subscribe again, which brings a new snapshot).
+    """
+
+    def __init__(self, depth: int, symbols: dict[str, str], provider: str = VENUE) -> None:
+        self.provider = provider
+        self.depth = depth
+        """Levels kept per book: the depth subscribed (truncation must match it)."""
+        self.symbols = symbols
+        """Venue pair (``XBT/USD``, ``BTC/USD``) → normalised (``BTC-USD``), as subscribed."""
+        self.books: dict[str, PairBook] = {}
+        self.resubscribe: set[str] = set()
+        """Pairs whose book failed its checksum; the stream resubscribes them."""
+        self.checksums_ok = 0
+        self.checksums_failed = 0
+        self.unvalidated = 0
+        """Updates that arrived with no book to check them against (before the snapshot)."""
+        self.ignored = 0
+        self._last_ts: dict[str, int] = {}
+
+    def counters(self) -> dict[FeedCounter, int]:
+        return {
+            "book_checksums_ok": self.checksums_ok,
+            "book_checksum_failures": self.checksums_failed,
+            "book_updates_unvalidated": self.unvalidated,
+            "messages_ignored": self.ignored,
+        }
+
+    def reset(self) -> None:
+        """A new connection: every book comes again with its snapshot."""
+        self.books.clear()
+        self.resubscribe.clear()
+        self._last_ts.clear()
+
+    def check(
+        self, pair: str, symbol: str, book: PairBook, checksum: int | None, ts: int, ts_recv: int
+    ) -> Gap | None:
+        """Compare ``book`` with the checksum its message carried (None: it carried none)."""
+        if checksum is not None:
+            if book.checksum() != checksum:
+                return self._mismatch(pair, symbol, checksum, ts, ts_recv)
+            self.checksums_ok += 1
+        self._last_ts[pair] = ts
+        return None
+
+    def _deltas(
+        self,
+        out: list[Event],
+        symbol: str,
+        side: BookSide,
+        levels: Iterable[Sequence[str]],
+        apply: SetLevel | None,
+        ts: int,
+        ts_recv: int,
+    ) -> None:
+        """Append one ``BookDelta`` per ``[price, volume, …]`` level, applied to the book
+        through ``apply`` when there is one (its floats are the book's)."""
+        provider = self.provider
+        for level in levels:
+            price, size = apply(level[0], level[1]) if apply else (float(level[0]), float(level[1]))
+            out.append(
+                BookDelta(
+                    symbol=symbol,
+                    venue=VENUE,
+                    provider=provider,
+                    ts_event=ts,
+                    ts_recv=ts_recv,
+                    side=side,
+                    price=price,
+                    size=size,
+                )
+            )
+
+    def _mismatch(self, pair: str, symbol: str, checksum: int, ts: int, ts_recv: int) -> Gap:
+        self.checksums_failed += 1
+        self.books.pop(pair, None)
+        self.resubscribe.add(pair)
+        return Gap(
+            symbol=symbol,
+            venue=VENUE,
+            provider=self.provider,
+            ts_event=ts,
+            ts_recv=ts_recv,
+            from_ts=self._last_ts.get(pair, ts),
+            to_ts=ts,
+            reason="checksum_mismatch",
+            detail=f"book CRC32 {checksum} did not match; resubscribing {pair}",
+        )

@@ -14,18 +14,15 @@ the stream resubscribes and the next snapshot restores validation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final, cast
 
 import msgspec
 
-from mdc.domain.events import BookDelta, BookSide, BookSnapshot, Event, Gap, Quote, Trade
+from mdc.domain.events import BookSnapshot, Event, Quote, Trade
 from mdc.providers.base import ProviderError
-from mdc.providers.kraken.book import PairBook
-from mdc.providers.kraken.symbols import common_symbol
+from mdc.providers.kraken.book import CheckedBooks, PairBook
+from mdc.providers.kraken.symbols import VENUE, common_symbol
 from mdc.providers.timestamps import decimal_seconds_ns
-
-VENUE: Final = "kraken"
 
 
 class _Event(msgspec.Struct, gc=False, rename={"error_message": "errorMessage"}):
@@ -47,28 +44,8 @@ _Frame = _Event | list[int | str | _BookPart | list[Any]]
 _decoder = msgspec.json.Decoder(_Frame)
 
 
-class KrakenParser:
+class KrakenParser(CheckedBooks):
     """Stateful parser for one connection (books); :meth:`reset` on reconnect."""
-
-    def __init__(self, depth: int, symbols: dict[str, str], provider: str = VENUE) -> None:
-        self.provider = provider
-        self.depth = depth
-        """Levels kept per book: the depth subscribed (truncation must match it)."""
-        self.symbols = symbols
-        """Venue pair (``XBT/USD``) → normalised (``BTC-USD``) for what is subscribed."""
-        self.books: dict[str, PairBook] = {}
-        self.resubscribe: set[str] = set()
-        """Pairs (venue names) whose book failed its checksum; the stream resubscribes them."""
-        self.checksums_ok = 0
-        self.checksums_failed = 0
-        self.unvalidated = 0
-        self.ignored = 0
-        self._last_ts: dict[str, int] = {}
-
-    def reset(self) -> None:
-        self.books.clear()
-        self.resubscribe.clear()
-        self._last_ts.clear()
 
     def _symbol(self, pair: str) -> str:
         return self.symbols.get(pair) or common_symbol(pair)
@@ -126,60 +103,11 @@ class KrakenParser:
             self.unvalidated += 1  # no snapshot yet (or resubscribing after a mismatch)
             return events
         book.truncate()
-        checksum = part.c
-        if checksum is None:
-            self._last_ts[pair] = ts
-            return events
-        if book.checksum() != int(checksum):
-            events.append(self._mismatch(pair, symbol, checksum, ts, ts_recv))
-            return events
-        self.checksums_ok += 1
-        self._last_ts[pair] = ts
+        checksum = None if part.c is None else int(part.c)
+        gap = self.check(pair, symbol, book, checksum, ts, ts_recv)
+        if gap is not None:
+            events.append(gap)
         return events
-
-    def _mismatch(self, pair: str, symbol: str, checksum: str, ts: int, ts_recv: int) -> Gap:
-        """Drop our copy of the book and ask for a new one: the gap covers the time since the
-        last validated update."""
-        self.checksums_failed += 1
-        del self.books[pair]
-        self.resubscribe.add(pair)
-        return Gap(
-            symbol=symbol,
-            venue=VENUE,
-            provider=self.provider,
-            ts_event=ts,
-            ts_recv=ts_recv,
-            from_ts=self._last_ts.get(pair, ts),
-            to_ts=ts,
-            reason="checksum_mismatch",
-            detail=f"book CRC32 {checksum} did not match; resubscribing {pair}",
-        )
-
-    def _deltas(
-        self,
-        out: list[Event],
-        symbol: str,
-        side: BookSide,
-        levels: list[list[str]],
-        apply: Callable[[str, str], tuple[float, float]] | None,
-        ts: int,
-        ts_recv: int,
-    ) -> None:
-        provider = self.provider
-        for level in levels:
-            price, size = apply(level[0], level[1]) if apply else (float(level[0]), float(level[1]))
-            out.append(
-                BookDelta(
-                    symbol=symbol,
-                    venue=VENUE,
-                    provider=provider,
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    side=side,
-                    price=price,
-                    size=size,
-                )
-            )
 
     def _snapshot(self, pair: str, part: _BookPart, ts_recv: int) -> BookSnapshot:
         asks = part.snapshot_asks or []

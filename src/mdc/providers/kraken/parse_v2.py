@@ -29,12 +29,11 @@ from typing import Final
 
 import msgspec
 
-from mdc.domain.events import BookDelta, BookSide, BookSnapshot, Event, Gap, Quote, Side, Trade
+from mdc.domain.events import BookSide, BookSnapshot, Event, Gap, Quote, Side, Trade
 from mdc.domain.rfc3339 import rfc3339_ns
-from mdc.providers.base import ProviderError
-from mdc.providers.kraken.book import PairBook
-
-VENUE: Final = "kraken"
+from mdc.providers.base import FeedCounter, ProviderError
+from mdc.providers.kraken.book import CheckedBooks, PairBook, SetLevel
+from mdc.providers.kraken.symbols import VENUE
 
 
 class _Envelope(msgspec.Struct, gc=False):
@@ -119,34 +118,26 @@ def _decimals(levels: list[_Level], qty: bool) -> int:
     return best
 
 
-class KrakenV2Parser:
+class KrakenV2Parser(CheckedBooks):
     """Stateful parser for one v2 connection (books, trade ids); :meth:`reset` on reconnect."""
 
     def __init__(self, depth: int, symbols: dict[str, str], provider: str = VENUE) -> None:
-        self.provider = provider
-        self.depth = depth
-        """Levels kept per book: the depth subscribed (truncation must match it)."""
-        self.symbols = symbols
-        """Venue pair (``BTC/USD``) → normalised (``BTC-USD``) for what is subscribed."""
+        super().__init__(depth, symbols, provider)
         self.precision: dict[str, tuple[int, int]] = {}
         """Pair → (price, qty) decimals from the instrument channel."""
-        self.books: dict[str, PairBook] = {}
-        self.resubscribe: set[str] = set()
-        """Pairs whose book failed its checksum; the stream resubscribes them."""
-        self.checksums_ok = 0
-        self.checksums_failed = 0
-        self.unvalidated = 0
         self.precision_guessed = 0
         self.duplicates = 0
-        self.ignored = 0
-        self._last_ts: dict[str, int] = {}
         self._last_trade: dict[str, tuple[int, int]] = {}
         self._book_precision: dict[str, tuple[int, int]] = {}
 
+    def counters(self) -> dict[FeedCounter, int]:
+        return super().counters() | {
+            "duplicates_dropped": self.duplicates,
+            "book_precisions_guessed": self.precision_guessed,
+        }
+
     def reset(self) -> None:
-        self.books.clear()
-        self.resubscribe.clear()
-        self._last_ts.clear()
+        super().reset()
         self._last_trade.clear()
         self._book_precision.clear()
 
@@ -199,11 +190,9 @@ class KrakenV2Parser:
         self.resubscribe.discard(pair)
         ts = rfc3339_ns(data.timestamp) if data.timestamp else ts_recv
         symbol = self._symbol(pair)
-        if data.checksum is not None and book.checksum() != data.checksum:
-            return self._mismatch(pair, symbol, data.checksum, ts, ts_recv)
-        if data.checksum is not None:
-            self.checksums_ok += 1
-        self._last_ts[pair] = ts
+        gap = self.check(pair, symbol, book, data.checksum, ts, ts_recv)
+        if gap is not None:
+            return gap
         return BookSnapshot(
             symbol=symbol,
             venue=VENUE,
@@ -219,86 +208,22 @@ class KrakenV2Parser:
         symbol = self._symbol(pair)
         ts = rfc3339_ns(data.timestamp) if data.timestamp else ts_recv
         book = self.books.get(pair)
-        provider = self.provider
-        if book is None:  # no snapshot yet (or resubscribing after a mismatch)
-            self.unvalidated += 1
-            sides: tuple[tuple[BookSide, list[_Level]], ...] = (
-                ("ask", data.asks),
-                ("bid", data.bids),
-            )
-            for side, levels in sides:
-                for lv in levels:
-                    out.append(
-                        BookDelta(
-                            symbol=symbol,
-                            venue=VENUE,
-                            provider=provider,
-                            ts_event=ts,
-                            ts_recv=ts_recv,
-                            side=side,
-                            price=float(bytes(lv.price)),
-                            size=float(bytes(lv.qty)),
-                        )
-                    )
-            return
-        price_dp, qty_dp = self._book_precision[pair]
-        set_ask = book.set_ask
-        for lv in data.asks:
-            price, size = set_ask(fixed(lv.price, price_dp), fixed(lv.qty, qty_dp))
-            out.append(
-                BookDelta(
-                    symbol=symbol,
-                    venue=VENUE,
-                    provider=provider,
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    side="ask",
-                    price=price,
-                    size=size,
-                )
-            )
-        set_bid = book.set_bid
-        for lv in data.bids:
-            price, size = set_bid(fixed(lv.price, price_dp), fixed(lv.qty, qty_dp))
-            out.append(
-                BookDelta(
-                    symbol=symbol,
-                    venue=VENUE,
-                    provider=provider,
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    side="bid",
-                    price=price,
-                    size=size,
-                )
-            )
-        book.truncate()
-        if data.checksum is None:
-            self._last_ts[pair] = ts
-            return
-        if book.checksum() != data.checksum:
-            out.append(self._mismatch(pair, symbol, data.checksum, ts, ts_recv))
-            return
-        self.checksums_ok += 1
-        self._last_ts[pair] = ts
-
-    def _mismatch(self, pair: str, symbol: str, checksum: int, ts: int, ts_recv: int) -> Gap:
-        """Drop our copy of the book and ask for a new one: the gap covers the time since the
-        last validated message."""
-        self.checksums_failed += 1
-        self.books.pop(pair, None)
-        self.resubscribe.add(pair)
-        return Gap(
-            symbol=symbol,
-            venue=VENUE,
-            provider=self.provider,
-            ts_event=ts,
-            ts_recv=ts_recv,
-            from_ts=self._last_ts.get(pair, ts),
-            to_ts=ts,
-            reason="checksum_mismatch",
-            detail=f"book CRC32 {checksum} did not match; resubscribing {pair}",
+        if book is None:
+            self.unvalidated += 1  # no snapshot yet (or resubscribing after a mismatch)
+        price_dp, qty_dp = (0, 0) if book is None else self._book_precision[pair]
+        sides: tuple[tuple[BookSide, list[_Level], SetLevel | None], ...] = (
+            ("ask", data.asks, None if book is None else book.set_ask),
+            ("bid", data.bids, None if book is None else book.set_bid),
         )
+        for side, levels, apply in sides:
+            texts = ((fixed(lv.price, price_dp), fixed(lv.qty, qty_dp)) for lv in levels)
+            self._deltas(out, symbol, side, texts, apply, ts, ts_recv)
+        if book is None:
+            return
+        book.truncate()
+        gap = self.check(pair, symbol, book, data.checksum, ts, ts_recv)
+        if gap is not None:
+            out.append(gap)
 
     # -- trades and tickers --------------------------------------------------------------
 

@@ -23,6 +23,7 @@ import msgspec
 from mdc.config import provider_section
 from mdc.config.schema import SymbolConfig
 from mdc.domain.events import Event
+from mdc.providers.base import FeedCounter
 from mdc.providers.connection import (
     Frame,
     StreamOptions,
@@ -33,9 +34,9 @@ from mdc.providers.connection import (
 from mdc.providers.instruments import InstrumentCache, check_symbols
 from mdc.providers.kraken import SPEC
 from mdc.providers.kraken.config import KrakenConfig
-from mdc.providers.kraken.parse import VENUE, KrakenParser
+from mdc.providers.kraken.parse import KrakenParser
 from mdc.providers.kraken.parse_v2 import KrakenV2Parser
-from mdc.providers.kraken.symbols import parse_asset_pairs, venue_symbol, venue_symbol_v2
+from mdc.providers.kraken.symbols import VENUE, parse_asset_pairs, venue_symbol, venue_symbol_v2
 
 BOOK_DEPTHS: Final = (10, 25, 100, 500, 1000)
 _HEARTBEAT_TEXT: Final = '{"event":"heartbeat"}'
@@ -186,6 +187,9 @@ class KrakenStream(WebSocketProvider):
         """Resubscribe the books: Kraken answers with a new snapshot."""
         pair = venue_symbol_v2 if self.protocol.v2 else venue_symbol
         self.protocol.request_resubscribe([pair(s.symbol) for s in symbols if s.depth])
+
+    def counters(self) -> dict[FeedCounter, int]:
+        return self.protocol.parser.counters()
 
     def stream_options(self) -> StreamOptions:
         return self._config()

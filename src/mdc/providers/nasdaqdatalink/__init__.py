@@ -8,7 +8,8 @@ table, QUOTEMEDIA/PRICES, is a premium table: a free key needs that table's subs
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.nasdaqdatalink.config import NasdaqDataLinkConfig
 
 SPEC = ProviderSpec(

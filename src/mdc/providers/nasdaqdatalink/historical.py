@@ -35,6 +35,7 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import now_ns
 from mdc.providers.base import (
     CredentialsError,
@@ -42,7 +43,6 @@ from mdc.providers.base import (
     ProviderError,
     UnsupportedRequest,
 )
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.nasdaqdatalink import SPEC, parse
 from mdc.providers.nasdaqdatalink.config import NasdaqDataLinkConfig
 from mdc.providers.paging import in_time_order, within
@@ -132,7 +132,7 @@ class NasdaqDataLinkHistorical(RestHistorical):
     ) -> tuple[httpx.Response, parse.Table]:
         """Every row for ``symbol`` in ``start..end`` (all cursor pages) and the last response."""
         auth = {KEY_HEADER: self.credential("NASDAQ_DATA_LINK_API_KEY")}
-        ticker = to_provider(symbol, "nasdaqdatalink", self.settings.symbol_map)
+        ticker = to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map)
         base = self.settings.base_url.rstrip("/")
         if self.settings.dataset:
             code = self.settings.dataset.format(symbol=quote(ticker, safe=""))

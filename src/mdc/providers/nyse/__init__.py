@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.nyse.config import NyseConfig
 
 SPEC = ProviderSpec(

@@ -4,7 +4,8 @@ splits and dividends (https://massive.com/docs/rest/stocks/overview), on Massive
 (``api.massive.com``, ``socket.massive.com``, ``delayed.massive.com``); checked 2026-12-02.
 """
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.polygon.config import PolygonConfig
 
 SPEC = ProviderSpec(

@@ -36,9 +36,9 @@ import msgspec
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction, Quote, Trade
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import NS_PER_MS, now_ns
 from mdc.providers.base import NotInPlan, ProviderError, UnsupportedRequest
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.polygon import SPEC
 from mdc.providers.polygon import rest_parse as parse
@@ -242,4 +242,4 @@ class PolygonHistorical(RestHistorical):
         return self._base() + target.raw_path.decode("ascii")
 
     def _ticker(self, symbol: str) -> str:
-        return quote(to_provider(symbol, "polygon", self.settings.symbol_map), safe="")
+        return quote(to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map), safe="")

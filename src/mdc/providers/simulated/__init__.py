@@ -8,7 +8,8 @@ box with it, and the benchmarks replay its frames.
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.simulated.config import SimulatedConfig
 
 SPEC = ProviderSpec(
@@ -21,6 +22,7 @@ SPEC = ProviderSpec(
         bars=True,
         max_depth_levels=50,
         asset_classes=("equity",),
+        always_open=True,
         seq_scope="symbol",
         seq_contiguous=True,
     ),

@@ -9,18 +9,22 @@ When generation cannot keep up with ``rate`` it runs flat out and counts the sho
 For exercising the rest of the system it can also break things on purpose: ``inject_gap`` skips
 sequence numbers (the collectors must report a ``Gap``), ``halt``/``resume`` emit trading status
 changes, and ``gap_every_s``/``halt_every_s`` do both on a timer.
+
+Pacing and timers read an injected monotonic clock and sleep through an injected sleep, so tests
+drive the feed in virtual time (exact counts, no dependence on how loaded the machine is).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import ClassVar, Final
 
 import msgspec
 
 from mdc.config import Config, SymbolConfig
-from mdc.domain.time import now_ns
+from mdc.domain.time import Clock, Sleep, now_ns
 from mdc.providers.base import ProviderSpec, StreamingProvider, StreamSink
 from mdc.providers.simulated import SPEC
 from mdc.providers.simulated.config import simulated_config
@@ -43,8 +47,16 @@ class SimulatedProvider(StreamingProvider):
 
     spec: ClassVar[ProviderSpec] = SPEC
 
-    def __init__(self, config: Config, sink: StreamSink) -> None:
+    def __init__(
+        self,
+        config: Config,
+        sink: StreamSink,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         super().__init__(config, sink)
+        self.clock = clock
+        self.sleep = sleep
         self.settings = simulated_config(config)
         self.market: Market | None = None
         self.frames = 0
@@ -53,7 +65,7 @@ class SimulatedProvider(StreamingProvider):
         self._resume_at: dict[str, float] = {}
 
     async def run(self, symbols: list[SymbolConfig]) -> None:
-        loop = asyncio.get_running_loop()
+        clock = self.clock
         settings = self.settings
         self.market = market = Market(settings, ts=now_ns())
         await self.subscribe(symbols)
@@ -63,15 +75,15 @@ class SimulatedProvider(StreamingProvider):
         self.state.since_ns = now_ns()
         rate = settings.rate
         interval = settings.batch_ms / 1000
-        start = next_tick = loop.time()
+        start = next_tick = clock()
         next_gap = start + settings.gap_every_s if settings.gap_every_s else None
         next_halt = start + settings.halt_every_s if settings.halt_every_s else None
         sent = 0
         try:
             while True:
                 next_tick += interval
-                await asyncio.sleep(max(0.0, next_tick - loop.time()))
-                now = loop.time()
+                await self.sleep(max(0.0, next_tick - clock()))
+                now = clock()
                 next_tick = max(next_tick, now - interval)
                 if next_gap is not None and now >= next_gap:
                     next_gap += settings.gap_every_s
@@ -87,7 +99,7 @@ class SimulatedProvider(StreamingProvider):
                     sent += due - backlog
                     due = backlog
                 deadline = now + MAX_BACKLOG_S
-                while (due > 0 or market.pending) and loop.time() < deadline:
+                while (due > 0 or market.pending) and clock() < deadline:
                     messages = market.messages(min(due, MAX_FRAME_MESSAGES), now_ns())
                     if not messages:  # nothing trades (no symbols, or all halted): no debt
                         sent += due

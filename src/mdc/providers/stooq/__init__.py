@@ -5,7 +5,8 @@ Stooq publishes no API documentation; see ``historical.py`` for the sources used
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.stooq.config import StooqConfig
 
 SPEC = ProviderSpec(
@@ -19,4 +20,5 @@ SPEC = ProviderSpec(
     config=StooqConfig,
     credentials=("STOOQ_API_KEY",),
     historical="mdc.providers.stooq.historical:StooqHistorical",
+    symbol_style="stooq",
 )

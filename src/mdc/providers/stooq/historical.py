@@ -28,9 +28,9 @@ from typing import Final
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import now_ns
 from mdc.providers.base import CredentialsError, RateLimited, UnsupportedRequest
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest_provider import RestHistorical
@@ -71,7 +71,9 @@ class StooqHistorical(RestHistorical):
         if not adjusted:
             raise UnsupportedRequest("stooq: prices are adjusted; raw bars are not served")
         params: dict[str, str | int | float] = {
-            "s": to_provider(symbol, "stooq", self.settings.symbol_map, self.settings.market),
+            "s": to_provider(
+                symbol, self.spec.symbol_style, self.settings.symbol_map, self.settings.market
+            ),
             "d1": start.strftime("%Y%m%d"),
             "d2": end.strftime("%Y%m%d"),
             "i": code,

@@ -5,7 +5,8 @@ Docs: https://api.tiingo.com/documentation/end-of-day, https://api.tiingo.com/do
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.tiingo.config import TiingoConfig
 
 SPEC = ProviderSpec(
@@ -15,4 +16,5 @@ SPEC = ProviderSpec(
     config=TiingoConfig,
     credentials=("TIINGO_API_KEY",),
     historical="mdc.providers.tiingo.historical:TiingoHistorical",
+    symbol_style="dash",
 )

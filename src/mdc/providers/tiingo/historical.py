@@ -27,9 +27,9 @@ import httpx
 from mdc.config.load import provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import now_ns
 from mdc.providers.base import NotFound, ProviderError, RateLimited, UnsupportedRequest
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import date_windows, in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest import Params
@@ -157,4 +157,4 @@ class TiingoHistorical(RestHistorical):
         return response, rows
 
     def _ticker(self, symbol: str) -> str:
-        return quote(to_provider(symbol, "tiingo", self.settings.symbol_map), safe="")
+        return quote(to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map), safe="")

@@ -6,7 +6,8 @@ publishes no documentation or terms for this API; sources and dates are in those
 
 from __future__ import annotations
 
-from mdc.providers.base import Capabilities, ProviderSpec
+from mdc.domain.capabilities import Capabilities
+from mdc.providers.base import ProviderSpec
 from mdc.providers.yahoo.config import YahooConfig
 
 SPEC = ProviderSpec(
@@ -19,4 +20,5 @@ SPEC = ProviderSpec(
     capabilities=Capabilities(bars=True, corporate_actions=True),
     config=YahooConfig,
     historical="mdc.providers.yahoo.historical:YahooHistorical",
+    symbol_style="dash",
 )

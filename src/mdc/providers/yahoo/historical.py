@@ -29,9 +29,9 @@ import httpx
 from mdc.config.load import ConfigError, provider_section
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, CorporateAction
+from mdc.domain.interval import Interval, IntervalError, day_range_ns
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.base import NotFound, ProviderError, UnsupportedRequest
-from mdc.providers.interval import Interval, IntervalError, day_range_ns
 from mdc.providers.paging import date_windows, in_time_order, within
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest_provider import RestHistorical
@@ -167,7 +167,9 @@ class YahooHistorical(RestHistorical):
         }
         if events:
             params["events"] = "div|split"
-        ticker = quote(to_provider(symbol, "yahoo", self.settings.symbol_map), safe="")
+        ticker = quote(
+            to_provider(symbol, self.spec.symbol_style, self.settings.symbol_map), safe=""
+        )
         url = f"{self.settings.base_url.rstrip('/')}/v8/finance/chart/{ticker}"
         crumb = await self.session.current()
         try:

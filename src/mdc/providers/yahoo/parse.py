@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from mdc.domain.events import Bar, CorporateAction
+from mdc.domain.interval import local_date, session_day_ns
 from mdc.domain.time import NS_PER_S
-from mdc.providers.interval import local_date, session_day_ns
 
 
 class Meta(msgspec.Struct):

@@ -38,6 +38,7 @@ async def list_providers(web: Annotated[WebState, Depends(get_web)]) -> list[dic
                 "gaps": state.gaps,
                 "subscribed": sorted(state.subscribed),
                 "details": state.details,
+                "counters": provider.counters(),
             }
         out.append(
             {

@@ -1,4 +1,7 @@
-"""The live simulated feed: pacing, raw frames, gaps and halts on demand and on a timer."""
+"""The live simulated feed: pacing, raw frames, gaps and halts on demand and on a timer.
+
+Every test drives the feed in virtual time (``FakeTime``): counts are exact and nothing depends
+on how fast or loaded the machine is."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from mdc.config import Config, SymbolConfig, load_config
 from mdc.domain.events import BookSnapshot, Event, Quote, Status
 from mdc.providers.simulated.parse import parse_frame
 from mdc.providers.simulated.stream import MAX_BACKLOG_S, MAX_FRAME_MESSAGES, SimulatedProvider
+from tests.support.clock import FakeTime
 
 
 class CollectingSink:
@@ -36,23 +40,26 @@ def config(**simulated: object) -> Config:
     return load_config(env=env)
 
 
+def simulated(time: FakeTime, **settings: object) -> tuple[SimulatedProvider, CollectingSink]:
+    sink = CollectingSink()
+    return SimulatedProvider(config(**settings), sink, time.clock, time.sleep), sink
+
+
 async def run_for(
     provider: SimulatedProvider,
+    time: FakeTime,
     seconds: float,
     symbols: list[str] = ["SPY", "AAPL", "MSFT"],  # noqa: B006 - never mutated
     during: Callable[[], Awaitable[None]] | None = None,
-) -> float:
-    """Run the provider for about ``seconds``; returns the measured running time."""
-    loop = asyncio.get_running_loop()
+) -> None:
+    """Run the provider until its virtual clock reaches ``seconds``, ``during`` alongside."""
     task = asyncio.create_task(provider.run([SymbolConfig(symbol=s) for s in symbols]))
-    start = loop.time()
     if during is not None:
         await during()
-    await asyncio.sleep(max(0.0, seconds - (loop.time() - start)))
+    await time.reach(seconds)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    return loop.time() - start
 
 
 def seq_holes(events: list[Event]) -> dict[str, list[int]]:
@@ -68,18 +75,21 @@ def seq_holes(events: list[Event]) -> dict[str, list[int]]:
     return holes
 
 
-def test_rate_is_paced_in_real_time_and_frames_are_captured_raw() -> None:
-    asyncio.run(_test_rate_is_paced_in_real_time_and_frames_are_captured_raw())
+def test_rate_is_paced_and_frames_are_captured_raw() -> None:
+    asyncio.run(_test_rate_is_paced_and_frames_are_captured_raw())
 
 
-async def _test_rate_is_paced_in_real_time_and_frames_are_captured_raw() -> None:
-    sink = CollectingSink()
-    provider = SimulatedProvider(config(rate=5000, batch_ms=20), sink)
-    elapsed = await run_for(provider, 1.2)
-    # 3 snapshots + 3 first quotes, then the paced flow (a step may overshoot by a few).
-    expected = 5000 * elapsed
-    assert 0.85 * expected < len(sink.events) < 1.05 * expected + 100
-    assert 0.7 * elapsed / 0.02 < len(sink.frames) < 1.1 * elapsed / 0.02
+async def _test_rate_is_paced_and_frames_are_captured_raw() -> None:
+    time = FakeTime()
+    provider, sink = simulated(time, rate=5000, batch_ms=20)
+    await run_for(provider, time, 1.2)
+    # The cancel came as the tick at 1.2 s woke: 59 ticks of 20 ms ran, one frame each, and
+    # together they sent 5000/s (the 3 snapshots and 3 first quotes included), overshooting by at
+    # most one market step.
+    covered = time.now - time.sleeps[-1]
+    assert covered == pytest.approx(1.18)
+    assert len(sink.frames) == 59
+    assert int(5000 * covered) <= len(sink.events) <= int(5000 * covered) + 10
     assert provider.behind_events == 0
     assert sink.bad == []
     reparsed = [e for _, ts, data in sink.frames for e in parse_frame(data, ts, "SIM")]
@@ -96,21 +106,21 @@ def test_inject_gap_halt_and_resume_on_demand() -> None:
 
 
 async def _test_inject_gap_halt_and_resume_on_demand() -> None:
-    sink = CollectingSink()
-    provider = SimulatedProvider(config(rate=3000, batch_ms=10), sink)
+    time = FakeTime()
+    provider, sink = simulated(time, rate=3000, batch_ms=10)
 
     async def chaos() -> None:
-        await asyncio.sleep(0.2)
+        await time.reach(0.2)
         provider.inject_gap("AAPL", 5)
         provider.halt("MSFT")
-        await asyncio.sleep(0.2)
+        await time.elapse(0.2)
         halted_at = len(sink.events)
-        await asyncio.sleep(0.1)
+        await time.elapse(0.1)
         assert not [e for e in sink.events[halted_at:] if e.symbol == "MSFT"]
         provider.resume("MSFT")
-        await asyncio.sleep(0.2)
+        await time.elapse(0.2)
 
-    await run_for(provider, 0.7, during=chaos)
+    await run_for(provider, time, 0.7, during=chaos)
     assert seq_holes(sink.events) == {"AAPL": [5]}
     statuses = [(e.symbol, e.kind, e.state) for e in sink.events if isinstance(e, Status)]
     assert statuses == [("MSFT", "trading", "halted"), ("MSFT", "trading", "trading")]
@@ -124,19 +134,18 @@ def test_subscribe_and_unsubscribe_while_running() -> None:
 
 
 async def _test_subscribe_and_unsubscribe_while_running() -> None:
-    sink = CollectingSink()
-    provider = SimulatedProvider(config(rate=3000, batch_ms=10), sink)
+    time = FakeTime()
+    provider, sink = simulated(time, rate=3000, batch_ms=10)
 
     async def change() -> None:
-        await asyncio.sleep(0.15)
+        await time.reach(0.15)
         await provider.subscribe([SymbolConfig(symbol="TSLA", depth=False)])
-        await asyncio.sleep(0.15)
+        await time.elapse(0.15)
         await provider.unsubscribe(["SPY"])
-        await asyncio.sleep(0.05)
         sink.events.clear()
-        await asyncio.sleep(0.15)
+        await time.elapse(0.15)
 
-    await run_for(provider, 0.5, symbols=["SPY"], during=change)
+    await run_for(provider, time, 0.5, symbols=["SPY"], during=change)
     assert {e.symbol for e in sink.events} == {"TSLA"}
     assert provider.state.subscribed == {"TSLA"}
 
@@ -146,17 +155,17 @@ def test_gaps_and_halts_on_a_timer() -> None:
 
 
 async def _test_gaps_and_halts_on_a_timer() -> None:
-    sink = CollectingSink()
-    provider = SimulatedProvider(
-        config(rate=4000, batch_ms=10, gap_every_s=0.2, halt_every_s=0.3, halt_duration_s=0.1),
-        sink,
+    time = FakeTime()
+    provider, sink = simulated(
+        time, rate=4000, batch_ms=10, gap_every_s=0.2, halt_every_s=0.3, halt_duration_s=0.1
     )
-    await run_for(provider, 1.0)
+    await run_for(provider, time, 1.0)
     holes = seq_holes(sink.events)
-    assert 3 <= sum(len(h) for h in holes.values()) <= 5
+    assert sum(len(h) for h in holes.values()) == 4  # at 0.2, 0.4, 0.6 and 0.8 s
     assert all(1 <= n <= 20 for h in holes.values() for n in h)
     states = [e.state for e in sink.events if isinstance(e, Status)]
-    assert states[:4] == ["halted", "trading", "halted", "trading"]
+    # Halts at 0.3, 0.6 and 0.9 s, each resumed 0.1 s later (the last one after the run).
+    assert states == ["halted", "trading", "halted", "trading", "halted"]
 
 
 def test_a_rate_beyond_generation_speed_counts_the_shortfall() -> None:
@@ -164,15 +173,17 @@ def test_a_rate_beyond_generation_speed_counts_the_shortfall() -> None:
 
 
 async def _test_a_rate_beyond_generation_speed_counts_the_shortfall() -> None:
-    sink = CollectingSink()
-    provider = SimulatedProvider(config(rate=10_000_000, batch_ms=50), sink)
-    elapsed = await run_for(provider, 0.8)
+    time = FakeTime(read_cost_s=0.05)  # each frame costs 50 ms of generation
+    provider, sink = simulated(time, rate=10_000_000, batch_ms=50)
+    await run_for(provider, time, 2.0)
     assert provider.behind_events > 0
     # What was sent plus what was given up is the configured rate, give or take what was still
     # owed when the run stopped: the kept debt plus one tick's generation (MAX_BACKLOG_S each).
     accounted = len(sink.events) + provider.behind_events
-    assert 10_000_000 * (elapsed - 2 * MAX_BACKLOG_S - 0.1) < accounted
-    assert accounted < 10_000_000 * elapsed + MAX_FRAME_MESSAGES
+    assert 10_000_000 * (time.now - 2 * MAX_BACKLOG_S - 0.05) < accounted
+    assert accounted < 10_000_000 * time.now + MAX_FRAME_MESSAGES
+    # A tick generates for at most MAX_BACKLOG_S: here 5 frames of 50 ms, then it moves on.
+    assert len(sink.frames) <= 5 * len(time.sleeps)
 
 
 def test_config_errors_name_the_key() -> None:

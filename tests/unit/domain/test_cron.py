@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mdc.backfill.cron import CronError, parse_cron
+from mdc.domain.cron import CronError, parse_cron
 
 NY = ZoneInfo("America/New_York")
 

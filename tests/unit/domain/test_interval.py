@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from mdc.providers.interval import (
+from mdc.domain.interval import (
     Interval,
     IntervalError,
     day_range_ns,

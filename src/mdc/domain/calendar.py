@@ -1,20 +1,20 @@
 """Trading sessions from exchange-calendars: which days trade, and when (early closes, breaks).
 
-The gap finder compares the archive against these windows, and jobs skip chunks in which the
-market never opened. Crypto trades around the clock: its calendar is exchange-calendars' own
+The gap finder compares the archive against these windows, jobs skip chunks in which the market
+never opened, and the stream watchdog (:class:`MarketHours`) stays quiet while the market is
+closed. Crypto trades around the clock: its calendar is exchange-calendars' own
 ``"24/7"`` (one session per UTC day). Which calendar a symbol follows is explicit config
-(``backfill.calendars``), with ``backfill.calendar`` as the default; a ccxt-style pair
-(``BTC/USDT``) defaults to ``24/7``.
+(``backfill.calendars``, ``BackfillConfig.calendar_for``), with ``backfill.calendar`` as the
+default; a ccxt-style pair (``BTC/USDT``) defaults to ``24/7``.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any, Final
-
-from mdc.config.schema import BackfillConfig
 
 ALWAYS_OPEN: Final = "24/7"
 FIRST_YEAR: Final = 1990
@@ -46,15 +46,6 @@ class Session:
     @property
     def close_ns(self) -> int:
         return self.windows[-1][1]
-
-
-def calendar_for(symbol: str, config: BackfillConfig) -> str:
-    """The calendar code ``symbol`` trades on."""
-    if symbol in config.calendars:
-        return config.calendars[symbol]
-    if "/" in symbol:
-        return ALWAYS_OPEN
-    return config.calendar
 
 
 def sessions(code: str, start: date, end: date) -> list[Session]:
@@ -114,3 +105,37 @@ def _build(code: str, first_year: int, last_year: int) -> Any:
         ) from None
     except ValueError as exc:
         raise CalendarError(f"calendar {code!r}: {exc}") from None
+
+
+class MarketHours:
+    """Is an exchange in session at a given time? Cached until the next open or close."""
+
+    def __init__(self, calendar: str) -> None:
+        import exchange_calendars
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas deprecations inside exchange_calendars
+            self.calendar = exchange_calendars.get_calendar(calendar)
+        self._open = False
+        self._valid_until = -1
+        self._valid_from = 0
+
+    def is_open(self, ts: int) -> bool:
+        if self._valid_from <= ts < self._valid_until:
+            return self._open
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas deprecations inside exchange_calendars
+            return self._lookup(ts)
+
+    def _lookup(self, ts: int) -> bool:
+        import pandas as pd
+
+        minute = pd.Timestamp(ts, unit="ns", tz="UTC").floor("min")
+        cal = self.calendar
+        if not cal.first_minute <= minute < cal.last_minute:
+            return True  # beyond the calendar's range: watch rather than guess
+        self._open = bool(cal.is_open_on_minute(minute))
+        edge = cal.next_close(minute) if self._open else cal.next_open(minute)
+        self._valid_from = int(minute.value)
+        self._valid_until = int(edge.value)
+        return self._open
