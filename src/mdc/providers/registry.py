@@ -33,6 +33,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "ccxt",
     "nyse",
     "ib",
+    "openfigi",
 )
 
 
