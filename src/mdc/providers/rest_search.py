@@ -7,7 +7,6 @@ full listing, fetched once per ``ttl_s``; the others override ``search``.
 from __future__ import annotations
 
 import time
-from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Final
 
@@ -43,9 +42,6 @@ class RestSearch(SymbolSearchProvider):
             self._listing = await self.listing()
             self._loaded_at = time.monotonic()
         return self._listing
-
-    @abstractmethod
-    async def listing(self) -> list[SymbolInfo]: ...
 
     def credential(self, name: str) -> str:
         """The value of credential ``name`` (required), masked from now on."""
