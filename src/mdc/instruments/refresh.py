@@ -55,7 +55,8 @@ async def refresh(
             continue
         try:
             listing = await search.listing()
-            report.refreshed.append(registry.store(name, listing, day))
+            stored = await asyncio.to_thread(registry.store, name, listing, day)
+            report.refreshed.append(stored)
         except UnsupportedRequest as exc:
             report.errors[name] = f"{exc} (use `mdc symbols search --provider {name}`)"
         except (ProviderError, RegistryError) as exc:
