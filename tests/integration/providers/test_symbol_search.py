@@ -22,7 +22,7 @@ from mdc.config.schema import Config
 from mdc.instruments.refresh import map_symbols, refresh
 from mdc.instruments.registry import Registry
 from mdc.providers.alpaca.search import AlpacaSearch
-from mdc.providers.base import CredentialsError, SymbolInfo, SymbolSearchProvider
+from mdc.providers.base import CredentialsError, SymbolSearchProvider
 from mdc.providers.finnhub.search import FinnhubSearch
 from mdc.providers.openfigi.search import OpenFigiSearch
 from mdc.providers.polygon.search import PolygonSearch
@@ -140,7 +140,7 @@ def figi_record(
         "compositeFIGI": extra.get("composite", figi),
         "securityType": "Common Stock",
         "marketSector": "Equity",
-        "shareClassFIGI": extra.get("share", None),
+        "shareClassFIGI": extra.get("share"),
         "securityType2": "Common Stock",
         "securityDescription": ticker,
     }
