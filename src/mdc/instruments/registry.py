@@ -24,7 +24,7 @@ import msgspec
 from mdc.instruments.record import Instrument, combine, group
 from mdc.providers.base import SymbolInfo
 from mdc.providers.search import rank
-from mdc.providers.symbols import canonical
+from mdc.providers.symbols import canonical, from_provider
 from mdc.storage.layout import CONTROL_DIR
 
 DIR: Final = "instruments"
@@ -233,10 +233,13 @@ class Registry:
             return None
         where, args = _valid(as_of)
         with self._db() as db:
+            text = symbol.strip()
+            # a lower-case ``root.market`` is Stooq's spelling (``brk-b.us``)
+            spelled = from_provider(text, "stooq") if text.islower() and "." in text else text
             row = db.execute(
                 f"SELECT instrument, provider FROM listings WHERE {where} "
-                "AND (symbol = ? OR provider_symbol = ?)",
-                (*args, canonical(symbol), symbol.strip()),
+                "AND (symbol = ? OR symbol = ? OR provider_symbol = ?)",
+                (*args, canonical(text), spelled, text),
             ).fetchall()
             if not row:
                 return None
