@@ -122,8 +122,10 @@ export function symbolsPage(root) {
       table("Spelling per provider", [{ label: "Provider" }, { label: "Spelling" }, { label: "From" }],
         Object.entries(inst.spellings).map(([p, s]) => h("tr", { "data-provider": p }, td(p), td(s.symbol), td(s.from === "listed" ? "its reference data" : "spelling rules"))),
         { id: "instrument-spellings" }),
-      table("In the archive", [{ label: "Type" }, { label: "Partitions", num: true }, { label: "First" }, { label: "Last" }, { label: "Size", num: true }],
-        inst.archive.map((a) => h("tr", {}, td(a.type), num(fmtInt(a.partitions)), td(a.first), td(a.last), num(fmtBytes(a.bytes))))),
+      inst.archive.length
+        ? table("In the archive", [{ label: "Type" }, { label: "Partitions", num: true }, { label: "First" }, { label: "Last" }, { label: "Size", num: true }],
+          inst.archive.map((a) => h("tr", {}, td(a.type), num(fmtInt(a.partitions)), td(a.first), td(a.last), num(fmtBytes(a.bytes)))), { id: "instrument-archive" })
+        : h("p", { class: "muted", id: "instrument-archive" }, "The archive holds nothing for this instrument yet."),
     );
   };
 
