@@ -16,20 +16,27 @@ D1, D2, D3 = date(2026, 1, 5), date(2026, 3, 2), date(2026, 6, 1)
 
 
 def listing(symbol: str, provider: str = "polygon", **kw: object) -> SymbolInfo:
-    return SymbolInfo(symbol=symbol, provider=provider, provider_symbol=symbol,
-                      asset_class="equity", **kw)  # type: ignore[arg-type]
+    return SymbolInfo(
+        symbol=symbol, provider=provider, provider_symbol=symbol, asset_class="equity", **kw
+    )  # type: ignore[arg-type]
 
 
 def test_a_renamed_ticker_stays_answerable_as_of_its_old_days(tmp_path: Path) -> None:
     reg = Registry(tmp_path)
-    first = reg.store("polygon", [listing("FB", name="Meta Platforms", composite_figi="BBG1"),
-                                  listing("TWTR", name="Twitter", composite_figi="BBG2")], D1)
+    first = reg.store(
+        "polygon",
+        [
+            listing("FB", name="Meta Platforms", composite_figi="BBG1"),
+            listing("TWTR", name="Twitter", composite_figi="BBG2"),
+        ],
+        D1,
+    )
     assert (first.listed, first.added, first.changed, first.removed) == (2, 2, 0, 0)
-    second = reg.store("polygon", [listing("META", name="Meta Platforms",
-                                           composite_figi="BBG1")], D2)
+    second = reg.store(
+        "polygon", [listing("META", name="Meta Platforms", composite_figi="BBG1")], D2
+    )
     assert (second.added, second.changed, second.removed) == (1, 0, 2)
-    same = reg.store("polygon", [listing("META", name="Meta Platforms",
-                                         composite_figi="BBG1")], D3)
+    same = reg.store("polygon", [listing("META", name="Meta Platforms", composite_figi="BBG1")], D3)
     assert (same.added, same.changed, same.removed) == (0, 0, 0)
 
     assert reg.get("FB") is None  # today
@@ -39,8 +46,9 @@ def test_a_renamed_ticker_stays_answerable_as_of_its_old_days(tmp_path: Path) ->
     now = reg.get("META")
     assert now is not None and now.key == "figi:BBG1"
     assert reg.get("TWTR", as_of=D2) is None  # gone from D2 on (valid_to is exclusive)
-    assert [(h["provider_symbol"], h["valid_from"], h["valid_to"]) for h in reg.history(
-        "figi:BBG1")] == [("FB", "2026-01-05", "2026-03-02"), ("META", "2026-03-02", None)]
+    assert [
+        (h["provider_symbol"], h["valid_from"], h["valid_to"]) for h in reg.history("figi:BBG1")
+    ] == [("FB", "2026-01-05", "2026-03-02"), ("META", "2026-03-02", None)]
     assert [h.symbol for h in reg.search("meta", as_of=date(2026, 2, 1))] == ["FB"]
 
 
@@ -58,8 +66,9 @@ def test_a_changed_field_closes_the_old_version(tmp_path: Path) -> None:
 
 def test_an_empty_full_listing_is_refused_and_search_results_never_close(tmp_path: Path) -> None:
     reg = Registry(tmp_path)
-    reg.store("alpaca", [listing("AAPL", provider="alpaca"), listing("MSFT", provider="alpaca")],
-              D1)
+    reg.store(
+        "alpaca", [listing("AAPL", provider="alpaca"), listing("MSFT", provider="alpaca")], D1
+    )
     with pytest.raises(RegistryError, match="alpaca listed no instruments"):
         reg.store("alpaca", [], D2)
     reg.store("alpaca", [listing("NVDA", provider="alpaca")], D2, complete=False)
@@ -67,14 +76,16 @@ def test_an_empty_full_listing_is_refused_and_search_results_never_close(tmp_pat
 
 
 def test_symbol_joins_do_not_guess_between_two_figis() -> None:
-    merged = merge([
-        listing("ABC", composite_figi="BBG-US"),
-        listing("ABC", provider="openfigi", composite_figi="BBG-OTHER"),
-        listing("ABC", provider="alpaca"),  # which one? neither
-        listing("XYZ", provider="alpaca"),
-        listing("XYZ", provider="finnhub", figi="BBG-X", composite_figi="BBG-X"),
-        listing("XYZ", provider="openfigi", figi="BBG-X-UN", composite_figi="BBG-X"),
-    ])
+    merged = merge(
+        [
+            listing("ABC", composite_figi="BBG-US"),
+            listing("ABC", provider="openfigi", composite_figi="BBG-OTHER"),
+            listing("ABC", provider="alpaca"),  # which one? neither
+            listing("XYZ", provider="alpaca"),
+            listing("XYZ", provider="finnhub", figi="BBG-X", composite_figi="BBG-X"),
+            listing("XYZ", provider="openfigi", figi="BBG-X-UN", composite_figi="BBG-X"),
+        ]
+    )
     assert [(m.key, sorted(m.spellings)) for m in merged] == [
         ("figi:BBG-US", ["polygon"]),
         ("figi:BBG-OTHER", ["openfigi"]),
@@ -85,9 +96,17 @@ def test_symbol_joins_do_not_guess_between_two_figis() -> None:
 
 def test_search_ranks_exact_then_prefix_then_name(tmp_path: Path) -> None:
     reg = Registry(tmp_path)
-    reg.store("polygon", [listing("APP", name="AppLovin"), listing("AAPL", name="Apple Inc."),
-                          listing("APPN", name="Appian"), listing("MSFT", name="Microsoft"),
-                          listing("X_Y", name="100% test")], D1)
+    reg.store(
+        "polygon",
+        [
+            listing("APP", name="AppLovin"),
+            listing("AAPL", name="Apple Inc."),
+            listing("APPN", name="Appian"),
+            listing("MSFT", name="Microsoft"),
+            listing("X_Y", name="100% test"),
+        ],
+        D1,
+    )
     assert [h.symbol for h in reg.search("app")] == ["APP", "APPN", "AAPL"]
     assert [h.symbol for h in reg.search("100%")] == ["X_Y"]
     assert reg.search("%") == []  # no letters or digits: nothing to match

@@ -63,10 +63,10 @@ def _check(names: list[str], search: bool = True) -> None:
         try:
             spec = get_spec(name)
         except UnknownProvider as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
         if search and spec.search is None:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
                 detail=f"{name!r} has no symbol search; with one: {', '.join(searchable())}",
             )
 

@@ -47,7 +47,7 @@ def _entries(web: WebState, name: str) -> list[Entry]:
     except KeyError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc.args[0])) from None
     except WatchlistError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 
 
 @router.get("", summary="Every watchlist: name, where it is defined, size")
@@ -89,13 +89,13 @@ async def put_watchlist(web: Web, name: Name, body: WatchlistIn) -> dict[str, An
     for i, s in enumerate(body.symbols, start=1):
         if s.provider and s.provider not in known:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
                 detail=f"row {i}, column provider: unknown provider {s.provider!r}",
             )
         symbol = s.symbol.upper()
         if symbol in seen:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
                 detail=f"row {i}, column symbol: {symbol!r} is listed twice",
             )
         seen.add(symbol)
