@@ -50,7 +50,9 @@ def running(
         yield collector
 
 
-def test_refresh_then_offline_search_show_and_lookup(running: CollectorThread) -> None:
+def test_refresh_then_offline_search_show_and_lookup(
+    running: CollectorThread, polygon: HTTPServer
+) -> None:
     with httpx.Client(base_url=running.url, timeout=10) as client:
         assert client.get("/api/instruments/search", params={"q": "aa"}).json() == []
         done = client.post("/api/instruments/refresh", json={}).json()
