@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -91,18 +91,26 @@ async def map_symbols(
 class ScheduledRefresh:
     """``instruments.refresh_cron`` as a service of ``mdc collect``."""
 
-    def __init__(self, config: Config, registry: Registry) -> None:
+    def __init__(
+        self,
+        config: Config,
+        registry: Registry,
+        now: Callable[[ZoneInfo], datetime] = datetime.now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.config = config
         self.registry = registry
         self.cron = parse_cron(config.instruments.refresh_cron)
         self.zone = ZoneInfo(config.instruments.timezone)
+        self._now = now
+        self._sleep = sleep
         self.last: RefreshReport | None = None
 
     async def run(self) -> None:
         while True:
-            now = datetime.now(self.zone)
+            now = self._now(self.zone)
             at = self.cron.next_after(now, self.zone)
-            await asyncio.sleep(max(0.0, (at - now).total_seconds()))
+            await self._sleep(max(0.0, (at - now).total_seconds()))
             self.last = await refresh(
                 self.config, self.registry, default_providers(self.config), at.date()
             )
