@@ -33,7 +33,7 @@ from mdc.config.schema import Config
 from mdc.domain.time import today_utc
 from mdc.instruments.holdings import describe, holdings
 from mdc.instruments.indexes import INDEXES, Indexes, IndexListError
-from mdc.instruments.record import Instrument
+from mdc.instruments.record import FIELDS, Instrument
 from mdc.instruments.refresh import default_providers, keep_found, map_symbols, refresh
 from mdc.instruments.registry import Registry
 from mdc.instruments.watchlists import (
@@ -180,22 +180,7 @@ def show(
     if as_json:
         console.print_json(msgspec.json.encode(data).decode())
         return
-    fields = (
-        "symbol",
-        "name",
-        "asset_class",
-        "mic",
-        "currency",
-        "figi",
-        "composite_figi",
-        "share_class_figi",
-        "isin",
-        "cusip",
-        "tick_size",
-        "lot_size",
-        "active",
-        "key",
-    )
+    fields = ("symbol", *FIELDS, "tick_size", "lot_size", "active", "key")
     print_table(("field", "value"), [(f, _text(data[f])) for f in fields], title=found.symbol)
     print_table(
         ("provider", "spelling", "from"),

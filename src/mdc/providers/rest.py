@@ -34,7 +34,14 @@ from msgspec import Meta
 
 from mdc.config.load import ConfigError
 from mdc.domain.backoff import backoff_delay
-from mdc.providers.base import CredentialsError, NotFound, ProviderError, RateLimited
+from mdc.providers.base import (
+    CredentialsError,
+    NotFound,
+    ProviderError,
+    ProviderSpec,
+    RateLimited,
+)
+from mdc.providers.credentials import read_credentials
 from mdc.providers.ratelimit import ALL, RateLimiter, RateSpecError, Sleep
 
 T = TypeVar("T")
@@ -202,6 +209,13 @@ class RestClient:
 
     def redact(self, text: str) -> str:
         return redact(text, self._secrets)
+
+    def credential(self, spec: ProviderSpec, name: str) -> str:
+        """The value of ``spec``'s credential ``name`` (a ``CredentialsError`` naming every
+        missing one otherwise), masked from now on in every log line and error."""
+        value = read_credentials(spec)[name].reveal()
+        self.add_secret(value)
+        return value
 
     async def get(
         self,

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Final
 
 from mdc.providers.base import SymbolInfo, SymbolSearchProvider
-from mdc.providers.credentials import read_credentials
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest import RestClient, RestSettings
 from mdc.providers.search import rank
@@ -44,10 +43,8 @@ class RestSearch(SymbolSearchProvider):
         return self._listing
 
     def credential(self, name: str) -> str:
-        """The value of credential ``name`` (required), masked from now on."""
-        value = read_credentials(self.spec)[name].reveal()
-        self.client.add_secret(value)
-        return value
+        """The value of credential ``name``, masked from now on in every log and error."""
+        return self.client.credential(self.spec, name)
 
     async def aclose(self) -> None:
         await self.client.aclose()
