@@ -18,7 +18,7 @@ import httpx
 from mdc.config.schema import Config
 from mdc.providers.base import ProviderError, ProviderSpec, SymbolInfo, SymbolSearchProvider
 from mdc.providers.instruments import REST_TIMEOUT_S, InstrumentCache
-from mdc.providers.registry import get_spec, load_class
+from mdc.providers.registry import all_specs, get_spec, load_class
 
 
 def flat(text: str) -> str:
@@ -70,10 +70,7 @@ class InstrumentSearch(SymbolSearchProvider):
 
 def searchable(names: Iterable[str] | None = None) -> list[str]:
     """Providers with a ``search`` class (all registered ones when ``names`` is None)."""
-    from mdc.providers.registry import all_specs
-
-    specs = all_specs()
-    chosen = list(specs) if names is None else list(names)
+    chosen = list(all_specs()) if names is None else list(names)
     return [n for n in chosen if get_spec(n).search is not None]
 
 
