@@ -33,6 +33,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/provider_parse.py
 	$(BIN)/python benchmarks/crypto_replay.py
+	$(BIN)/python benchmarks/registry_search.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
