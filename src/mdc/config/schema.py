@@ -227,6 +227,13 @@ class Config(_Section):
     from ``mdc symbols`` and the dashboard; entries take the same form as ``symbols``."""
 
     def __post_init__(self) -> None:
+        import re
+
+        for name in self.watchlists:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+                raise ValueError(
+                    f"watchlists: name {name!r} must be letters, digits, '.', '_' or '-' (max 64)"
+                )
         seen: set[str] = set()
         for route in self.routes:
             for symbol in route.symbols:

@@ -66,7 +66,7 @@ export function symbolsPage(root) {
           r.subscribed ? h("span", { class: "badge" }, " subscribed") : null),
       ),
     );
-    if (!rows.length) list.append(h("li", { class: "muted", role: "option", "aria-disabled": "true" }, "No match in the registry (mdc symbols refresh fills it)."));
+    if (!rows.length) list.append(h("li", { class: "muted", role: "option", "aria-disabled": "true" }, "No match in the registry: ask the providers (button below) or run mdc symbols refresh."));
     list.hidden = false;
     search.setAttribute("aria-expanded", "true");
     mark(rows.length ? 0 : -1);
@@ -94,6 +94,23 @@ export function symbolsPage(root) {
   });
   search.addEventListener("blur", () => setTimeout(close, 100));
 
+  const ask = h("button", { type: "button", id: "lookup-providers", onclick: async () => {
+    const q = search.value.trim();
+    if (!q) return;
+    ask.disabled = true;
+    try {
+      const res = await api("/api/instruments/lookup", { method: "POST", body: { query: q } });
+      const found = Object.values(res.results).reduce((n, r) => n + r.length, 0);
+      const failed = Object.keys(res.errors);
+      message(msg, `Providers answered ${found} listings${failed.length ? `; no answer from ${failed.join(", ")}` : ""}.`, found > 0);
+      await query();
+    } catch (err) {
+      message(msg, err.message, false);
+    } finally {
+      ask.disabled = false;
+    }
+  } }, "Ask the providers");
+
   const pick = async (i) => {
     const chosen = hits[i];
     close();
@@ -116,7 +133,7 @@ export function symbolsPage(root) {
       ["FIGI", inst.figi], ["Composite FIGI", inst.composite_figi], ["Share-class FIGI", inst.share_class_figi], ["ISIN", inst.isin], ["CUSIP", inst.cusip],
       ["Tick size", inst.tick_size], ["Lot size", inst.lot_size], ["Active", inst.active ? "yes" : "no"]];
     detail.replaceChildren(
-      h("div", { class: "inline instrument-head" }, h("h3", { id: "instrument-symbol" }, inst.symbol), toggle(inst.symbol),
+      h("div", { class: "instrument-head" }, h("h3", { id: "instrument-symbol" }, inst.symbol), toggle(inst.symbol),
         h("a", { href: `#/live?symbol=${encodeURIComponent(inst.symbol)}` }, "Live view")),
       h("dl", { class: "facts", id: "instrument-identity" }, ident.filter(([, v]) => v !== "" && v !== null && v !== undefined).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))])),
       table("Spelling per provider", [{ label: "Provider" }, { label: "Spelling" }, { label: "From" }],
@@ -170,7 +187,7 @@ export function symbolsPage(root) {
       if (kind === "w") {
         const wl = await api(`/api/watchlists/${encodeURIComponent(name)}`);
         listBody.replaceChildren(
-          h("div", { class: "inline" },
+          h("div", { class: "row-actions" },
             h("button", { type: "button", id: "watchlist-subscribe", onclick: async () => {
               try {
                 const res = await api(`/api/watchlists/${encodeURIComponent(name)}/subscribe`, { method: "POST" });
@@ -240,7 +257,8 @@ export function symbolsPage(root) {
     h("h1", {}, "Symbols"),
     h("div", { class: "grid" },
       h("section", { class: "card span-12" }, h("h2", {}, "Find an instrument"),
-        h("div", { class: "combo" }, h("label", { for: "symbol-search" }, "Search the instrument registry"), search, list), detail, msg),
+        h("div", { class: "search-row" }, h("div", { class: "combo" }, h("label", { for: "symbol-search" }, "Search the instrument registry"), search, list), ask),
+        detail, msg),
       h("section", { class: "card span-6" }, h("h2", {}, "Subscribe by symbol"), form),
       h("section", { class: "card span-6" }, h("h2", {}, "Watchlists and index lists"), lists, listBody, saveForm),
       h("section", { class: "card span-12" }, h("h2", {}, "Subscribed"), subs)),
