@@ -103,6 +103,7 @@ class Registry:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30)
         try:
+            db.execute("PRAGMA journal_mode=WAL")  # searches go on while a refresh writes
             db.executescript(SCHEMA)
             with db:
                 yield db

@@ -208,3 +208,11 @@ def test_search_and_show_over_the_registry(tmp_path: Path) -> None:
     assert shown["spellings"]["yahoo"]["from"] == "derived"
     code, _, err = mdc("symbols", "show", "NOPE", "-c", cfg)
     assert code == 1 and "not in the instrument registry" in err
+
+
+def test_a_bad_watchlist_name_in_the_config_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "mdc.toml"
+    path.write_text('[watchlists]\n"my list" = ["AAPL"]\n')
+    code, _, err = mdc("symbols", "watchlists", "-c", str(path))
+    assert code == 2
+    assert "watchlists: name 'my list' must be letters, digits" in " ".join(err.split())
