@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_httpserver import HTTPServer
 from tests.e2e.conftest import screenshot
 from tests.support.collector import CollectorThread
 
@@ -28,12 +29,10 @@ REFERENCE = "polygon/v3/reference"
 
 
 def seed(root: Path, fixtures: Path) -> None:
-    pages = [
-        fixtures / REFERENCE / "tickers.json",
-        *(fixtures / REFERENCE).glob("tickers&cursor=*"),
-    ]
+    """The first real ticker page (A, AA) and AAPL's details; the second page (AAA, AAAU) is
+    what the local Polygon server answers a live lookup with."""
     tickers = [
-        *(t for p in pages for t in json.loads(p.read_text())["results"]),
+        *json.loads((fixtures / REFERENCE / "tickers.json").read_text())["results"],
         json.loads((fixtures / REFERENCE / "tickers" / "AAPL.json").read_text())["results"],
     ]
     listing = [info(msgspec.convert(t, Ticker, strict=False)) for t in tickers]
@@ -41,8 +40,22 @@ def seed(root: Path, fixtures: Path) -> None:
 
 
 @pytest.fixture(scope="module")
+def polygon(fixtures_dir: Path) -> Iterator[HTTPServer]:
+    (second,) = (fixtures_dir / REFERENCE).glob("tickers&cursor=*")
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.expect_request(
+        "/v3/reference/tickers", query_string={"search": "aaa", "active": "true", "limit": "20"}
+    ).respond_with_data(second.read_text(), content_type="application/json")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
 def collector(
-    tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path
+    tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path, polygon: HTTPServer
 ) -> Iterator[CollectorThread]:
     root = tmp_path_factory.mktemp("e2e-symbols") / "data"
     seed(root, fixtures_dir)
@@ -52,9 +65,12 @@ def collector(
             "MDC_SYMBOLS": "SPY,MSFT",
             "MDC_PROVIDER": "simulated",
             "MDC_PROVIDERS__SIMULATED__RATE": "3000",
+            "MDC_PROVIDERS__POLYGON__REST__URL": polygon.url_for("/").rstrip("/"),
+            "MDC_INSTRUMENTS__PROVIDERS": "polygon",
         }
     )
-    with CollectorThread(config) as running:
+    with pytest.MonkeyPatch.context() as env, CollectorThread(config) as running:
+        env.setenv("POLYGON_API_KEY", "pk_e2e")
         yield running
 
 
@@ -89,13 +105,14 @@ def test_arrow_keys_move_and_escape_closes(page: Page) -> None:
     box = page.locator("#symbol-search")
     box.fill("aa")
     options = page.locator("#symbol-suggestions li[role=option][data-symbol]")
-    expect(options).to_have_count(4)  # AA, AAA, AAAU, AAPL
+    expect(options).to_have_count(2)  # AA, AAPL
     box.press("ArrowDown")
     expect(options.nth(1)).to_have_attribute("aria-selected", "true")
     expect(box).to_have_attribute("aria-activedescendant", "suggestion-1")
+    box.press("ArrowDown")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")  # wraps around
     box.press("ArrowUp")
-    box.press("ArrowUp")
-    expect(options.nth(3)).to_have_attribute("aria-selected", "true")  # wraps around
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
     box.press("Escape")
     expect(page.locator("#symbol-suggestions")).to_be_hidden()
     expect(box).to_have_attribute("aria-expanded", "false")
@@ -110,3 +127,16 @@ def test_index_list_and_watchlist_save(page: Page) -> None:
     expect(page.locator("#symbols-msg")).to_contain_text("as mine.")
     page.select_option("#watchlist-select", "w:mine")
     expect(page.locator('#watchlist-body tr[data-symbol="SPY"]')).to_be_visible()
+
+
+def test_a_miss_asks_the_providers_and_their_answer_becomes_suggestions(page: Page) -> None:
+    page.goto("/ui/#/symbols")
+    box = page.locator("#symbol-search")
+    box.fill("aaa")
+    expect(page.locator("#symbol-suggestions")).to_contain_text("No match in the registry")
+    page.click("#lookup-providers")
+    expect(page.locator("#symbols-msg")).to_have_text("Providers answered 2 listings.")
+    options = page.locator("#symbol-suggestions li[role=option][data-symbol]")
+    expect(options).to_have_count(2)
+    expect(options.first).to_have_attribute("data-symbol", "AAA")
+    expect(options.nth(1)).to_contain_text("Goldman Sachs Physical Gold ETF")

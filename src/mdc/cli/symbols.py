@@ -34,7 +34,13 @@ from mdc.domain.time import today_utc
 from mdc.instruments.holdings import describe, holdings
 from mdc.instruments.indexes import INDEXES, Indexes, IndexListError
 from mdc.instruments.record import FIELDS, Instrument
-from mdc.instruments.refresh import default_providers, keep_found, map_symbols, refresh
+from mdc.instruments.refresh import (
+    default_providers,
+    keep_found,
+    lookup_providers,
+    map_symbols,
+    refresh,
+)
 from mdc.instruments.registry import Registry
 from mdc.instruments.watchlists import (
     Entry,
@@ -130,7 +136,7 @@ def search(
     names = _providers(provider)
     registry = Registry(Path(config.storage.root))
     if live:
-        asked = names or [n for n in searchable() if n not in ("ib", "ccxt")]
+        asked = names or lookup_providers(config)
         found = asyncio.run(search_providers(config, asked, text, limit))
         keep_found(registry, found.listings, today_utc())
         for name, error in sorted(found.errors.items()):

@@ -41,6 +41,14 @@ def default_providers(config: Config) -> list[str]:
     return names
 
 
+def lookup_providers(config: Config) -> list[str]:
+    """Whom a live search asks by default: ``instruments.providers``, else every provider with
+    a search but IB (it needs a running TWS) and ccxt (it needs an exchange)."""
+    if config.instruments.providers:
+        return list(config.instruments.providers)
+    return [n for n in searchable() if n not in ("ib", "ccxt")]
+
+
 async def refresh(
     config: Config, registry: Registry, providers: Sequence[str], day: date
 ) -> RefreshReport:

@@ -12,7 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mdc.domain.time import today_utc
 from mdc.instruments.holdings import describe, holdings
-from mdc.instruments.refresh import default_providers, keep_found, map_symbols, refresh
+from mdc.instruments.refresh import (
+    default_providers,
+    keep_found,
+    lookup_providers,
+    map_symbols,
+    refresh,
+)
 from mdc.instruments.registry import Registry
 from mdc.providers.base import ProviderError
 from mdc.providers.registry import UnknownProvider, get_spec
@@ -39,7 +45,9 @@ class Providers(BaseModel):
 class Lookup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=64)
-    providers: list[str] = Field(default_factory=list, description="Empty: every searchable.")
+    providers: list[str] = Field(
+        default_factory=list, description="Empty: instruments.providers, else every searchable."
+    )
     limit: int = Field(20, ge=1, le=MAX_LIMIT)
 
 
@@ -124,7 +132,7 @@ async def refresh_now(web: Web, body: Providers) -> dict[str, Any]:
     summary="Search providers live (results are kept in the registry)",
 )
 async def lookup(web: Web, body: Lookup) -> dict[str, Any]:
-    names = body.providers or [n for n in searchable() if n not in ("ib", "ccxt")]
+    names = body.providers or lookup_providers(web.config)
     _check(names)
     found = await search_providers(web.config, names, body.query, body.limit)
     await asyncio.to_thread(keep_found, registry(web), found.listings, today_utc())
