@@ -108,8 +108,8 @@ async def search_providers(
             return
         try:
             found.listings[name] = await provider.search(query, limit)
-        except ProviderError as exc:
-            found.errors[name] = str(exc)
+        except (ProviderError, OSError, TimeoutError) as exc:  # a socket API (IB) may refuse
+            found.errors[name] = str(exc) or type(exc).__name__
         finally:
             await provider.aclose()
 
