@@ -33,6 +33,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/provider_parse.py
 	$(BIN)/python benchmarks/crypto_replay.py
+	$(BIN)/python benchmarks/registry_search.py
 
 # The dashboard screenshots in docs/img (docs/dashboard.md), taken by the browser tests.
 doc-images: $(DEV_STAMP)

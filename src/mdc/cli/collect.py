@@ -26,6 +26,8 @@ from mdc.cli.common import (
 )
 from mdc.cli.serve import bind_http, check_http
 from mdc.config import Config
+from mdc.instruments.refresh import ScheduledRefresh
+from mdc.instruments.registry import Registry
 from mdc.log import setup_logging
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
@@ -168,6 +170,9 @@ def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> Embe
     )
     runtime.add_service("backfill", scheduler.run)
     runtime.gap_listeners.append(scheduler.on_gap)
+    if config.instruments.refresh_cron:
+        refresher = ScheduledRefresh(config, Registry(Path(config.storage.root)))
+        runtime.add_service("instruments", refresher.run)
     if not config.http.enabled:
         return None
     # Repair jobs compare the archive with the calendar: the service reads the files the

@@ -61,6 +61,14 @@ format = "text"                # text | json
 [backfill]
 providers = []                 # priority list, e.g. ["alpaca", "polygon", "stooq"]
 
+[instruments]                  # the instrument registry (docs/symbols.md)
+providers = []                 # whose lists `mdc symbols refresh` loads; [] = all with keys
+refresh_cron = ""              # e.g. "15 6 * * 1-5" to refresh while `mdc collect` runs
+
+# Named watchlists (`mdc symbols watchlists`, the dashboard's Symbols page):
+# [watchlists]
+# megacaps = ["AAPL", "MSFT", { symbol = "NVDA", depth_levels = 20 }]
+
 [providers.simulated]
 seed = 42
 """

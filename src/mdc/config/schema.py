@@ -194,6 +194,23 @@ class BackfillConfig(_Section):
         return self.calendar
 
 
+class InstrumentsConfig(_Section):
+    """The instrument registry in ``<root>/_mdc/instruments`` (docs/symbols.md)."""
+
+    providers: list[str] = []
+    """Providers whose full instrument lists ``mdc symbols refresh`` (and the schedule) load;
+    empty means every provider with a list whose credentials are set."""
+    refresh_cron: str = ""
+    """When ``mdc collect`` refreshes the registry, e.g. ``"15 6 * * 1-5"``; empty: never."""
+    timezone: str = "America/New_York"
+
+    def __post_init__(self) -> None:
+        from mdc.domain.cron import parse_cron
+
+        if self.refresh_cron:
+            parse_cron(self.refresh_cron)
+
+
 class Config(_Section):
     provider: str = "simulated"
     """The streaming provider ``mdc collect`` uses (``mdc providers`` lists them)."""
@@ -212,8 +229,19 @@ class Config(_Section):
     backfill: BackfillConfig = msgspec.field(default_factory=BackfillConfig)
     providers: dict[str, dict[str, Any]] = {}
     """Per-provider settings (endpoint URLs, options), validated by each provider's config."""
+    instruments: InstrumentsConfig = msgspec.field(default_factory=InstrumentsConfig)
+    watchlists: dict[str, list[str | SymbolConfig]] = {}
+    """Named symbol lists (``[watchlists] tech = ["AAPL", "MSFT"]``), shown and subscribed
+    from ``mdc symbols`` and the dashboard; entries take the same form as ``symbols``."""
 
     def __post_init__(self) -> None:
+        import re
+
+        for name in self.watchlists:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+                raise ValueError(
+                    f"watchlists: name {name!r} must be letters, digits, '.', '_' or '-' (max 64)"
+                )
         seen: set[str] = set()
         for route in self.routes:
             for symbol in route.symbols:

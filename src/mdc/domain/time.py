@@ -45,3 +45,8 @@ def iso(ts: int) -> str:
     """ISO-8601 with nanoseconds kept (datetime itself stops at microseconds)."""
     base = ns_to_datetime(ts - ts % NS_PER_S).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{base}.{ts % NS_PER_S:09d}Z"
+
+
+def today_utc() -> date:
+    """Today's date in UTC (the day registry refreshes are dated by)."""
+    return datetime.now(UTC).date()

@@ -213,20 +213,56 @@ class HistoricalProvider(ABC):
         await self.aclose()
 
 
-class SymbolInfo(msgspec.Struct, frozen=True):
+class SymbolInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """One provider's listing of an instrument, as its reference data gives it.
+
+    ``symbol`` is the archive's spelling (``providers/symbols.py``: ``BRK.B``, ``BTC-USD``);
+    ``provider_symbol`` how the provider writes it (``BRK-B``, ``XBT/USD``; empty means the
+    same). Identifiers are empty when the provider does not give them. The instrument registry
+    (``mdc.instruments``) merges listings of several providers into one ``Instrument``.
+    """
+
     symbol: str
     name: str = ""
     venue: str = ""
+    """The provider's exchange label (``NASDAQ``, ``coinbase``)."""
     asset_class: str = ""
+    """``equity``, ``etf``, ``crypto``, ``fx``, ``future``, ``option``, ``index`` (lower case)."""
     tick_size: float | None = None
     lot_size: float | None = None
+    provider: str = ""
+    provider_symbol: str = ""
+    mic: str = ""
+    """ISO 10383 market identifier of the primary exchange (``XNAS``), when known."""
+    currency: str = ""
+    figi: str = ""
+    composite_figi: str = ""
+    share_class_figi: str = ""
+    isin: str = ""
+    cusip: str = ""
+    active: bool = True
 
 
 class SymbolSearchProvider(ABC):
+    """Reference data of one provider: ``search`` answers a user's text (ticker or name);
+    ``listing`` gives every instrument at once for the local registry, where the provider can.
+
+    Implementations live in ``providers/<name>/search.py`` and are named by ``spec.search``;
+    the constructor takes the :class:`Config`. Errors are the ``ProviderError`` family.
+    """
+
     spec: ClassVar[ProviderSpec]
 
     @abstractmethod
-    async def search(self, query: str, limit: int = 20) -> list[SymbolInfo]: ...
+    async def search(self, query: str, limit: int = 20) -> list[SymbolInfo]:
+        """Best matches first (exact symbol, then symbol prefix, then name)."""
+
+    async def listing(self) -> list[SymbolInfo]:
+        """Every instrument the provider lists (for ``mdc symbols refresh``)."""
+        raise UnsupportedRequest(f"{self.spec.name} has no instrument list, only search")
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
 
 
 class ProviderError(RuntimeError):

@@ -77,6 +77,10 @@ class InstrumentTable:
                 asset_class="crypto",
                 tick_size=i.tick_size,
                 lot_size=i.lot_size,
+                provider=self.venue,
+                provider_symbol=i.venue_symbol,
+                currency=i.quote,
+                active=i.trading,
             )
             for i in self.by_symbol.values()
         ]

@@ -33,6 +33,7 @@ BUILTIN: Final[tuple[str, ...]] = (
     "ccxt",
     "nyse",
     "ib",
+    "openfigi",
 )
 
 
@@ -82,6 +83,8 @@ def check_config(config: Config) -> None:
             raise ConfigError(f"{key}: {name!r} has no live stream (it serves history only)")
         if role == "historical" and spec.historical is None:
             raise ConfigError(f"{key}: {name!r} has no history (it is a live stream only)")
+        if role == "search" and spec.search is None:
+            raise ConfigError(f"{key}: {name!r} has no instrument list or symbol search")
     for name in config.providers:
         if name not in specs:
             raise ConfigError(f"providers.{name}: {_unknown(name, specs)}")
@@ -105,3 +108,5 @@ def _named_providers(config: Config) -> Iterator[tuple[str, str, str]]:
             yield f"routes[{r}].failover[{i}]", name, "streaming"
     for i, name in enumerate(config.backfill.providers):
         yield f"backfill.providers[{i}]", name, "historical"
+    for i, name in enumerate(config.instruments.providers):
+        yield f"instruments.providers[{i}]", name, "search"

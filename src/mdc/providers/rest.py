@@ -35,7 +35,14 @@ from msgspec import Meta
 from mdc.config.load import ConfigError
 from mdc.domain.backoff import backoff_delay
 from mdc.domain.time import Sleep
-from mdc.providers.base import CredentialsError, NotFound, ProviderError, RateLimited
+from mdc.providers.base import (
+    CredentialsError,
+    NotFound,
+    ProviderError,
+    ProviderSpec,
+    RateLimited,
+)
+from mdc.providers.credentials import read_credentials
 from mdc.providers.ratelimit import ALL, RateLimiter, RateSpecError
 
 T = TypeVar("T")
@@ -204,6 +211,13 @@ class RestClient:
     def redact(self, text: str) -> str:
         return redact(text, self._secrets)
 
+    def credential(self, spec: ProviderSpec, name: str) -> str:
+        """The value of ``spec``'s credential ``name`` (a ``CredentialsError`` naming every
+        missing one otherwise), masked from now on in every log line and error."""
+        value = read_credentials(spec)[name].reveal()
+        self.add_secret(value)
+        return value
+
     async def get(
         self,
         url: str,
@@ -215,6 +229,35 @@ class RestClient:
     ) -> httpx.Response:
         """GET with rate limiting and retries; the response is 2xx and fully read. ``weight``
         is what the request costs in the limiter's buckets."""
+        return await self.request(
+            "GET", url, params, headers=headers, endpoint=endpoint, weight=weight
+        )
+
+    async def post_json(
+        self,
+        url: str,
+        body: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        endpoint: str = ALL,
+    ) -> httpx.Response:
+        """POST a JSON body (search and mapping APIs such as OpenFIGI's), with the same limits,
+        retries and errors as :meth:`get`."""
+        return await self.request("POST", url, None, json=body, headers=headers, endpoint=endpoint)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: Params | None = None,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        endpoint: str = ALL,
+        weight: float = 1.0,
+    ) -> httpx.Response:
+        """One request with rate limiting and retries (what :meth:`get` and :meth:`post_json`
+        share); 2xx or a ``ProviderError``."""
         full = httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
         shown = self.redact(str(full))
         settings = self.settings
@@ -226,7 +269,9 @@ class RestClient:
             retry_after: float | None = None
             rate_limited = unreachable = False
             try:
-                response = await self._http.get(url, params=params, headers=headers)
+                response = await self._http.request(
+                    method, url, params=params, json=json, headers=headers
+                )
             except httpx.TimeoutException:
                 problem = f"timed out after {settings.timeout_s:g} s"
             except httpx.TransportError as exc:

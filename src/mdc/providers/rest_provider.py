@@ -16,7 +16,6 @@ import httpx
 from mdc.config.schema import Config
 from mdc.domain.interval import IntervalError
 from mdc.providers.base import DataKind, HistoricalProvider, ProviderError, UnsupportedRequest
-from mdc.providers.credentials import read_credentials
 from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest import RestClient, RestSettings
 
@@ -75,9 +74,7 @@ class RestHistorical(HistoricalProvider):
 
     def credential(self, name: str) -> str:
         """The value of credential ``name``, masked from now on in every log and error."""
-        value = read_credentials(self.spec)[name].reveal()
-        self.client.add_secret(value)
-        return value
+        return self.client.credential(self.spec, name)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -26,6 +26,8 @@ from mdc.web.api import (
     config,
     health,
     imports,
+    indexes,
+    instruments,
     live,
     metrics,
     providers,
@@ -33,6 +35,7 @@ from mdc.web.api import (
     status,
     storage,
     symbols,
+    watchlists,
 )
 from mdc.web.docs import add_docs
 from mdc.web.live import LiveView
@@ -50,6 +53,9 @@ ROUTERS: Final = (
     metrics,
     live,
     symbols,
+    instruments,
+    watchlists,
+    indexes,
     providers,
     storage,
     quality,

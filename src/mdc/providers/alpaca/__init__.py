@@ -29,4 +29,5 @@ SPEC = ProviderSpec(
     ),
     streaming="mdc.providers.alpaca.stream:AlpacaStream",
     historical="mdc.providers.alpaca.historical:AlpacaHistorical",
+    search="mdc.providers.alpaca.search:AlpacaSearch",
 )

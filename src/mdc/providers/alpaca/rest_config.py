@@ -29,3 +29,10 @@ class AlpacaRestConfig(RestSettings, kw_only=True, forbid_unknown_fields=True):
     """``venue`` of the events; empty means ``IEX`` for the iex feed and ``US`` otherwise."""
     symbol_map: dict[str, str] = msgspec.field(default_factory=dict)
     """Canonical symbol → Alpaca symbol, where the spelling rules are not enough."""
+    trading_url: str = "https://api.alpaca.markets"
+    """Base of the Trading API, where the asset list (``/v2/assets``) lives; paper-trading keys
+    need ``https://paper-api.alpaca.markets``."""
+    asset_classes: list[Literal["us_equity", "crypto"]] = msgspec.field(
+        default_factory=lambda: ["us_equity", "crypto"]
+    )
+    """Asset classes the instrument list (``mdc symbols refresh``) fetches."""

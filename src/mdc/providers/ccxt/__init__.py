@@ -23,5 +23,6 @@ SPEC = ProviderSpec(
     ),
     config=CcxtConfig,
     streaming="mdc.providers.ccxt.stream:CcxtStream",
+    search="mdc.providers.ccxt.search:CcxtSearch",
     extra="ccxt",
 )

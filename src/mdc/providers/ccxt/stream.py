@@ -72,6 +72,28 @@ def _no_limit(method: Callable[[str], Awaitable[Any]], market: str) -> Watch:
     return watch
 
 
+def make_exchange(options: CcxtConfig) -> Any:
+    """The configured ccxt.pro exchange, its options and endpoint overrides applied."""
+    ccxt_pro = load_ccxt_pro()
+    name = options.exchange
+    cls = getattr(ccxt_pro, name, None)
+    if cls is None or name not in ccxt_pro.exchanges:
+        close = difflib.get_close_matches(name, ccxt_pro.exchanges, n=5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ProviderError(f"ccxt: ccxt.pro has no exchange {name!r}{hint}")
+    exchange = cls({"enableRateLimit": True})
+    exchange.options.update(options.options)  # on top of ccxt's own defaults
+    for key, url in options.api_urls.items():
+        *path, last = key.split(".")
+        node = exchange.urls.get("api")
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or last not in node:
+            raise ProviderError(f"ccxt: {name} has no urls.api.{key} to override")
+        node[last] = url
+    return exchange
+
+
 class CcxtStream(StreamingProvider):
     """``mdc collect --provider ccxt`` with ``[providers.ccxt] exchange = "<id>"``."""
 
@@ -93,24 +115,7 @@ class CcxtStream(StreamingProvider):
         self._fatal: asyncio.Future[None] | None = None
 
     def _make_exchange(self) -> Any:
-        ccxt_pro = load_ccxt_pro()
-        name = self.options.exchange
-        cls = getattr(ccxt_pro, name, None)
-        if cls is None or name not in ccxt_pro.exchanges:
-            close = difflib.get_close_matches(name, ccxt_pro.exchanges, n=5)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ProviderError(f"ccxt: ccxt.pro has no exchange {name!r}{hint}")
-        exchange = cls({"enableRateLimit": True})
-        exchange.options.update(self.options.options)  # on top of ccxt's own defaults
-        for key, url in self.options.api_urls.items():
-            *path, last = key.split(".")
-            node = exchange.urls.get("api")
-            for part in path:
-                node = node.get(part) if isinstance(node, dict) else None
-            if not isinstance(node, dict) or last not in node:
-                raise ProviderError(f"ccxt: {name} has no urls.api.{key} to override")
-            node[last] = url
-        return exchange
+        return make_exchange(self.options)
 
     def _check_methods(self, symbols: list[SymbolConfig]) -> None:
         has = self.exchange.has

@@ -19,4 +19,5 @@ SPEC = ProviderSpec(
     config=FinnhubConfig,
     credentials=("FINNHUB_API_KEY",),
     historical="mdc.providers.finnhub.historical:FinnhubHistorical",
+    search="mdc.providers.finnhub.search:FinnhubSearch",
 )

@@ -25,4 +25,6 @@ class FinnhubConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Intraday candles are fetched this many days per request (one request = one page)."""
     symbol_map: dict[str, str] = msgspec.field(default_factory=dict)
     """Canonical symbol → Finnhub symbol, where the spelling rules are not enough."""
+    exchanges: list[str] = msgspec.field(default_factory=lambda: ["US"])
+    """Exchange codes the instrument list (``/stock/symbol``, ``mdc symbols refresh``) fetches."""
     rest: FinnhubRest = msgspec.field(default_factory=FinnhubRest)

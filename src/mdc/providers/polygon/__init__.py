@@ -30,4 +30,5 @@ SPEC = ProviderSpec(
     credentials=("POLYGON_API_KEY",),
     streaming="mdc.providers.polygon.stream:PolygonStream",
     historical="mdc.providers.polygon.historical:PolygonHistorical",
+    search="mdc.providers.polygon.search:PolygonSearch",
 )

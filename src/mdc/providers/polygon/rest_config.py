@@ -30,3 +30,8 @@ class PolygonRestConfig(RestSettings, kw_only=True, forbid_unknown_fields=True):
     """``limit`` of ``/stocks/v1/splits`` and ``/stocks/v1/dividends`` pages."""
     symbol_map: dict[str, str] = msgspec.field(default_factory=dict)
     """Canonical symbol → Polygon ticker, where the spelling rules are not enough."""
+    tickers_page_limit: Annotated[int, Meta(ge=1, le=1000)] = 1000
+    """``limit`` of ``/v3/reference/tickers`` pages (symbol search and instrument list)."""
+    tickers_markets: list[str] = msgspec.field(default_factory=lambda: ["stocks"])
+    """Markets the instrument list (``mdc symbols refresh``) fetches: stocks, crypto, fx,
+    otc, indices."""
