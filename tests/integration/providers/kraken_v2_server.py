@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from replay_server import read_rest_capture
+from replay_server import answer_rest, read_rest_capture
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -255,18 +255,7 @@ class KrakenV2Server:
         await self._send(client, {"channel": "book", "type": "snapshot", "data": [data]})
 
     async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        target = head.split(b"\r\n", 1)[0].decode().split(" ")[1]
-        body = self.rest.get(target.split("?", 1)[0])
-        status = "200 OK" if body is not None else "404 Not Found"
-        payload = body if body is not None else b"{}"
-        writer.write(
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
-            + payload
-        )
-        await writer.drain()
-        writer.close()
+        await answer_rest(self.rest, reader, writer)
 
 
 def _entering(
