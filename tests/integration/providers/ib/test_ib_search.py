@@ -1,0 +1,84 @@
+"""IB symbol search: the real ib_async ``reqMatchingSymbols`` and contract details against the
+TWS stand-in, with the exact results a user gets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from tests.support.fake_tws import REQ_CONTRACT_DETAILS, REQ_MATCHING_SYMBOLS, FakeTws, Listing
+
+from mdc.config.schema import Config
+from mdc.providers.base import SymbolInfo
+from mdc.providers.ib.search import IbSearch
+
+LISTINGS = [
+    Listing("AAPL", 265598, primary="NASDAQ", name="APPLE INC", derivatives=("OPT", "WAR")),
+    Listing("AAP", 40224, primary="NYSE", name="ADVANCE AUTO PARTS INC", derivatives=("OPT",)),
+    Listing("APC", 38708077, primary="IBIS", currency="EUR", name="APPLE INC", min_tick=0.001),
+    Listing(
+        "ES",
+        551601503,
+        sec_type="FUT",
+        exchange="CME",
+        primary="CME",
+        expiry="20240315",
+        name="E-mini S&P 500",
+        min_tick=0.25,
+    ),
+]
+
+
+def run(body: Callable[[IbSearch, FakeTws], Awaitable[None]]) -> None:
+    async def main() -> None:
+        tws = await FakeTws(LISTINGS).start()
+        search = IbSearch(Config(providers={"ib": {"port": tws.port}}))
+        try:
+            async with asyncio.timeout(20):
+                await body(search, tws)
+        finally:
+            await search.aclose()
+            await tws.stop()
+
+    asyncio.run(main())
+
+
+def test_a_ticker_prefix_finds_the_exact_symbol_first_with_tick_sizes() -> None:
+    async def body(search: IbSearch, tws: FakeTws) -> None:
+        found = await search.search("aap")
+        assert found == [
+            SymbolInfo("AAP", "ADVANCE AUTO PARTS INC", "NYSE", "equity", 0.01),
+            SymbolInfo("AAPL", "APPLE INC", "NASDAQ", "equity", 0.01),
+        ]
+        (matching,) = tws.requested(REQ_MATCHING_SYMBOLS)
+        assert matching.fields[2] == "aap"
+        # One contract-details probe per match, by conId on SMART.
+        probes = tws.requested(REQ_CONTRACT_DETAILS)
+        assert sorted(int(r.fields[3]) for r in probes) == [40224, 265598]
+        assert {r.fields[10] for r in probes} == {"SMART"}
+
+    run(body)
+
+
+def test_a_company_name_finds_every_listing_keyed_as_the_provider_reads_symbols() -> None:
+    async def body(search: IbSearch, tws: FakeTws) -> None:
+        found = await search.search("Apple")
+        assert found == [
+            SymbolInfo("AAPL", "APPLE INC", "NASDAQ", "equity", 0.01),
+            SymbolInfo("APC:STK:IBIS:EUR", "APPLE INC", "IBIS", "equity", 0.001),
+        ]
+        future = await search.search("ES")
+        assert future == [SymbolInfo("ES:FUT:CME:USD", "E-mini S&P 500", "CME", "future", 0.25)]
+        assert await search.search("ZZZZ") == []
+        assert tws.connections == 1  # the search connection is kept between queries
+
+    run(body)
+
+
+def test_limit_cuts_the_matches_before_details_are_asked() -> None:
+    async def body(search: IbSearch, tws: FakeTws) -> None:
+        found = await search.search("A", limit=1)
+        assert [i.symbol for i in found] == ["AAPL"]
+        assert len(tws.requested(REQ_CONTRACT_DETAILS)) == 1
+
+    run(body)
