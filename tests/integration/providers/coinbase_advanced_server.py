@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from replay_server import answer_rest, read_rest_capture
-from websockets.asyncio.server import ServerConnection, serve
+from replay_server import read_rest_capture
+from venue_server import VenueServer
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 _encode = msgspec.json.Encoder().encode
@@ -42,44 +43,21 @@ class Client:
         """(event-loop time, message) of everything this client sent."""
 
 
-class AdvancedTradeServer:
+class AdvancedTradeServer(VenueServer):
     """``wss://advanced-trade-ws.coinbase.com`` and the Exchange REST API on 127.0.0.1."""
 
     def __init__(self, fixtures: Path) -> None:
-        self.rest = read_rest_capture([fixtures / "COINBASE.0"])
+        super().__init__(read_rest_capture([fixtures / "COINBASE.0"]))
         self.books: dict[str, tuple[Levels, Levels]] = {}
         self.recent_trades: dict[str, list[dict[str, str]]] = {}
         self.clients: list[Client] = []
         self.received: list[tuple[float, dict[str, Any]]] = []
         """Every client message of every connection, with its event-loop receive time."""
-        self.connections = 0
-        self.changed = asyncio.Event()
-        self._servers: list[Any] = []
-        self.ws_url = self.http_url = ""
-
-    async def __aenter__(self) -> AdvancedTradeServer:
-        ws = await serve(self._session, "127.0.0.1", 0, compression=None)
-        http = await asyncio.start_server(self._http, "127.0.0.1", 0)
-        self._servers = [ws, http]
-        self.ws_url = f"ws://127.0.0.1:{ws.sockets[0].getsockname()[1]}"
-        self.http_url = f"http://127.0.0.1:{http.sockets[0].getsockname()[1]}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for server in self._servers:
-            server.close()
-            await server.wait_closed()
 
     def requests(self, channel: str, kind: str = "subscribe") -> list[dict[str, Any]]:
         return [
             m for _, m in self.received if m.get("type") == kind and m.get("channel") == channel
         ]
-
-    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
 
     # -- what the test drives ------------------------------------------------------------
 
@@ -195,9 +173,6 @@ class AdvancedTradeServer:
             bids, asks = self.books[product]
             tick = _ticker(product, bids[0][0], asks[0][0])
             await self._send(client, "ticker", [{"type": "snapshot", "tickers": [tick]}])
-
-    async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await answer_rest(self.rest, reader, writer)
 
 
 def _apply(side: Levels, levels: Levels) -> None:

@@ -14,16 +14,16 @@ them. AssetPairs is the real captured body (``shared/fixtures/crypto/KRAKEN.0``)
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from replay_server import answer_rest, read_rest_capture
+from replay_server import read_rest_capture
 from tests.support.kraken_v2 import TS, Book, Levels, encode, ladder, trade_data
-from websockets.asyncio.server import ServerConnection, serve
+from venue_server import VenueServer
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 __all__ = ["TS", "KrakenV2Server", "ladder"]
@@ -39,33 +39,18 @@ class Client:
         self.channels: dict[str, set[str]] = {}
 
 
-class KrakenV2Server:
+class KrakenV2Server(VenueServer):
     """``wss://ws.kraken.com/v2`` and ``https://api.kraken.com`` on 127.0.0.1."""
 
+    ws_path = "/v2"
+
     def __init__(self, fixtures: Path) -> None:
-        self.rest = read_rest_capture([fixtures / "KRAKEN.0"])
+        super().__init__(read_rest_capture([fixtures / "KRAKEN.0"]))
         self.books: dict[str, Book] = {}
         self.accepted_depths = {10, 25, 100, 500, 1000}
         self.clients: list[Client] = []
         self.received: list[dict[str, Any]] = []
         """Every client message, of every connection (open or closed), in order."""
-        self.connections = 0
-        self.changed = asyncio.Event()
-        self._servers: list[Any] = []
-        self.ws_url = self.http_url = ""
-
-    async def __aenter__(self) -> KrakenV2Server:
-        ws = await serve(self._session, "127.0.0.1", 0, compression=None)
-        http = await asyncio.start_server(self._http, "127.0.0.1", 0)
-        self._servers = [ws, http]
-        self.ws_url = f"ws://127.0.0.1:{ws.sockets[0].getsockname()[1]}/v2"
-        self.http_url = f"http://127.0.0.1:{http.sockets[0].getsockname()[1]}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for server in self._servers:
-            server.close()
-            await server.wait_closed()
 
     def add_book(self, symbol: str, precision: tuple[int, int], bids: Levels, asks: Levels) -> None:
         book = self.books[symbol] = Book(*precision)
@@ -78,12 +63,6 @@ class KrakenV2Server:
             for m in self.received
             if m.get("method") == method and m.get("params", {}).get("channel") == channel
         ]
-
-    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
 
     # -- what the test drives ------------------------------------------------------------
 
@@ -187,6 +166,3 @@ class KrakenV2Server:
     async def _snapshot(self, client: Client, symbol: str, depth: int) -> None:
         data = self.books[symbol].snapshot(symbol, depth)
         await self._send(client, {"channel": "book", "type": "snapshot", "data": [data]})
-
-    async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await answer_rest(self.rest, reader, writer)

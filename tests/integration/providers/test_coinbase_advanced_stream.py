@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from coinbase_advanced_server import AdvancedTradeServer
-from collecting_sink import CollectingSink
+from collecting_sink import CollectingSink, running
 
 from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.events import BookDelta, BookSnapshot, Gap, Quote, Trade
@@ -48,15 +48,11 @@ def run(fixtures: Path, scenario: Scenario) -> None:
             server.recent_trades["BTC-USD"] = []
             sink = CollectingSink()
             provider = CoinbaseStream(config(server), sink)
-            task = asyncio.create_task(provider.run(SYMBOLS))
-            try:
+            async with running(provider, SYMBOLS):
                 await sink.wait_count(BookSnapshot, 2)
                 parser = provider.protocol.parser
                 assert isinstance(parser, AdvancedParser)
                 await scenario(server, sink, parser)
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(main())
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from collecting_sink import CollectingSink, eventually
+from collecting_sink import CollectingSink, eventually, running
 from kraken_v2_server import KrakenV2Server, ladder
 
 from mdc.config.schema import Config, SymbolConfig
@@ -67,8 +67,7 @@ def test_v2_session_every_checksum_validates(fixtures_dir: Path) -> None:
     async def scenario(server: KrakenV2Server) -> None:
         sink = CollectingSink()
         provider = KrakenStream(config(server), sink)
-        task = asyncio.create_task(provider.run(SYMBOLS))
-        try:
+        async with running(provider, SYMBOLS):
             await sink.wait_count(BookSnapshot, 2)
             parser = provider.protocol.parser
             assert isinstance(parser, KrakenV2Parser)
@@ -101,9 +100,6 @@ def test_v2_session_every_checksum_validates(fixtures_dir: Path) -> None:
             assert book["params"]["depth"] == 10
             first = server.clients[0].received
             assert first[0]["params"] == {"channel": "instrument"}
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
     run(fixtures_dir / "crypto", scenario)
 
@@ -112,8 +108,7 @@ def test_v2_corrupted_level_is_one_gap_and_one_resubscribe(fixtures_dir: Path) -
     async def scenario(server: KrakenV2Server) -> None:
         sink = CollectingSink()
         provider = KrakenStream(config(server), sink)
-        task = asyncio.create_task(provider.run(SYMBOLS))
-        try:
+        async with running(provider, SYMBOLS):
             await sink.wait_count(BookSnapshot, 2)
             parser = provider.protocol.parser
             await server.book_update("BTC/USD", bids=[("44999.9", "0.75")])
@@ -132,9 +127,6 @@ def test_v2_corrupted_level_is_one_gap_and_one_resubscribe(fixtures_dir: Path) -
                 ["BTC/USD"],
             ]
             assert server.connections == 1
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
     run(fixtures_dir / "crypto", scenario)
 
@@ -143,8 +135,7 @@ def test_v2_hole_in_trade_ids_is_one_gap(fixtures_dir: Path) -> None:
     async def scenario(server: KrakenV2Server) -> None:
         sink = CollectingSink()
         provider = KrakenStream(config(server), sink)
-        task = asyncio.create_task(provider.run(SYMBOLS))
-        try:
+        async with running(provider, SYMBOLS):
             await server.wait_for(lambda: bool(server.requests("trade")))
             await sink.wait_count(BookSnapshot, 2)
             await server.trades("BTC/USD", [1, 2, 3])
@@ -159,8 +150,5 @@ def test_v2_hole_in_trade_ids_is_one_gap(fixtures_dir: Path) -> None:
             (trade,) = [t for t in sink.of(Trade) if t.trade_id == "5"]
             assert isinstance(trade, Trade)
             assert (trade.price, trade.size, trade.side) == (45000.1, 0.001, "buy")
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
     run(fixtures_dir / "crypto", scenario)

@@ -15,7 +15,7 @@ import selectors
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from collecting_sink import CollectingSink
+from collecting_sink import CollectingSink, running
 from tests.support.fake_tws import FakeTws, Listing, Request
 
 from mdc.config.schema import Config, SymbolConfig
@@ -118,13 +118,9 @@ def test_subscribing_forty_symbols_keeps_under_the_limit() -> None:
         section: dict[str, Any] = {"port": tws.port}
         stream = IbStream(Config(providers={"ib": section}), CollectingSink())
         symbols = [SymbolConfig(symbol=x.symbol) for x in listings]
-        task = asyncio.create_task(stream.run(symbols))
-        try:
+        async with running(stream, symbols):
             kinds = ("AllLast", "BidAsk", "depth")
             await tws.wait(lambda: all(len(tws.streams(k)) == 40 for k in kinds), timeout=60)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
         after_start = [r for r in tws.requests if r.msg_id not in (71, 61, 59)]
         assert len(after_start) >= 160
         assert busiest_second(tws.requests) == 45  # throttled, not merely slow
