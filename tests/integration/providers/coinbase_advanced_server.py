@@ -48,6 +48,7 @@ class AdvancedTradeServer(VenueServer):
 
     def __init__(self, fixtures: Path) -> None:
         super().__init__(read_rest_capture([fixtures / "COINBASE.0"]))
+        self.connections = 0
         self.books: dict[str, tuple[Levels, Levels]] = {}
         self.recent_trades: dict[str, list[dict[str, str]]] = {}
         self.clients: list[Client] = []

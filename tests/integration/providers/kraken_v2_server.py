@@ -46,6 +46,7 @@ class KrakenV2Server(VenueServer):
 
     def __init__(self, fixtures: Path) -> None:
         super().__init__(read_rest_capture([fixtures / "KRAKEN.0"]))
+        self.connections = 0
         self.books: dict[str, Book] = {}
         self.accepted_depths = {10, 25, 100, 500, 1000}
         self.clients: list[Client] = []

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from coinbase_advanced_server import AdvancedTradeServer
 from collecting_sink import CollectingSink, running
+from venue_server import FAST_STREAM
 
 from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.events import BookDelta, BookSnapshot, Gap, Quote, Trade
@@ -21,19 +21,17 @@ from mdc.providers.coinbase.config import CoinbaseConfig
 from mdc.providers.coinbase.parse_advanced import AdvancedParser
 from mdc.providers.coinbase.stream import CoinbaseStream
 
-FAST: dict[str, Any] = {
-    "reconnect_initial_s": 0.01,
-    "reconnect_max_s": 0.05,
-    "stale_market_hours_only": False,
-    "ping_interval_s": 0,
-    "close_timeout_s": 0.2,
-}
 SYMBOLS = [SymbolConfig(symbol="BTC-USD"), SymbolConfig(symbol="ETH-USD")]
 CHANNELS = ["heartbeats", "level2", "market_trades", "ticker"]
 
 
 def config(server: AdvancedTradeServer) -> Config:
-    section = {"api": "advanced", "ws_url": server.ws_url, "rest_url": server.http_url, **FAST}
+    section = {
+        "api": "advanced",
+        "ws_url": server.ws_url,
+        "rest_url": server.http_url,
+        **FAST_STREAM,
+    }
     return Config(symbols=[s.symbol for s in SYMBOLS], providers={"coinbase": section})
 
 

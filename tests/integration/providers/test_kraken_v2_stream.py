@@ -16,6 +16,7 @@ from typing import Any
 
 from collecting_sink import CollectingSink, eventually, running
 from kraken_v2_server import KrakenV2Server, ladder
+from venue_server import FAST_STREAM
 
 from mdc.config.schema import Config, SymbolConfig
 from mdc.domain.events import BookDelta, BookSnapshot, Gap, Quote, Trade
@@ -23,11 +24,7 @@ from mdc.providers.kraken.parse_v2 import KrakenV2Parser
 from mdc.providers.kraken.stream import KrakenStream
 
 FAST: dict[str, Any] = {
-    "reconnect_initial_s": 0.01,
-    "reconnect_max_s": 0.05,
-    "stale_market_hours_only": False,
-    "ping_interval_s": 0,
-    "close_timeout_s": 0.2,
+    **FAST_STREAM,
     "book_depth": 10,
 }
 SYMBOLS = [SymbolConfig(symbol="BTC-USD"), SymbolConfig(symbol="ETH-USD")]

@@ -1,16 +1,25 @@
 """The part every local venue stand-in shares: a WebSocket server and a REST server on
-127.0.0.1 (REST bodies from a capture), a connection count and a change signal to wait on.
-Subclasses speak the venue's protocol in ``_session``."""
+127.0.0.1 (REST bodies from a capture unless ``_http`` is overridden) and a change signal to
+wait on. Subclasses speak the venue's protocol in ``_session``."""
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from replay_server import answer_rest
 from websockets.asyncio.server import ServerConnection, serve
+
+FAST_STREAM: Final[dict[str, Any]] = {
+    "reconnect_initial_s": 0.01,
+    "reconnect_max_s": 0.05,
+    "stale_market_hours_only": False,
+    "ping_interval_s": 0,
+    "close_timeout_s": 0.2,
+}
+"""Connection options for a provider against a local server: quick reconnects, no pings."""
 
 
 class VenueServer(ABC):
@@ -19,7 +28,6 @@ class VenueServer(ABC):
 
     def __init__(self, rest: dict[str, bytes]) -> None:
         self.rest = rest
-        self.connections = 0
         self.changed = asyncio.Event()
         self._servers: list[Any] = []
         self.ws_url = self.http_url = ""
