@@ -22,16 +22,16 @@ import msgspec
 from mdc.config.schema import SymbolConfig
 from mdc.providers.coinbase.config import CoinbaseConfig
 from mdc.providers.coinbase.parse_advanced import VENUE, AdvancedParser
-from mdc.providers.coinbase.resync import BookResyncProtocol
 from mdc.providers.coinbase.symbols import products_cache, venue_symbol
 from mdc.providers.connection import Frame
+from mdc.providers.resubscribe import ResubscribeProtocol
 
 MESSAGES_PER_S: Final = 8
 """Unauthenticated client messages per second per IP (the rate-limits page)."""
 _encode = msgspec.json.Encoder().encode
 
 
-class AdvancedTradeProtocol(BookResyncProtocol):
+class AdvancedTradeProtocol(ResubscribeProtocol):
     """Advanced Trade wire format: one subscribe per channel, paced to the message limit."""
 
     provider = VENUE
@@ -66,7 +66,7 @@ class AdvancedTradeProtocol(BookResyncProtocol):
     def unsubscribe_messages(self, symbols: Sequence[SymbolConfig]) -> list[Frame]:
         return self._messages("unsubscribe", symbols)
 
-    def resync_messages(self, products: list[str]) -> list[Frame]:
+    def resubscribe_messages(self, products: list[str]) -> list[Frame]:
         return [_request(kind, "level2", products) for kind in ("unsubscribe", "subscribe")]
 
 

@@ -113,7 +113,7 @@ class AdvancedParser:
 
     def __init__(self, provider: str = VENUE) -> None:
         self.provider = provider
-        self.resync: set[str] = set()
+        self.resubscribe: set[str] = set()
         """Products whose book needs a fresh snapshot; the stream resubscribes and clears it."""
         self.books: set[str] = set()
         """Products with a book on this connection (a sequence hole resyncs all of them)."""
@@ -165,7 +165,7 @@ class AdvancedParser:
 
     def _sequence_gap(self, sequence: int, ts: int, ts_recv: int) -> Gap:
         self.sequence_gaps += 1
-        self.resync.update(self.books)
+        self.resubscribe.update(self.books)
         first, last = self._last_seq + 1, sequence - 1
         return Gap(
             symbol=ALL_PRODUCTS,
@@ -186,7 +186,7 @@ class AdvancedParser:
             product = book.product_id
             if book.type == "snapshot":
                 self.books.add(product)
-                self.resync.discard(product)
+                self.resubscribe.discard(product)
                 bids = [(u.price_level, u.new_quantity) for u in book.updates if u.side == "bid"]
                 asks = [(u.price_level, u.new_quantity) for u in book.updates if u.side != "bid"]
                 events.append(

@@ -22,14 +22,14 @@ from mdc.providers.coinbase import SPEC
 from mdc.providers.coinbase.advanced import AdvancedTradeProtocol
 from mdc.providers.coinbase.config import CoinbaseConfig
 from mdc.providers.coinbase.parse import VENUE, CoinbaseParser
-from mdc.providers.coinbase.resync import BookResyncProtocol
 from mdc.providers.coinbase.symbols import products_cache, venue_symbol
 from mdc.providers.connection import Frame, StreamOptions, WebSocketProvider, WireProtocol
+from mdc.providers.resubscribe import ResubscribeProtocol
 
 _encode = msgspec.json.Encoder().encode
 
 
-class CoinbaseProtocol(BookResyncProtocol):
+class CoinbaseProtocol(ResubscribeProtocol):
     """Coinbase Exchange wire format: subscribe messages, frame parsing, book resync requests."""
 
     provider = VENUE
@@ -68,7 +68,7 @@ class CoinbaseProtocol(BookResyncProtocol):
     def is_heartbeat(self, frame: Frame) -> bool:
         return False  # heartbeats carry last_trade_id: the parser checks them
 
-    def resync_messages(self, products: list[str]) -> list[Frame]:
+    def resubscribe_messages(self, products: list[str]) -> list[Frame]:
         channel = [{"name": self.config.book_channel, "product_ids": products}]
         return [
             _encode({"type": kind, "channels": channel}) for kind in ("unsubscribe", "subscribe")
@@ -82,14 +82,14 @@ class CoinbaseStream(WebSocketProvider):
 
     def make_protocol(self) -> WireProtocol:
         config = self._config()
-        self.protocol: BookResyncProtocol = (
+        self.protocol: ResubscribeProtocol = (
             AdvancedTradeProtocol(config) if config.api == "advanced" else CoinbaseProtocol(config)
         )
         return self.protocol
 
     async def resync(self, symbols: list[SymbolConfig]) -> None:
         """Resubscribe the books' channel: Coinbase answers with a new ``snapshot``."""
-        self.protocol.request_resync([venue_symbol(s.symbol) for s in symbols if s.depth])
+        self.protocol.request_resubscribe([venue_symbol(s.symbol) for s in symbols if s.depth])
 
     def stream_options(self) -> StreamOptions:
         return self._config()
