@@ -6,7 +6,9 @@ Channels (https://docs.cdp.coinbase.com/exchange/websocket-feed/channels): the b
 https://docs.cdp.coinbase.com/exchange/websocket-feed/authentication), ``matches`` for trades,
 ``ticker`` for quotes and ``heartbeat`` for trade-id continuity. A product whose trades show a
 hole is resynchronised by unsubscribing and resubscribing its book channel, which makes the
-venue send a fresh ``snapshot``.
+venue send a fresh ``snapshot``. Limits (https://docs.cdp.coinbase.com/exchange/websocket-feed/
+rate-limits, read 2026-12-03): 8 requests per second per IP (bursts of 20) and 100 client
+messages per second; one ``subscribe`` names every channel, so a start is one message.
 """
 
 from __future__ import annotations
