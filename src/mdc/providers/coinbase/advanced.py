@@ -10,6 +10,11 @@ so frames go out at most every 125 ms. Without updates most channels close after
 unless ``heartbeats`` is subscribed, so it is (unless ``heartbeat = false``). A book that may
 be wrong (a hole in ``sequence_num``, or the runtime asking) is resynchronised by
 unsubscribing and subscribing its ``level2`` again: a fresh snapshot follows.
+
+Not done: the channels page advises authenticating with a CDP API key (a JWT per subscribe)
+"for the most reliable connection"; this provider connects keyless. ``-USDC`` products are
+served on the ``user`` channel only (the market-data channels answer them with the ``-USD``
+product's data), so collect ``BTC-USD`` rather than ``BTC-USDC`` here.
 """
 
 from __future__ import annotations
