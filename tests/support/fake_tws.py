@@ -124,6 +124,8 @@ class FakeTws:
         self.ticks: dict[str, list[tuple[int, float, float]]] = {}
         """symbol → (epoch s, price, size) trades for historical ticks."""
         self.requests: list[Request] = []
+        self.unanswered: set[int] = set()
+        """Request ids (``REQ_*``) read and logged but never answered: a TWS that hangs."""
         self.sessions: list[Session] = []
         self.connections = 0
         self.port = 0
@@ -223,7 +225,8 @@ class FakeTws:
             while True:
                 fields = await self._read(reader)
                 self.requests.append(Request(self.clock(), int(fields[0]), fields))
-                self._handle(session, fields)
+                if int(fields[0]) not in self.unanswered:
+                    self._handle(session, fields)
                 await writer.drain()
                 await self._notify()
         except (asyncio.IncompleteReadError, ConnectionError):

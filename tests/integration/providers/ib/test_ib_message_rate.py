@@ -11,12 +11,12 @@ throttling costs no wall time and the counts per second are exact.
 from __future__ import annotations
 
 import asyncio
-import selectors
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from collecting_sink import CollectingSink, running
 from tests.support.fake_tws import FakeTws, Listing, Request
+from tests.support.virtual_time import VirtualTimeLoop
 
 from mdc.config.schema import Config, SymbolConfig
 from mdc.providers.ib.client import connect
@@ -24,33 +24,6 @@ from mdc.providers.ib.config import IbConfig
 from mdc.providers.ib.stream import IbStream
 
 REQ_CURRENT_TIME = 49
-TICK = 1e-6
-"""Virtual time every loop iteration takes (so a timer due "now" is past on the next one)."""
-
-
-class _VirtualSelector(selectors.DefaultSelector):
-    """Polls without blocking; when the loop would sleep, moves the clock instead."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.now = 0.0
-
-    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        ready = super().select(0)
-        self.now += TICK
-        if ready or timeout is None or timeout <= 0:
-            return ready if ready or timeout is not None else super().select(None)
-        self.now += timeout
-        return []
-
-
-class VirtualTimeLoop(asyncio.SelectorEventLoop):
-    def __init__(self) -> None:
-        self._virtual = _VirtualSelector()
-        super().__init__(self._virtual)
-
-    def time(self) -> float:
-        return self._virtual.now
 
 
 def run(body: Callable[[FakeTws], Awaitable[None]], listings: list[Listing]) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
 from tests.support.fake_tws import REQ_CONTRACT_DETAILS, REQ_MATCHING_SYMBOLS, FakeTws, Listing
+from tests.support.virtual_time import VirtualTimeLoop
 
 from mdc.config.schema import Config
-from mdc.providers.base import SymbolInfo
+from mdc.providers.base import ProviderError, SymbolInfo
 from mdc.providers.ib.search import IbSearch
 
 LISTINGS = [
@@ -82,3 +84,26 @@ def test_limit_cuts_the_matches_before_details_are_asked() -> None:
         assert len(tws.requested(REQ_CONTRACT_DETAILS)) == 1
 
     run(body)
+
+
+def test_a_tws_that_does_not_answer_is_an_error_not_an_empty_result() -> None:
+    """ib_async waits 4 s for the answer; on a virtual clock that costs no wall time."""
+
+    async def main() -> None:
+        tws = await FakeTws(LISTINGS, clock=asyncio.get_running_loop().time).start()
+        tws.unanswered.add(REQ_MATCHING_SYMBOLS)
+        search = IbSearch(Config(providers={"ib": {"port": tws.port}}))
+        try:
+            with pytest.raises(ProviderError, match="did not answer the symbol search for 'AAPL'"):
+                await search.search("AAPL")
+        finally:
+            await search.aclose()
+            await tws.stop()
+        (asked,) = tws.requested(REQ_MATCHING_SYMBOLS)
+        assert asyncio.get_running_loop().time() - asked.at >= 4.0
+
+    loop = VirtualTimeLoop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
