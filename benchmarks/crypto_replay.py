@@ -4,9 +4,13 @@
     python benchmarks/crypto_replay.py --no-write  # table only
     python benchmarks/crypto_replay.py --quick --output /tmp/b.md   # one run per stage
 
-Each real capture in ``shared/fixtures/crypto`` (Coinbase, Binance, Kraken) is replayed through
-the provider's real ``WireProtocol.parse`` (book sync and checksums included; Binance gets its
-captured REST depth snapshots when its sync asks for them), then ``Collectors.process`` and
+Each real capture in ``shared/fixtures/crypto`` (Coinbase, Binance, Kraken WebSocket v1) and a
+Kraken WebSocket v2 session (v2 is the provider's default; there is no real v2 capture, so
+``tests/support/kraken_v2.py`` builds one in the documented format, the one the v2 tests'
+server speaks: instrument precisions, checksummed book snapshots and updates, trades with ids,
+BBO tickers) is replayed through the provider's real ``WireProtocol.parse`` (book sync and
+checksums included; Binance gets its captured REST depth snapshots when its sync asks for
+them), then ``Collectors.process`` and
 ``store.append`` of ``mdc.storage.open_store`` in batches, plus ``store.write_raw`` of every
 frame — what ``mdc collect`` does with a frame, minus the socket. The floor, measured in the same
 run on the same frames, is ``msgspec.json.decode`` of each frame plus a raw write of it. The
@@ -41,6 +45,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -65,6 +70,9 @@ from mdc.providers.kraken.config import KrakenConfig
 from mdc.providers.kraken.stream import KrakenProtocol
 
 HERE: Final = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from tests.support.kraken_v2 import recorded_session  # noqa: E402
+
 FIXTURES: Final = HERE.parent.parent / "shared" / "fixtures" / "crypto"
 OUTPUT: Final = HERE / "BENCHMARKS.md"
 BATCH_EVENTS: Final = 8192
@@ -89,12 +97,33 @@ KRAKEN_PAIRS: Final = (
 )  # fmt: skip
 
 
+KRAKEN_V2_PAIRS: Final = {
+    "BTC/USD": (Decimal("45000.0"), Decimal("0.1"), (1, 8)),
+    "ETH/USD": (Decimal("3000.00"), Decimal("0.01"), (2, 8)),
+    "SOL/EUR": (Decimal("150.00"), Decimal("0.01"), (2, 8)),
+    "XRP/USD": (Decimal("0.60000"), Decimal("0.00001"), (5, 8)),
+    "ADA/BTC": (Decimal("0.0000120"), Decimal("0.0000001"), (7, 8)),
+}
+KRAKEN_V2_UPDATES: Final = 4000
+"""Book updates in the built v2 session (plus a trade and a ticker after every fifth)."""
+KRAKEN_V2_T0: Final = 1_764_676_800_000_000_000
+"""Receive time of the built session's first frame (2025-12-02T12:00:00Z); 1 ms apart."""
+
+
 @dataclass(frozen=True)
 class Venue:
     name: str
     ws: str
+    """Capture file of the WebSocket session, or "" for a built session (``build``)."""
     rest: tuple[str, ...]
     symbols: tuple[str, ...]
+    build: Callable[[], list[tuple[int, bytes]]] | None = None
+
+
+def kraken_v2_session() -> list[tuple[int, bytes]]:
+    """(receive time ns, payload) of the built Kraken v2 session."""
+    frames = recorded_session(KRAKEN_V2_PAIRS, KRAKEN_V2_UPDATES)
+    return [(KRAKEN_V2_T0 + i * 1_000_000, frame) for i, frame in enumerate(frames)]
 
 
 VENUES: Final = (
@@ -115,6 +144,13 @@ VENUES: Final = (
         "KRAKEN.ws.50.0",
         ("KRAKEN.0",),
         KRAKEN_PAIRS,
+    ),
+    Venue(
+        "kraken-v2",
+        "",
+        (),
+        tuple(pair.replace("/", "-") for pair in KRAKEN_V2_PAIRS),
+        kraken_v2_session,
     ),
 )
 
@@ -154,6 +190,8 @@ def make_parse(venue: Venue, snapshots: dict[str, bytes]) -> tuple[Parse, str, C
         protocol, spec = CoinbaseProtocol(CoinbaseConfig()), COINBASE
     elif venue.name == "kraken":
         protocol, spec = KrakenProtocol(KrakenConfig(api="v1"), depth=1000), KRAKEN
+    elif venue.name == "kraken-v2":
+        protocol, spec = KrakenProtocol(KrakenConfig(api="v2"), depth=10), KRAKEN
     else:
         protocol, spec = BinanceProtocol(BinanceConfig()), BINANCE
     protocol.subscribe_messages(symbols)
@@ -266,7 +304,7 @@ def replay(
     steady_repeats: int = STEADY_REPEATS,
 ) -> VenueResult:
     """Time every stage on one venue's capture."""
-    frames = read_frames(fixtures / venue.ws)
+    frames = venue.build() if venue.build else read_frames(fixtures / venue.ws)
     snapshots = read_depth_snapshots([fixtures / name for name in venue.rest])
     decode = msgspec.json.decode
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("floor", "parse", "parse + collectors", "end to end")
-VENUES = ("coinbase", "binance", "kraken")
+VENUES = ("coinbase", "binance", "kraken", "kraken-v2")
 
 
 def test_quick_crypto_replay_reports_every_venue(tmp_path: Path, fixtures_dir: Path) -> None:
@@ -34,15 +34,13 @@ def test_quick_crypto_replay_reports_every_venue(tmp_path: Path, fixtures_dir: P
     rows = [
         [c.strip() for c in line.strip("|").split("|")]
         for line in text.splitlines()
-        if line.startswith("| coinbase")
-        or line.startswith("| binance")
-        or line.startswith("| kraken")
+        if line.startswith(tuple(f"| {v} |" for v in VENUES))
     ]
-    assert [(r[0], r[3]) for r in rows] == [
-        (v, s) for v in ("coinbase", "binance", "kraken") for s in STAGES
-    ]
+    assert [(r[0], r[3]) for r in rows] == [(v, s) for v in VENUES for s in STAGES]
     frames = {r[0]: int(r[1].replace(",", "")) for r in rows}
-    assert frames == {"coinbase": 9946, "binance": 265, "kraken": 4321}
+    # Kraken v2 is the built session: instrument + 5 book snapshots + 4,000 updates, and a
+    # trade and a ticker after every fifth update.
+    assert frames == {"coinbase": 9946, "binance": 265, "kraken": 4321, "kraken-v2": 5606}
     for r in rows:
         assert float(r[4].replace(",", "")) > 0  # frames/s
     ends = {r[0]: int(r[5].replace(",", "")) for r in rows if r[3] == "end to end"}

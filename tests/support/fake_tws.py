@@ -63,6 +63,8 @@ class Listing:
     name: str = ""
     expiry: str = ""
     min_tick: float = 0.01
+    derivatives: tuple[str, ...] = ()
+    """Derivative security types a symbol search lists for it (``OPT``, ``WAR`` …)."""
 
 
 @dataclass
@@ -122,6 +124,8 @@ class FakeTws:
         self.ticks: dict[str, list[tuple[int, float, float]]] = {}
         """symbol → (epoch s, price, size) trades for historical ticks."""
         self.requests: list[Request] = []
+        self.unanswered: set[int] = set()
+        """Request ids (``REQ_*``) read and logged but never answered: a TWS that hangs."""
         self.sessions: list[Session] = []
         self.connections = 0
         self.port = 0
@@ -221,7 +225,8 @@ class FakeTws:
             while True:
                 fields = await self._read(reader)
                 self.requests.append(Request(self.clock(), int(fields[0]), fields))
-                self._handle(session, fields)
+                if int(fields[0]) not in self.unanswered:
+                    self._handle(session, fields)
                 await writer.drain()
                 await self._notify()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -254,7 +259,7 @@ class FakeTws:
         elif msg == REQ_POSITIONS:
             session.send(62, 1)  # positionEnd
         elif msg == REQ_CONTRACT_DETAILS:
-            self._details(session, int(f[2]), f[4], f[5])
+            self._details(session, int(f[2]), int(f[3] or 0), f[4], f[5])
         elif msg == REQ_TICK_BY_TICK:
             req_id, symbol, kind = int(f[1]), f[3], f[14]
             lines = sum(s.kind in ("AllLast", "BidAsk") for s in session.streams)
@@ -279,8 +284,14 @@ class FakeTws:
         elif msg == REQ_MATCHING_SYMBOLS:
             self._matching(session, int(f[1]), f[2])
 
-    def _details(self, session: Session, req_id: int, symbol: str, sec_type: str) -> None:
-        x = self.listings.get((symbol, sec_type))
+    def _details(
+        self, session: Session, req_id: int, con_id: int, symbol: str, sec_type: str
+    ) -> None:
+        """By conId when the request names one (as a search's probe does), else by symbol."""
+        if con_id:
+            x = next((x for x in self.listings.values() if x.con_id == con_id), None)
+        else:
+            x = self.listings.get((symbol, sec_type))
         if x is None:
             session.send(4, 2, req_id, 200, NO_SECURITY, "")
             return
@@ -326,10 +337,14 @@ class FakeTws:
         session.send(*out, 1)  # done
 
     def _matching(self, session: Session, req_id: int, pattern: str) -> None:
-        found = [x for x in self.listings.values() if x.symbol.startswith(pattern.upper())]
-        out: list[object] = [79, req_id, len(found)]
-        for x in found:
-            out += [x.con_id, x.symbol, x.sec_type, x.primary, x.currency, 0, x.name, ""]
+        """``symbolSamples`` (79): up to 16 contracts whose symbol starts with the pattern or
+        whose company name contains it; server version 176 adds description and issuerId."""
+        p = pattern.upper()
+        found = [x for x in self.listings.values() if x.symbol.startswith(p) or p in x.name.upper()]
+        out: list[object] = [79, req_id, len(found[:16])]
+        for x in found[:16]:
+            out += [x.con_id, x.symbol, x.sec_type, x.primary, x.currency]
+            out += [len(x.derivatives), *x.derivatives, x.name, ""]
         session.send(*out)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Protocol
 
+from mdc.config.schema import SymbolConfig
 from mdc.domain.events import Event, Gap
 
 
@@ -49,3 +52,19 @@ async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> Non
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.01)
+
+
+class _Runs(Protocol):
+    async def run(self, symbols: list[SymbolConfig]) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def running(provider: _Runs, symbols: Sequence[SymbolConfig]) -> AsyncIterator[None]:
+    """The provider streaming ``symbols`` in a task for the ``async with`` block, then
+    cancelled."""
+    task = asyncio.create_task(provider.run(list(symbols)))
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

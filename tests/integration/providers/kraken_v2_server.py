@@ -1,6 +1,7 @@
 """A local server speaking Kraken's WebSocket v2 public protocol, plus REST AssetPairs.
 
-Built from https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/book (…/trade,
+Built on ``tests/support/kraken_v2.py`` (books, checksums, messages; shared with the benchmark)
+from https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/book (…/trade,
 …/ticker, …/instrument) and the v2 checksum guide (read 2026-12-02): ``subscribe`` requests are
 acknowledged per symbol (``success``/``result``, or ``success: false`` with ``error``), the
 ``instrument`` channel answers with each pair's ``price_precision`` and ``qty_precision``, the
@@ -13,62 +14,21 @@ them. AssetPairs is the real captured body (``shared/fixtures/crypto/KRAKEN.0``)
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import zlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from replay_server import read_rest_capture
-from websockets.asyncio.server import ServerConnection, serve
+from tests.support.kraken_v2 import TS, Book, Levels, encode, ladder, trade_data
+from venue_server import VenueServer
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-_encode = msgspec.json.Encoder(decimal_format="number").encode
-TS = "2026-12-02T12:00:00.000000Z"
+__all__ = ["TS", "KrakenV2Server", "ladder"]
 
-Levels = list[tuple[str, str]]
-
-
-def wire(value: Decimal) -> Decimal:
-    """The number as Kraken writes it: no trailing zeros, no exponent."""
-    return Decimal(format(value.normalize(), "f"))
-
-
-def token(value: Decimal, precision: int) -> str:
-    return format(value, f".{precision}f").replace(".", "").lstrip("0")
-
-
-class Book:
-    def __init__(self, price_precision: int, qty_precision: int) -> None:
-        self.precision = (price_precision, qty_precision)
-        self.bids: dict[Decimal, Decimal] = {}
-        self.asks: dict[Decimal, Decimal] = {}
-
-    def top(
-        self, depth: int
-    ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
-        bids = sorted(self.bids.items(), reverse=True)[:depth]
-        asks = sorted(self.asks.items())[:depth]
-        return bids, asks
-
-    def checksum(self, depth: int, corrupt: bool = False) -> int:
-        bids, asks = self.top(min(depth, 10))
-        pp, qp = self.precision
-        text = "".join(token(p, pp) + token(q, qp) for p, q in asks[:10])
-        if corrupt:  # the venue's book differs from ours in one level
-            bids = [(bids[0][0], bids[0][1] + Decimal(1)), *bids[1:]]
-        text += "".join(token(p, pp) + token(q, qp) for p, q in bids[:10])
-        return zlib.crc32(text.encode())
-
-    def apply(self, side: dict[Decimal, Decimal], levels: Levels) -> None:
-        for price, qty in levels:
-            if Decimal(qty) == 0:
-                side.pop(Decimal(price), None)
-            else:
-                side[Decimal(price)] = Decimal(qty)
+_encode = encode
 
 
 class Client:
@@ -79,33 +39,19 @@ class Client:
         self.channels: dict[str, set[str]] = {}
 
 
-class KrakenV2Server:
+class KrakenV2Server(VenueServer):
     """``wss://ws.kraken.com/v2`` and ``https://api.kraken.com`` on 127.0.0.1."""
 
+    ws_path = "/v2"
+
     def __init__(self, fixtures: Path) -> None:
-        self.rest = read_rest_capture([fixtures / "KRAKEN.0"])
+        super().__init__(read_rest_capture([fixtures / "KRAKEN.0"]))
+        self.connections = 0
         self.books: dict[str, Book] = {}
         self.accepted_depths = {10, 25, 100, 500, 1000}
         self.clients: list[Client] = []
         self.received: list[dict[str, Any]] = []
         """Every client message, of every connection (open or closed), in order."""
-        self.connections = 0
-        self.changed = asyncio.Event()
-        self._servers: list[Any] = []
-        self.ws_url = self.http_url = ""
-
-    async def __aenter__(self) -> KrakenV2Server:
-        ws = await serve(self._session, "127.0.0.1", 0, compression=None)
-        http = await asyncio.start_server(self._http, "127.0.0.1", 0)
-        self._servers = [ws, http]
-        self.ws_url = f"ws://127.0.0.1:{ws.sockets[0].getsockname()[1]}/v2"
-        self.http_url = f"http://127.0.0.1:{http.sockets[0].getsockname()[1]}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for server in self._servers:
-            server.close()
-            await server.wait_closed()
 
     def add_book(self, symbol: str, precision: tuple[int, int], bids: Levels, asks: Levels) -> None:
         book = self.books[symbol] = Book(*precision)
@@ -118,12 +64,6 @@ class KrakenV2Server:
             for m in self.received
             if m.get("method") == method and m.get("params", {}).get("channel") == channel
         ]
-
-    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
 
     # -- what the test drives ------------------------------------------------------------
 
@@ -141,32 +81,13 @@ class KrakenV2Server:
             depth = client.book_depth.get(symbol)
             if depth is None or id(client) not in before:
                 continue
-            old_bids, old_asks = before[id(client)]
-            new_bids, new_asks = book.top(depth)
-            sent_bids = [*bids, *_entering(old_bids, new_bids, bids)]
-            sent_asks = [*asks, *_entering(old_asks, new_asks, asks)]
-            data = {
-                "symbol": symbol,
-                "bids": [_level(p, q) for p, q in sent_bids],
-                "asks": [_level(p, q) for p, q in sent_asks],
-                "checksum": book.checksum(depth, corrupt),
-                "timestamp": TS,
-            }
+            data = book.update_data(
+                symbol, depth, before[id(client)], list(bids), list(asks), corrupt
+            )
             await self._send(client, {"channel": "book", "type": "update", "data": [data]})
 
     async def trades(self, symbol: str, trade_ids: list[int]) -> None:
-        data = [
-            {
-                "symbol": symbol,
-                "side": "buy" if i % 2 else "sell",
-                "price": Decimal("45000.1"),
-                "qty": Decimal("0.001"),
-                "ord_type": "market",
-                "trade_id": i,
-                "timestamp": TS,
-            }
-            for i in trade_ids
-        ]
+        data = [trade_data(symbol, i, Decimal("45000.1"), Decimal("0.001")) for i in trade_ids]
         for client in self.clients:
             if symbol in client.channels.get("trade", set()):
                 await self._send(client, {"channel": "trade", "type": "update", "data": data})
@@ -244,46 +165,5 @@ class KrakenV2Server:
                 await self._snapshot(client, symbol, depth)
 
     async def _snapshot(self, client: Client, symbol: str, depth: int) -> None:
-        book = self.books[symbol]
-        bids, asks = book.top(depth)
-        data = {
-            "symbol": symbol,
-            "bids": [{"price": wire(p), "qty": wire(q)} for p, q in bids],
-            "asks": [{"price": wire(p), "qty": wire(q)} for p, q in asks],
-            "checksum": book.checksum(depth),
-        }
+        data = self.books[symbol].snapshot(symbol, depth)
         await self._send(client, {"channel": "book", "type": "snapshot", "data": [data]})
-
-    async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        target = head.split(b"\r\n", 1)[0].decode().split(" ")[1]
-        body = self.rest.get(target.split("?", 1)[0])
-        status = "200 OK" if body is not None else "404 Not Found"
-        payload = body if body is not None else b"{}"
-        writer.write(
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
-            + payload
-        )
-        await writer.drain()
-        writer.close()
-
-
-def _entering(
-    old: list[tuple[Decimal, Decimal]], new: list[tuple[Decimal, Decimal]], sent: Levels
-) -> Levels:
-    """Levels now in scope that were not before and are not in the update itself."""
-    named = {Decimal(p) for p, _ in sent}
-    was = {p for p, _ in old}
-    return [(str(p), str(q)) for p, q in new if p not in was and p not in named]
-
-
-def _level(price: str, qty: str) -> dict[str, Decimal]:
-    return {"price": wire(Decimal(price)), "qty": wire(Decimal(qty))}
-
-
-def ladder(mid: Decimal, step: Decimal, count: int, qty: str) -> tuple[Levels, Levels]:
-    """``count`` bids below and asks above ``mid``, ``step`` apart, all of ``qty``."""
-    bids = [(str(mid - step * (i + 1)), qty) for i in range(count)]
-    asks = [(str(mid + step * (i + 1)), qty) for i in range(count)]
-    return bids, asks

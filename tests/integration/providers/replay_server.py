@@ -69,6 +69,24 @@ def read_rest_capture(paths: Iterable[Path]) -> dict[str, bytes]:
     return bodies
 
 
+async def answer_rest(
+    bodies: dict[str, bytes], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """Answer one HTTP GET with the body captured for its path (404 when there is none)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    target = head.split(b"\r\n", 1)[0].decode().split(" ")[1]
+    body = bodies.get(target.split("?", 1)[0])
+    status = "200 OK" if body is not None else "404 Not Found"
+    payload = body if body is not None else b"{}"
+    writer.write(
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+        + payload
+    )
+    await writer.drain()
+    writer.close()
+
+
 @dataclass
 class ReplayStats:
     connections: int = 0

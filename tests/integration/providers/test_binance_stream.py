@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 from collecting_sink import CollectingSink, eventually
-from websockets.asyncio.server import ServerConnection, serve
+from venue_server import FAST_STREAM, VenueServer
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from mdc.config.schema import Config, SymbolConfig
@@ -27,11 +28,7 @@ from mdc.providers.base import ProviderError
 from mdc.providers.binance.stream import BinanceStream
 
 FAST: dict[str, Any] = {
-    "reconnect_initial_s": 0.01,
-    "reconnect_max_s": 0.05,
-    "stale_market_hours_only": False,
-    "ping_interval_s": 0,
-    "close_timeout_s": 0.2,
+    **FAST_STREAM,
     "rest": {"timeout_s": 2.0, "backoff_base_s": 0.01, "backoff_max_s": 0.02},
 }
 
@@ -44,43 +41,24 @@ class Connection:
         self.closed = asyncio.Event()
 
 
-class BinanceServer:
+class BinanceServer(VenueServer):
     """``wss://stream.binance.com:9443/stream`` and ``https://api.binance.com`` on 127.0.0.1."""
 
+    ws_path = "/stream"
+
     def __init__(self, symbols: list[str]) -> None:
+        super().__init__({})
         self.symbols = symbols
         self.connections: list[Connection] = []
-        self.changed = asyncio.Event()
         self.depth_status: list[tuple[int, dict[str, str]]] = []
         """Statuses (and headers) answered to depth requests, in order, before a 200."""
         self.depth_requests: list[str] = []
         self.last_update_id = 100
-        self._servers: list[Any] = []
-        self.ws_url = self.rest_url = ""
-
-    async def __aenter__(self) -> BinanceServer:
-        ws = await serve(self._ws, "127.0.0.1", 0, compression=None)
-        http = await asyncio.start_server(self._http, "127.0.0.1", 0)
-        self._servers = [ws, http]
-        self.ws_url = f"ws://127.0.0.1:{ws.sockets[0].getsockname()[1]}/stream"
-        self.rest_url = f"http://127.0.0.1:{http.sockets[0].getsockname()[1]}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for server in self._servers:
-            server.close()
-            await server.wait_closed()
-
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
 
     async def send(self, conn: Connection, message: dict[str, Any]) -> None:
         await conn.ws.send(json.dumps(message))
 
-    async def _ws(self, ws: ServerConnection) -> None:
+    async def _session(self, ws: ServerConnection) -> None:
         conn = Connection(ws)
         self.connections.append(conn)
         self.changed.set()
@@ -131,7 +109,7 @@ def _symbol(symbol: str) -> dict[str, Any]:
 
 
 def config(server: BinanceServer, **extra: Any) -> Config:
-    section = {"ws_url": server.ws_url, "rest_url": server.rest_url, **FAST, **extra}
+    section = {"ws_url": server.ws_url, "rest_url": server.http_url, **FAST, **extra}
     return Config(symbols=list(server.symbols), providers={"binance": section})
 
 

@@ -30,7 +30,9 @@ REQUEST_WEIGHT_PER_MINUTE: Final[dict[str, int]] = {
     "market-data": 6000,
     "binance-us": 1200,
 }
-"""The ``REQUEST_WEIGHT`` limit ``/api/v3/exchangeInfo`` publishes for each site."""
+"""The ``REQUEST_WEIGHT`` limit ``/api/v3/exchangeInfo`` publishes for each site (Binance.US:
+1200, in its official ``rest-api.md``, github.com/binance-us/binance-us-api-docs, read
+2026-12-03)."""
 
 
 class BinanceConfig(StreamOptions, kw_only=True):

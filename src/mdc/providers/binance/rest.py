@@ -10,6 +10,14 @@ api/market_api.py`` (``/api/v3/depth`` weight 5/25/50/250 for limits up to 100/5
 ``exchangeInfo`` weight 20). binance.com answers HTTP 451 to clients in restricted locations
 (the United States among them): that is not retried — the message names Binance.US.
 
+Binance.US, read 2026-12-03 in its official docs (https://docs.binance.us, source
+github.com/binance-us/binance-us-api-docs at 6b62304: ``rest-api.md`` "Rate limiters" and
+"Order book", ``web-socket-streams.md``): the same protocol on ``api.binance.us`` and
+``stream.binance.us:9443``, but ``REQUEST_WEIGHT`` 1200 per minute, ``/api/v3/depth`` weight
+1/5/10/50 for limits up to 100/500/1000/5000 and ``exchangeInfo`` weight 10; streams as on
+binance.com (5 incoming messages per second per connection, 1024 streams per connection,
+connections closed after 24 h).
+
 Every request goes through one :class:`~mdc.providers.rest.RestClient` whose limiter counts
 weight, so snapshots of many symbols (several connections) and symbol search share the budget.
 """
@@ -27,7 +35,14 @@ from mdc.providers.ratelimit import RateLimiter
 from mdc.providers.rest import RETRY_STATUSES, RestClient
 
 PROVIDER: Final = "binance"
-EXCHANGE_INFO_WEIGHT: Final = 20
+EXCHANGE_INFO_WEIGHT: Final[dict[str, int]] = {"binance": 20, "market-data": 20, "binance-us": 10}
+"""``/api/v3/exchangeInfo``'s weight on each site."""
+DEPTH_WEIGHTS: Final[dict[str, tuple[int, int, int, int]]] = {
+    "binance": (5, 25, 50, 250),
+    "market-data": (5, 25, 50, 250),
+    "binance-us": (1, 5, 10, 50),
+}
+"""``/api/v3/depth``'s weight on each site for limits up to 100, 500, 1000 and 5000."""
 RETRIED: Final = RETRY_STATUSES | {418}
 """Binance's 418 (IP banned for a while) is waited out like a 429, per its Retry-After."""
 
@@ -39,15 +54,11 @@ class BinanceRejected(ProviderError):
     """A 4xx the venue will answer again however often it is asked: fatal for a sync."""
 
 
-def depth_weight(limit: int) -> int:
-    """Request weight of ``/api/v3/depth`` with ``limit`` levels."""
-    if limit <= 100:
-        return 5
-    if limit <= 500:
-        return 25
-    if limit <= 1000:
-        return 50
-    return 250
+def depth_weight(limit: int, site: str = "binance") -> int:
+    """Request weight of ``/api/v3/depth`` with ``limit`` levels on ``site``."""
+    weights = DEPTH_WEIGHTS[site]
+    bands = (100, 500, 1000)
+    return next((w for top, w in zip(bands, weights, strict=False) if limit <= top), weights[-1])
 
 
 def classify(response: httpx.Response) -> ProviderError | None:

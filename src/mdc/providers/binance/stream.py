@@ -8,7 +8,9 @@ messages per second per connection, pings and pongs included, or the connection 
 endpoint ``wss://data-stream.binance.vision``) and
 https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#order-book
 (the depth snapshot, whose HTTP errors :mod:`.rest` classifies). Binance.US
-(``stream.binance.us:9443``, ``api.binance.us``) speaks the same protocol.
+(``stream.binance.us:9443``, ``api.binance.us``) speaks the same protocol with the same stream
+limits, per its official docs (https://docs.binance.us, github.com/binance-us/binance-us-api-docs
+``web-socket-streams.md``, read 2026-12-03); its REST weights differ (:mod:`.rest`).
 
 - **Pacing**: streams go out in ``SUBSCRIBE`` requests of 200, and the session spaces every
   request it sends by ``subscribe_interval_s`` (0.25 s: 4 a second, under the limit of 5 with
@@ -76,11 +78,13 @@ _encode = msgspec.json.Encoder().encode
 
 
 def exchange_info_cache(config: BinanceConfig, rest: RestClient) -> InstrumentCache:
-    """The product list, fetched through ``rest`` (weight 20)."""
+    """The product list, fetched through ``rest`` (weight 20; 10 on Binance.US)."""
     url = config.rest_base() + "/api/v3/exchangeInfo"
 
     async def fetch() -> httpx.Response:
-        return await rest.get(url, endpoint="exchangeInfo", weight=EXCHANGE_INFO_WEIGHT)
+        return await rest.get(
+            url, endpoint="exchangeInfo", weight=EXCHANGE_INFO_WEIGHT[config.site]
+        )
 
     return InstrumentCache(VENUE, url, parse_exchange_info, config.exchange_info_ttl_s, fetch)
 
@@ -186,7 +190,7 @@ class BinanceProtocol(WireProtocol):
         params = {"symbol": venue_symbol(symbol), "limit": str(limit)}
         try:
             response = await self.rest.get(
-                url, params, endpoint="depth", weight=depth_weight(limit)
+                url, params, endpoint="depth", weight=depth_weight(limit, self.config.site)
             )
         except BinanceRejected:
             raise  # 451, 403, 400…: asking again cannot help

@@ -1,4 +1,5 @@
-"""Coinbase Exchange: keyless live trades, quotes and L2 books over the public WebSocket feed."""
+"""Coinbase: keyless live trades, quotes and L2 books over the public Exchange feed or, with
+``api = "advanced"``, Advanced Trade market data."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from mdc.providers.coinbase.config import CoinbaseConfig
 
 SPEC = ProviderSpec(
     name="coinbase",
-    description="Coinbase Exchange public feed: trades (matches), ticker quotes, L2 book",
+    description="Coinbase Exchange feed (or Advanced Trade, api = advanced): trades, BBO, L2 book",
     capabilities=Capabilities(
         trades=True,
         quotes=True,
@@ -16,7 +17,7 @@ SPEC = ProviderSpec(
         max_depth_levels=0,  # the whole book: level2 snapshots are full depth
         asset_classes=("crypto",),
         seq_scope="symbol",
-        seq_contiguous=False,  # per-product sequence shared by all channels: holes are normal
+        seq_contiguous=False,  # Exchange: per-product sequence shared by all channels; holes normal
     ),
     config=CoinbaseConfig,
     streaming="mdc.providers.coinbase.stream:CoinbaseStream",

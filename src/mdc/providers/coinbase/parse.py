@@ -14,7 +14,7 @@ what we check:
   increases (holes are normal). It orders messages: one at or below the last seen on the same
   channel is a duplicate or late and is dropped (counted).
 * ``trade_id`` is contiguous per product, so on ``matches`` a hole is a lost trade: one ``Gap``
-  per hole, and the product's book is resynchronised (``resync``) because a feed that lost a
+  per hole, and the product's book is resynchronised (``resubscribe``) because a feed that lost a
   match may have lost book updates too. ``heartbeat.last_trade_id`` catches a lost trade at the
   tail once a second heartbeat confirms it.
 * ``match.side`` is the *maker's* side; the aggressor is the other one.
@@ -113,7 +113,7 @@ class CoinbaseParser:
     def __init__(self, provider: str = VENUE) -> None:
         self.provider = provider
         self.iso = rfc3339_ns
-        self.resync: set[str] = set()
+        self.resubscribe: set[str] = set()
         """Products whose book needs a fresh snapshot; the stream resubscribes and clears it."""
         self.duplicates = 0
         self.ignored = 0
@@ -184,7 +184,7 @@ class CoinbaseParser:
 
     def _snapshot(self, msg: Snapshot, ts_recv: int) -> list[Event]:
         product = msg.product_id
-        self.resync.discard(product)
+        self.resubscribe.discard(product)
         ts = self.iso(msg.time) if msg.time else self._product_ts.get(product)
         if ts is None:
             self._pending[product] = (msg, ts_recv)
@@ -253,7 +253,7 @@ class CoinbaseParser:
     def _trade_gap(
         self, product: str, last: tuple[int, int], missing_to: int, ts: int, ts_recv: int
     ) -> Gap:
-        self.resync.add(product)
+        self.resubscribe.add(product)
         first = last[0] + 1
         return Gap(
             symbol=product,

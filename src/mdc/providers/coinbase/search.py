@@ -6,8 +6,7 @@ from mdc.config import provider_section
 from mdc.config.schema import Config
 from mdc.providers.coinbase import SPEC
 from mdc.providers.coinbase.config import CoinbaseConfig
-from mdc.providers.coinbase.symbols import VENUE, parse_products
-from mdc.providers.instruments import InstrumentCache
+from mdc.providers.coinbase.symbols import products_cache
 from mdc.providers.search import InstrumentSearch
 
 
@@ -15,6 +14,4 @@ class CoinbaseSearch(InstrumentSearch):
     spec = SPEC
 
     def __init__(self, config: Config) -> None:
-        c = provider_section(config, SPEC.name, CoinbaseConfig)
-        url = c.rest_url.rstrip("/") + "/products"
-        super().__init__(InstrumentCache(VENUE, url, parse_products, c.products_ttl_s))
+        super().__init__(products_cache(provider_section(config, SPEC.name, CoinbaseConfig)))

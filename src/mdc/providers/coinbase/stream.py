@@ -1,16 +1,18 @@
-"""Coinbase Exchange live feed on the shared connection layer.
+"""Coinbase live feeds on the shared connection layer: the Exchange feed (default) or Advanced
+Trade market data (``api = "advanced"``, ``providers/coinbase/advanced.py``).
 
 Channels (https://docs.cdp.coinbase.com/exchange/websocket-feed/channels): the book channel
 (``level2_batch`` by default — public; ``level2`` requires authentication,
 https://docs.cdp.coinbase.com/exchange/websocket-feed/authentication), ``matches`` for trades,
 ``ticker`` for quotes and ``heartbeat`` for trade-id continuity. A product whose trades show a
 hole is resynchronised by unsubscribing and resubscribing its book channel, which makes the
-venue send a fresh ``snapshot``.
+venue send a fresh ``snapshot``. Limits (https://docs.cdp.coinbase.com/exchange/websocket-feed/
+rate-limits, read 2026-12-03): 8 requests per second per IP (bursts of 20) and 100 client
+messages per second; one ``subscribe`` names every channel, so a start is one message.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,40 +20,31 @@ import msgspec
 
 from mdc.config import provider_section
 from mdc.config.schema import SymbolConfig
-from mdc.domain.events import Event
 from mdc.providers.base import FeedCounter
 from mdc.providers.coinbase import SPEC
+from mdc.providers.coinbase.advanced import AdvancedTradeProtocol
 from mdc.providers.coinbase.config import CoinbaseConfig
 from mdc.providers.coinbase.parse import VENUE, CoinbaseParser
-from mdc.providers.coinbase.symbols import parse_products, venue_symbol
-from mdc.providers.connection import (
-    Frame,
-    StreamOptions,
-    StreamSession,
-    WebSocketProvider,
-    WireProtocol,
-)
-from mdc.providers.instruments import InstrumentCache, check_symbols
+from mdc.providers.coinbase.symbols import products_cache, venue_symbol
+from mdc.providers.connection import Frame, StreamOptions, WebSocketProvider, WireProtocol
+from mdc.providers.resubscribe import ResubscribeProtocol
 
 _encode = msgspec.json.Encoder().encode
 
 
-class CoinbaseProtocol(WireProtocol):
-    """Coinbase wire format: subscribe messages, frame parsing, book resync requests."""
+class CoinbaseProtocol(ResubscribeProtocol):
+    """Coinbase Exchange wire format: subscribe messages, frame parsing, book resync requests."""
 
     provider = VENUE
 
     def __init__(self, config: CoinbaseConfig) -> None:
+        super().__init__()
         self.config = config
-        self.parser = CoinbaseParser(VENUE)
-        self.instruments = InstrumentCache(
-            VENUE, config.rest_url.rstrip("/") + "/products", parse_products, config.products_ttl_s
-        )
-        self._resync_wanted = asyncio.Event()
-        self._resync_sent: set[str] = set()
+        self.parser: CoinbaseParser = CoinbaseParser(VENUE)
+        self.instruments = products_cache(config)
 
     def url(self) -> str:
-        return self.config.ws_url
+        return self.config.stream_url()
 
     def _channels(self, symbols: Sequence[SymbolConfig]) -> list[dict[str, Any]]:
         wanted: dict[str, list[str]] = {}
@@ -75,42 +68,14 @@ class CoinbaseProtocol(WireProtocol):
         channels = self._channels(symbols)
         return [_encode({"type": "unsubscribe", "channels": channels})] if channels else []
 
-    def parse(self, frame: Frame, ts_recv: int) -> list[Event]:
-        events = self.parser.parse(frame, ts_recv)
-        if self._resync_sent:
-            self._resync_sent &= self.parser.resync  # snapshots arrived: resync done
-        if self.parser.resync and not self.parser.resync <= self._resync_sent:
-            self._resync_wanted.set()
-        return events
-
     def is_heartbeat(self, frame: Frame) -> bool:
         return False  # heartbeats carry last_trade_id: the parser checks them
 
-    def request_resync(self, products: list[str]) -> None:
-        """Ask for fresh snapshots of these products' books (served by ``on_connected``)."""
-        self.parser.resync.update(products)
-        self._resync_sent.difference_update(products)
-        self._resync_wanted.set()
-
-    def reset(self) -> None:
-        self.parser.reset()
-        self.parser.resync.clear()
-        self._resync_sent.clear()
-        self._resync_wanted.clear()
-
-    async def on_connected(self, session: StreamSession) -> None:
-        """Check the symbols against the product list, then serve book resync requests."""
-        await check_symbols(self.instruments, (s.symbol for s in session.subscriptions))
-        while True:
-            await self._resync_wanted.wait()
-            self._resync_wanted.clear()
-            products = sorted(self.parser.resync - self._resync_sent)
-            if not products:
-                continue
-            self._resync_sent.update(products)
-            channel = [{"name": self.config.book_channel, "product_ids": products}]
-            await session.send(_encode({"type": "unsubscribe", "channels": channel}))
-            await session.send(_encode({"type": "subscribe", "channels": channel}))
+    def resubscribe_messages(self, products: list[str]) -> list[Frame]:
+        channel = [{"name": self.config.book_channel, "product_ids": products}]
+        return [
+            _encode({"type": kind, "channels": channel}) for kind in ("unsubscribe", "subscribe")
+        ]
 
 
 class CoinbaseStream(WebSocketProvider):
@@ -119,12 +84,15 @@ class CoinbaseStream(WebSocketProvider):
     spec = SPEC
 
     def make_protocol(self) -> WireProtocol:
-        self.protocol = CoinbaseProtocol(self._config())
+        config = self._config()
+        self.protocol: CoinbaseProtocol | AdvancedTradeProtocol = (
+            AdvancedTradeProtocol(config) if config.api == "advanced" else CoinbaseProtocol(config)
+        )
         return self.protocol
 
     async def resync(self, symbols: list[SymbolConfig]) -> None:
         """Resubscribe the books' channel: Coinbase answers with a new ``snapshot``."""
-        self.protocol.request_resync([venue_symbol(s.symbol) for s in symbols if s.depth])
+        self.protocol.request_resubscribe([venue_symbol(s.symbol) for s in symbols if s.depth])
 
     def counters(self) -> dict[FeedCounter, int]:
         parser = self.protocol.parser

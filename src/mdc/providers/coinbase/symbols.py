@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import msgspec
 
-from mdc.providers.instruments import Instrument, InstrumentTable, step
+from mdc.providers.coinbase.config import CoinbaseConfig
+from mdc.providers.instruments import Instrument, InstrumentCache, InstrumentTable, step
 
 VENUE = "coinbase"
 
@@ -45,3 +46,9 @@ def parse_products(body: bytes) -> InstrumentTable:
 def venue_symbol(symbol: str) -> str:
     """Coinbase product ids are the normalised form (``BTC-USD``)."""
     return symbol.upper()
+
+
+def products_cache(config: CoinbaseConfig) -> InstrumentCache:
+    """The Exchange product list; both feeds use the same product ids (``BTC-USD``)."""
+    url = config.rest_url.rstrip("/") + "/products"
+    return InstrumentCache(VENUE, url, parse_products, config.products_ttl_s)

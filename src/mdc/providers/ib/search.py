@@ -2,7 +2,8 @@
 
 https://interactivebrokers.github.io/tws-api/matching_symbols.html (read 2026-12-02): up to 16
 contract descriptions per pattern (symbol or company name); ib_async's
-``reqMatchingSymbolsAsync`` gives up after 4 s and returns None. Details (``minTick``, the full
+``reqMatchingSymbolsAsync`` gives up after 4 s and returns None, which is reported as TWS not
+answering (not as "no match"). Details (``minTick``, the full
 name) come from ``reqContractDetails`` for the stocks found. Results use the provider's symbol
 keys: a plain ticker for a USD stock, ``SYMBOL:SECTYPE:EXCHANGE:CURRENCY`` otherwise.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 from mdc.config import provider_section
 from mdc.config.schema import Config
-from mdc.providers.base import SymbolInfo, SymbolSearchProvider
+from mdc.providers.base import ProviderError, SymbolInfo, SymbolSearchProvider
 from mdc.providers.ib import SPEC
 from mdc.providers.ib.client import SEARCH_CLIENT, connect, load_ib_async
 from mdc.providers.ib.config import IbConfig
@@ -31,7 +32,13 @@ class IbSearch(SymbolSearchProvider):
     async def search(self, query: str, limit: int = 20) -> list[SymbolInfo]:
         if self._ib is None or not self._ib.isConnected():
             self._ib = await connect(self.options, self.options.client_id + SEARCH_CLIENT)
-        found = await self._ib.reqMatchingSymbolsAsync(query.strip()) or []
+        found = await self._ib.reqMatchingSymbolsAsync(query.strip())
+        if found is None:
+            raise ProviderError(
+                f"ib: TWS/IB Gateway on {self.options.host}:{self.options.port} did not answer "
+                f"the symbol search for {query.strip()!r} within 4 s; check that it is logged in "
+                "and its API connection is not busy, then search again"
+            )
         contracts = [d.contract for d in found][:limit]
         details = await asyncio.gather(*(self._details(c) for c in contracts))
         q = query.strip().upper()

@@ -13,7 +13,6 @@ again, which brings a new snapshot.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Sequence
 from typing import Any, Final
@@ -22,21 +21,20 @@ import msgspec
 
 from mdc.config import provider_section
 from mdc.config.schema import SymbolConfig
-from mdc.domain.events import Event
 from mdc.providers.base import FeedCounter
 from mdc.providers.connection import (
     Frame,
     StreamOptions,
-    StreamSession,
     WebSocketProvider,
     WireProtocol,
 )
-from mdc.providers.instruments import InstrumentCache, check_symbols
+from mdc.providers.instruments import InstrumentCache
 from mdc.providers.kraken import SPEC
 from mdc.providers.kraken.config import KrakenConfig
 from mdc.providers.kraken.parse import KrakenParser
 from mdc.providers.kraken.parse_v2 import KrakenV2Parser
 from mdc.providers.kraken.symbols import VENUE, parse_asset_pairs, venue_symbol, venue_symbol_v2
+from mdc.providers.resubscribe import ResubscribeProtocol
 
 BOOK_DEPTHS: Final = (10, 25, 100, 500, 1000)
 _HEARTBEAT_TEXT: Final = '{"event":"heartbeat"}'
@@ -55,12 +53,13 @@ def book_depth(levels: int) -> int:
     return next((d for d in BOOK_DEPTHS if d >= levels), BOOK_DEPTHS[-1])
 
 
-class KrakenProtocol(WireProtocol):
+class KrakenProtocol(ResubscribeProtocol):
     """Kraken v2 (or v1) wire format plus checksum-triggered book resubscription."""
 
     provider = VENUE
 
     def __init__(self, config: KrakenConfig, depth: int) -> None:
+        super().__init__()
         self.config = config
         self.depth = depth
         self.v2 = config.api == "v2"
@@ -75,8 +74,6 @@ class KrakenProtocol(WireProtocol):
             parse_asset_pairs,
             config.asset_pairs_ttl_s,
         )
-        self._resubscribe_wanted = asyncio.Event()
-        self._resubscribe_sent: set[str] = set()
 
     def url(self) -> str:
         return self.config.stream_url()
@@ -134,42 +131,20 @@ class KrakenProtocol(WireProtocol):
             self.parser.books.pop(self._pair(s.symbol), None)
         return self._messages("unsubscribe", symbols)
 
-    def request_resubscribe(self, pairs: list[str]) -> None:
+    def request_resubscribe(self, books: list[str]) -> None:
         """Drop these books and subscribe them again (a new snapshot follows)."""
-        for pair in pairs:
+        for pair in books:
             self.parser.books.pop(pair, None)
-        self.parser.resubscribe.update(pairs)
-        self._resubscribe_sent.difference_update(pairs)
-        self._resubscribe_wanted.set()
+        super().request_resubscribe(books)
+
+    def resubscribe_messages(self, books: list[str]) -> list[Frame]:
+        return [
+            self._request("unsubscribe", "book", books),
+            self._request("subscribe", "book", books),
+        ]
 
     def is_heartbeat(self, frame: Frame) -> bool:
         return frame in _HEARTBEATS
-
-    def parse(self, frame: Frame, ts_recv: int) -> list[Event]:
-        events = self.parser.parse(frame, ts_recv)
-        if self._resubscribe_sent:
-            self._resubscribe_sent &= self.parser.resubscribe  # snapshots arrived
-        if self.parser.resubscribe and not self.parser.resubscribe <= self._resubscribe_sent:
-            self._resubscribe_wanted.set()
-        return events
-
-    def reset(self) -> None:
-        self.parser.reset()
-        self._resubscribe_sent.clear()
-        self._resubscribe_wanted.clear()
-
-    async def on_connected(self, session: StreamSession) -> None:
-        """Check the symbols against AssetPairs, then resubscribe books that failed a checksum."""
-        await check_symbols(self.instruments, (s.symbol for s in session.subscriptions))
-        while True:
-            await self._resubscribe_wanted.wait()
-            self._resubscribe_wanted.clear()
-            pairs = sorted(self.parser.resubscribe - self._resubscribe_sent)
-            if not pairs:
-                continue
-            self._resubscribe_sent.update(pairs)
-            await session.send(self._request("unsubscribe", "book", pairs))
-            await session.send(self._request("subscribe", "book", pairs))
 
 
 class KrakenStream(WebSocketProvider):

@@ -1,6 +1,8 @@
 """Tiingo: end-of-day prices (raw and adjusted, with dividends and splits) and IEX intraday bars.
 
-Docs: https://api.tiingo.com/documentation/end-of-day, https://api.tiingo.com/documentation/iex
+Docs (re-checked 2026-12-03): https://api.tiingo.com/documentation/end-of-day,
+https://api.tiingo.com/documentation/iex, https://api.tiingo.com/docs/general/overview; what
+changed since is in ``parse.py``.
 """
 
 from __future__ import annotations

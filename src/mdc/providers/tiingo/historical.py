@@ -7,12 +7,13 @@ https://api.tiingo.com/documentation/end-of-day
 fields, CRSP adjustment),
 https://api.tiingo.com/documentation/iex
 (``/iex/<ticker>/prices?startDate&endDate&resampleFreq=5min``, intraday OHLC),
-https://api.tiingo.com/docs/general/overview (token authentication).
+https://api.tiingo.com/docs/general/overview (token authentication); all read again 2026-12-03.
 
 The token goes in the ``Authorization: Token`` header. IEX intraday bars are unadjusted and come
-from IEX alone (``iex_venue``); they are fetched in windows of ``iex_window_days`` (one page per
-window), each request padded by a day on both sides and clipped to the UTC range, so bars near
-midnight UTC are neither lost nor duplicated between adjacent requests.
+from IEX alone (``iex_venue``; without an IEX market-data agreement, Tiingo's reference price
+derived from IEX, since 2025-02-01); they are fetched in windows of ``iex_window_days`` (one
+page per window), each request padded by a day on both sides and clipped to the UTC range, so
+bars near midnight UTC are neither lost nor duplicated between adjacent requests.
 """
 
 from __future__ import annotations

@@ -6,6 +6,14 @@ split- and dividend-adjusted (CRSP method), ``divCash`` (cash dividend on that e
 ``splitFactor`` (1.0 unless a split took effect that day).
 IEX rows (https://api.tiingo.com/documentation/iex): ``date`` (bar start, UTC) and the columns
 asked for. Errors come back as an object ``{"detail": "..."}`` instead of a list.
+
+Re-checked 2026-12-03 against those pages and the client Tiingo's docs list
+(github.com/hydrosquall/tiingo-python ``tiingo/api.py``: ``Authorization: Token``,
+``tiingo/daily/<ticker>/prices``, ``iex/<ticker>/prices`` with ``resampleFreq`` and ``columns``):
+unchanged, except that since 2025-02-01 IEX's full TOPS data needs a market-data agreement
+with IEX, and accounts without one get Tiingo's derived reference price. A field that needs the
+agreement can come back ``null``; an IEX bar's ``volume`` may, and is stored as 0.0 (unknown),
+never a reason to reject the page.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ class IexRow(msgspec.Struct):
     high: float
     low: float
     close: float
-    volume: float = 0.0
+    volume: float | None = None
 
 
 class Detail(msgspec.Struct):
@@ -94,7 +102,7 @@ def iex_bars(rows: list[IexRow], symbol: str, interval: str, venue: str, ts_recv
             high=r.high,
             low=r.low,
             close=r.close,
-            volume=r.volume,
+            volume=r.volume or 0.0,
             adjusted=False,
         )
         for r in rows

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
-import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from tests.support.fake_tws import FakeTws, Listing
 
-from mdc.config.schema import Config
+from mdc.backfill.jobs import JobStore, chunk_days_for, parse_spec, plan_chunks
+from mdc.backfill.runner import JobRunner, store_writer
+from mdc.config.schema import Config, StorageConfig
 from mdc.providers.base import NotFound
 from mdc.providers.ib.historical import IbHistorical
 from mdc.providers.ratelimit import RateLimiter
+from mdc.storage import open_store
+from mdc.storage.archive import open_archive
 
 LISTINGS = [Listing("AAPL", 265598, name="APPLE INC"), Listing("MSFT", 272093)]
 HOLIDAYS = {date(2024, 1, 1), date(2024, 1, 15)}  # New Year's Day, Martin Luther King Jr. Day
@@ -161,51 +161,58 @@ def test_an_unknown_symbol_is_not_found() -> None:
     run(body)
 
 
-@pytest.fixture
-def threaded_tws() -> Iterator[FakeTws]:
-    """The stand-in on its own event loop thread, for CLI processes."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    tws = asyncio.run_coroutine_threadsafe(FakeTws(LISTINGS).start(), loop).result(5)
-    yield tws
-    asyncio.run_coroutine_threadsafe(tws.stop(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-
-
-def mdc(root: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "MDC_STORAGE__ROOT": str(root),
-        "MDC_PROVIDERS__IB__PORT": str(port),
-        "COLUMNS": "150",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "mdc.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_backfill_of_january_daily_bars_stores_21_sessions_once(
-    threaded_tws: FakeTws, tmp_path: Path
-) -> None:
-    threaded_tws.bars["AAPL"] = daily_bars()
-    args = ("backfill", "-p", "ib", "-s", "AAPL", "--from", "2024-01-01", "--to", "2024-01-31",
-            "-g", "1d")  # fmt: skip
+def test_backfill_of_january_daily_bars_stores_21_sessions_once(tmp_path: Path) -> None:
+    """The job ``mdc backfill -p ib -s AAPL --from 2024-01-01 --to 2024-01-31 -g 1d`` plans,
+    run twice by the real job runner into a real store, IB's pacing on the injected clock."""
     sql = "SELECT count(*) AS n, count(DISTINCT ts_event) AS days FROM bars WHERE symbol = 'AAPL'"
-    first = mdc(tmp_path, threaded_tws.port, *args)
-    assert first.returncode == 0, first.stdout + first.stderr
-    counted = mdc(tmp_path, threaded_tws.port, "query", sql, "-f", "json")
-    assert json.loads(counted.stdout) == {"n": 21, "days": 21}, counted.stderr
-    again = mdc(tmp_path, threaded_tws.port, *args)
-    assert again.returncode == 0, again.stdout + again.stderr
-    counted = mdc(tmp_path, threaded_tws.port, "query", sql, "-f", "json")
-    assert json.loads(counted.stdout) == {"n": 21, "days": 21}, counted.stderr
-    # Adjusted bars take no end time: each 30-day chunk asks from now back to its start.
-    spans = [(r.fields[15], r.fields[17], r.fields[19]) for r in threaded_tws.requested(20)]
-    assert len(spans) == 4 and all(s[0] == "" and s[1].endswith(" Y") for s in spans)
-    assert {s[2] for s in spans} == {"ADJUSTED_LAST"}
+    raw = {"symbols": ["AAPL"], "start": "2024-01-01", "end": "2024-01-31", "type": "bars",
+           "granularity": "1d", "providers": ["ib"], "adjusted": True}  # fmt: skip
+
+    async def body(tws: FakeTws, clock: Clock) -> None:
+        tws.bars["AAPL"] = daily_bars()
+        config = msgspec.convert(
+            {"storage": {"root": str(tmp_path)}, "providers": {"ib": {"port": tws.port}}}, Config
+        )
+        jobs = JobStore(tmp_path)
+        runner = JobRunner(
+            config, jobs, store_writer(store), limiter=RateLimiter(clock=clock, sleep=clock.sleep)
+        )
+        for _ in range(2):  # the rerun adds nothing
+            spec = parse_spec(raw)
+            job = jobs.create(spec, plan_chunks(spec, chunk_days_for(spec, config.backfill)))
+            job = await runner.run(job.id)
+            assert job.state == "done", [c.reason for c in job.chunks]
+            store.checkpoint()
+            counted = open_archive(tmp_path).sql(sql, as_="arrow").to_pylist()
+            assert counted == [{"n": 21, "days": 21}]
+        # Four identical requests (two chunks, two runs), each 15 s after the last: on the
+        # injected clock, so the test does not wait them out.
+        assert len(tws.requested(20)) == 4 and clock.now >= 45.0
+
+    store = open_store(StorageConfig(root=str(tmp_path)))
+    try:
+        run(body)
+    finally:
+        store.close()
+
+
+def test_adjusted_chunks_ask_back_from_now_and_wait_out_identical_requests() -> None:
+    """Adjusted bars take no end time: each 30-day chunk asks from now back to its start, so
+    January's two chunks send the same request, and the second waits IB's 15 s."""
+
+    async def body(tws: FakeTws, clock: Clock) -> None:
+        tws.bars["AAPL"] = daily_bars()
+        ib = provider(tws, clock)
+        try:
+            for first, last in ((date(2024, 1, 1), date(2024, 1, 30)), (date(2024, 1, 31),) * 2):
+                async for _ in ib.bars("AAPL", first, last, "1d", adjusted=True):
+                    pass
+        finally:
+            await ib.aclose()
+        requests = tws.requested(20)
+        spans = [(r.fields[15], r.fields[17], r.fields[19]) for r in requests]
+        assert len(spans) == 2 and spans[0] == spans[1]
+        assert spans[0][0] == "" and spans[0][1].endswith(" Y") and spans[0][2] == "ADJUSTED_LAST"
+        assert requests[1].at - requests[0].at == pytest.approx(15.0, abs=0.5)
+
+    run(body)

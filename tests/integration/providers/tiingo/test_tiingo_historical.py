@@ -255,6 +255,25 @@ def test_iex_intraday_in_windows(hp: Any, server: HTTPServer) -> None:
     ]
 
 
+def test_iex_bar_with_null_volume_is_kept(hp: Any, server: HTTPServer) -> None:
+    """Without an IEX agreement (since 2025-02-01) IEX fields may be null: the bar stays."""
+    row = {"date": "2024-01-02T14:30:00.000Z", "open": 185.5, "high": 186.0, "low": 185.1,
+           "close": 185.9, "volume": None}  # fmt: skip
+    server.expect_request("/iex/AAPL/prices").respond_with_json([row])
+    pages, _ = hp.fetch(
+        TiingoHistorical,
+        cfg(hp, server),
+        "bars",
+        "AAPL",
+        date(2024, 1, 2),
+        date(2024, 1, 2),
+        "1m",
+        adjusted=False,
+    )
+    (bar,) = hp.flat(pages)
+    assert (bar.ts_event, bar.close, bar.volume) == (1_704_205_800_000_000_000, 185.9, 0.0)
+
+
 def test_intervals_and_adjustment(hp: Any, server: HTTPServer) -> None:
     provider = TiingoHistorical(cfg(hp, server))
     assert provider.supports("bars", "1d", adjusted=True)

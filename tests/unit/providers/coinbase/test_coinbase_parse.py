@@ -92,10 +92,10 @@ def test_trade_id_hole_is_one_gap_and_a_book_resync() -> None:
     assert isinstance(gap, Gap) and isinstance(trade, Trade)
     assert (gap.reason, gap.detail) == ("trade_id_gap", "trade ids 11..12 missing (2)")
     assert (gap.from_ts, gap.to_ts) == (1618677817089723000, 1618677818000000000)
-    assert parser.resync == {"SKL-BTC"}
+    assert parser.resubscribe == {"SKL-BTC"}
     # The snapshot that answers the resubscription clears the request.
     parser.parse(SNAPSHOT, TS + 2)
-    assert parser.resync == set()
+    assert parser.resubscribe == set()
 
 
 def test_repeated_or_late_messages_are_dropped() -> None:
