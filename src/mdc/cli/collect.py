@@ -31,7 +31,7 @@ from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.credentials import missing_hint
 from mdc.providers.registry import UnknownProvider, get_spec
-from mdc.storage import StorageError
+from mdc.storage import ArchiveRootError, StorageError
 from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
 
@@ -133,7 +133,8 @@ def collect(
     except ProviderError as exc:
         fail(f"provider {config.provider}: {exc}", EXIT_FAILURE)
     except StorageError as exc:
-        fail(f"storage: {exc}", EXIT_FAILURE)
+        usage = isinstance(exc, ArchiveRootError)  # the user fixes the root or the config
+        fail(f"storage: {exc}", EXIT_USAGE if usage else EXIT_FAILURE)
     except OSError as exc:
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_FAILURE)
 
