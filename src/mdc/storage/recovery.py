@@ -88,7 +88,7 @@ def remove_unfinished_parts(root: Path) -> int:
 @dataclass
 class ReplayResult:
     last_lsn: int
-    """The newest LSN found in the WAL (intact or not): the next record must be above it."""
+    """The newest LSN found in the WAL, intact or torn: the next record must be above it."""
     records: int = 0
     events: int = 0
     corrupt_records: int = 0
@@ -139,7 +139,7 @@ def replay_wal(
             write(events, rec.lsn, dedup_all or bool(rec.flags & FLAG_DEDUP))
             result.records += 1
             result.events += len(events)
-        result.last_lsn = max(result.last_lsn, scan.last_lsn)
+        result.last_lsn = max(result.last_lsn, scan.last_lsn, scan.torn_lsn)
     if result.records:
         log.info(
             "recovery: replayed %d WAL records (%d events) after LSN %d",

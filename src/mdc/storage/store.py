@@ -170,6 +170,9 @@ class Store:
         """The archived LSN at the previous snapshot: outputs written after it are not idle."""
         try:
             last_lsn = self._recover(cp)
+            # A torn tail's LSNs are used up: the checkpoint moves past them, so the next
+            # recovery does not take them for missing records.
+            self._archived_lsn = max(self._archived_lsn, last_lsn)
         except OSError as exc:
             # Disk full (or an I/O error) while rebuilding: start paused, rebuild on resume.
             last_lsn = max(self._archived_lsn, wal_last_lsn(self.control / "wal"))

@@ -98,6 +98,8 @@ class SegmentScan:
     header_ok: bool = True
     last_lsn: int = 0
     """The newest intact record's LSN, whether or not it is above ``after_lsn``."""
+    torn_lsn: int = 0
+    """The highest LSN a damaged tail may have held (0 without one): never to be reused."""
 
 
 def segment_name(first_lsn: int) -> str:
@@ -175,10 +177,18 @@ def scan_segment(path: Path, data: bytes, after_lsn: int = 0) -> SegmentScan:
             nxt = data.find(RECORD_MAGIC, nxt + 1)
         if found is None:
             scan.damage.append(Damage(path, pos, size, tail=True))
+            scan.torn_lsn = _torn_lsn(data, pos, last)
             break
         scan.damage.append(Damage(path, pos, nxt, tail=False, next_lsn=found.lsn))
         pos = nxt
     return scan
+
+
+def _torn_lsn(data: bytes, start: int, last: int) -> int:
+    """The highest LSN the damaged tail from ``start`` may hold. Records are written in LSN
+    order, so it held ``last + 1`` … one per record magic in it — at least one (a record torn
+    inside its magic). Counting a stray magic only skips an LSN, which is harmless."""
+    return last + max(1, data.count(RECORD_MAGIC, start))
 
 
 def recover_segments(
@@ -237,8 +247,8 @@ def last_lsn(wal_dir: Path) -> int:
     """The newest intact record's LSN in the WAL (0 when empty); read-only."""
     for _, path in reversed(list_segments(wal_dir)):
         scan = scan_segment(path, path.read_bytes())
-        if scan.records:
-            return scan.records[-1].lsn
+        if scan.records or scan.torn_lsn:
+            return max([scan.torn_lsn, *(r.lsn for r in scan.records[-1:])])
     return 0
 
 
