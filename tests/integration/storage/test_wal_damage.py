@@ -207,9 +207,7 @@ def test_bit_flipped_wal_loses_only_the_hit_records(
 
 
 @pytest.mark.parametrize("into", [2, RECORD_HEADER.size + 10], ids=["in-magic", "in-payload"])
-def test_a_torn_record_s_lsn_is_never_reused(
-    template: Template, tmp_path: Path, into: int
-) -> None:
+def test_a_torn_record_s_lsn_is_never_reused(template: Template, tmp_path: Path, into: int) -> None:
     root = tmp_path / "archive"
     shutil.copytree(template.root, root)
     torn = template.records[-1]
@@ -217,9 +215,9 @@ def test_a_torn_record_s_lsn_is_never_reused(
     with (root / "_mdc/wal" / torn.segment).open("r+b") as f:
         f.truncate(torn.start + into)
     # A writer recovers, appends and is killed before its next checkpoint.
+    args = ["--format", "jsonl", "--batches", "3", "--checkpoint-s", "3600"]
     proc = subprocess.Popen(
-        [sys.executable, str(WRITER), str(root), str(tmp_path / "acks"), "1", "--format"]
-        + ["jsonl", "--batches", "3", "--checkpoint-s", "3600"],
+        [sys.executable, str(WRITER), str(root), str(tmp_path / "acks"), "1", *args],
         stdout=subprocess.PIPE,
         text=True,
     )
