@@ -222,13 +222,13 @@ class Store:
     def _recover(self, cp: Checkpoint | None) -> int:
         """Cut outputs to the checkpoint and replay the WAL after it; returns the last LSN."""
         if cp is not None:
-            issues, cut = cut_outputs(self.root, cp, self.sync)
+            issues, cut, kept = cut_outputs(self.root, cp, self.sync)
             for issue in issues:
                 self._issue(issue.kind, issue.severity, issue.detail)
             if cut:
                 log.info("recovery: cut %d uncommitted bytes/parts back to the checkpoint", cut)
-            self._outputs.retained = {e.path: e for e in cp.entries}
-            entries = {e.path: e.lsn for e in cp.entries}
+            self._outputs.retained = {e.path: e for e in kept}
+            entries = {e.path: e.lsn for e in kept}
         else:
             remove_unfinished_parts(self.root)
             entries = {}
