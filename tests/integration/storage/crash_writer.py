@@ -70,7 +70,7 @@ def config(root: str, round_no: int, fmt: str) -> StorageConfig:
         root=root,
         format=fmt,  # type: ignore[arg-type]
         compression=("none", "gzip", "zstd")[round_no % 3],  # type: ignore[arg-type]
-        max_open_files=12,  # below the 18 partitions: LRU closes and reopens (registrations)
+        max_open_files=12,  # below the 18 partitions: JSONL closes and reopens (registrations)
         checkpoint_interval_s=0.05,
         partition_close_grace_s=1e9,
         parquet_row_group_rows=500,
