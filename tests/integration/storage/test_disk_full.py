@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.disk import fill as fill_disk
 from tests.support.disk import tmpfs
 
 from mdc.config.schema import StorageConfig, WalConfig
@@ -124,3 +125,31 @@ def test_paused_at_start_when_the_disk_is_already_full(small_disk: Path) -> None
     with pytest.raises(StoragePaused, match="min_free_mb 2 MB"):
         store.append(batch(0, 10))
     store.close()
+
+
+def test_closing_on_a_full_disk_says_what_the_next_start_replays(
+    small_disk: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = small_disk / "archive"
+    config = StorageConfig(
+        root=str(root),
+        min_free_mb=0,
+        raw_capture=False,
+        checkpoint_interval_s=3600,
+        wal=WalConfig(fsync="always"),
+    )
+    store = open_store(config)
+    for i in range(3):
+        store.append(batch(i * 100, 100))  # acknowledged; the archive lines are still buffered
+    ballast = fill_disk(small_disk)
+    store.close()
+    assert (
+        "closed with 300 acknowledged events (3 WAL records, LSN 1..3) not yet in the archive"
+        in caplog.text
+    )
+    ballast.unlink()
+    caplog.clear()
+    reopened = open_store(config)
+    assert reopened.stats()["recovered_events"] == 300
+    reopened.close()
+    check(root, 300)
