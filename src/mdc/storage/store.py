@@ -500,7 +500,7 @@ class Store:
             # Everything acknowledged is in the WAL: the next start recovers it.
             self.errors += 1
             self.last_error = f"final checkpoint failed: {exc.strerror or exc}"
-            log.error("%s; the next start replays the WAL", self.last_error)
+            log.error("%s; what it would have committed stays in the WAL", self.last_error)
             self._outputs.abandon()
         finally:
             self._closed = True

@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.support.cli import run_mdc
 
 
 def mdc(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MDC_")}
-    return subprocess.run(
-        [sys.executable, "-m", "mdc.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_mdc(*args, env=env, timeout=60)
 
 
 @pytest.mark.parametrize("below", [False, True], ids=["root", "parent"])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from crash_writer import config
+from tests.support.cli import run_mdc
 
 from mdc.storage import checkpoint as ckpt
 from mdc.storage import open_store
@@ -52,12 +53,7 @@ def lines(data: bytes, codec: str) -> int:
 
 def duckdb_count(root: Path, view: str) -> int:
     args = ["--data", str(root), "--source", "jsonl", "--format", "csv"]
-    done = subprocess.run(
-        [sys.executable, "-m", "mdc.cli", "query", *args, f"select count(*) as n from {view}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_mdc("query", *args, f"select count(*) as n from {view}", timeout=60)
     assert done.returncode == 0, done.stderr
     return int(next(csv.DictReader(io.StringIO(done.stdout)))["n"])
 

@@ -4,13 +4,16 @@ finished because file handles ran out; rows wait in memory and parts get sensibl
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
 from mdc.config.schema import StorageConfig
 from mdc.domain.events import Bar, BookDelta, Event, Quote, Trade
-from mdc.storage import open_store
+from mdc.storage import Store, open_store
+from mdc.storage.parquet import CONVERT_ROWS
 
 T = 1_709_303_400_000_000_000  # 2024-03-01T14:30:00Z
 SYMBOLS = [f"S{i:03d}" for i in range(500)]
@@ -49,12 +52,20 @@ def config(root: Path, **kw: object) -> StorageConfig:
     return StorageConfig(**(base | kw))  # type: ignore[arg-type]
 
 
+def feed(store: Store, symbols: list[str], rows: int, per_batch: int) -> Iterator[dict[str, Any]]:
+    """Append ``rows`` events per partition, ``per_batch`` at a time across every partition;
+    yields the store's stats after each append."""
+    for seq in range(0, rows, per_batch):
+        batch = [e for i in range(seq, seq + per_batch) for s in symbols for e in events(s, i)]
+        store.append(batch)
+        yield store.stats()
+    store.close()
+
+
 def test_2000_partitions_through_8_handles_make_one_part_each(tmp_path: Path) -> None:
     store = open_store(config(tmp_path))
-    for seq in range(12):  # every batch touches every partition
-        store.append([e for s in SYMBOLS for e in events(s, seq)])
-        assert store.stats()["files_open"] <= 8
-    store.close()
+    for stats in feed(store, SYMBOLS, rows=12, per_batch=1):  # each batch: every partition
+        assert stats["files_open"] <= 8
     found = parts(tmp_path)
     for type_name in TYPES:
         metas = found[type_name]
@@ -64,20 +75,18 @@ def test_2000_partitions_through_8_handles_make_one_part_each(tmp_path: Path) ->
 
 
 def test_row_groups_wait_for_a_handle_and_keep_their_size(tmp_path: Path) -> None:
-    store = open_store(config(tmp_path, max_open_files=2, parquet_row_group_rows=100))
-    symbols = SYMBOLS[:4]  # 16 partitions, 2 handles
-    for seq in range(0, 1000, 250):
-        store.append([e for i in range(seq, seq + 250) for s in symbols for e in events(s, i)])
-        assert store.stats()["files_open"] <= 2
-    store.close()
+    store = open_store(config(tmp_path, max_open_files=2, parquet_row_group_rows=CONVERT_ROWS))
+    opened = set()  # 16 partitions, 2 handles: 14 partitions' row groups wait in memory
+    for stats in feed(store, SYMBOLS[:4], rows=3 * CONVERT_ROWS, per_batch=CONVERT_ROWS):
+        opened.add(stats["files_open"])
+    assert opened == {2}
     found = parts(tmp_path)
     for type_name in TYPES:
         metas = found[type_name]
         assert len(metas) == 4
         for meta in metas:
-            assert meta.num_rows == 1000
             sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-            assert sizes == [100] * 10
+            assert sizes == [CONVERT_ROWS] * 3
 
 
 def test_memory_pressure_finishes_the_fullest_open_part_not_tiny_ones(tmp_path: Path) -> None:
@@ -89,11 +98,9 @@ def test_memory_pressure_finishes_the_fullest_open_part_not_tiny_ones(tmp_path: 
             parquet_max_buffered_rows=4000,
         )
     )
-    symbols = SYMBOLS[:4]  # 16 partitions, 2 handles, memory for 250 rows per partition
-    for seq in range(0, 1000, 50):
-        store.append([e for i in range(seq, seq + 50) for s in symbols for e in events(s, i)])
-        assert store.stats()["parquet_buffered_rows"] <= 4000
-    store.close()
+    # 16 partitions, 2 handles, memory for 250 rows per partition
+    for stats in feed(store, SYMBOLS[:4], rows=1000, per_batch=50):
+        assert stats["parquet_buffered_rows"] <= 4000
     found = parts(tmp_path)
     for type_name in TYPES:
         metas = found[type_name]

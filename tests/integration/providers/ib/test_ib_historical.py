@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.cli import run_mdc
 from tests.support.fake_tws import FakeTws, Listing
 
 from mdc.config.schema import Config
@@ -181,13 +181,7 @@ def mdc(root: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
         "MDC_PROVIDERS__IB__PORT": str(port),
         "COLUMNS": "150",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "mdc.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_mdc(*args, env=env)
 
 
 def test_backfill_of_january_daily_bars_stores_21_sessions_once(
