@@ -180,6 +180,17 @@ def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> Embe
 
 
 async def _run(config: Config, duration: float | None, sock: socket.socket | None) -> None:
+    # Handlers first: a signal during recovery (open_store) is queued by the loop and acted
+    # on once it returns, instead of interrupting it with a traceback.
+    started: list[Runtime] = []
+
+    def stop() -> None:
+        for r in started:
+            r.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
     try:
         runtime = Runtime(config)
     except BaseException:
@@ -191,11 +202,9 @@ async def _run(config: Config, duration: float | None, sock: socket.socket | Non
     except BaseException:
         runtime.store.close()
         raise
+    started.append(runtime)
     if server is not None:
         log.info("dashboard on http://%s:%d/", config.http.host, server.port)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, runtime.stop)
     log.info(
         "collecting %s from %s into %s",
         ",".join(runtime.symbols),
