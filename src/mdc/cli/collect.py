@@ -33,7 +33,7 @@ from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.credentials import missing_hint
 from mdc.providers.registry import UnknownProvider, get_spec
-from mdc.storage import StorageError
+from mdc.storage import ArchiveRootError, StorageError
 from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
 
@@ -135,7 +135,8 @@ def collect(
     except ProviderError as exc:
         fail(f"provider {config.provider}: {exc}", EXIT_FAILURE)
     except StorageError as exc:
-        fail(f"storage: {exc}", EXIT_FAILURE)
+        usage = isinstance(exc, ArchiveRootError)  # the user fixes the root or the config
+        fail(f"storage: {exc}", EXIT_USAGE if usage else EXIT_FAILURE)
     except OSError as exc:
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_FAILURE)
 
@@ -184,6 +185,17 @@ def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> Embe
 
 
 async def _run(config: Config, duration: float | None, sock: socket.socket | None) -> None:
+    # Handlers first: a signal during recovery (open_store) is queued by the loop and acted
+    # on once it returns, instead of interrupting it with a traceback.
+    started: list[Runtime] = []
+
+    def stop() -> None:
+        for r in started:
+            r.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
     try:
         runtime = Runtime(config)
     except BaseException:
@@ -195,11 +207,9 @@ async def _run(config: Config, duration: float | None, sock: socket.socket | Non
     except BaseException:
         runtime.store.close()
         raise
+    started.append(runtime)
     if server is not None:
         log.info("dashboard on http://%s:%d/", config.http.host, server.port)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, runtime.stop)
     log.info(
         "collecting %s from %s into %s",
         ",".join(runtime.symbols),

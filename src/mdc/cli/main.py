@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -22,6 +23,8 @@ from mdc.cli import (
     serve,
     symbols,
 )
+from mdc.cli.common import EXIT_USAGE, err_console
+from mdc.storage import ArchiveRootError
 
 app = typer.Typer(
     name="mdc",
@@ -77,4 +80,8 @@ app.command()(selftest.selftest)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ArchiveRootError as exc:  # any command on an unusable archive root: exit 2
+        err_console.print(f"[bold red]error:[/] storage: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_USAGE)

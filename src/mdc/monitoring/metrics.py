@@ -62,6 +62,11 @@ STORAGE_COUNTERS: Final[dict[str, tuple[str, str]]] = {
     "checkpoints": ("mdc_storage_checkpoints", "Checkpoints committed."),
     "write_errors": ("mdc_storage_write_errors", "Archive write errors."),
     "duplicates_skipped": ("mdc_storage_duplicates_skipped", "Rows skipped as duplicates."),
+    "raw_frames_dropped": (
+        "mdc_storage_raw_frames_dropped",
+        "Raw frames not captured because storage was paused.",
+    ),
+    "raw_write_errors": ("mdc_storage_raw_write_errors", "Raw capture writes that failed."),
 }
 STORAGE_GAUGES: Final[dict[str, tuple[str, str]]] = {
     "open_files": ("mdc_storage_open_files", "Archive files open for writing."),

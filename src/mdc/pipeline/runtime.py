@@ -68,7 +68,10 @@ class Runtime:
         self._route_keys: set[str] = set()
         self.started_ns = now_ns()
         self.events_in = 0
+        """Events providers handed to the pipeline (counted before the ingest queue)."""
         self.events_stored = 0
+        self.events_unacknowledged = 0
+        """Events never acknowledged because the collector stopped while storage was paused."""
         self.events_by_type: Counter[str] = Counter()
         self.last_event_ns: dict[str, int] = {}
         self.symbol_counts: Counter[str] = Counter()
@@ -79,6 +82,8 @@ class Runtime:
         self._stop = asyncio.Event()
         self._provider_tasks: dict[str, asyncio.Task[None]] = {}
         self.fatal_error: str | None = None
+        self.storage_paused: str | None = None
+        """Why writing is paused (the disk guard's reason), for the stop log; None when writing."""
         self.gap_listeners: list[Callable[[Gap], None]] = []
         """Called with every stored ``Gap`` (e.g. the backfill scheduler's auto-repair)."""
         self.add_service("storage", self._maintain_storage)
@@ -86,6 +91,9 @@ class Runtime:
     # -- StreamSink -------------------------------------------------------------------------
     async def publish(self, events: list[Event]) -> None:
         if events:
+            # Counted at receipt: while storage is paused the backlog shows as received minus
+            # stored (``mdc_events_received`` vs ``mdc_events_stored``).
+            self.events_in += len(events)
             await self.ingest.put(events)
 
     def raw(self, provider: str, ts_recv: int, data: bytes | str) -> None:
@@ -241,6 +249,7 @@ class Runtime:
                     break  # nothing left that could produce data
         finally:
             self.accepting = False
+            self._stop.set()  # --duration too: a paused store gives up waiting (see _store)
             await self._shutdown(processor, services, stopper)
         if not processor.cancelled() and (error := processor.exception()) is not None:
             raise error
@@ -256,13 +265,23 @@ class Runtime:
         await asyncio.gather(*self._provider_tasks.values(), return_exceptions=True)
         self.fanout.close()  # live consumers stop waiting; storage still gets everything
         if not processor.done():
-            await self.ingest.put([])  # sentinel: drain what is queued, then stop
-            await processor
+            # Sentinel: drain what is queued, then stop. The queue may be full while storage
+            # is paused; the processor then gives up on its own (it sees the stop request).
+            sentinel = asyncio.create_task(self.ingest.put([]))
+            await asyncio.wait({sentinel, processor}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({processor})
+            sentinel.cancel()
         for task in [*services, stopper]:
             task.cancel()
         await asyncio.gather(*services, stopper, return_exceptions=True)
         self.store.close()
         log.info("stopped: %d events stored, %d bad frames", self.events_stored, self.bad_frames)
+        if self.events_unacknowledged:
+            log.warning(
+                "%d events received while storage was paused were never acknowledged and are "
+                "not stored (the feed's gap is repaired by backfill)",
+                self.events_unacknowledged,
+            )
 
     async def _maintain_storage(self) -> None:
         """Checkpoints, the disk guard and retention also run while the feed is quiet."""
@@ -310,27 +329,58 @@ class Runtime:
                     batch.extend(more)
             if batch:
                 batch = self.collectors.process(batch)
-                await self._store(batch)
-                self._count(batch)
-                await self.fanout.publish(batch)
+                stored = await self._store(batch)
+                acknowledged = batch if stored == len(batch) else batch[:stored]
+                self._count(acknowledged)
+                await self.fanout.publish(acknowledged)
+                if stored < len(batch):  # stopped while paused: nothing more can be stored
+                    self._give_up(len(batch) - stored)
+                    return
             if finished:
                 return
 
-    async def _store(self, batch: list[Event]) -> None:
-        """Append; while storage is paused (disk full) wait, then write what it did not take."""
-        rest = batch
-        while rest:
+    async def _store(self, batch: list[Event]) -> int:
+        """Append; while storage is paused (disk full) wait, then write what it did not take.
+
+        Returns how many events were acknowledged: all of them, unless a stop was asked for
+        while paused (stop works in every state; what is acknowledged is in the WAL).
+        """
+        done = 0
+        while done < len(batch):
             try:
-                self.store.append(rest)
-                return
+                self.store.append(batch[done:] if done else batch)
+                return len(batch)
             except StoragePaused as exc:
-                rest = rest[exc.acknowledged :]
+                done += exc.acknowledged
+                self.storage_paused = str(exc)
+                if self._stop.is_set():
+                    return done
                 log.error("storage paused, collection waits: %s", exc)
-                await self.store.wait_writable()
+                if not await self._wait_writable():
+                    return done
+                self.storage_paused = None
                 log.info("storage writable again; resuming")
+        return done
+
+    async def _wait_writable(self) -> bool:
+        """Wait for the store to resume; False when a stop request comes first."""
+        resumed = asyncio.create_task(self.store.wait_writable())
+        stop = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({resumed, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (resumed, stop):
+            task.cancel()
+        await asyncio.gather(resumed, stop, return_exceptions=True)
+        return resumed.done() and not resumed.cancelled() and resumed.exception() is None
+
+    def _give_up(self, unstored: int) -> None:
+        """Stop while paused: count what was received but never acknowledged (not in the WAL:
+        it is not replayed) and drop what is still queued."""
+        while not self.ingest.empty():
+            unstored += len(self.ingest.get_nowait())
+        self.events_unacknowledged += unstored
+        log.warning("stopping while storage is paused: %s", self.storage_paused)
 
     def _count(self, batch: list[Event]) -> None:
-        self.events_in += len(batch)
         self.events_stored += len(batch)
         by_type = Counter(map(type, batch))
         for cls, count in by_type.items():
@@ -377,6 +427,7 @@ class Runtime:
             "pipeline": {
                 "events_in": self.events_in,
                 "events_stored": self.events_stored,
+                "events_unacknowledged": self.events_unacknowledged,
                 "events_by_type": dict(self.events_by_type),
                 "ingest_depth_batches": self.ingest.qsize(),
                 "ingest_capacity_batches": self.ingest.maxsize,

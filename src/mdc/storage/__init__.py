@@ -7,10 +7,11 @@ docs/durability.md for what it guarantees.
 from __future__ import annotations
 
 from mdc.config.schema import StorageConfig
-from mdc.storage.fsutil import StorageError, StorageLocked
+from mdc.storage.fsutil import ArchiveRootError, StorageError, StorageLocked
 from mdc.storage.store import LayoutMismatch, StoragePaused, Store
 
 __all__ = [
+    "ArchiveRootError",
     "LayoutMismatch",
     "StorageError",
     "StorageLocked",

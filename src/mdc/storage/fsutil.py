@@ -26,6 +26,11 @@ class StorageLocked(StorageError):
     """Another process writes this archive root."""
 
 
+class ArchiveRootError(StorageError):
+    """The archive root cannot be used as it is (not a directory, unreadable control files):
+    a usage error the user fixes (the CLI exits 2); ``str()`` names the path and the fix."""
+
+
 def fsync_dir(path: str | Path) -> None:
     """Make a rename or a new file in ``path`` durable (the directory entry itself)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -52,6 +57,9 @@ def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
         write_all(fd, data)
         if sync:
             os.fsync(fd)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written temporary behind
+        raise
     finally:
         os.close(fd)
     os.replace(tmp, path)
@@ -121,7 +129,12 @@ class DirLock:
                 f"(pid {holder}); stop it, or send backfills through the running collector"
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:  # the flock is what locks; the pid is a courtesy
+            if not is_no_space(exc):
+                os.close(fd)
+                raise
         self._fd = fd
 
     def held_by_other(self) -> bool:

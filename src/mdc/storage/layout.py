@@ -25,7 +25,7 @@ from typing import Final, Literal
 import msgspec
 
 from mdc.domain.time import NS_PER_DAY, NS_PER_S
-from mdc.storage.fsutil import from_component, path_component
+from mdc.storage.fsutil import ArchiveRootError, from_component, path_component
 
 LayoutName = Literal["by_symbol", "by_date", "by_type", "flat"]
 PartitionName = Literal["none", "daily", "hourly", "monthly"]
@@ -214,8 +214,16 @@ def _dt_ns(dt: datetime) -> int:
 
 
 def read_spec(root: Path) -> LayoutSpec | None:
+    """The layout the root was created with; ``None`` for a new root."""
     path = root / CONTROL_DIR / "layout.json"
     try:
         return msgspec.json.decode(path.read_bytes(), type=LayoutSpec)
     except FileNotFoundError:
         return None
+    except (msgspec.DecodeError, IsADirectoryError, NotADirectoryError) as exc:
+        # Guessing the layout could hide or misplace files: the user restores or rewrites it.
+        raise ArchiveRootError(
+            f"{path} is unreadable ({exc}); restore it from a backup, or delete it to have "
+            "`mdc collect` write the config's storage layout — only if layout, partition, "
+            "provider_in_path and file_prefix are the ones this root was created with"
+        ) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
 
@@ -56,6 +57,9 @@ class Outputs:
         self.encoder = msgspec.json.Encoder()
         self.jsonl = JsonlFiles(config.max_open_files)
         self.writers: dict[PartKey, PartitionWriter] = {}
+        """Every partition with a Parquet writer: rows buffer here, files open only to write."""
+        self._part_files: OrderedDict[PartKey, PartitionWriter] = OrderedDict()
+        """Writers whose part file is open, least recently written first (``max_open_files``)."""
         self.retained: dict[str, Entry] = {}
         """Entries of closed outputs, kept in checkpoints until the committed LSN passes them."""
         self.replay: ReplayFloor | None = None
@@ -74,7 +78,7 @@ class Outputs:
 
     @property
     def open_count(self) -> int:
-        return len(self.jsonl.open) + len(self.writers)
+        return len(self.jsonl.open) + len(self._part_files)
 
     # -- writing -----------------------------------------------------------------------------
     def write(
@@ -119,6 +123,8 @@ class Outputs:
                     self.pq_buffered += w.buffered - before
                     if w.part_rows + w.buffered >= self.config.parquet_part_max_rows:
                         self.finish_part(w)
+                    elif w.row_group_due:
+                        self._write_row_group(w, make_room=False)
                     count = max(count, len(events))
             self.events_written += count
         if self.pq_buffered > self.config.parquet_max_buffered_rows:
@@ -257,21 +263,29 @@ class Outputs:
             lsn - 1,
             self.config.parquet_row_group_rows,
         )
-        writer_id = self._pending_writer_ids.pop(pk, None)
-        if writer_id is None:  # reopened within the batch after an eviction
-            writer_id = w.writer
-            self.checkpointer.register(
-                [Entry(path=rel, kind="parquet", lsn=lsn - 1, writer=writer_id)]
-            )
-        w.writer = writer_id
+        w.writer = self._pending_writer_ids.pop(pk)  # registered by _register_new
         self.retained.pop(rel, None)
         self.writers[pk] = w
-        while len(self.writers) > self.config.max_open_files:
-            oldest = next(iter(self.writers))
-            self._close_writer(self.writers[oldest], lsn)
         return w
 
+    def _write_row_group(self, w: PartitionWriter, make_room: bool) -> None:
+        """Write ``w``'s buffer as row groups. Its part file must be open: with every handle
+        taken, a due row group waits in memory, unless memory is short (``make_room``): then
+        the open part holding the most rows is finished. Handle pressure alone never finishes
+        a part (nor makes parts of a few rows)."""
+        files = self._part_files
+        if not w.has_file and len(files) >= self.config.max_open_files:
+            if not make_room:
+                return
+            self.finish_part(max(files.values(), key=lambda f: f.part_rows))
+        self.pq_buffered -= w.buffered
+        w.flush_row_group()
+        files[w.key] = w  # type: ignore[index]
+        files.move_to_end(w.key)  # type: ignore[arg-type]
+
     def finish_part(self, w: PartitionWriter) -> None:
+        """Footer and rename (a part never written to is written in one go, then closed)."""
+        self._part_files.pop(w.key, None)  # type: ignore[call-overload]
         self.pq_buffered -= w.buffered
         done = w.finish()
         if done is not None:
@@ -292,8 +306,7 @@ class Outputs:
         for w in sorted(self.writers.values(), key=lambda w: w.buffered, reverse=True):
             if self.pq_buffered <= target:
                 break
-            self.pq_buffered -= w.buffered
-            w.flush_row_group()
+            self._write_row_group(w, make_room=True)
 
     def close_all(self, archived_lsn: int) -> None:
         """Finish every part and close every file (shutdown)."""
@@ -311,6 +324,7 @@ class Outputs:
         for w in self.writers.values():
             w.abandon()
         self.writers.clear()
+        self._part_files.clear()
         self.pq_buffered = 0
         self._keysets.clear()
         self._to_sync = []

@@ -110,6 +110,16 @@ class PartitionWriter:
         return self.pending_lsn is not None
 
     @property
+    def has_file(self) -> bool:
+        """Whether the part's file is open (it counts against the open-file cap)."""
+        return self._part is not None
+
+    @property
+    def row_group_due(self) -> bool:
+        """A full row group is buffered (the store writes it when a file handle is free)."""
+        return self.converted_rows >= self.row_group_rows
+
+    @property
     def buffered(self) -> int:
         """Rows held in memory (Python events and converted Arrow), not yet in the file."""
         return len(self.buffer) + self.converted_rows
@@ -123,8 +133,6 @@ class PartitionWriter:
         self.rows += len(events)
         if len(self.buffer) >= CONVERT_ROWS:
             self._convert()
-            if self.converted_rows >= self.row_group_rows:
-                self.flush_row_group()
 
     def _convert(self) -> None:
         if self.buffer:
@@ -133,7 +141,8 @@ class PartitionWriter:
             self.buffer = []
 
     def flush_row_group(self) -> None:
-        """Write what is buffered as one row group of the part (opening the part if needed)."""
+        """Write what is buffered as row groups of at most ``row_group_rows`` (opening the
+        part's file if needed)."""
         self._convert()
         if not self.converted:
             return
@@ -142,7 +151,7 @@ class PartitionWriter:
             assert self.pending_lsn is not None
             self._part_path = self.dir / (part_name(self.pending_lsn, self.writer) + INPROGRESS)
             self._part = open_part(self._part_path, self.cls, self.writer)
-        self._part.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._part.write_table(table, row_group_size=self.row_group_rows)
         self.part_rows += table.num_rows
         self.converted = []
         self.converted_rows = 0

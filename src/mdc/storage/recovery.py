@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+import msgspec
+
 from mdc.domain.events import Event
-from mdc.storage.checkpoint import Checkpoint
+from mdc.storage.checkpoint import Checkpoint, Entry
+from mdc.storage.jsonl import codec_of, complete_length
 from mdc.storage.layout import CONTROL_DIR, PARQUET_DIR
 from mdc.storage.parquet import INPROGRESS, cut_writer
 from mdc.storage.wal import FLAG_DEDUP, decode_payload, recover_segments
@@ -36,11 +39,13 @@ class Issue:
     detail: str
 
 
-def cut_outputs(root: Path, cp: Checkpoint, sync: bool) -> tuple[list[Issue], int]:
+def cut_outputs(root: Path, cp: Checkpoint, sync: bool) -> tuple[list[Issue], int, list[Entry]]:
     """Truncate JSONL entries to their committed length and remove what Parquet writers left
-    uncommitted. Returns the issues and the number of bytes/parts cut."""
+    uncommitted. Returns the issues, the number of bytes/parts cut and the entries as they now
+    are (a file damaged outside mdc keeps its shorter, clean length)."""
     issues: list[Issue] = []
     cut = 0
+    entries: list[Entry] = []
     for entry in cp.entries:
         path = root / entry.path
         if entry.kind == "jsonl":
@@ -49,28 +54,60 @@ def cut_outputs(root: Path, cp: Checkpoint, sync: bool) -> tuple[list[Issue], in
             except FileNotFoundError:
                 size = 0
                 if entry.length == 0:
+                    entries.append(entry)
                     continue
             if size < entry.length:
+                clean = _cut_to_whole(root, path, entry, size, sync)
                 issues.append(
                     Issue(
                         "archive_truncated",
                         "error",
                         f"{entry.path}: {size} bytes on disk, checkpoint committed "
-                        f"{entry.length}; data was lost outside mdc",
+                        f"{entry.length}; data was lost outside mdc"
+                        + (
+                            f"; cut to {clean} bytes (the last whole "
+                            f"{'line' if codec_of(path.name) == 'none' else 'frame'}), the "
+                            f"torn rest moved to {CONTROL_DIR}/quarantine"
+                            if clean < size
+                            else ""
+                        ),
                     )
                 )
+                entry = msgspec.structs.replace(entry, length=clean)
             elif size > entry.length:
-                with path.open("r+b") as f:
-                    f.truncate(entry.length)
-                    if sync:
-                        os.fsync(f.fileno())
+                _truncate(path, entry.length, sync)
                 cut += size - entry.length
         else:
             removed = cut_writer(path, entry.writer, entry.lsn)
             cut += len(removed)
             for part in removed:
                 log.info("recovery: removed uncommitted part %s", part.relative_to(root))
-    return issues, cut
+        entries.append(entry)
+    return issues, cut, entries
+
+
+def _cut_to_whole(root: Path, path: Path, entry: Entry, size: int, sync: bool) -> int:
+    """A file shorter than its checkpoint ends wherever the damage left it: cut it back to
+    its last whole line (zstd frame, gzip member) so what is appended next stays readable,
+    keeping the torn bytes in the quarantine. Returns the new length."""
+    if size == 0:
+        return 0
+    data = path.read_bytes()
+    clean = complete_length(data, codec_of(path.name))
+    if clean < size:
+        quarantine = root / CONTROL_DIR / "quarantine"
+        quarantine.mkdir(parents=True, exist_ok=True)
+        name = entry.path.replace("/", "__")
+        (quarantine / f"archive.{name}.{clean}-{size}.bad").write_bytes(data[clean:])
+        _truncate(path, clean, sync)
+    return clean
+
+
+def _truncate(path: Path, length: int, sync: bool) -> None:
+    with path.open("r+b") as f:
+        f.truncate(length)
+        if sync:
+            os.fsync(f.fileno())
 
 
 def remove_unfinished_parts(root: Path) -> int:
@@ -88,7 +125,7 @@ def remove_unfinished_parts(root: Path) -> int:
 @dataclass
 class ReplayResult:
     last_lsn: int
-    """The newest LSN found in the WAL (intact or not): the next record must be above it."""
+    """The newest LSN found in the WAL, intact or torn: the next record must be above it."""
     records: int = 0
     events: int = 0
     corrupt_records: int = 0
@@ -139,7 +176,7 @@ def replay_wal(
             write(events, rec.lsn, dedup_all or bool(rec.flags & FLAG_DEDUP))
             result.records += 1
             result.events += len(events)
-        result.last_lsn = max(result.last_lsn, scan.last_lsn)
+        result.last_lsn = max(result.last_lsn, scan.last_lsn, scan.torn_lsn)
     if result.records:
         log.info(
             "recovery: replayed %d WAL records (%d events) after LSN %d",

@@ -27,7 +27,12 @@ from mdc.storage import diskguard
 from mdc.storage.capture import FrameCapture
 from mdc.storage.checkpoint import Checkpoint, CheckpointCorrupt, Checkpointer, Job
 from mdc.storage.diskguard import DiskGuard
-from mdc.storage.fsutil import DirLock, StorageError, atomic_write, is_no_space
+from mdc.storage.fsutil import (
+    ArchiveRootError,
+    DirLock,
+    atomic_write,
+    is_no_space,
+)
 from mdc.storage.layout import CONTROL_DIR, Layout, LayoutSpec, read_spec
 from mdc.storage.outputs import Outputs, ReplayFloor
 from mdc.storage.recovery import (
@@ -49,6 +54,7 @@ from mdc.storage.wal import (
     WalWriter,
 )
 from mdc.storage.wal import last_lsn as wal_last_lsn
+from mdc.storage.wal import pending as wal_pending
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +77,7 @@ class StoragePaused(RuntimeError):
         self.acknowledged = acknowledged
 
 
-class LayoutMismatch(StorageError):
+class LayoutMismatch(ArchiveRootError):
     """The config's layout differs from the one the archive root was created with."""
 
 
@@ -86,8 +92,17 @@ class Store:
     def __init__(self, config: StorageConfig) -> None:
         self.config = config
         self.root = Path(config.root)
-        self.root.mkdir(parents=True, exist_ok=True)
         self.control = self.root / CONTROL_DIR
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.control.mkdir(exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            files = (p for p in (self.control, *self.control.parents) if p.is_file())
+            culprit = next(files, self.root)
+            raise ArchiveRootError(
+                f"storage.root {self.root} cannot be an archive: {culprit} is a file, not a "
+                "directory; point storage.root (--data) at a directory, or move the file away"
+            ) from None
         self.sync = config.wal.fsync != "off"
         self._lock = DirLock(self.control / "LOCK")
         self._lock.acquire()
@@ -108,15 +123,16 @@ class Store:
             file_prefix=cfg.file_prefix,
         )
         existing = read_spec(self.root)
-        if existing is None:
-            atomic_write(self.control / "layout.json", msgspec.json.encode(spec), self.sync)
-        elif existing != spec:
+        self._layout_pending = existing is None
+        """A new root's ``layout.json`` is still to be written (a full disk at start)."""
+        if existing is not None and existing != spec:
             raise LayoutMismatch(
                 f"archive {self.root} was created with layout {msgspec.to_builtins(existing)}; "
                 f"the config asks for {msgspec.to_builtins(spec)}. Use a new storage.root or "
                 "the archive's settings."
             )
         self.layout = Layout(spec)
+        self._spec = spec
         self._router = Router(self.layout)
         self._encoder = msgspec.json.Encoder()
         self.events_acknowledged = 0
@@ -127,6 +143,8 @@ class Store:
         self.replayed_events = 0
         self.wal_corrupt_records = 0
         self.wal_quarantined_bytes = 0
+        self.raw_dropped_paused = 0
+        """Raw frames not captured because writing was paused (raw capture is not WAL-backed)."""
         self._guard = DiskGuard(self.root, cfg.min_free_mb)
         now = time.monotonic()
         self._next_tick = now + TICK_S
@@ -152,6 +170,9 @@ class Store:
         """The archived LSN at the previous snapshot: outputs written after it are not idle."""
         try:
             last_lsn = self._recover(cp)
+            # A torn tail's LSNs are used up: the checkpoint moves past them, so the next
+            # recovery does not take them for missing records.
+            self._archived_lsn = max(self._archived_lsn, last_lsn)
         except OSError as exc:
             # Disk full (or an I/O error) while rebuilding: start paused, rebuild on resume.
             last_lsn = max(self._archived_lsn, wal_last_lsn(self.control / "wal"))
@@ -166,6 +187,10 @@ class Store:
         )
         self._checkpointer.wal = self._wal
         self._check_disk()
+        try:
+            self._finish_setup()
+        except OSError as exc:
+            self._pause(f"cannot start writing: {exc.strerror or exc}", rebuild=False)
         if self._guard.paused is None:
             try:
                 self._checkpoint(blocking=True)
@@ -173,6 +198,14 @@ class Store:
                 self._archive_failed(exc)
         self._report_issues()
         self._retention.start()
+
+    def _finish_setup(self) -> None:
+        """What a start on a full disk could not do: write a new root's layout, open the WAL
+        segment. Runs at start and again before resuming."""
+        if self._layout_pending:
+            atomic_write(self.control / "layout.json", msgspec.json.encode(self._spec), self.sync)
+            self._layout_pending = False
+        self._wal.ensure_open()
 
     def _read_checkpoint(self) -> Checkpoint | None:
         try:
@@ -189,13 +222,13 @@ class Store:
     def _recover(self, cp: Checkpoint | None) -> int:
         """Cut outputs to the checkpoint and replay the WAL after it; returns the last LSN."""
         if cp is not None:
-            issues, cut = cut_outputs(self.root, cp, self.sync)
+            issues, cut, kept = cut_outputs(self.root, cp, self.sync)
             for issue in issues:
                 self._issue(issue.kind, issue.severity, issue.detail)
             if cut:
                 log.info("recovery: cut %d uncommitted bytes/parts back to the checkpoint", cut)
-            self._outputs.retained = {e.path: e for e in cp.entries}
-            entries = {e.path: e.lsn for e in cp.entries}
+            self._outputs.retained = {e.path: e for e in kept}
+            entries = {e.path: e.lsn for e in kept}
         else:
             remove_unfinished_parts(self.root)
             entries = {}
@@ -382,14 +415,20 @@ class Store:
             self._reclaim_wal()
         if not guard.space_to_resume():
             return False
-        if guard.needs_rebuild:
-            try:
+        try:
+            self._finish_setup()
+            if guard.needs_rebuild:
                 self._rebuild()
-            except OSError as exc:
-                log.error("storage still cannot write: %s", exc.strerror or exc)
-                self._outputs.abandon()
-                return False
+        except OSError as exc:
+            log.error("storage still cannot write: %s", exc.strerror or exc)
+            self._outputs.abandon()
+            return False
         log.info("storage resumed (%d MB free)", guard.free // MB)
+        if self.raw_dropped_paused:
+            log.warning(
+                "%d raw frames were not captured while paused (raw_frames_dropped)",
+                self.raw_dropped_paused,
+            )
         guard.resumed()
         return True
 
@@ -399,7 +438,8 @@ class Store:
         if self._checkpointer.last.lsn >= self._archived_lsn or self._checkpointer.busy:
             return
         try:
-            if self._wal.written_lsn >= self._wal.segments()[-1][0]:
+            segments = self._wal.segments()
+            if not segments or self._wal.written_lsn >= segments[-1][0]:
                 self._wal.roll()
             self._checkpoint(blocking=True)
         except OSError as exc:
@@ -424,7 +464,12 @@ class Store:
 
     # -- raw capture -------------------------------------------------------------------------
     def write_raw(self, provider: str, ts_recv: int, data: bytes | str) -> None:
-        if not self.config.raw_capture or self._guard.paused is not None or self._closed:
+        if not self.config.raw_capture or self._closed:
+            return
+        if self._guard.paused is not None:
+            if not self.raw_dropped_paused:
+                log.warning("raw capture drops frames while storage is paused (counted)")
+            self.raw_dropped_paused += 1
             return
         self._capture.write_raw(provider, ts_recv, data)
 
@@ -455,7 +500,7 @@ class Store:
             # Everything acknowledged is in the WAL: the next start recovers it.
             self.errors += 1
             self.last_error = f"final checkpoint failed: {exc.strerror or exc}"
-            log.error("%s; the next start replays the WAL", self.last_error)
+            log.error("%s; what it would have committed stays in the WAL", self.last_error)
             self._outputs.abandon()
         finally:
             self._closed = True
@@ -464,8 +509,31 @@ class Store:
                 self._capture.close()
                 self._wal.close()
                 self._checkpointer.close()
+                self._log_pending()
             finally:
                 self._lock.release()
+
+    def _log_pending(self) -> None:
+        """Say what a close that could not commit everything (paused, disk full) leaves in
+        the WAL: acknowledged, not yet in the archive, replayed by the next start."""
+        committed = self._checkpointer.last.lsn
+        if self._wal.written_lsn <= committed:
+            return
+        try:
+            records, events = wal_pending(self.control / "wal", committed)
+        except OSError as exc:  # the numbers are a courtesy; the WAL itself is what counts
+            log.warning("records after LSN %d stay in the WAL (%s)", committed, exc)
+            return
+        log.warning(
+            "closed with %d acknowledged events (%d WAL records, LSN %d..%d) not yet in the "
+            "archive%s; they are safe in %s and the next start replays them",
+            events,
+            records,
+            committed + 1,
+            self._wal.written_lsn,
+            f" (storage paused: {self._guard.paused})" if self._guard.paused else "",
+            self.control / "wal",
+        )
 
     def stats(self) -> dict[str, Any]:
         """Plain numbers for /status and Prometheus (see docs/durability.md)."""
@@ -516,6 +584,8 @@ class Store:
             "wal_quarantined_bytes": self.wal_quarantined_bytes,
             "integrity_issues": len(self.issues),
             "raw_frames": raw.frames,
+            "raw_frames_dropped": self.raw_dropped_paused,
+            "raw_write_errors": raw.errors,
             "raw_bytes": raw.bytes,
             "bad_frames": bad.frames,
             "retention_deleted_files": self._retention.report.files,

@@ -98,6 +98,8 @@ class SegmentScan:
     header_ok: bool = True
     last_lsn: int = 0
     """The newest intact record's LSN, whether or not it is above ``after_lsn``."""
+    torn_lsn: int = 0
+    """The highest LSN a damaged tail may have held (0 without one): never to be reused."""
 
 
 def segment_name(first_lsn: int) -> str:
@@ -175,10 +177,18 @@ def scan_segment(path: Path, data: bytes, after_lsn: int = 0) -> SegmentScan:
             nxt = data.find(RECORD_MAGIC, nxt + 1)
         if found is None:
             scan.damage.append(Damage(path, pos, size, tail=True))
+            scan.torn_lsn = _torn_lsn(data, pos, last)
             break
         scan.damage.append(Damage(path, pos, nxt, tail=False, next_lsn=found.lsn))
         pos = nxt
     return scan
+
+
+def _torn_lsn(data: bytes, start: int, last: int) -> int:
+    """The highest LSN the damaged tail from ``start`` may hold. Records are written in LSN
+    order, so it held ``last + 1`` … one per record magic in it — at least one (a record torn
+    inside its magic). Counting a stray magic only skips an LSN, which is harmless."""
+    return last + max(1, data.count(RECORD_MAGIC, start))
 
 
 def recover_segments(
@@ -237,9 +247,26 @@ def last_lsn(wal_dir: Path) -> int:
     """The newest intact record's LSN in the WAL (0 when empty); read-only."""
     for _, path in reversed(list_segments(wal_dir)):
         scan = scan_segment(path, path.read_bytes())
-        if scan.records:
-            return scan.records[-1].lsn
+        if scan.records or scan.torn_lsn:
+            return max([scan.torn_lsn, *(r.lsn for r in scan.records[-1:])])
     return 0
+
+
+def _intact(wal_dir: Path, after_lsn: int) -> Iterator[tuple[bytes, RecordRef]]:
+    """Every intact record above ``after_lsn`` with its segment's bytes, in LSN order."""
+    last = 0
+    for _, path in list_segments(wal_dir):
+        data = path.read_bytes()
+        for rec in scan_segment(path, data, last).records:
+            last = rec.lsn
+            if rec.lsn > after_lsn:
+                yield data, rec
+
+
+def pending(wal_dir: Path, after_lsn: int) -> tuple[int, int]:
+    """``(records, events)`` of the intact records above ``after_lsn``; read-only."""
+    counts = [rec.count for _, rec in _intact(wal_dir, after_lsn)]
+    return len(counts), sum(counts)
 
 
 def decode_payload(data: bytes, rec: RecordRef) -> list[Event]:
@@ -254,14 +281,8 @@ def decode_payload(data: bytes, rec: RecordRef) -> list[Event]:
 
 def iter_records(wal_dir: Path, after_lsn: int = 0) -> Iterator[tuple[int, int, list[Event]]]:
     """Read-only: ``(lsn, flags, events)`` of every intact record, in LSN order."""
-    last = 0
-    for _, path in list_segments(wal_dir):
-        data = path.read_bytes()
-        scan = scan_segment(path, data, last)
-        for rec in scan.records:
-            last = rec.lsn
-            if rec.lsn > after_lsn:
-                yield rec.lsn, rec.flags, decode_payload(data, rec)
+    for data, rec in _intact(wal_dir, after_lsn):
+        yield rec.lsn, rec.flags, decode_payload(data, rec)
 
 
 class WalWriter:
@@ -298,16 +319,36 @@ class WalWriter:
         self._size = 0
         self._opened = 0.0
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._open_segment()
+        try:
+            self._open_segment()
+        except OSError as exc:  # a full disk at start: the store starts paused
+            self.errors += 1
+            self.last_error = f"cannot start a WAL segment: {exc.strerror or exc}"
+            log.error("%s; retried when writing resumes", self.last_error)
         self._thread: threading.Thread | None = None
         if policy == "interval":
             self._thread = threading.Thread(target=self._sync_loop, name="wal-fsync", daemon=True)
             self._thread.start()
 
     # -- writing ---------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        """Whether a segment is open for appends (not after a failed start on a full disk)."""
+        return self._fd >= 0
+
+    def ensure_open(self) -> None:
+        """Open the segment a failed start could not; raises :class:`WalError`."""
+        if self._fd < 0:
+            try:
+                self._open_segment()
+            except OSError as exc:
+                self.last_error = f"cannot start a WAL segment: {exc.strerror or exc}"
+                raise WalError(exc.errno, self.last_error) from exc
+
     def append(self, chunks: Sequence[bytes], kind: int, count: int, flags: int = 0) -> int:
         """Write one record (payload = ``chunks`` joined); returns its LSN. Raises
         :class:`WalError` with nothing written."""
+        self.ensure_open()
         if self._size >= self.segment_max_bytes or (
             time.monotonic() - self._opened >= self.segment_max_age_s
             and self._size > SEGMENT_HEADER.size
@@ -352,10 +393,12 @@ class WalWriter:
     def roll(self) -> None:
         """Close the current segment (fsynced) and start a new one named by the next LSN."""
         with self._lock:
-            if self.policy != "off":
-                self._fsync(self._fd)
-                self.durable_lsn = self.written_lsn
-            os.close(self._fd)
+            if self._fd >= 0:
+                if self.policy != "off":
+                    self._fsync(self._fd)
+                    self.durable_lsn = self.written_lsn
+                os.close(self._fd)
+                self._fd = -1
             self._open_segment()
 
     def _open_segment(self) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.support.cli import run_mdc
 
 from mdc.config.schema import StorageConfig
 from mdc.storage import open_store
@@ -21,13 +21,7 @@ def mdc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "MDC_STORAGE__ROOT": str(root),
         "COLUMNS": "150",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "mdc.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_mdc(*args, env=env)
 
 
 @pytest.mark.slow

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.cli import run_mdc
 
 SECRET = "pk-do-not-print-7f3a"
 
@@ -17,14 +18,7 @@ def mdc(
     env["XDG_DATA_HOME"] = str(home)
     env["COLUMNS"] = "200"  # rich tables unwrapped
     env["PYTHON_KEYRING_BACKEND"] = backend or "keyrings.alt.file.PlaintextKeyring"
-    return subprocess.run(
-        [sys.executable, "-m", "mdc.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_mdc(*args, env=env, stdin=stdin, timeout=60)
 
 
 def test_set_list_use_and_delete_a_key(tmp_path: Path) -> None:

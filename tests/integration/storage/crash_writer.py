@@ -70,7 +70,7 @@ def config(root: str, round_no: int, fmt: str) -> StorageConfig:
         root=root,
         format=fmt,  # type: ignore[arg-type]
         compression=("none", "gzip", "zstd")[round_no % 3],  # type: ignore[arg-type]
-        max_open_files=12,  # below the 18 partitions: LRU closes and reopens (registrations)
+        max_open_files=12,  # below the 18 partitions: JSONL closes and reopens (registrations)
         checkpoint_interval_s=0.05,
         partition_close_grace_s=1e9,
         parquet_row_group_rows=500,
@@ -97,6 +97,9 @@ def main() -> None:
     parser.add_argument(
         "--checkpoint-at", type=int, default=0, help="one checkpoint after this many batches"
     )
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=0, help="a checkpoint after every N batches"
+    )
     args = parser.parse_args()
     cfg = config(args.root, args.round, args.format)
     if args.checkpoint_s != cfg.checkpoint_interval_s:
@@ -119,7 +122,8 @@ def main() -> None:
         seq += n
         written += 1
         previous = batch
-        if written == args.checkpoint_at:
+        every = args.checkpoint_every
+        if written == args.checkpoint_at or (every and written % every == 0):
             store.checkpoint()
     print("ready", flush=True)
     sys.stdout.flush()

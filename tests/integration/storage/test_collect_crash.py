@@ -14,14 +14,11 @@ import random
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
-import msgspec
 import pytest
+from tests.support.wal_audit import acknowledged, assert_exactly_once
 
-from mdc.domain.events import EVENT_TYPES, TYPE_NAMES, Event
-from mdc.storage.archive import open_archive
 from mdc.storage.wal import iter_records
 
 ROUNDS = 20
@@ -89,27 +86,6 @@ def wait_for_first_write(proc: subprocess.Popen[str], root: Path, limit_s: float
     raise AssertionError(f"mdc collect wrote no WAL record in {limit_s:g}s")
 
 
-def acknowledged(root: Path) -> dict[str, Counter[bytes]]:
-    """Every event of every intact WAL record, per type (records read once by LSN)."""
-    records: dict[int, list[Event]] = {}
-    for directory in (root / "_mdc/wal-archive", root / "_mdc/wal"):
-        for lsn, _, events in iter_records(directory):
-            records.setdefault(lsn, events)
-    out: dict[str, Counter[bytes]] = {TYPE_NAMES[t]: Counter() for t in EVENT_TYPES}
-    for events in records.values():
-        for e in events:
-            out[TYPE_NAMES[type(e)]][msgspec.msgpack.encode(e)] += 1
-    return out
-
-
-def archived(root: Path, source: str) -> dict[str, Counter[bytes]]:
-    archive = open_archive(root, source=source)  # type: ignore[arg-type]
-    return {
-        TYPE_NAMES[t]: Counter(msgspec.msgpack.encode(e) for e in archive.events(TYPE_NAMES[t]))
-        for t in EVENT_TYPES
-    }
-
-
 @pytest.mark.slow
 def test_mdc_collect_killed_at_random_moments_keeps_every_acknowledged_event_once(
     tmp_path: Path,
@@ -133,10 +109,4 @@ def test_mdc_collect_killed_at_random_moments_keeps_every_acknowledged_event_onc
     assert sum(expected["trades"].values()) > 1000
     assert sum(expected["book_deltas"].values()) > 1000
     for source in ("jsonl", "parquet"):
-        got = archived(root, source)
-        for type_name, want in expected.items():
-            have = got[type_name]
-            missing = want - have
-            doubled = have - want
-            assert not missing, f"{source} {type_name}: {sum(missing.values())} missing"
-            assert not doubled, f"{source} {type_name}: {sum(doubled.values())} extra"
+        assert_exactly_once(root, source)

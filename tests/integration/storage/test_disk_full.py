@@ -4,11 +4,12 @@ space comes back, and every acknowledged event ends up in the archive exactly on
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.disk import fill as fill_disk
+from tests.support.disk import tmpfs
 
 from mdc.config.schema import StorageConfig, WalConfig
 from mdc.domain.events import Event, Trade
@@ -22,17 +23,8 @@ MB = 1024 * 1024
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.fail(f"cannot mount a tmpfs (run as root): {done.stderr.decode().strip()}")
-    try:
+    with tmpfs(tmp_path / "mnt", 8) as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=True)
 
 
 def batch(start: int, n: int = 1000) -> list[Event]:
@@ -133,3 +125,31 @@ def test_paused_at_start_when_the_disk_is_already_full(small_disk: Path) -> None
     with pytest.raises(StoragePaused, match="min_free_mb 2 MB"):
         store.append(batch(0, 10))
     store.close()
+
+
+def test_closing_on_a_full_disk_says_what_the_next_start_replays(
+    small_disk: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = small_disk / "archive"
+    config = StorageConfig(
+        root=str(root),
+        min_free_mb=0,
+        raw_capture=False,
+        checkpoint_interval_s=3600,
+        wal=WalConfig(fsync="always"),
+    )
+    store = open_store(config)
+    for i in range(3):
+        store.append(batch(i * 100, 100))  # acknowledged; the archive lines are still buffered
+    ballast = fill_disk(small_disk)
+    store.close()
+    assert (
+        "closed with 300 acknowledged events (3 WAL records, LSN 1..3) not yet in the archive"
+        in caplog.text
+    )
+    ballast.unlink()
+    caplog.clear()
+    reopened = open_store(config)
+    assert reopened.stats()["recovered_events"] == 300
+    reopened.close()
+    check(root, 300)

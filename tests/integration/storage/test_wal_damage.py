@@ -25,6 +25,7 @@ from mdc.storage.wal import (
     RECORD_HEADER,
     SEGMENT_HEADER,
     decode_payload,
+    iter_records,
     list_segments,
     scan_segment,
 )
@@ -203,3 +204,33 @@ def test_bit_flipped_wal_loses_only_the_hit_records(
     assert seqs == expected_after(template, lost)
     assert bool(lost) == any(k in ("wal_corrupt_record", "wal_torn_tail") for k in kinds)
     assert len(list((root / "_mdc/quarantine").glob("*.bad"))) >= (1 if lost else 0)
+
+
+@pytest.mark.parametrize("into", [2, RECORD_HEADER.size + 10], ids=["in-magic", "in-payload"])
+def test_a_torn_record_s_lsn_is_never_reused(template: Template, tmp_path: Path, into: int) -> None:
+    root = tmp_path / "archive"
+    shutil.copytree(template.root, root)
+    torn = template.records[-1]
+    original = (root / "_mdc/wal" / torn.segment).read_bytes()
+    with (root / "_mdc/wal" / torn.segment).open("r+b") as f:
+        f.truncate(torn.start + into)
+    # A writer recovers, appends and is killed before its next checkpoint.
+    args = ["--format", "jsonl", "--batches", "3", "--checkpoint-s", "3600"]
+    proc = subprocess.Popen(
+        [sys.executable, str(WRITER), str(root), str(tmp_path / "acks"), "1", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    proc.kill()
+    proc.wait()
+    lsns = [lsn for lsn, _, _ in iter_records(root / "_mdc/wal")]
+    assert lsns == sorted(set(lsns))
+    assert min(lsn for lsn in lsns if lsn >= torn.lsn) > torn.lsn  # used up, even unreadable
+    quarantined = [p.read_bytes() for p in (root / "_mdc/quarantine").iterdir()]
+    assert quarantined == [original[torn.start : torn.start + into]]
+    # The next recovery takes the LSNs after the torn one for what they are: no gap.
+    open_store(config(str(root), 1, "jsonl")).close()
+    _, kinds = archived(root)
+    assert kinds.count("wal_torn_tail") == 1
+    assert "wal_missing_records" not in kinds

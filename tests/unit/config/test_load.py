@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.support.cli import run_mdc
 
 from mdc.config import Config, ConfigError, load_config, to_dict
 from mdc.config.load import convert
@@ -99,13 +99,7 @@ def test_sample_config_is_valid(tmp_path: Path) -> None:
 
 
 def _mdc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mdc.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_mdc(*args, env=env, timeout=60)
 
 
 def test_cli_validate_exit_code_2_names_the_key(tmp_path: Path) -> None:
