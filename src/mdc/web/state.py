@@ -36,6 +36,8 @@ class WebState:
     registry: CollectorRegistry
     redactor: Redactor
     api_key: str | None
+    reads_need_key: bool
+    """GETs need the key too (non-loopback bind, or ``http.require_key_for_reads``)."""
     backfill: BackfillService | None = None
     """The running collector's backfill service (None when serving a bare archive)."""
     rows: RowCounter = field(default_factory=RowCounter)
