@@ -117,9 +117,7 @@ class HttpConfig(_Section):
 
     def __post_init__(self) -> None:
         if self.require_key_for_reads and not self.api_key:
-            raise ValueError(
-                "require_key_for_reads needs a key: set MDC_API_KEY (or http.api_key)"
-            )
+            raise ValueError("require_key_for_reads needs a key: set MDC_API_KEY (or http.api_key)")
 
 
 class LoggingConfig(_Section):

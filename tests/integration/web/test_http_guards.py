@@ -13,7 +13,6 @@ from typing import Final
 
 import httpx
 import pytest
-
 from tests.integration.web.test_cli_http import MDC, env, free_port, wait_http
 
 KEY: Final = "guard-key-7c1d9e2f"
