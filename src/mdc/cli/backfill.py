@@ -369,6 +369,12 @@ def _print_jobs(jobs: JobStore) -> None:
             f"{c['rows_written']:,}",
         )
     console.print(table)
+    for path, reason in jobs.unreadable.items():
+        err_console.print(
+            f"unreadable job file {path} ({reason}): not listed; fix or remove it",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_gaps(config: Config, spans: list[MissingSpan]) -> None:

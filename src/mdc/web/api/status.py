@@ -39,6 +39,9 @@ def status_payload(web: WebState) -> dict[str, Any]:
         "status": report.status,
         "alerts": [c.to_dict() for c in report.checks if c.status != "healthy"],
     }
+    if web.backfill is not None:
+        web.backfill.list_jobs()  # refreshes the unreadable job files
+        data["backfill"] = web.backfill.skipped()
     if web.live is not None and web.live.throughput:
         ts, total, by_type = web.live.throughput[-1]
         data["throughput"] = {"ts": ts, "events_per_s": total, "by_type": by_type}

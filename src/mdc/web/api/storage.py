@@ -107,7 +107,7 @@ async def stats(web: Web) -> dict[str, Any]:
     out: dict[str, Any] = {"root": str(web.root), "format": web.config.storage.format}
     out["disk"] = await asyncio.to_thread(walk_stats, web.root)
     if web.runtime is not None:
-        out["store"] = web.runtime.store.stats()
+        out["store"] = web.runtime.storage_stats()
     return out
 
 
