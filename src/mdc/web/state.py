@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
-from mdc.storage.coverage import RowCounter
+from mdc.storage.rowcount import RowCounter
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
 from mdc.web.verifier import ArchiveVerifier
