@@ -99,10 +99,12 @@ class Scope:
     """The first stored event, when the range starts there (no start date given)."""
     not_ended: list[Session]
     """Sessions in the range asked that had not ended: not judged."""
+    unjudged: str = ""
+    """Why nothing at all could be judged."""
 
     def describe(self) -> str:
-        if not self.sessions and self.from_ns is None and not self.not_ended:
-            return f"{self.symbol}: nothing judged (no stored data, no start date given)"
+        if self.unjudged:
+            return f"{self.symbol}: nothing judged ({self.unjudged})"
         judged = (
             f"{len(self.sessions)} ended session(s) {self.sessions[0].day}..{self.sessions[-1].day}"
             if self.sessions
@@ -179,10 +181,12 @@ class GapFinder:
     def scope(self, symbol: str, start: date | None, end: date | None) -> Scope:
         """The sessions of ``symbol`` to judge: ended ones from ``start`` (default: its first
         stored event) to ``end`` (default: now)."""
+        if start is not None and end is not None and end < start:
+            raise GapFinderError(f"the range ends ({end}) before it starts ({start})")
         now = self.clock()
         from_ns = self.archive.first_ts(symbol) if start is None else None
         if start is None and from_ns is None:
-            return Scope(symbol, [], None, [])
+            return Scope(symbol, [], None, [], unjudged="no stored data, no start date given")
         first = start or ns_to_date(from_ns or now)
         # Session dates can run a day ahead of UTC (Asia): look one day past today.
         last = end or ns_to_date(now) + timedelta(days=1)

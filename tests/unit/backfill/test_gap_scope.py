@@ -8,7 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mdc.backfill.gaps import ArchiveView, GapFinder
+import pytest
+
+from mdc.backfill.gaps import ArchiveView, GapFinder, GapFinderError
 from mdc.backfill.jobs import JobStore
 from mdc.config import load_config
 from mdc.domain.events import Event, Trade
@@ -93,3 +95,11 @@ def test_a_symbol_without_data_and_without_a_start_is_not_judged(
     assert finder.scope("QQQ", None, None).describe() == (
         "QQQ: nothing judged (no stored data, no start date given)"
     )
+
+
+def test_a_range_that_ends_before_it_starts_is_refused(
+    tmp_path: Path, archive_of: ArchiveOf
+) -> None:
+    finder = finder_at(tmp_path, archive_of, first_collect(ny(8, 14, 0), ny(8, 15, 0)), ny(9, 8, 0))
+    with pytest.raises(GapFinderError, match=r"the range ends \(2024-07-01\) before it starts"):
+        finder.find(["SPY"], date(2024, 7, 8), date(2024, 7, 1))
