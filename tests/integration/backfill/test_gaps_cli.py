@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
-from tests.integration.web.test_cli_http import MDC, env, free_port, wait_http
+from tests.support.serving import MDC, env, served
 
 SYMBOLS = ("SPY", "AAPL", "MSFT")  # the default config's
 
@@ -48,16 +48,7 @@ def test_gaps_after_a_first_collect(tmp_path: Path) -> None:
     assert f"skipped 1 unreadable line(s) in {victim}" in as_json.stderr
     assert f"{victim}: 1 line(s) are not readable events; skipped" in as_json.stderr  # the log
 
-    port = free_port()
-    proc = subprocess.Popen(
-        [*MDC, "serve", "--data", str(root), "--port", str(port)],
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_http(f"{base}/live", proc)
+    with served(root) as (base, _):
         answer = httpx.get(f"{base}/api/backfill/gaps", params={"symbols": "SPY"}, timeout=30)
         assert answer.status_code == 200, answer.text
         report = answer.json()
@@ -68,7 +59,4 @@ def test_gaps_after_a_first_collect(tmp_path: Path) -> None:
         bad = httpx.get(f"{base}/api/backfill/gaps", params={"type": "book"}, timeout=30)
         assert bad.status_code == 400
         assert bad.json()["detail"] == "cannot check 'book': one of bars, trades, quotes"
-    finally:
-        proc.kill()
-        proc.communicate()
     assert os.path.exists(victim)  # skipped, not removed

@@ -13,7 +13,7 @@ from typing import Final
 
 import httpx
 import pytest
-from tests.integration.web.test_cli_http import MDC, env, free_port, wait_http
+from tests.support.serving import served
 
 KEY: Final = "guard-key-7c1d9e2f"
 MIB: Final = 1 << 20
@@ -30,24 +30,13 @@ def guarded(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     (tmp_path / "_mdc" / "wal").mkdir(parents=True)
     (tmp_path / "_mdc" / "checkpoint.json").write_text('{"position": 7}')
     (tmp_path / "_mdc" / "wal" / "00000001.wal").write_bytes(b"\0" * 16)
-    port = free_port()
     extra = {
         "MDC_API_KEY": KEY,
         "MDC_HTTP__REQUIRE_KEY_FOR_READS": "true",
         "MDC_HTTP__MAX_BODY_BYTES": str(LIMIT),
     }
-    proc = subprocess.Popen(
-        [*MDC, "serve", "--data", str(tmp_path), "--port", str(port)],
-        env=env(**extra),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/live", proc)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        proc.kill()
-        proc.communicate()
+    with served(tmp_path, **extra) as running:
+        yield running
 
 
 def test_every_data_read_needs_the_key(guarded: tuple[str, subprocess.Popen[bytes]]) -> None:
