@@ -51,3 +51,20 @@ def test_pages_and_streams_work_once_the_key_is_saved(page: Page) -> None:
     expect(page.locator("#trade-tape tr").first).to_be_visible()
     assert any("/stream?token=" in u for u in urls)
     assert not any(KEY in u for u in urls)  # the key never travels in a URL
+
+
+def test_missing_data_lists_what_was_judged(page: Page) -> None:
+    page.goto("/ui/#/backfill")  # the key is saved in this browser by the test above
+    page.get_by_role("button", name="Find gaps").click()
+    expect(page.locator("#gaps-scopes li")).to_have_count(3)
+    # A collector that just started: nothing since its first data has ended yet.
+    expect(page.locator("#gaps-none")).to_have_text("No gaps in the sessions judged.")
+    expect(page.locator("#gaps-scopes li").first).to_contain_text(
+        "SPY: judged no ended session from the first stored data"
+    )
+    page.locator("#gaps-symbols").fill("qqq")
+    page.get_by_role("button", name="Find gaps").click()
+    expect(page.locator("#gaps-scopes li")).to_have_text(
+        ["QQQ: nothing judged (no stored data, no start date given)"]
+    )
+    screenshot(page, "backfill-gaps")
