@@ -227,14 +227,15 @@ def check_crash_recovery(work: Path) -> str:
     """The child appends batch after batch; after a seeded number of acknowledgements it is
     told to go on and is SIGKILLed a seeded random delay later, inside or after that append.
     Recovery must give back every acknowledged event once, plus at most the batch in flight
-    (durable but not yet acknowledged when the kill came), and nothing else."""
+    (durable but not yet acknowledged when the kill came), and nothing else: a batch is one
+    WAL record (far below ``MAX_RECORD_EVENTS``), so it is there whole or not at all."""
     rng = random.Random(SEED)
     root = work / "archive"
     batches = crash_batches()
     kill_after = rng.randrange(1, CRASH_BATCHES - 1)
     delay_s = rng.uniform(0.0, 0.005)
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(root)],
+        [sys.executable, *(["-O"] if sys.flags.optimize else []), "-c", _CHILD, str(root)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
