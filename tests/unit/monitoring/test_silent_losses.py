@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import generate_latest
+from typer.testing import CliRunner
 
 from mdc.backfill.archive import FileArchive
 from mdc.backfill.jobs import Chunk, JobSpec, JobStore
 from mdc.backfill.scheduler import BackfillScheduler
 from mdc.backfill.service import BackfillService
+from mdc.cli.main import app
 from mdc.config import load_config
 from mdc.config.schema import Config
 from mdc.domain.events import Event
@@ -116,3 +118,17 @@ def test_failing_store_stats_are_counted_logged_once_and_metrics_stay_up(
         "store stats failed: OSError: [Errno 5] Input/output error "
         "(counted in mdc_storage_stats_errors_total)"
     ]
+
+
+def test_backfill_list_names_an_unreadable_job_file(tmp_path: Path) -> None:
+    jobs = JobStore(tmp_path)
+    good = a_job(jobs)
+    bad = jobs.dir / "bf-20240101T000000-dead.json"
+    bad.write_bytes(b"{")
+    listed = CliRunner().invoke(
+        app, ["backfill", "--list", "-d", str(tmp_path)], env={"COLUMNS": "250"}
+    )
+    assert listed.exit_code == 0, listed.output
+    assert good in listed.stdout
+    assert f"unreadable job file {bad} (" in listed.stderr
+    assert listed.stderr.rstrip().endswith("): not listed; fix or remove it")
