@@ -208,14 +208,17 @@ def _compacted_inputs(directory: Path, names: list[str]) -> set[str]:
 class Archive:
     """Read access to an archive root (safe while a collector writes it)."""
 
-    def __init__(self, root: str | Path, source: Source = "auto") -> None:
+    def __init__(
+        self, root: str | Path, source: Source = "auto", row_counter: RowCounter | None = None
+    ) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"archive root {self.root} does not exist")
         self.source: Source = source
         self.spec = read_spec(self.root) or LayoutSpec()
         self.layout = Layout(self.spec)
-        self.row_counter = RowCounter()
+        self.row_counter = row_counter or RowCounter()
+        """Rows per file (to compare a partition's two copies); share one to keep its cache."""
         self._budget = [COMPARE_BUDGET_BYTES]
         self._picks: dict[tuple[str, str, str, str | None], Pick] = {}
         self.refresh()
@@ -400,9 +403,11 @@ def _rows_of(counter: RowCounter, files: list[ArchiveFile], budget: list[int]) -
     return None if None in counts else sum(c for c in counts if c is not None)
 
 
-def open_archive(root: str | Path, source: Source = "auto") -> Archive:
+def open_archive(
+    root: str | Path, source: Source = "auto", row_counter: RowCounter | None = None
+) -> Archive:
     """The archive at ``root`` (what ``storage.root`` of the collector points to)."""
-    return Archive(root, source)
+    return Archive(root, source, row_counter)
 
 
 # -- helpers -----------------------------------------------------------------------------------

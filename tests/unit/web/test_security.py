@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from fastapi.testclient import TestClient
 
 from mdc.config import load_config
 from mdc.config.load import ConfigError
+from mdc.web.app import create_app
 from mdc.web.responses import Redactor, secrets_of
 from mdc.web.security import (
     BindError,
@@ -88,3 +92,23 @@ def test_secrets_of_config_and_env() -> None:
     config = load_config(env={"MDC_API_KEY": "key-one", "MDC_PROVIDERS__X__API_TOKEN": "token-two"})
     found = secrets_of(config, env={"MDC_API_KEY": "key-one"})
     assert set(found) == {"key-one", "token-two"}
+
+
+@pytest.mark.parametrize(
+    ("env", "metrics", "status"),
+    [
+        ({"MDC_HTTP__HOST": "0.0.0.0"}, 401, 401),  # the bind alone guards reads
+        ({"MDC_HTTP__HOST": "0.0.0.0", "MDC_HTTP__OPEN_METRICS": "true"}, 200, 401),
+        ({}, 200, 200),  # loopback with a key: reads stay open, as documented
+    ],
+)
+def test_the_app_applies_the_bind_rule(
+    tmp_path: Path, env: dict[str, str], metrics: int, status: int
+) -> None:
+    config = load_config(env={"MDC_STORAGE__ROOT": str(tmp_path), "MDC_API_KEY": "k-123456"} | env)
+    with TestClient(create_app(config)) as client:
+        assert client.get("/metrics").status_code == metrics
+        assert client.get("/status").status_code == status
+        assert client.get("/api/storage/tree").status_code == status
+        assert client.get("/health").status_code == 200
+        assert client.get("/status", headers={"X-API-Key": "k-123456"}).status_code == 200

@@ -147,7 +147,7 @@ async def storage_coverage(
         )
 
     def build() -> dict[str, Any]:
-        archive = open_archive(web.root)
+        archive = open_archive(web.root, row_counter=web.rows)
         return coverage(archive, web.rows, type, symbol, end.isoformat() if end else None, days)
 
     return await asyncio.to_thread(build)
