@@ -117,6 +117,8 @@ def post_streamed(base: str, path: str, declared: int | None) -> tuple[int, dict
             sock.sendall(head.encode())
             for _ in range(BODY_MIB):
                 sock.sendall(piece if declared else b"%x\r\n%b\r\n" % (len(piece), piece))
+            if not declared:
+                sock.sendall(b"0\r\n\r\n")  # a well-formed body: only its size is wrong
         except OSError:
             pass  # the server answered and closed: that is the point
 
