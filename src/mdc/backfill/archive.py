@@ -6,12 +6,18 @@ what a file holds from its first line (remembered per file) and reads only the f
 symbol and type asked for. JSONL may be plain, gzip or zstd; Parquet parts are read through their
 Hive-style ``type=…/symbol=…`` directories. Directories named ``_…`` (control, WAL, raw capture,
 backfill state) are not archive data.
+
+A line that does not decode (a torn tail the store has yet to repair, or damage from outside) is
+skipped, never fatal, but not silently: :attr:`FileArchive.corrupt` holds the count per file,
+the first sighting of each file is logged with its path, and the gap finder's output and
+``/metrics`` (``mdc_backfill_archive_corrupt_lines``) show them.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Final, cast
@@ -24,6 +30,7 @@ from mdc.domain.events import TAGS, TYPES_BY_NAME, Gap, decode_json_event
 
 JSONL_SUFFIXES: Final = (".jsonl", ".jsonl.gz", ".jsonl.zst")
 PARQUET_DIR: Final = "parquet"
+log = logging.getLogger(__name__)
 
 
 class _Head(msgspec.Struct):
@@ -31,6 +38,7 @@ class _Head(msgspec.Struct):
 
     type: str
     symbol: str
+    ts_event: int | None = None
 
 
 class _Stamp(msgspec.Struct):
@@ -50,6 +58,27 @@ class FileArchive:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self._heads: dict[Path, tuple[int, _Head | None]] = {}
+        self.corrupt: dict[Path, int] = {}
+        """Lines that did not decode, per file, as of the latest read of that file."""
+
+    def first_ts(self, symbol: str) -> int | None:
+        """The earliest ``ts_event`` stored for ``symbol`` in any type: the first line of each
+        JSONL file (files are written in arrival order) and the minimum of each Parquet part."""
+        firsts = [
+            head.ts_event
+            for path in _jsonl_files(self.root)
+            if (head := self._head(path)) is not None
+            and head.symbol == symbol
+            and head.ts_event is not None
+        ]
+        for part in self._parquet_parts(None, symbol):
+            import pyarrow.compute as pc
+            import pyarrow.parquet as pq
+
+            first = pc.min(pq.read_table(part, columns=["ts_event"])["ts_event"]).as_py()
+            if first is not None:
+                firsts.append(first)
+        return min(firsts, default=None)
 
     def timestamps(
         self, kind: str, symbol: str, start_ns: int, end_ns: int, interval: str | None
@@ -57,28 +86,34 @@ class FileArchive:
         tag = TAGS[TYPES_BY_NAME[kind]]
         stamps: list[int] = []
         for path in self._files(tag, symbol):
+            bad = 0
             for line in _lines(path):
                 try:
                     row = _stamp.decode(line)
                 except msgspec.DecodeError:
-                    continue  # a torn last line is the store's to repair, not ours to fail on
+                    bad += 1
+                    continue
                 if start_ns <= row.ts_event < end_ns and (
                     interval is None or row.interval == interval
                 ):
                     stamps.append(row.ts_event)
+            self._note(path, bad)
         stamps += self._parquet_stamps(kind, symbol, start_ns, end_ns, interval)
         return sorted(set(stamps))
 
     def gap_events(self, symbol: str, start_ns: int, end_ns: int) -> list[Gap]:
         gaps: list[Gap] = []
         for path in self._files(TAGS[Gap], symbol):
+            bad = 0
             for line in _lines(path):
                 try:
                     event = decode_json_event(line)
                 except msgspec.DecodeError:
+                    bad += 1
                     continue
                 if isinstance(event, Gap) and event.from_ts < end_ns and event.to_ts > start_ns:
                     gaps.append(event)
+            self._note(path, bad)
         return gaps
 
     def _files(self, tag: str, symbol: str) -> Iterator[Path]:
@@ -86,6 +121,22 @@ class FileArchive:
             head = self._head(path)
             if head is not None and head.type == tag and head.symbol == symbol:
                 yield path
+
+    def _note(self, path: Path, bad: int) -> None:
+        """Record how many lines of ``path`` did not decode in the read just done; log a file
+        the first time it has them (or more of them)."""
+        before = self.corrupt.get(path, 0)
+        if bad:
+            self.corrupt[path] = bad
+            if bad > before:
+                log.warning(
+                    "%s: %d line(s) are not readable events; skipped (left in the file) when "
+                    "finding gaps — `mdc verify` checks the archive",
+                    path,
+                    bad,
+                )
+        elif before:
+            del self.corrupt[path]
 
     def _head(self, path: Path) -> _Head | None:
         size = path.stat().st_size
@@ -105,14 +156,7 @@ class FileArchive:
     def _parquet_stamps(
         self, kind: str, symbol: str, start_ns: int, end_ns: int, interval: str | None
     ) -> list[int]:
-        base = self.root / PARQUET_DIR
-        if not base.is_dir():
-            return []
-        parts = [
-            p
-            for p in base.rglob("*.parquet")
-            if f"type={kind}" in p.parts and _symbol_of(p) == symbol
-        ]
+        parts = self._parquet_parts(kind, symbol)
         if not parts:
             return []
         import pyarrow.compute as pc
@@ -129,6 +173,16 @@ class FileArchive:
                 mask = pc.and_(mask, pc.equal(table["interval"], interval))
             stamps += table.filter(mask)["ts_event"].to_pylist()
         return stamps
+
+    def _parquet_parts(self, kind: str | None, symbol: str) -> list[Path]:
+        base = self.root / PARQUET_DIR
+        if not base.is_dir():
+            return []
+        return [
+            p
+            for p in base.rglob("*.parquet")
+            if (kind is None or f"type={kind}" in p.parts) and _symbol_of(p) == symbol
+        ]
 
 
 def open_view(config: Config) -> FileArchive:

@@ -12,13 +12,20 @@ crypto is open all day every day. Found against it:
 
 Daily bars are checked by date (one bar per session, stamped midnight UTC of the session date,
 ``domain/interval.py``); within-day ``Gap`` events do not concern them.
+
+Only sessions that have **ended** (by the injected clock) are judged: a session under way or not
+yet started cannot be missing anything. Without a start date the range begins at the symbol's
+first stored event (to the nanosecond: the part of that session before it is not judged), so a
+first ``mdc collect`` does not report the month before it as missing. :meth:`GapFinder.scope`
+says what was judged, and the CLI and HTTP API print it beside the spans.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 import msgspec
@@ -29,7 +36,7 @@ from mdc.config.schema import Config
 from mdc.domain.calendar import Session, sessions
 from mdc.domain.events import Gap
 from mdc.domain.interval import Interval
-from mdc.domain.time import NS_PER_S, date_to_ns, ns_to_date
+from mdc.domain.time import NS_PER_S, date_to_ns, iso, now_ns, ns_to_date
 
 KINDS: Final = ("bars", "trades", "quotes")
 
@@ -49,6 +56,13 @@ class ArchiveView(Protocol):
 
     def gap_events(self, symbol: str, start_ns: int, end_ns: int) -> list[Gap]:
         """Stored ``Gap`` events of ``symbol`` overlapping ``[start_ns, end_ns)``."""
+
+    def first_ts(self, symbol: str) -> int | None:
+        """The earliest stored ``ts_event`` of ``symbol`` (any type), None without data."""
+
+    @property
+    def corrupt(self) -> Mapping[Path, int]:
+        """Lines skipped because they did not decode, per file."""
 
 
 class MissingSpan(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +89,72 @@ class MissingSpan(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What the finder judged for one symbol."""
+
+    symbol: str
+    sessions: list[Session]
+    """Ended sessions in the range (the first one clipped to ``from_ns``)."""
+    from_ns: int | None
+    """The first stored event, when the range starts there (no start date given)."""
+    not_ended: list[Session]
+    """Sessions in the range asked that had not ended: not judged."""
+    unjudged: str = ""
+    """Why nothing at all could be judged."""
+
+    def describe(self) -> str:
+        if self.unjudged:
+            return f"{self.symbol}: nothing judged ({self.unjudged})"
+        judged = (
+            f"{len(self.sessions)} ended session(s) {self.sessions[0].day}..{self.sessions[-1].day}"
+            if self.sessions
+            else "no ended session"
+        )
+        origin = f" from the first stored data ({iso(self.from_ns)})" if self.from_ns else ""
+        pending = (
+            f"; not judged (not ended yet): {', '.join(str(s.day) for s in self.not_ended[:3])}"
+            + (" …" if len(self.not_ended) > 3 else "")
+            if self.not_ended
+            else ""
+        )
+        return f"{self.symbol}: judged {judged}{origin}{pending}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "symbol": self.symbol,
+            "sessions": len(self.sessions),
+            "first_day": self.sessions[0].day.isoformat() if self.sessions else None,
+            "last_day": self.sessions[-1].day.isoformat() if self.sessions else None,
+            "from_ts": self.from_ns,
+            "not_ended": [s.day.isoformat() for s in self.not_ended],
+            "summary": self.describe(),
+        }
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """The spans found, what was judged to find them, and the lines that could not be read."""
+
+    spans: list[MissingSpan]
+    scopes: list[Scope]
+    skipped_lines: dict[str, int]
+    """Lines that did not decode, per archive file (skipped, left in place)."""
+
+    def notes(self) -> list[str]:
+        return [scope.describe() for scope in self.scopes] + [
+            f"skipped {count} unreadable line(s) in {path}"
+            for path, count in self.skipped_lines.items()
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spans": [span.to_dict() for span in self.spans],
+            "scopes": [scope.to_dict() for scope in self.scopes],
+            "skipped_lines": self.skipped_lines,
+        }
+
+
+@dataclass(frozen=True)
 class _Repair:
     symbol: str
     kind: str
@@ -86,21 +166,68 @@ class _Repair:
 class GapFinder:
     """Compares an archive with the calendar and its stored ``Gap`` events."""
 
-    def __init__(self, config: Config, archive: ArchiveView, jobs: JobStore | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        archive: ArchiveView,
+        jobs: JobStore | None = None,
+        clock: Callable[[], int] = now_ns,
+    ) -> None:
         self.config = config
         self.archive = archive
         self.jobs = jobs
+        self.clock = clock
+
+    def scope(self, symbol: str, start: date | None, end: date | None) -> Scope:
+        """The sessions of ``symbol`` to judge: ended ones from ``start`` (default: its first
+        stored event) to ``end`` (default: now)."""
+        if start is not None and end is not None and end < start:
+            raise GapFinderError(f"the range ends ({end}) before it starts ({start})")
+        now = self.clock()
+        from_ns = self.archive.first_ts(symbol) if start is None else None
+        if start is None and from_ns is None:
+            return Scope(symbol, [], None, [], unjudged="no stored data, no start date given")
+        first = start or ns_to_date(from_ns or now)
+        # Session dates can run a day ahead of UTC (Asia): look one day past today.
+        last = end or ns_to_date(now) + timedelta(days=1)
+        days = sessions(self.config.backfill.calendar_for(symbol), first, last)
+        if from_ns is not None:
+            days = [_clipped(s, from_ns) for s in days if s.close_ns > from_ns]
+        ended = [s for s in days if s.close_ns <= now]
+        today = ns_to_date(now)
+        not_ended = [
+            s
+            for s in days
+            if s.close_ns > now and (end is not None or s.open_ns <= now or s.day <= today)
+        ]
+        return Scope(symbol, ended, from_ns, not_ended)
+
+    def report(
+        self,
+        symbols: Sequence[str],
+        start: date | None,
+        end: date | None,
+        kinds: Sequence[str] = ("trades",),
+        interval: str = "1m",
+        tolerance_s: float | None = None,
+    ) -> GapReport:
+        """:meth:`find` with the :meth:`scope` of every symbol and the unreadable lines."""
+        spans = self.find(symbols, start, end, kinds, interval, tolerance_s)
+        scopes = [self.scope(symbol, start, end) for symbol in symbols]
+        skipped = {str(path): n for path, n in self.archive.corrupt.items()}
+        return GapReport(spans, scopes, skipped)
 
     def find(
         self,
         symbols: Iterable[str],
-        start: date,
-        end: date,
+        start: date | None,
+        end: date | None,
         kinds: Sequence[str] = ("trades",),
         interval: str = "1m",
         tolerance_s: float | None = None,
     ) -> list[MissingSpan]:
-        """Missing spans, sorted by symbol, kind and time. ``interval`` applies to bars."""
+        """Missing spans in the ended sessions of :meth:`scope`, sorted by symbol, kind and
+        time. ``interval`` applies to bars."""
         for kind in kinds:
             if kind not in KINDS:
                 raise GapFinderError(f"cannot check {kind!r}: one of {', '.join(KINDS)}")
@@ -112,12 +239,12 @@ class GapFinder:
         repairs = self._repairs()
         spans: list[MissingSpan] = []
         for symbol in symbols:
-            days = sessions(self.config.backfill.calendar_for(symbol), start, end)
+            days = self.scope(symbol, start, end).sessions
             if not days:
                 continue
             for kind in kinds:
                 if kind == "bars" and not bar_step.intraday:
-                    spans += self._daily_bars(symbol, str(bar_step), days, start, end)
+                    spans += self._daily_bars(symbol, str(bar_step), days)
                     continue
                 step = bar_step.seconds * NS_PER_S if kind == "bars" else 0
                 label = str(bar_step) if kind == "bars" else "tick"
@@ -126,9 +253,8 @@ class GapFinder:
                 spans += _merge(found)
         return spans
 
-    def _daily_bars(
-        self, symbol: str, interval: str, days: list[Session], start: date, end: date
-    ) -> list[MissingSpan]:
+    def _daily_bars(self, symbol: str, interval: str, days: list[Session]) -> list[MissingSpan]:
+        start, end = days[0].day, days[-1].day
         stamps = self.archive.timestamps(
             "bars", symbol, date_to_ns(start), date_to_ns(end + timedelta(days=1)), interval
         )
@@ -229,6 +355,14 @@ class GapFinder:
             for chunk in job.chunks
             if chunk.state == "done"
         ]
+
+
+def _clipped(session: Session, from_ns: int) -> Session:
+    """``session`` without what lies before ``from_ns``."""
+    if session.open_ns >= from_ns:
+        return session
+    windows = tuple((max(a, from_ns), b) for a, b in session.windows if b > from_ns)
+    return Session(session.day, windows)
 
 
 def repair_chunks(spans: Iterable[MissingSpan], days_per_chunk: int) -> list[Chunk]:

@@ -6,11 +6,14 @@ few days. After every chunk the whole job is written to ``{root}/_backfill/jobs/
 A running job holds an ``flock`` on ``<id>.lock``: the kernel drops it when the process dies,
 which is how a job left in state ``running`` is known to be interrupted. Pause and cancel
 requests from another process are ``<id>.control`` files the runner polls between pages.
+A job file that cannot be read is left where it is, listed in :attr:`JobStore.unreadable` with
+the reason, logged once, and shown by ``mdc backfill --list``, ``/status`` and ``/metrics``.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import secrets
 from collections.abc import Iterator, Mapping
@@ -35,6 +38,7 @@ JobState = Literal["queued", "running", "paused", "cancelled", "done", "failed"]
 ChunkState = Literal["pending", "done", "failed", "skipped"]
 Control = Literal["pause", "cancel"]
 FINISHED: Final[frozenset[str]] = frozenset({"cancelled", "done", "failed"})
+log = logging.getLogger(__name__)
 
 
 class JobError(ValueError):
@@ -242,6 +246,8 @@ class JobStore:
         self._held: dict[str, int] = {}
         self._cache: dict[Path, tuple[tuple[int, int], Job]] = {}
         """Decoded job files by (inode, mtime): the scheduler lists jobs after every chunk."""
+        self.unreadable: dict[Path, str] = {}
+        """Job files the latest :meth:`list` could not read, with the reason."""
 
     def create(self, spec: JobSpec, chunks: list[Chunk]) -> Job:
         if len(chunks) > MAX_CHUNKS:
@@ -281,13 +287,16 @@ class JobStore:
             raise JobError(f"{path}: unreadable job file ({exc})") from None
 
     def list(self) -> list[Job]:
-        """Every readable job, oldest first (unreadable files are left alone, not fatal).
+        """Every readable job, oldest first (unreadable files are left alone, not fatal, and
+        recorded in :attr:`unreadable`).
 
         For reading: change a job through :meth:`load` and :meth:`save`."""
         if not self.dir.is_dir():
+            self.unreadable.clear()
             return []
         jobs = []
         seen = set()
+        unreadable: dict[Path, str] = {}
         for path in self.dir.glob("bf-*.json"):
             try:
                 stat = path.stat()
@@ -296,12 +305,23 @@ class JobStore:
                 if cached is None or cached[0] != stamp:
                     cached = (stamp, self._decoder.decode(path.read_bytes()))
                     self._cache[path] = cached
-            except (OSError, msgspec.DecodeError):
+            except FileNotFoundError:
+                continue  # removed since the listing: not a job any more
+            except (OSError, msgspec.DecodeError) as exc:
+                unreadable[path] = str(exc)
+                if self.unreadable.get(path) != unreadable[path]:
+                    log.warning(
+                        "backfill job file %s is unreadable (%s): not listed, left in place; "
+                        "fix or remove it",
+                        path,
+                        exc,
+                    )
                 continue
             seen.add(path)
             jobs.append(msgspec.structs.replace(cached[1]))
         for gone in set(self._cache) - seen:
             del self._cache[gone]
+        self.unreadable = unreadable
         return sorted(jobs, key=lambda j: (j.created_ns, j.id))
 
     def effective_state(self, job: Job) -> str:

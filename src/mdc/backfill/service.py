@@ -33,6 +33,15 @@ class BackfillService:
         """Every job, newest first."""
         return [self._summary(job) for job in reversed(self.jobs.list())]
 
+    def skipped(self) -> dict[str, dict[str, Any]]:
+        """What could not be read, as of the latest listing and gap search: job files (with
+        the reason) and archive lines (per file)."""
+        corrupt = self.archive.corrupt.items() if self.archive is not None else ()
+        return {
+            "unreadable_job_files": {str(p): why for p, why in self.jobs.unreadable.items()},
+            "corrupt_archive_lines": {str(p): n for p, n in corrupt},
+        }
+
     def start(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Validate ``spec`` (the fields of :class:`JobSpec`) and queue the job."""
         parsed = parse_spec(spec)

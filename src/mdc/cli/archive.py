@@ -155,7 +155,7 @@ def stats(
         )
         t["symbols"].add(p.symbol)
         t["partitions"] += 1
-        for f in p.files(archive.source):
+        for f in archive.files_of(p):
             t["files"] += 1
             t["rows"] += _rows(f)
             t["bytes"] += f.size

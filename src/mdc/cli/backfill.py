@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -42,9 +42,6 @@ from mdc.domain.time import NS_PER_S
 from mdc.log import setup_logging
 from mdc.storage import open_store
 from mdc.storage.fsutil import StorageLocked
-
-DEFAULT_GAP_DAYS: Final = 30
-"""``mdc gaps`` without ``--from`` looks back this many days."""
 
 DataOption = Annotated[
     Path | None, typer.Option("--data", "-d", help="Archive root (storage.root).")
@@ -140,28 +137,32 @@ def gaps(
     data: DataOption = None,
     config_path: ConfigOption = None,
 ) -> None:
-    """List what the archive is missing, per symbol, type and trading day."""
+    """List what the archive is missing, per symbol, type and trading day, in the sessions
+    that have ended (from --from, default each symbol's first stored data, to --to)."""
     config = load(config_path, {"storage.root": str(data) if data else None})
     setup_logging(config.logging.level, config.logging.format)
-    today = datetime.now(UTC).date()
-    first = _date("--from", start) if start else today - timedelta(days=DEFAULT_GAP_DAYS)
-    last = _date("--to", end) if end else today
+    first = _date("--from", start) if start else None
+    last = _date("--to", end) if end else None
     names = split_symbols(symbols) or [s.symbol for s in config.symbol_configs()]
     wanted = [k.strip() for k in kinds.split(",") if k.strip()]
     from mdc.backfill.archive import open_view  # DuckDB: imported only when needed
 
     finder = GapFinder(config, open_view(config), JobStore(config.storage.root))
     try:
-        spans = finder.find(names, first, last, wanted, granularity, tolerance)
+        report = finder.report(names, first, last, wanted, granularity, tolerance)
     except (GapFinderError, CalendarError, ValueError) as exc:
         fail(str(exc), EXIT_USAGE)
     if as_json:
         import msgspec
 
-        for span in spans:
+        for span in report.spans:
             typer.echo(msgspec.json.encode(span.to_dict()).decode())
+        for note in report.notes():  # for a person; stdout stays one span per line
+            err_console.print(note, highlight=False, soft_wrap=True)
         return
-    _print_gaps(config, spans, first, last)
+    _print_gaps(config, report.spans)
+    for note in report.notes():
+        console.print(note, highlight=False, soft_wrap=True)
 
 
 # -- building the job ---------------------------------------------------------------------
@@ -368,13 +369,19 @@ def _print_jobs(jobs: JobStore) -> None:
             f"{c['rows_written']:,}",
         )
     console.print(table)
+    for path, reason in jobs.unreadable.items():
+        err_console.print(
+            f"unreadable job file {path} ({reason}): not listed; fix or remove it",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
-def _print_gaps(config: Config, spans: list[MissingSpan], first: date, last: date) -> None:
+def _print_gaps(config: Config, spans: list[MissingSpan]) -> None:
     if not spans:
-        console.print(f"no gaps from {first} to {last}", highlight=False)
+        console.print("no gaps in the sessions judged:", highlight=False)
         return
-    table = Table(title=f"missing data {first}..{last}", title_justify="left")
+    table = Table(title="missing data", title_justify="left")
     for column in ("symbol", "type", "day", "from", "to", "minutes", "reason"):
         table.add_column(column, justify="right" if column == "minutes" else "left")
     zones: dict[str, Any] = {}
@@ -396,7 +403,10 @@ def _print_gaps(config: Config, spans: list[MissingSpan], first: date, last: dat
             span.reason + (f" ({span.detail})" if span.detail else ""),
         )
     console.print(table)
-    console.print(f"{len(spans)} missing spans (times in exchange time)", highlight=False)
+    console.print(
+        f"{len(spans)} missing spans (times in exchange time) in the sessions judged:",
+        highlight=False,
+    )
 
 
 def _clock(ts: int, zone: Any) -> str:

@@ -15,6 +15,8 @@ from mdc.storage.archive import open_archive
 
 MAX_TABLE_ROWS = 1000
 """A terminal table shows at most this many rows (csv and json print everything)."""
+MAX_PICK_NOTES = 10
+"""Partitions named whose JSONL and Parquet copies differ (the fuller one is read)."""
 
 
 def query(
@@ -32,7 +34,11 @@ def query(
         str, typer.Option("--format", "-f", help="table, csv or json (lines).")
     ] = "table",
     source: Annotated[
-        str, typer.Option("--source", help="auto (Parquet where present), jsonl or parquet.")
+        str,
+        typer.Option(
+            "--source",
+            help="auto (where a partition is in both formats: the fuller copy), jsonl or parquet.",
+        ),
     ] = "auto",
 ) -> None:
     """Run SQL with DuckDB over the archive (JSONL and Parquet files alike)."""
@@ -50,6 +56,11 @@ def query(
     except duckdb.Error as exc:
         fail(f"query failed: {exc}", EXIT_FAILURE)
     _print(result, fmt)  # type: ignore[arg-type]
+    picks = archive.mismatches()
+    for pick in picks[:MAX_PICK_NOTES]:
+        note(pick.describe())
+    if len(picks) > MAX_PICK_NOTES:
+        note(f"… and {len(picks) - MAX_PICK_NOTES} more partitions whose copies differ")
 
 
 def _print(table: pa.Table, fmt: Literal["table", "csv", "json"]) -> None:

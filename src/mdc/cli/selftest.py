@@ -2,7 +2,9 @@
 
 Each check builds its own inputs (seeded, so a failure is repeatable), runs the real code and
 compares with an independent expectation. The storage checks write to a temporary directory,
-and the crash check SIGKILLs a real child process mid-stream.
+and the crash check SIGKILLs a real child process at a seeded random moment while it appends.
+Checks fail by raising :class:`SelftestFailure`, never with ``assert``: they must hold under
+``python -O`` too.
 """
 
 from __future__ import annotations
@@ -41,8 +43,19 @@ SEED: Final = 20240102
 T0: Final = 1_704_205_800_000_000_000
 CRASH_BATCHES: Final = 40
 
+CRASH_EVENTS: Final = 20_000
+
 Check = Callable[[Path], str]
-"""A check returns a one-line summary of what it proved, or raises AssertionError."""
+"""A check returns a one-line summary of what it proved, or raises SelftestFailure."""
+
+
+class SelftestFailure(Exception):
+    """A check found the code disagreeing with its expectation."""
+
+
+def expect(holds: bool, failure: str) -> None:
+    if not holds:
+        raise SelftestFailure(failure)
 
 
 def selftest() -> None:
@@ -103,8 +116,8 @@ def check_order_book(_: Path) -> str:
     bids, asks = book.top(50)
     want_bids = sorted(model[True].items(), reverse=True)[:50]
     want_asks = sorted(model[False].items())[:50]
-    assert bids == want_bids and asks == want_asks, "book differs from the reference model"
-    assert not book.crossed
+    expect(bids == want_bids and asks == want_asks, "book differs from the reference model")
+    expect(not book.crossed, f"book is crossed: best bid {bids[:1]}, best ask {asks[:1]}")
     return f"20,000 deltas match a reference model ({len(model[True])}+{len(model[False])} levels)"
 
 
@@ -114,15 +127,15 @@ def check_collectors(_: Path) -> str:
     collectors.register_provider("simulated", SimulatedProvider.spec.capabilities)
     out = collectors.process(events)
     flagged = [e for e in out if isinstance(e, Integrity | Gap)]
-    assert not flagged, f"clean data raised {len(flagged)} integrity/gap events: {flagged[:2]}"
+    expect(not flagged, f"clean data raised {len(flagged)} integrity/gap events: {flagged[:2]}")
     trades = [e for e in out if isinstance(e, Trade)]
     sided = sum(e.side != "unknown" for e in trades)
-    assert sided == len(trades), f"{len(trades) - sided} trades without a side"
+    expect(sided == len(trades), f"{len(trades) - sided} trades without a side")
     market.inject_gap("AAPL", 5)
     ts = T0 + 10**12
     more = collectors.process(parse_frame(market.frame(2_000, ts), ts, "SIM"))
     gaps = [e for e in more if isinstance(e, Gap)]
-    assert len(gaps) == 1 and gaps[0].symbol == "AAPL", f"expected one AAPL gap, got {gaps}"
+    expect(len(gaps) == 1 and gaps[0].symbol == "AAPL", f"expected one AAPL gap, got {gaps}")
     return f"{len(out):,} events clean, {len(trades):,} trade sides, injected hole → 1 Gap"
 
 
@@ -147,9 +160,10 @@ def check_backpressure(_: Path) -> str:
     for i in range(0, 1_000, 30):
         oldest.offer(seq_batch(i, 30))
         newest.offer(seq_batch(i, 30))
-    assert (oldest.dropped, newest.dropped) == (920, 920), (oldest.dropped, newest.dropped)
+    dropped = (oldest.dropped, newest.dropped)
+    expect(dropped == (920, 920), f"dropped {dropped} (oldest, newest), expected 920 each")
     kept = [e.seq for b in iter(oldest.get_nowait, None) for e in b]
-    assert kept == list(range(920, 1020)), "drop_oldest kept the wrong events"
+    expect(kept == list(range(920, 1020)), "drop_oldest kept the wrong events")
 
     async def blocking() -> int:
         queue = BatchQueue("block", 50, "block")
@@ -167,7 +181,8 @@ def check_backpressure(_: Path) -> str:
         await task
         return got
 
-    assert asyncio.run(blocking()) == 1_000
+    got = asyncio.run(blocking())
+    expect(got == 1_000, f"block policy delivered {got:,} of 1,000 events")
     return "drop_oldest/drop_newest drop exactly 920 of 1,020; block loses none of 1,000"
 
 
@@ -184,46 +199,98 @@ def check_storage_round_trip(work: Path) -> str:
             got = [e for s in archive.symbols(name) for e in archive.events(name, s)]
             want.sort(key=lambda e: (e.symbol, e.ts_event, e.seq or 0))
             got.sort(key=lambda e: (e.symbol, e.ts_event, e.seq or 0))
-            assert got == want, f"{source} {name}: {len(got)} read back, {len(want)} written"
+            expect(got == want, f"{source} {name}: {len(got)} read back, {len(want)} written")
             total += len(got)
     return f"{len(events):,} events read back exactly from JSONL and from Parquet"
 
 
 _CHILD: Final = """
-import os, signal, sys
+import sys
 from mdc.config.schema import StorageConfig, WalConfig
-from mdc.cli.selftest import _generated
+from mdc.cli.selftest import crash_batches
 from mdc.storage import open_store
-_, events = _generated(20_000)
 store = open_store(StorageConfig(root=sys.argv[1], wal=WalConfig(fsync="always")))
-step = len(events) // {batches}
-for i in range({batches}):
-    store.append(events[i * step:(i + 1) * step])
-    print(step * (i + 1), flush=True)  # acknowledged: the WAL record is fsynced
-os.kill(os.getpid(), signal.SIGKILL)
+for batch in crash_batches():
+    sys.stdin.readline()  # the parent's go: it picks the moment to kill relative to this
+    store.append(batch)
+    print(len(batch), flush=True)  # acknowledged: the WAL record is fsynced
 """
 
 
+def crash_batches() -> list[list[Event]]:
+    _, events = _generated(CRASH_EVENTS)
+    step = len(events) // CRASH_BATCHES
+    return [events[i * step : (i + 1) * step] for i in range(CRASH_BATCHES)]
+
+
 def check_crash_recovery(work: Path) -> str:
+    """The child appends batch after batch; after a seeded number of acknowledgements it is
+    told to go on and is SIGKILLed a seeded random delay later, inside or after that append.
+    Recovery must give back every acknowledged event once, plus at most the batch in flight
+    (durable but not yet acknowledged when the kill came), and nothing else: a batch is one
+    WAL record (far below ``MAX_RECORD_EVENTS``), so it is there whole or not at all."""
+    rng = random.Random(SEED)
     root = work / "archive"
-    child = subprocess.run(
-        [sys.executable, "-c", _CHILD.format(batches=CRASH_BATCHES), str(root)],
-        capture_output=True,
+    batches = crash_batches()
+    kill_after = rng.randrange(1, CRASH_BATCHES - 1)
+    delay_s = rng.uniform(0.0, 0.005)
+    child = subprocess.Popen(
+        [sys.executable, *(["-O"] if sys.flags.optimize else []), "-c", _CHILD, str(root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    assert child.returncode == -signal.SIGKILL, (
-        f"child ended with {child.returncode}: {child.stderr[-300:]}"
-    )
-    acknowledged = int(child.stdout.split()[-1])
+    stdin, stdout = child.stdin, child.stdout
+    if stdin is None or stdout is None:
+        raise SelftestFailure("the writer child has no pipes")
+    acknowledged = 0
+    try:
+        for _ in range(kill_after):
+            stdin.write("go\n")
+            stdin.flush()
+            line = stdout.readline()
+            expect(line.strip().isdigit(), f"writer child stopped early: {line!r}")
+            acknowledged += int(line)
+        stdin.write("go\n")
+        stdin.flush()
+        time.sleep(delay_s)
+        child.send_signal(signal.SIGKILL)
+        rest, _ = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    expect(child.returncode == -signal.SIGKILL, f"child ended with {child.returncode}")
+    acknowledged += sum(int(n) for n in rest.split())
     store = open_store(StorageConfig(root=str(root)))
     store.close()
     archive = open_archive(root)
-    written = ("trades", "quotes", "book_deltas", "book_snapshots")
-    stored = sum(len(archive.read(name)) for name in written)
-    assert stored == acknowledged, f"{acknowledged:,} acknowledged, {stored:,} recovered"
-    return f"SIGKILLed writer: {acknowledged:,} acknowledged events recovered exactly once"
+    got = sorted(
+        (
+            e
+            for name in TYPE_NAMES.values()
+            for s in archive.symbols(name)
+            for e in archive.events(name, s)
+        ),
+        key=_order,
+    )
+    in_flight = len(got) - acknowledged
+    expect(
+        in_flight in (0, len(batches[0])),
+        f"{acknowledged:,} acknowledged, {len(got):,} recovered "
+        f"(at most one batch of {len(batches[0]):,} may be durable unacknowledged)",
+    )
+    appended = sorted((e for b in batches[: len(got) // len(batches[0])] for e in b), key=_order)
+    expect(got == appended, f"recovered events differ from the first {len(got):,} appended")
+    return (
+        f"writer SIGKILLed {delay_s * 1e3:.1f} ms into batch {kill_after + 1} of {len(batches)}: "
+        f"{acknowledged:,} acknowledged events recovered exactly once"
+        + (f", and the {in_flight:,} in flight" if in_flight else "")
+    )
+
+
+def _order(e: Event) -> tuple[str, str, int, int]:
+    return (type(e).__name__, e.symbol, e.ts_event, e.seq or 0)
 
 
 CHECKS: Final[list[tuple[str, Check]]] = [

@@ -51,8 +51,10 @@ keep_segments = false          # keep the WAL behind the checkpoint as a raw arc
 
 [http]
 enabled = true
-host = "127.0.0.1"             # any other bind requires MDC_API_KEY
+host = "127.0.0.1"             # any other bind requires MDC_API_KEY, then for reads too
 port = 8080
+max_body_bytes = 1048576       # larger request bodies are refused (413) unread
+open_metrics = false           # true: /metrics without the key (a Prometheus scraper)
 
 [logging]
 level = "INFO"                 # DEBUG | INFO | WARNING | ERROR

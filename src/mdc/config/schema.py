@@ -111,7 +111,17 @@ class HttpConfig(_Section):
     host: str = "127.0.0.1"
     port: Port = 8080
     api_key: str | None = None
-    """Required for mutating routes on a non-loopback bind; prefer ``MDC_API_KEY``."""
+    """Required on a non-loopback bind; prefer ``MDC_API_KEY`` (docs/configuration.md#http)."""
+    require_key_for_reads: bool = False
+    """Reads need the key on loopback too (on any other bind they always do)."""
+    open_metrics: bool = False
+    """Serve ``/metrics`` without the key even where reads need it (for a Prometheus scraper)."""
+    max_body_bytes: Annotated[int, Meta(ge=1024, le=1 << 30)] = 1 << 20
+    """Largest request body any route accepts; a larger one is refused with 413, unread."""
+
+    def __post_init__(self) -> None:
+        if self.require_key_for_reads and not self.api_key:
+            raise ValueError("require_key_for_reads needs a key: set MDC_API_KEY (or http.api_key)")
 
 
 class LoggingConfig(_Section):

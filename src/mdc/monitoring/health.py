@@ -328,10 +328,7 @@ class HealthMonitor:
     def _store_stats(self) -> dict[str, Any]:
         if self.runtime is None:
             return {}
-        try:
-            return dict(self.runtime.store.stats())
-        except Exception as exc:  # a failing store is itself a health finding
-            return {"writable": False, "last_error": f"store stats failed: {exc}"}
+        return self.runtime.storage_stats()  # a failing store is itself a health finding
 
 
 def _down_text(name: str, state: ConnectionState) -> str:

@@ -61,6 +61,7 @@ STORAGE_COUNTERS: Final[dict[str, tuple[str, str]]] = {
     "fsyncs": ("mdc_wal_fsyncs", "WAL fsync calls."),
     "checkpoints": ("mdc_storage_checkpoints", "Checkpoints committed."),
     "write_errors": ("mdc_storage_write_errors", "Archive write errors."),
+    "stats_errors": ("mdc_storage_stats_errors", "Times the store could not report its figures."),
     "duplicates_skipped": ("mdc_storage_duplicates_skipped", "Rows skipped as duplicates."),
     "raw_frames_dropped": (
         "mdc_storage_raw_frames_dropped",
@@ -286,11 +287,7 @@ class RuntimeCollector(Collector):
         )
 
     def _storage(self, rt: Runtime) -> Iterator[Metric]:
-        try:
-            stats = dict(rt.store.stats())
-        except Exception:  # the health check reports a failing store; metrics stay up
-            return
-        yield from storage_families(stats)
+        yield from storage_families(rt.storage_stats())
 
     def _quality(self, tallies: Mapping[str, Mapping[str, int]]) -> Iterator[Metric]:
         gaps = CounterMetricFamily(
@@ -418,6 +415,17 @@ def backfill_families(service: BackfillService) -> Iterator[Metric]:
         "mdc_backfill_repairs_submitted",
         "Repair jobs submitted for live gaps (backfill.auto_repair).",
         value=scheduler.repairs_submitted,
+    )
+    skipped = service.skipped()
+    yield GaugeMetricFamily(
+        "mdc_backfill_unreadable_job_files",
+        "Backfill job files that cannot be read (not listed; see the log or /status).",
+        value=len(skipped["unreadable_job_files"]),
+    )
+    yield GaugeMetricFamily(
+        "mdc_backfill_archive_corrupt_lines",
+        "Archive lines the gap finder skipped because they do not decode, at its latest read.",
+        value=sum(skipped["corrupt_archive_lines"].values()),
     )
     runner = scheduler.runner
     yield from rest_families(runner.limiter.stats(), runner.usage.snapshot())

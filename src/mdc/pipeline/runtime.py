@@ -76,6 +76,8 @@ class Runtime:
         self.last_event_ns: dict[str, int] = {}
         self.symbol_counts: Counter[str] = Counter()
         self.bad_frames = 0
+        self.stats_errors = 0
+        self._stats_error = ""
         self.recent_bad_frames: deque[dict[str, Any]] = deque(maxlen=RECENT_BAD_FRAMES)
         self.accepting = False
         self._services: dict[str, ServiceFactory] = {}
@@ -394,6 +396,22 @@ class Runtime:
         self.symbol_counts.update(symbols)
         self.last_event_ns.update(zip(symbols, map(_ts_recv, batch), strict=True))
 
+    def storage_stats(self) -> dict[str, Any]:
+        """``store.stats()`` plus ``stats_errors``; when the store cannot report, a document
+        that says why (``writable`` False, ``last_error``) instead of an exception: status,
+        health and metrics stay up. A new kind of failure is logged once."""
+        try:
+            stats = dict(self.store.stats())
+        except Exception as exc:
+            self.stats_errors += 1
+            error = f"store stats failed: {type(exc).__name__}: {exc}"
+            if error != self._stats_error:
+                log.error("%s (counted in mdc_storage_stats_errors_total)", error, exc_info=exc)
+                self._stats_error = error
+            return {"writable": False, "last_error": error, "stats_errors": self.stats_errors}
+        stats["stats_errors"] = self.stats_errors
+        return stats
+
     def status(self) -> dict[str, Any]:
         """Plain data for /status and `mdc` status output (no secrets)."""
         now = now_ns()
@@ -435,5 +453,5 @@ class Runtime:
                 "consumers": self.fanout.stats(),
             },
             "collectors": self.collectors.stats(),
-            "storage": self.store.stats(),
+            "storage": self.storage_stats(),
         }

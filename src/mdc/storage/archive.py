@@ -8,11 +8,16 @@ both ends, so ``trades("AAPL", "2024-03-01", "2024-03-01")`` is that one day; an
 (``"2024-03-01T14:30:00Z"``, ``datetime``, int nanoseconds) bounds ``start <= ts_event < end``.
 
 ``open_archive(root)`` finds files by the root's layout (``_mdc/layout.json``). Each partition
-(type, symbol, partition label, provider) is read from one format: Parquet when it has finished
-parts, else JSONL (``source="jsonl"`` / ``"parquet"`` force one), so ``format = "both"`` never
-doubles rows. DuckDB views (``trades``, ``quotes``, ``bars``, ``book_deltas``,
-``book_snapshots``, ``gaps``, ``integrity``, ``statuses``, ``corporate_actions``) span both
-formats with one schema: timestamps are ``TIMESTAMPTZ_NS`` in both.
+(type, symbol, partition label, provider) is read from one format, so ``format = "both"`` never
+doubles rows: where only one holds it, that one; where both do, the copy with more rows (Parquet
+on a tie, for speed). A Parquet copy is partial while its part is unfinished, and stays partial
+after ``storage.format`` went from ``both`` to ``jsonl`` (the JSONL one, after a switch to
+``parquet``); :meth:`Archive.mismatches` says which partitions that decided, and ``mdc query``
+prints it. ``source="jsonl"`` / ``"parquet"`` force one format.
+
+DuckDB views (``trades``, ``quotes``, ``bars``, ``book_deltas``, ``book_snapshots``, ``gaps``,
+``integrity``, ``statuses``, ``corporate_actions``) span both formats with one schema:
+timestamps are ``TIMESTAMPTZ_NS`` in both.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import msgspec
 import pyarrow as pa
@@ -42,6 +47,7 @@ from mdc.storage.layout import (
 )
 from mdc.storage.parquet import INTENT_PREFIX, Intent, parse_part
 from mdc.storage.reader import read_jsonl_table, read_parquet_table
+from mdc.storage.rowcount import RowCounter
 
 if TYPE_CHECKING:
     import duckdb
@@ -50,6 +56,8 @@ Source = Literal["auto", "jsonl", "parquet"]
 Output = Literal["arrow", "pandas", "polars"]
 TimeArg = int | str | date | datetime | None
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+COMPARE_BUDGET_BYTES: Final = 1 << 30
+"""JSONL bytes one :class:`Archive` may count to compare copies; past it Parquet is read."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +91,39 @@ class Partition:
     def end_ns(self) -> int:
         return label_range(self.partition)[1]
 
+    @property
+    def key(self) -> tuple[str, str, str, str | None]:
+        return (self.type_name, self.symbol, self.partition, self.provider)
+
     def files(self, source: Source) -> list[ArchiveFile]:
+        """The files of one format (``auto``: the only one; see :meth:`Archive.files_of`)."""
         if source == "jsonl":
             return self.jsonl
         if source == "parquet":
             return self.parquet
         return self.parquet or self.jsonl
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Which copy of a partition held in both formats is read, and the row counts why."""
+
+    partition: Partition
+    format: Literal["jsonl", "parquet"]
+    jsonl_rows: int | None
+    parquet_rows: int | None
+
+    def describe(self) -> str:
+        p = self.partition
+        where = f"{p.type_name} {p.symbol} {p.partition}"
+        if self.jsonl_rows is None or self.parquet_rows is None:
+            return f"{where}: read {self.format}; the copies were not compared (row-count budget)"
+        other = "parquet" if self.format == "jsonl" else "jsonl"
+        rows = {"jsonl": self.jsonl_rows, "parquet": self.parquet_rows}
+        return (
+            f"{where}: read {self.format} ({rows[self.format]:,} rows), not the partial {other} "
+            f"copy ({rows[other]:,} rows)"
+        )
 
 
 def to_ns(value: TimeArg, end: bool = False) -> int | None:
@@ -173,18 +208,25 @@ def _compacted_inputs(directory: Path, names: list[str]) -> set[str]:
 class Archive:
     """Read access to an archive root (safe while a collector writes it)."""
 
-    def __init__(self, root: str | Path, source: Source = "auto") -> None:
+    def __init__(
+        self, root: str | Path, source: Source = "auto", row_counter: RowCounter | None = None
+    ) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"archive root {self.root} does not exist")
         self.source: Source = source
         self.spec = read_spec(self.root) or LayoutSpec()
         self.layout = Layout(self.spec)
+        self.row_counter = row_counter or RowCounter()
+        """Rows per file (to compare a partition's two copies); share one to keep its cache."""
+        self._budget = [COMPARE_BUDGET_BYTES]
+        self._picks: dict[tuple[str, str, str, str | None], Pick] = {}
         self.refresh()
 
     def refresh(self) -> None:
         """Rescan the files (a running collector keeps adding them)."""
         self._files, self.unknown_files = scan_files(self.root, self.layout)
+        self._picks.clear()
         parts: dict[tuple[str, str, str, str | None], Partition] = {}
         for f in self._files:
             key = (f.type_name, f.symbol, f.partition, f.provider)
@@ -195,6 +237,22 @@ class Archive:
         self._partitions = sorted(
             parts.values(), key=lambda p: (p.type_name, p.symbol, p.start_ns, p.provider or "")
         )
+
+    def files_of(self, p: Partition) -> list[ArchiveFile]:
+        """The files to read for ``p``: the forced source's, or (``auto``) the fuller copy."""
+        if self.source != "auto" or not (p.jsonl and p.parquet):
+            return p.files(self.source)
+        pick = self._picks.get(p.key)
+        if pick is None:
+            jsonl = _rows_of(self.row_counter, p.jsonl, self._budget)
+            parquet = _rows_of(self.row_counter, p.parquet, self._budget)
+            fuller = jsonl is not None and (parquet is None or jsonl > parquet)
+            pick = self._picks[p.key] = Pick(p, "jsonl" if fuller else "parquet", jsonl, parquet)
+        return p.jsonl if pick.format == "jsonl" else p.parquet
+
+    def mismatches(self) -> list[Pick]:
+        """Partitions read so far whose two copies differ, with the one read."""
+        return [p for p in self._picks.values() if p.jsonl_rows != p.parquet_rows]
 
     # -- what is there -----------------------------------------------------------------------
     def files(self) -> list[ArchiveFile]:
@@ -249,7 +307,7 @@ class Archive:
         for p in self.partitions(type_name, symbol):
             if (lo is not None and p.end_ns <= lo) or (hi is not None and p.start_ns >= hi):
                 continue
-            for f in p.files(self.source):
+            for f in self.files_of(p):
                 tables.append(_read_file(f, cls))
         table = pa.concat_tables(tables) if tables else empty_table(cls)
         if lo is not None or hi is not None:
@@ -325,7 +383,7 @@ class Archive:
         jsonl: list[str] = []
         parquet: list[str] = []
         for p in self.partitions(type_name):
-            for f in p.files(self.source):
+            for f in self.files_of(p):
                 (parquet if f.format == "parquet" else jsonl).append(str(f.path))
         selects = []
         if parquet:
@@ -340,9 +398,16 @@ class Archive:
         return " UNION ALL BY NAME ".join(selects)
 
 
-def open_archive(root: str | Path, source: Source = "auto") -> Archive:
+def _rows_of(counter: RowCounter, files: list[ArchiveFile], budget: list[int]) -> int | None:
+    counts = [counter.rows(f, budget) for f in files]
+    return None if None in counts else sum(c for c in counts if c is not None)
+
+
+def open_archive(
+    root: str | Path, source: Source = "auto", row_counter: RowCounter | None = None
+) -> Archive:
     """The archive at ``root`` (what ``storage.root`` of the collector points to)."""
-    return Archive(root, source)
+    return Archive(root, source, row_counter)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -10,20 +10,13 @@ those of the files a reader reads (Parquet when a partition has finished parts, 
 
 from __future__ import annotations
 
-import gzip
-import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal
 
-import pyarrow.parquet as pq
-import zstandard
-
-from mdc.storage.archive import Archive, ArchiveFile
-from mdc.storage.jsonl import codec_of
+from mdc.storage.archive import Archive
 from mdc.storage.layout import ALL
+from mdc.storage.rowcount import RowCounter
 
 MAX_COLUMNS: Final = 366
 """Most days (or months) one call reports."""
@@ -31,14 +24,8 @@ MAX_SERIES: Final = 500
 """Most (type, symbol, provider) rows one call reports."""
 COUNT_BUDGET_BYTES: Final = 256 * 1024 * 1024
 """JSONL bytes (on disk) one call may read to count rows; the rest report ``rows = None``."""
-CACHE_FILES: Final = 50_000
-READ_CHUNK: Final = 1 << 20
 
 Unit = Literal["day", "month", "all"]
-
-
-class _Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass
@@ -76,64 +63,6 @@ class Series:
             "bytes": total.bytes,
             "cells": {k: vars(c) for k, c in sorted(self.cells.items())},
         }
-
-
-class RowCounter:
-    """Rows per file, remembered by (path, size, mtime); safe to share between threads."""
-
-    def __init__(self, max_files: int = CACHE_FILES) -> None:
-        self._cache: OrderedDict[tuple[str, int, int], int] = OrderedDict()
-        self._max = max_files
-        self._lock = threading.Lock()
-
-    def rows(self, f: ArchiveFile, budget: list[int]) -> int | None:
-        """Rows of ``f``; reading JSONL spends ``budget[0]`` bytes (``None`` once spent)."""
-        try:
-            st = os.stat(f.path)
-        except OSError:
-            return None
-        key = (str(f.path), st.st_size, st.st_mtime_ns)
-        with self._lock:
-            known = self._cache.get(key)
-            if known is not None:
-                self._cache.move_to_end(key)
-                return known
-        try:
-            if f.format == "parquet":
-                rows = int(pq.read_metadata(f.path).num_rows)
-            else:
-                if st.st_size > budget[0]:
-                    return None
-                budget[0] -= st.st_size
-                rows = count_lines(f)
-        except (OSError, ValueError):
-            return None
-        with self._lock:
-            self._cache[key] = rows
-            while len(self._cache) > self._max:
-                self._cache.popitem(last=False)
-        return rows
-
-
-def count_lines(f: ArchiveFile) -> int:
-    """Complete lines of a JSONL file, streamed; an unfinished last frame or line (a file
-    being written) is not counted."""
-    codec = codec_of(f.path.name)
-    count = 0
-    with open(f.path, "rb") as raw:
-        stream: _Readable
-        if codec == "gzip":
-            stream = gzip.GzipFile(fileobj=raw)
-        elif codec == "zstd":
-            stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        else:
-            stream = raw
-        try:
-            while chunk := stream.read(READ_CHUNK):
-                count += chunk.count(b"\n")
-        except (EOFError, zstandard.ZstdError, gzip.BadGzipFile):
-            pass  # the tail a running collector has not finished: the lines before it count
-    return count
 
 
 def column_of(label: str, partition: str) -> str:
@@ -204,7 +133,7 @@ def coverage(
                 continue
             s = series[key] = Series(*key)
         cell = s.cells.setdefault(col, Cell())
-        for f in p.files(archive.source):
+        for f in archive.files_of(p):
             rows = counter.rows(f, budget)
             if rows is None:
                 out["uncounted_files"] += 1

@@ -38,8 +38,10 @@ from mdc.web.api import (
     watchlists,
 )
 from mdc.web.docs import add_docs
+from mdc.web.limits import BodyLimit
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor, response_class, secrets_of
+from mdc.web.security import MetricsRoute, ReadRoute, reads_need_key
 from mdc.web.state import WebState
 
 if TYPE_CHECKING:
@@ -63,6 +65,8 @@ ROUTERS: Final = (
     backfill,
     imports,
 )
+ACCESS: Final = {health: [], metrics: [MetricsRoute]}
+"""Routers with another rule than "reads need the key where the bind says so" (web/security)."""
 
 
 def create_app(
@@ -89,6 +93,7 @@ def create_app(
         registry=build_registry(collector),
         redactor=redactor,
         api_key=config.http.api_key or None,
+        reads_need_key=reads_need_key(config.http),
         backfill=backfill_service,
     )
 
@@ -110,6 +115,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.web = web
+    app.add_middleware(BodyLimit, max_bytes=config.http.max_body_bytes)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -129,7 +135,7 @@ def create_app(
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     for module in ROUTERS:
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=ACCESS.get(module, [ReadRoute]))
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

@@ -9,15 +9,16 @@ quotes a URL with a key in it, or a frame echoed back, cannot leak the key. Enco
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Final
 
 import msgspec
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 
 from mdc.config.load import MASK, mask
 from mdc.config.schema import Config
 
+SSE_HEADERS: Final = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 MIN_SECRET_LEN: Final = 4
 """Shorter values are not treated as secrets (replacing them would mangle ordinary text)."""
 
@@ -85,3 +86,13 @@ def sse_message(redactor: Redactor, data: Any, event: str | None = None) -> byte
     """One Server-Sent Event with a JSON payload."""
     head = f"event: {event}\n".encode() if event else b""
     return head + b"data: " + redactor.encode(data) + b"\n\n"
+
+
+class EventStream(StreamingResponse):
+    """A Server-Sent-Events response: the class also marks a route as a stream (a browser's
+    ``EventSource`` cannot send the key, see :mod:`mdc.web.security`)."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, content: AsyncIterator[bytes], status_code: int = 200) -> None:
+        super().__init__(content, status_code, headers=SSE_HEADERS)

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
-from mdc.storage.coverage import RowCounter
+from mdc.storage.rowcount import RowCounter
 from mdc.storage.usage import WriteRate, archive_growth_bytes
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
@@ -39,6 +39,8 @@ class WebState:
     registry: CollectorRegistry
     redactor: Redactor
     api_key: str | None
+    reads_need_key: bool
+    """GETs need the key too (non-loopback bind, or ``http.require_key_for_reads``)."""
     backfill: BackfillService | None = None
     """The running collector's backfill service (None when serving a bare archive)."""
     rows: RowCounter = field(default_factory=RowCounter)

@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-
-MDC = [str(Path(sys.executable).parent / "mdc")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def env(**extra: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MDC_")}
-    return base | {"MDC_STORAGE__RAW_CAPTURE": "false"} | extra
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[1].decode()
-        try:
-            return httpx.get(url, timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise TimeoutError(url)
+from tests.support.serving import MDC, env, free_port, wait_http
 
 
 def test_collect_serves_http_and_stops_cleanly(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ def fuzz_collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collect
         root,
         MDC_API_KEY=API_KEY,
         MDC_PROVIDERS__POLYGON__API_KEY=PROVIDER_SECRET,
+        MDC_HTTP__REQUIRE_KEY_FOR_READS="true",  # as on a non-loopback bind
     )
     with CollectorThread(config, scripted) as running:
         yield running

@@ -130,8 +130,13 @@ def test_query_runs_sql_over_jsonl_and_parquet(root: Path) -> None:
     sql = "SELECT symbol, count(*) AS n FROM trades GROUP BY symbol"
     result = runner.invoke(app, ["query", sql, "-d", str(root), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert [json.loads(line) for line in result.output.splitlines()] == [
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
         {"symbol": "AAPL", "n": 12}
+    ]
+    # Day 1 went on in Parquet only: its fuller copy is read, and the output says so.
+    assert result.stderr.splitlines() == [
+        "trades AAPL 2024-03-02: read parquet (7 rows), not the partial jsonl copy (5 rows)",
+        "quotes MSFT 2024-03-02: read parquet (7 rows), not the partial jsonl copy (5 rows)",
     ]
     jsonl_only = runner.invoke(
         app, ["query", sql, "-d", str(root), "-f", "csv", "--source", "jsonl"]
@@ -142,6 +147,24 @@ def test_query_runs_sql_over_jsonl_and_parquet(root: Path) -> None:
     bad = runner.invoke(app, ["query", "SELECT * FROM nope", "-d", str(root)])
     assert bad.exit_code == 2
     assert "nope" in bad.output
+
+
+def test_after_switching_both_to_jsonl_the_complete_jsonl_copy_is_read(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    for fmt, batch in (("both", events(0, 5)), ("jsonl", events(0, 9)[10:])):
+        store = open_store(StorageConfig(root=str(root), format=fmt, min_free_mb=0))
+        store.append(batch)
+        store.close()
+    sql = "SELECT count(*) AS n, max(price) AS top FROM trades"
+    result = runner.invoke(app, ["query", sql, "-d", str(root), "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ['"n","top"', "9,108"]  # not the Parquet copy's 5
+    assert "trades AAPL 2024-03-01: read jsonl (9 rows), not the partial parquet copy (5 rows)" in (
+        result.stderr.splitlines()
+    )
+    forced = runner.invoke(app, ["query", sql, "-d", str(root), "-f", "csv", "--source", "parquet"])
+    assert forced.stdout.splitlines() == ['"n","top"', "5,104"]
+    assert open_archive(root).trades("AAPL")["price"].tolist() == [100.0 + i for i in range(9)]
 
 
 def test_compact_merges_parts_and_keeps_every_row(root: Path) -> None:

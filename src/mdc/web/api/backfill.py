@@ -2,18 +2,22 @@
 :class:`~mdc.backfill.service.BackfillService`.
 
 A server without the service (``mdc serve`` over an archive) answers 501 with a message that
-says where backfills run; it never invents jobs.
+says where backfills run; it never invents jobs. ``/gaps`` reads the archive alone, so it
+answers there too.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from mdc.backfill.jobs import JobBusy
+from mdc.backfill.archive import FileArchive
+from mdc.backfill.gaps import GapFinder
+from mdc.backfill.jobs import JobBusy, JobStore
 from mdc.backfill.service import BackfillService, JobError, JobNotFound
 from mdc.config.schema import BackfillType
 from mdc.web.security import MutatingRoute
@@ -63,6 +67,42 @@ def _call(fn: Any, *args: Any) -> dict[str, Any]:
     except JobBusy as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     return result
+
+
+GapKinds = Annotated[
+    str, Query(alias="type", max_length=64, description="Comma-separated: trades, quotes, bars.")
+]
+
+
+@router.get(
+    "/gaps",
+    summary="What the archive lacks in the sessions that have ended, and what was judged",
+)
+async def find_gaps(
+    web: Web,
+    symbols: Annotated[
+        str | None, Query(max_length=4096, description="Comma-separated; default: configured.")
+    ] = None,
+    start: Annotated[
+        date | None, Query(alias="from", description="Default: each symbol's first stored data.")
+    ] = None,
+    end: Annotated[date | None, Query(alias="to", description="Default: now.")] = None,
+    kinds_text: GapKinds = "trades,quotes",
+    granularity: Annotated[str, Query(max_length=16, description="Bars checked.")] = "1m",
+    tolerance_s: Annotated[float | None, Query(gt=0, le=86_400)] = None,
+) -> dict[str, Any]:
+    names = [s.strip() for s in (symbols or "").split(",") if s.strip()] or [
+        s.symbol for s in web.config.symbol_configs()
+    ]
+    kinds = [k.strip() for k in kinds_text.split(",") if k.strip()]
+    finder = GapFinder(web.config, FileArchive(web.root), JobStore(web.root))
+    try:
+        report = await asyncio.to_thread(
+            finder.report, names, start, end, kinds, granularity, tolerance_s
+        )
+    except ValueError as exc:  # GapFinderError, CalendarError, a bad interval
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
+    return report.to_dict()
 
 
 @router.get("/jobs", summary="Backfill jobs with their progress counters, newest first")

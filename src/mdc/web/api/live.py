@@ -8,11 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from fastapi.responses import StreamingResponse
 
-from mdc.web.api.status import SSE_HEADERS
 from mdc.web.live import BOOK_LEVELS, LiveView
-from mdc.web.responses import sse_message
+from mdc.web.responses import EventStream, sse_message
 from mdc.web.state import WebState, get_web, live_runtime
 
 router = APIRouter(prefix="/api/live", tags=["live"])
@@ -40,12 +38,12 @@ async def throughput(web: Web) -> list[dict[str, Any]]:
 @router.get(
     "/{symbol:path}/stream",
     summary="Server-Sent Events: a full snapshot, then only what changed, 5 times a second",
-    response_class=StreamingResponse,
+    response_class=EventStream,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def stream(
     web: Web, symbol: Symbol, request: Request, levels: Levels = BOOK_LEVELS
-) -> StreamingResponse:
+) -> EventStream:
     live = _subscribed(web, symbol)
 
     async def events() -> AsyncIterator[bytes]:
@@ -74,7 +72,7 @@ async def stream(
                 yield sse_message(web.redactor, body, "update")
                 last_body = body
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+    return EventStream(events())
 
 
 @router.get("/{symbol:path}", summary="Recent trades, BBO, order book and price path of a symbol")

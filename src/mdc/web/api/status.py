@@ -9,16 +9,15 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
 
 from mdc import __version__
-from mdc.web.responses import sse_message
+from mdc.web.responses import EventStream, sse_message
+from mdc.web.security import STREAM_TOKEN_TTL_S, stream_token
 from mdc.web.state import WebState, get_web
 
 router = APIRouter(tags=["status"])
 Web = Annotated[WebState, Depends(get_web)]
 STATUS_INTERVAL_S: Final = 1.0
-SSE_HEADERS: Final = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def status_payload(web: WebState) -> dict[str, Any]:
@@ -40,6 +39,9 @@ def status_payload(web: WebState) -> dict[str, Any]:
         "status": report.status,
         "alerts": [c.to_dict() for c in report.checks if c.status != "healthy"],
     }
+    if web.backfill is not None:
+        web.backfill.list_jobs()  # refreshes the unreadable job files
+        data["backfill"] = web.backfill.skipped()
     if web.live is not None and web.live.throughput:
         ts, total, by_type = web.live.throughput[-1]
         data["throughput"] = {"ts": ts, "events_per_s": total, "by_type": by_type}
@@ -54,10 +56,10 @@ async def status(web: Web) -> dict[str, Any]:
 @router.get(
     "/api/stream",
     summary="Server-Sent Events: the /status document once a second",
-    response_class=StreamingResponse,
+    response_class=EventStream,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def status_stream(web: Web, request: Request) -> StreamingResponse:
+async def status_stream(web: Web, request: Request) -> EventStream:
     async def events() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
         while not web.closing.is_set() and not await request.is_disconnected():
@@ -65,4 +67,13 @@ async def status_stream(web: Web, request: Request) -> StreamingResponse:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(web.closing.wait(), STATUS_INTERVAL_S)
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+    return EventStream(events())
+
+
+@router.get(
+    "/api/stream/token",
+    summary="A token for ?token= on the event streams (a browser's EventSource sends no headers)",
+)
+async def stream_token_for(web: Web) -> dict[str, Any]:
+    token = stream_token(web.api_key, time.time()) if web.api_key else None
+    return {"token": token, "expires_in_s": STREAM_TOKEN_TTL_S if token else None}

@@ -114,7 +114,7 @@ async def stats(web: Web) -> dict[str, Any]:
     out: dict[str, Any] = {"root": str(web.root), "format": web.config.storage.format}
     walked = await asyncio.to_thread(walk_stats, web.root)
     out["disk"] = walked
-    store = web.runtime.store.stats() if web.runtime is not None else None
+    store = web.runtime.storage_stats() if web.runtime is not None else None
     try:
         fs = shutil.disk_usage(web.root if web.root.exists() else web.root.parent)
     except OSError as exc:
@@ -124,7 +124,9 @@ async def stats(web: Web) -> dict[str, Any]:
         ) from exc
     disk = DiskFigures(used_bytes=walked["bytes"], free_bytes=fs.free, total_bytes=fs.total)
     rate = web.write_rate if store is not None else None
-    out["summary"] = usage_summary(store, disk, web.config.storage, rate, now_ns())
+    # A store that cannot report (storage_stats says why) gives the disk figures only.
+    counters = store if store is not None and "wal_lsn" in store else None
+    out["summary"] = usage_summary(counters, disk, web.config.storage, rate, now_ns())
     if store is not None:
         out["store"] = store
     return out
@@ -166,7 +168,7 @@ async def storage_coverage(
         )
 
     def build() -> dict[str, Any]:
-        archive = open_archive(web.root)
+        archive = open_archive(web.root, row_counter=web.rows)
         return coverage(archive, web.rows, type, symbol, end.isoformat() if end else None, days)
 
     return await asyncio.to_thread(build)

@@ -25,7 +25,7 @@ export async function api(path, opts = {}) {
   const headers = { ...(opts.headers || {}) };
   if (opts.body !== undefined) headers["Content-Type"] = "application/json";
   const key = localStorage.getItem(KEY_STORAGE);
-  if (key && opts.method && opts.method !== "GET") headers["X-API-Key"] = key;
+  if (key) headers["X-API-Key"] = key; // reads need it too on a non-loopback bind
   const res = await fetch(path, {
     method: opts.method || "GET",
     headers,
@@ -130,27 +130,62 @@ export function disableForm(form, reason) {
   });
 }
 
+// An EventSource cannot send the key, so a stream opens with a short-lived ?token= from
+// /api/stream/token (fetched with the key; null when the server has none). A stream the server
+// ends (say the token expired before a reconnect) reopens with a fresh token.
+// listeners: {eventName: fn}; returns the function that closes the stream for good.
+export function eventStream(path, listeners, onerror = () => {}) {
+  let source = null, closed = false, timer = null;
+  const retry = () => {
+    if (!closed) timer = setTimeout(open, 2000);
+  };
+  const open = async () => {
+    let url = path;
+    try {
+      const { token } = await api("/api/stream/token");
+      if (token) url += `${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
+    } catch (err) {
+      onerror(err);
+      return retry();
+    }
+    if (closed) return;
+    source = new EventSource(url);
+    for (const [name, fn] of Object.entries(listeners)) source.addEventListener(name, fn);
+    source.onerror = () => {
+      onerror(null);
+      if (source.readyState === EventSource.CLOSED) retry();
+    };
+  };
+  open();
+  return () => {
+    closed = true;
+    clearTimeout(timer);
+    if (source) source.close();
+  };
+}
+
 // ---- the global status stream (header badge, Overview) ------------------------------------
 let latestStatus = null;
 const statusListeners = new Set();
 export function startStatusStream() {
-  const source = new EventSource("/api/stream");
-  source.addEventListener("status", (ev) => {
-    latestStatus = JSON.parse(ev.data);
+  eventStream("/api/stream", {
+    status: (ev) => {
+      latestStatus = JSON.parse(ev.data);
+      const badge = document.getElementById("health-badge");
+      const st = latestStatus.health.status;
+      badge.textContent = st;
+      badge.className = "badge " + st;
+      badge.title = latestStatus.health.alerts.map((a) => `${a.name}: ${a.detail}`).join("\n");
+      document.getElementById("mode").textContent =
+        latestStatus.mode === "live" ? `live · v${latestStatus.version}` : `archive · v${latestStatus.version}`;
+      statusListeners.forEach((fn) => fn(latestStatus));
+    },
+  }, (err) => {
     const badge = document.getElementById("health-badge");
-    const st = latestStatus.health.status;
-    badge.textContent = st;
-    badge.className = "badge " + st;
-    badge.title = latestStatus.health.alerts.map((a) => `${a.name}: ${a.detail}`).join("\n");
-    document.getElementById("mode").textContent =
-      latestStatus.mode === "live" ? `live · v${latestStatus.version}` : `archive · v${latestStatus.version}`;
-    statusListeners.forEach((fn) => fn(latestStatus));
-  });
-  source.onerror = () => {
-    const badge = document.getElementById("health-badge");
-    badge.textContent = "disconnected";
+    badge.textContent = err && err.status === 401 ? "API key needed" : "disconnected";
+    badge.title = err ? err.message : "";
     badge.className = "badge unhealthy";
-  };
+  });
 }
 export function onStatus(fn) {
   statusListeners.add(fn);

@@ -35,7 +35,8 @@ export function backfillPage(root) {
     h("h1", {}, "Backfill"),
     h("div", { class: "grid" },
       h("section", { class: "card span-12" }, h("h2", {}, "New job"), form, msg),
-      h("section", { class: "card span-12" }, h("h2", {}, "Jobs"), body)),
+      h("section", { class: "card span-12" }, h("h2", {}, "Jobs"), body),
+      h("section", { class: "card span-12" }, h("h2", {}, "Missing data"), gapsSection())),
   );
   const act = async (id, action) => {
     try {
@@ -83,4 +84,41 @@ export function backfillPage(root) {
     }
   };
   return every(REFRESH_MS, refresh);
+}
+
+// What the archive lacks in the sessions that have ended (GET /api/backfill/gaps), with what
+// was judged per symbol and any archive lines that could not be read.
+function gapsSection() {
+  const symbols = h("input", { id: "gaps-symbols", placeholder: "configured", size: 18 });
+  const type = h("select", { id: "gaps-type" }, ...["trades,quotes", "trades", "quotes", "bars"].map((t) => h("option", { value: t }, t)));
+  const out = h("div", { id: "gaps-body", "aria-live": "polite" });
+  const time = (ns) => new Date(ns / 1e6).toISOString().slice(11, 19);
+  const find = async (e) => {
+    e.preventDefault();
+    out.replaceChildren(h("p", { class: "muted" }, "searching…"));
+    try {
+      const query = new URLSearchParams({ type: type.value });
+      if (symbols.value.trim()) query.set("symbols", symbols.value.toUpperCase());
+      const report = await api(`/api/backfill/gaps?${query}`);
+      const shown = report.spans.slice(0, 200);
+      out.replaceChildren(
+        h("ul", { id: "gaps-scopes" }, report.scopes.map((s) => h("li", {}, s.summary))),
+        ...Object.entries(report.skipped_lines).map(([path, n]) => h("p", { class: "notice" }, `skipped ${fmtInt(n)} unreadable line(s) in ${path}`)),
+        report.spans.length
+          ? table(
+              `${fmtInt(report.spans.length)} missing spans` + (report.spans.length > shown.length ? ` (first ${shown.length} shown)` : "") + " — times UTC",
+              [{ label: "Symbol" }, { label: "Type" }, { label: "Day" }, { label: "From" }, { label: "To" }, { label: "Minutes", num: true }, { label: "Reason" }],
+              shown.map((g) => h("tr", {}, td(g.symbol), td(g.kind === "bars" ? `bars ${g.interval}` : g.kind), td(g.day), td(time(g.from_ts)), td(time(g.to_ts)), num((g.seconds / 60).toFixed(1)), td(g.reason + (g.detail ? ` (${g.detail})` : "")))),
+              { id: "gaps-table" },
+            )
+          : h("p", { id: "gaps-none" }, "No gaps in the sessions judged."),
+      );
+    } catch (err) {
+      out.replaceChildren(h("p", { class: "msg error" }, err.message));
+    }
+  };
+  return h("div", {},
+    h("form", { class: "inline", id: "gaps-form", onsubmit: find },
+      h("label", {}, "Symbols", symbols), h("label", {}, "Type", type), h("button", { type: "submit" }, "Find gaps")),
+    out);
 }

@@ -1,5 +1,5 @@
 // The live page of the dashboard.
-import { ARCHIVE_REASON, h, api, fmtInt, fmtPx, fmtTime, table, td, num, lineChart, serverMode, archiveNotice } from "../ui.js";
+import { ARCHIVE_REASON, h, api, eventStream, fmtInt, fmtPx, fmtTime, table, td, num, lineChart, serverMode, archiveNotice } from "../ui.js";
 
 export function livePage(root, params) {
   const select = h("select", { id: "live-symbol", "aria-label": "Symbol" });
@@ -25,7 +25,7 @@ export function livePage(root, params) {
     ),
   );
   root.querySelector(".scroll table tbody").replaceWith(tape);
-  let source = null;
+  let stop = null;
   let prices = [];
   let trades = [];
   const render = (snap) => {
@@ -41,27 +41,28 @@ export function livePage(root, params) {
     lineChart(canvas, [{ label: select.value, points: prices.map(([ts, px]) => [ts / 1e9, px]) }]);
   };
   const open = (symbol) => {
-    if (source) source.close();
+    if (stop) stop();
     prices = [];
     trades = [];
     if (!symbol) return;
     location.replace(`#/live?symbol=${encodeURIComponent(symbol)}`);
-    source = new EventSource(`/api/live/${encodeURIComponent(symbol)}/stream`);
-    source.addEventListener("snapshot", (ev) => {
-      const snap = JSON.parse(ev.data);
-      prices = snap.prices;
-      trades = snap.trades;
-      render(snap);
-    });
-    source.addEventListener("update", (ev) => {
-      const up = JSON.parse(ev.data);
-      if (up.prices.length) {
-        const first = up.prices[0][0];
-        while (prices.length && prices[prices.length - 1][0] >= first) prices.pop();
-        prices = prices.concat(up.prices).slice(-1200);
-      }
-      trades = up.trades.concat(trades).slice(0, 50);
-      render(up);
+    stop = eventStream(`/api/live/${encodeURIComponent(symbol)}/stream`, {
+      snapshot: (ev) => {
+        const snap = JSON.parse(ev.data);
+        prices = snap.prices;
+        trades = snap.trades;
+        render(snap);
+      },
+      update: (ev) => {
+        const up = JSON.parse(ev.data);
+        if (up.prices.length) {
+          const first = up.prices[0][0];
+          while (prices.length && prices[prices.length - 1][0] >= first) prices.pop();
+          prices = prices.concat(up.prices).slice(-1200);
+        }
+        trades = up.trades.concat(trades).slice(0, 50);
+        render(up);
+      },
     });
   };
   select.addEventListener("change", () => open(select.value));
@@ -82,7 +83,7 @@ export function livePage(root, params) {
       open(select.value);
     })
     .catch((e) => bbo.replaceChildren(h("span", { class: "msg error" }, e.message)));
-  return () => source && source.close();
+  return () => stop && stop();
 }
 
 function renderLadder(tbody, book) {

@@ -25,7 +25,7 @@ export function settingsPage(root) {
         h("p", {}, h("button", { type: "button", id: "validate-btn", onclick: validate }, "Validate")),
         msg,
         h("h2", {}, "API key"),
-        h("p", { class: "muted" }, "Needed for changes (subscriptions, jobs) when the server has MDC_API_KEY set. Kept in this browser only."),
+        h("p", { class: "muted" }, "Needed for changes (subscriptions, jobs) once the server has MDC_API_KEY set, and for every page when it serves beyond this machine (or with http.require_key_for_reads). Sent with every request; kept in this browser only."),
         h("form", { class: "inline", onsubmit: (e) => { e.preventDefault(); localStorage.setItem(KEY_STORAGE, key.value); message(keyMsg, "Saved in this browser.", true); } },
           h("label", {}, "X-API-Key", key), h("button", { type: "submit" }, "Save")),
         keyMsg)),
