@@ -10,7 +10,7 @@ both ends, so ``trades("AAPL", "2024-03-01", "2024-03-01")`` is that one day; an
 ``open_archive(root)`` finds files by the root's layout (``_mdc/layout.json``). Each partition
 (type, symbol, partition label, provider) is read from one format: Parquet when it has finished
 parts, else JSONL (``source="jsonl"`` / ``"parquet"`` force one), so ``format = "both"`` never
-doubles rows. DuckDB views (``trades``, ``quotes``, ``bars``, ``book_deltas``,
+doubles rows. DuckDB views (``trades``, ``quotes``, ``bars``, ``quote_bars``, ``book_deltas``,
 ``book_snapshots``, ``gaps``, ``integrity``, ``statuses``, ``corporate_actions``) span both
 formats with one schema: timestamps are ``TIMESTAMPTZ_NS`` in both.
 """
@@ -280,6 +280,12 @@ class Archive:
     ) -> Any:
         """OHLCV bars of ``symbol`` (live aggregates and backfilled history alike)."""
         return self.read("bars", symbol, start, end, as_)
+
+    def quote_bars(
+        self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
+    ) -> Any:
+        """Bid/ask OHLC bars of ``symbol`` (imported from Lean, or built by ``mdc export``)."""
+        return self.read("quote_bars", symbol, start, end, as_)
 
     def book_deltas(
         self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
