@@ -36,7 +36,7 @@ def read_entry(path: Path) -> tuple[str, bytes]:
 
 
 def rows(content: bytes) -> list[list[str]]:
-    """The CSV rows of an entry: ``\\n`` or ``\\r\\n``, blank lines ignored, fields split on ``,``."""
+    """The CSV rows of an entry: LF or CRLF, blank lines ignored, fields split on ``,``."""
     text = content.decode("utf-8-sig")
     return [line.split(",") for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
 
