@@ -1,8 +1,10 @@
 """``mdc import <kind> FILE``: files from elsewhere into the archive (idempotent, resumable).
 
 Kinds: ``nyse-xdp`` (a pcap/pcapng capture of the XDP Integrated feed, plain, ``.gz`` or
-``.zst``) and ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file). ``mdc import list`` shows
-what a root has imported. Writing goes through the normal store (``backfill/imports.py``).
+``.zst``), ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file) and ``lean`` (a QuantConnect
+Lean data folder: every equity/crypto tick, second, minute, hour and daily zip in it).
+``mdc import list`` shows what a root has imported. Writing goes through the normal store
+(``backfill/imports.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from mdc.cli.common import (
 )
 from mdc.config import Config, ConfigError, provider_section
 from mdc.domain.events import Event
+from mdc.integrations.lean.importer import ReadStats, read_batches, scan
+from mdc.integrations.lean.zipfiles import LeanZipError
 from mdc.log import setup_logging
 from mdc.providers.nyse.config import NyseConfig
 from mdc.providers.nyse.pcap import PcapError
@@ -185,6 +189,85 @@ def taq(
     if not as_json:
         for example in reader.bad_examples:
             console.print(f"  {example}", highlight=False)
+
+
+@app.command("lean")
+def lean(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, file_okay=False, help="A Lean data folder (or a folder inside one)."
+        ),
+    ],
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Import Lean ticks and bars (equity and crypto zips); each zip is one resumable import."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    setup_logging(config.logging.level, config.logging.format)
+    sources, skipped = scan(folder)
+    if not sources:
+        fail(f"{folder}: no Lean equity/crypto data zips found (expected e.g. equity/usa/...)")
+    try:
+        store = open_store(config.storage)
+    except StorageLocked as exc:
+        fail(f"{exc}; stop `mdc collect` on this root or import into another --data root")
+    report: list[dict[str, object]] = []
+    unreadable: list[str] = []
+    examples: list[str] = []
+    try:
+        for source in sources:
+            stats = ReadStats()
+            try:
+                result = run_import(
+                    store,
+                    Path(config.storage.root),
+                    "lean",
+                    source.path,
+                    read_batches(source, stats),
+                    force,
+                )
+            except LeanZipError as exc:
+                unreadable.append(str(exc))
+                continue
+            examples.extend(stats.bad_examples)
+            report.append(
+                {
+                    "file": source.rel,
+                    "skipped": result.skipped,
+                    "events": result.state.events,
+                    "by_type": result.state.by_type,
+                    "rows": stats.rows,
+                    "bad_rows": stats.bad_rows,
+                    "bad_examples": stats.bad_examples,
+                }
+            )
+    except StoragePaused as exc:
+        fail(
+            f"the store paused ({exc.reason}); what was written is kept — run the same "
+            "command again to resume"
+        )
+    finally:
+        store.close()
+    summary = {"files": report, "not_lean": skipped, "unreadable": unreadable}
+    if as_json:
+        console.print_json(msgspec.json.encode(summary).decode())
+    else:
+        table = Table("file", "events", "bad rows", "state", title=f"lean: {folder}")
+        for r in report:
+            state = "already imported" if r["skipped"] else "imported"
+            table.add_row(str(r["file"]), f"{r['events']:,}", str(r["bad_rows"]), state)
+        console.print(table)
+        for example in examples:
+            console.print(f"  {example}", highlight=False)
+        for rel in skipped:
+            console.print(f"not a Lean equity/crypto data zip, skipped: {rel}", highlight=False)
+        for message in unreadable:
+            console.print(f"unreadable: {message}", highlight=False)
+    if unreadable:
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @app.command("list")
