@@ -1,0 +1,129 @@
+"""Lean's own sample data (``../shared/fixtures/lean``, 9 zips from QuantConnect/Lean's
+``Data/equity/usa``) imported with ``mdc import lean`` and exported again with ``mdc export lean``
+comes back byte for byte: same relative zip path, one entry of the same name, identical
+decompressed content. Zip metadata differs by design (our fixed 1980 timestamp and Python's
+deflate stream vs SharpZipLib's Zip64 headers), and the test pins that too."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mdc.cli.main import app
+from mdc.integrations.lean.zipfiles import read_entry
+from mdc.storage.archive import open_archive
+
+runner = CliRunner()
+EXPORTS = [
+    ("tick", "IBM", "2013-10-07", "2013-10-07"),
+    ("minute", "SPY", "2013-10-07", "2013-10-08"),
+    ("hour", "SPY", "1998-01-01", "2021-12-31"),
+    ("daily", "SPY,AAPL", "1998-01-01", "2021-12-31"),
+]
+ROWS = {
+    "equity/usa/tick/ibm/20131007_trade.zip": 24_293,
+    "equity/usa/tick/ibm/20131007_quote.zip": 109_067,
+    "equity/usa/minute/spy/20131007_trade.zip": 828,
+    "equity/usa/minute/spy/20131008_trade.zip": 828,
+    "equity/usa/minute/spy/20131007_quote.zip": 908,
+    "equity/usa/minute/spy/20131008_quote.zip": 910,
+    "equity/usa/hour/spy.zip": 40_832,
+    "equity/usa/daily/spy.zip": 5_849,
+    "equity/usa/daily/aapl.zip": 5_849,
+}
+
+
+@pytest.fixture(scope="module")
+def lean_dir(fixtures_dir: Path) -> Path:
+    return fixtures_dir / "lean"
+
+
+@pytest.fixture(scope="module")
+def exported(lean_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("lean")
+    config = tmp / "mdc.toml"
+    # Monthly partitions: 24 years of daily and hourly bars in a few hundred files.
+    config.write_text(
+        f'[storage]\nroot = "{tmp / "data"}"\npartition = "monthly"\n[storage.wal]\nfsync = "off"\n'
+    )
+    result = runner.invoke(app, ["import", "lean", str(lean_dir), "-c", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert {f["file"]: f["events"] for f in summary["files"]} == ROWS
+    assert summary["not_lean"] == [] and summary["unreadable"] == []
+    out = tmp / "out"
+    for resolution, symbols, start, end in EXPORTS:
+        args = ["export", "lean", "-s", symbols, "--from", start, "--to", end]
+        args += ["-r", resolution, "--out", str(out), "-c", str(config), "--json"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    return tmp / "data", out
+
+
+def test_every_fixture_zip_comes_back_byte_for_byte(
+    lean_dir: Path, exported: tuple[Path, Path]
+) -> None:
+    _, out = exported
+    fixtures = sorted(p.relative_to(lean_dir).as_posix() for p in lean_dir.rglob("*.zip"))
+    produced = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.zip"))
+    assert produced == fixtures == sorted(ROWS)
+    for rel in fixtures:
+        want_name, want = read_entry(lean_dir / rel)
+        got_name, got = read_entry(out / rel)
+        assert got_name == want_name, rel
+        assert got == want, rel
+        assert got.count(b"\n") + 1 == ROWS[rel] and not got.endswith(b"\n")
+
+
+def test_zip_metadata_differs_only_where_lean_is_not_reproducible(
+    lean_dir: Path, exported: tuple[Path, Path]
+) -> None:
+    _, out = exported
+    rel = "equity/usa/minute/spy/20131007_trade.zip"
+    with zipfile.ZipFile(lean_dir / rel) as a, zipfile.ZipFile(out / rel) as b:
+        (ia,), (ib,) = a.infolist(), b.infolist()
+    assert (ia.CRC, ia.file_size, ia.compress_type) == (ib.CRC, ib.file_size, ib.compress_type)
+    assert ia.CRC == zlib.crc32(read_entry(out / rel)[1])
+    assert ib.date_time == (1980, 1, 1, 0, 0, 0)  # ours: fixed, so exports are reproducible
+    assert ia.date_time != ib.date_time and ia.extra != ib.extra  # SharpZipLib: Zip64 extra
+    again = (out / rel).read_bytes()
+    runner_args = ["export", "lean", "-s", "SPY", "--from", "2013-10-07", "--to", "2013-10-07"]
+    config = exported[0].parent / "mdc.toml"
+    result = runner.invoke(app, [*runner_args, "--out", str(out), "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (out / rel).read_bytes() == again  # same data, same bytes
+
+
+def test_import_is_idempotent_and_reads_back_exact_values(
+    lean_dir: Path, exported: tuple[Path, Path]
+) -> None:
+    data, _ = exported
+    config = data.parent / "mdc.toml"
+    result = runner.invoke(app, ["import", "lean", str(lean_dir), "-c", str(config), "--json"])
+    assert result.exit_code == 0
+    assert all(f["skipped"] for f in json.loads(result.output)["files"])
+    forced = ["import", "lean", str(lean_dir / "equity/usa/minute"), "-c", str(config), "--force"]
+    assert runner.invoke(app, forced).exit_code == 0
+    archive = open_archive(data)
+    bars = archive.events("bars", "SPY", "2013-10-07T13:30:00Z", "2013-10-07T13:31:00Z")
+    (bar,) = [b for b in bars if b.interval == "1m"]  # type: ignore[union-attr]
+    # 34200000,1674300,1675200,1674100,1674400,816453 = 09:30 New York (EDT)
+    assert (bar.open, bar.high, bar.low, bar.close, bar.volume) == (  # type: ignore[union-attr]
+        167.43,
+        167.52,
+        167.41,
+        167.44,
+        816453.0,
+    )
+    assert len(archive.events("quote_bars", "SPY")) == 908 + 910  # forced re-import: no dups
+    trades = archive.events("trades", "IBM")
+    assert len(trades) == 24_293
+    assert trades[0].exchange == "P" and trades[0].conditions == ["20002020"]  # type: ignore[union-attr]
+    quotes = archive.events("quotes", "IBM")
+    assert quotes[-1].conditions == ["1", "suspicious"]  # type: ignore[union-attr]
+    assert sum("suspicious" in q.conditions for q in quotes) == 1  # type: ignore[union-attr]
