@@ -19,6 +19,7 @@ from mdc.cli import (
     importer,
     providers,
     query,
+    replay,
     selftest,
     serve,
 )
@@ -72,6 +73,7 @@ app.add_typer(archive.app, name="archive")
 app.add_typer(importer.app, name="import")
 app.add_typer(export.app, name="export")
 app.command()(query.query)
+app.command()(replay.replay)
 app.command()(compact.compact)
 app.command()(selftest.selftest)
 

@@ -1,0 +1,46 @@
+"""Replay speed: when an event is due, given the speed and a clock (injected in tests).
+
+At speed ``s`` the event stamped ``ts`` is due ``(ts - first_ts) / s`` seconds after the first
+event was sent; ``None`` (``--speed max``) means as fast as the consumer takes them. A consumer
+that falls behind is never caught up by skipping: events are late, not lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+NS_PER_S: Final = 1e9
+
+
+def parse_speed(text: str) -> float | None:
+    """``max`` → None; a positive number (``1``, ``10``, ``0.5``) → that factor."""
+    if text == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = -1.0
+    if not speed > 0:
+        raise ValueError(f"speed must be a positive number or max, got {text!r}")
+    return speed
+
+
+class Pacer:
+    def __init__(self, speed: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.speed = speed
+        self.clock = clock
+        self._start: tuple[float, int] | None = None
+
+    def delay(self, ts_event: int) -> float:
+        """Seconds to wait before sending the event stamped ``ts_event`` (0 when due)."""
+        if self.speed is None:
+            return 0.0
+        now = self.clock()
+        if self._start is None:
+            self._start = (now, ts_event)
+            return 0.0
+        wall0, ts0 = self._start
+        due = wall0 + (ts_event - ts0) / NS_PER_S / self.speed
+        return max(0.0, due - now)
