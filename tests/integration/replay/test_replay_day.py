@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import msgspec
@@ -93,7 +94,7 @@ def test_merge_orders_the_day_by_ts_event_across_types_and_symbols(root: Path, s
     assert ts == sorted(ts)
     assert exact(got) == exact(expected)
     # the streams really interleave: consecutive events change symbol thousands of times
-    assert sum(a.symbol != b.symbol for a, b in zip(got, got[1:], strict=False)) > 10_000
+    assert sum(a.symbol != b.symbol for a, b in pairwise(got)) > 10_000
 
 
 def test_cli_replays_to_stdout_with_a_symbol_and_type_filter(root: Path) -> None:
