@@ -80,6 +80,21 @@ def test_every_fixture_zip_comes_back_byte_for_byte(
         assert got.count(b"\n") + 1 == ROWS[rel] and not got.endswith(b"\n")
 
 
+def test_factor_and_map_files_without_corporate_actions(exported: tuple[Path, Path]) -> None:
+    _, out = exported
+    aux = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.csv"))
+    assert aux == [
+        f"equity/usa/{kind}/{t}.csv"
+        for kind in ("factor_files", "map_files")
+        for t in ("aapl", "ibm", "spy")
+    ]
+    assert (out / "equity/usa/map_files/spy.csv").read_bytes() == b"19980102,spy\n20501231,spy\n"
+    assert (
+        out / "equity/usa/factor_files/aapl.csv"
+    ).read_bytes() == b"19980102,1,1,0\n20501231,1,1,0"
+    assert (out / "equity/usa/map_files/ibm.csv").read_bytes() == b"20131007,ibm\n20501231,ibm\n"
+
+
 def test_zip_metadata_differs_only_where_lean_is_not_reproducible(
     lean_dir: Path, exported: tuple[Path, Path]
 ) -> None:

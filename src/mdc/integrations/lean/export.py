@@ -7,7 +7,8 @@ from the archive and writes Lean's files:
 - ``second``/``minute``: the archive's bars of that interval (``Bar``, ``QuoteBar``) when the day
   has them, else bars built from the day's trades and quotes (``bars.py``);
 - ``hour``/``daily``: the same choice, all days in one file per ticker; a file already in the
-  output is merged (rows of the same time replaced, others kept), as Lean's writer does.
+  output is merged (rows of the same time replaced, others kept), as Lean's writer does;
+- for equity, the factor file and map file of each ticker (``factors.py``).
 
 Equity goes to ``equity/usa`` (New York time, prices ×10000); a pair (``BTC/USD``, ``ETH-USDT``)
 goes to ``crypto/<venue>`` (UTC, no scaling). Hour/daily equity quote files do not exist in
@@ -16,14 +17,20 @@ Lean and are not written.
 
 from __future__ import annotations
 
+import os
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
+from itertools import accumulate
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from mdc.domain.events import Bar, Event, Quote, QuoteBar, Trade
-from mdc.domain.time import NS_PER_DAY, date_to_ns
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mdc.domain.events import Bar, CorporateAction, Event, Quote, QuoteBar, Trade
+from mdc.domain.time import NS_PER_DAY, date_to_ns, ns_to_date
 from mdc.integrations.lean.bars import Bucketer, quote_bars, trade_bars
 from mdc.integrations.lean.codec import (
     Day,
@@ -34,6 +41,7 @@ from mdc.integrations.lean.codec import (
     trade_bar_out,
     trade_tick_out,
 )
+from mdc.integrations.lean.factors import factor_file, factor_rows, map_file
 from mdc.integrations.lean.paths import (
     BAR_INTERVALS,
     EQUITY_MARKET,
@@ -64,6 +72,8 @@ class ExportResult:
     files: list[ExportedFile] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     """Symbols that had no data of the resolution in the range (nothing written)."""
+    problems: list[str] = field(default_factory=list)
+    """What could not be exported exactly (a dividend without a reference close, …)."""
 
     @property
     def rows(self) -> int:
@@ -95,6 +105,7 @@ class LeanExporter:
         security: SecurityChoice = "auto",
         market: str | None = None,
         on_file: Callable[[ExportedFile], None] | None = None,
+        factor_files: bool = True,
     ) -> None:
         self.archive = archive
         self.out = out
@@ -102,6 +113,7 @@ class LeanExporter:
         self.security: SecurityChoice = security
         self.market = market
         self.on_file = on_file
+        self.factor_files = factor_files
         self.result = ExportResult()
 
     def export(self, symbols: Sequence[str], start: date, end: date) -> ExportResult:
@@ -138,6 +150,49 @@ class LeanExporter:
                 self._merge_write(file, [(line.split(",", 1)[0], line) for line in lines], source)
         if len(self.result.files) == written:
             self.result.empty.append(symbol)
+        elif sec == "equity" and self.factor_files:
+            self._auxiliary(symbol, ticker)
+
+    def _auxiliary(self, symbol: str, ticker: str) -> None:
+        """Factor and map files from the symbol's whole history (factors are cumulative)."""
+        actions = [
+            e
+            for e in self.archive.events("corporate_actions", symbol)
+            if isinstance(e, CorporateAction)
+        ]
+        daily: list[Bar] = []
+        if actions:
+            daily = [
+                e
+                for e in self.archive.events("bars", symbol)
+                if isinstance(e, Bar) and e.interval == "1d"
+            ]
+        first = self._first_day(symbol)
+        factors = factor_rows(actions, daily, first)
+        self.result.problems.extend(f"{symbol}: {p}" for p in factors.problems)
+        base = f"equity/{self.market or EQUITY_MARKET}"
+        for rel, body, n in (
+            (f"{base}/factor_files/{ticker}.csv", factor_file(factors), len(factors.rows)),
+            (f"{base}/map_files/{ticker}.csv", map_file(ticker, first or factors.rows[0].day), 2),
+        ):
+            path = self.out / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_bytes(body)
+            os.replace(tmp, path)
+            self._record(ExportedFile(rel, n, "corporate_actions"))
+
+    def _first_day(self, symbol: str) -> date | None:
+        """The UTC date of the symbol's first trade, quote or bar (its first partition only)."""
+        firsts = []
+        for name in ("bars", "trades", "quotes", "quote_bars"):
+            parts = self.archive.partitions(name, symbol)
+            if parts:
+                p = min(parts, key=lambda p: p.start_ns)
+                table = self.archive.read(name, symbol, p.start_ns, p.end_ns, as_="arrow")
+                if table.num_rows:
+                    firsts.append(int(pc.min(table.column("ts_event").cast(pa.int64())).as_py()))
+        return ns_to_date(min(firsts)) if firsts else None
 
     def _days_with_data(
         self, symbol: str, tick: TickType, start: date, end: date, zone: tzinfo
@@ -148,11 +203,16 @@ class LeanExporter:
             names = ["trades" if tick == "trade" else "quotes"]
         else:
             names = ["bars", "trades"] if tick == "trade" else ["quote_bars", "quotes"]
-        spans = [(p.start_ns, p.end_ns) for n in names for p in self.archive.partitions(n, symbol)]
+        spans = sorted(
+            (p.start_ns, p.end_ns) for n in names for p in self.archive.partitions(n, symbol)
+        )
+        starts = [lo for lo, _ in spans]
+        reach = list(accumulate((hi for _, hi in spans), max))  # furthest end so far
         out = []
         for d in days(start, end):
             day = Day(d, zone)
-            if any(lo < day.end_ns and day.start_ns < hi for lo, hi in spans):
+            i = bisect_left(starts, day.end_ns)  # spans[:i] start before the day ends
+            if i and reach[i - 1] > day.start_ns:
                 out.append(d)
         return out
 
@@ -221,7 +281,9 @@ class LeanExporter:
     # -- files -------------------------------------------------------------------------------
     def _write(self, file: LeanFile, lines: list[str], source: str) -> None:
         write_zip(self.out / file.rel_path, file.entry_name, payload(lines))
-        exported = ExportedFile(file.rel_path, len(lines), source)
+        self._record(ExportedFile(file.rel_path, len(lines), source))
+
+    def _record(self, exported: ExportedFile) -> None:
         self.result.files.append(exported)
         if self.on_file is not None:
             self.on_file(exported)
