@@ -7,11 +7,18 @@ that falls behind is never caught up by skipping: events are late, not lost.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+from itertools import islice
 from typing import Final
 
+from mdc.domain.events import Event
+
 NS_PER_S: Final = 1e9
+READ_CHUNK: Final = 4096
+MAX_BATCH: Final = 1000
+"""Events per WebSocket message at most (due events are batched; ``max`` sends full ones)."""
 
 
 def parse_speed(text: str) -> float | None:
@@ -44,3 +51,37 @@ class Pacer:
         wall0, ts0 = self._start
         due = wall0 + (ts_event - ts0) / NS_PER_S / self.speed
         return max(0.0, due - now)
+
+
+async def in_thread(events: Iterator[Event], chunk: int = READ_CHUNK) -> AsyncIterator[Event]:
+    """``events`` pulled ``chunk`` at a time in a worker thread, so file reads never block the
+    event loop (which may be a running collector's)."""
+    while True:
+        part = await asyncio.to_thread(lambda: list(islice(events, chunk)))
+        if not part:
+            return
+        for e in part:
+            yield e
+
+
+async def paced_batches(
+    events: AsyncIterable[Event],
+    pacer: Pacer,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    max_batch: int = MAX_BATCH,
+) -> AsyncIterator[list[Event]]:
+    """The events in batches of those due together (at most ``max_batch``), each batch yielded
+    when due: the sending loop of every WebSocket replay."""
+    batch: list[Event] = []
+    async for e in events:
+        wait = pacer.delay(e.ts_event)
+        if wait > 0 or len(batch) >= max_batch:
+            if batch:
+                yield batch
+                batch = []
+                wait = pacer.delay(e.ts_event)  # sending took time too
+            if wait > 0:
+                await sleep(wait)
+        batch.append(e)
+    if batch:
+        yield batch

@@ -17,10 +17,8 @@ nothing is dropped.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -28,11 +26,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from mdc.domain.events import TYPE_NAMES, Event, encode_json
-from mdc.replay.pace import Pacer
-
-log = logging.getLogger(__name__)
-MAX_BATCH: Final = 1000
-"""Events per message at most (due events are batched; ``--speed max`` sends full batches)."""
+from mdc.replay.pace import Pacer, in_thread, paced_batches
 
 
 @dataclass
@@ -79,17 +73,9 @@ class ReplayServer:
         async with self._joined:
             await self._joined.wait_for(lambda: len(self.clients) >= self.wait_for)
         total = 0
-        batch: list[Event] = []
-        for e in self.events:
-            wait = self.pacer.delay(e.ts_event)
-            if wait > 0 or len(batch) >= MAX_BATCH:
-                await self._send(batch)
-                batch = []
-                if wait > 0:
-                    await self.sleep(wait)
-            batch.append(e)
-            total += 1
-        await self._send(batch)
+        async for batch in paced_batches(in_thread(iter(self.events)), self.pacer, self.sleep):
+            await self._send(batch)
+            total += len(batch)
         for c in list(self.clients):
             await self._say(c, {"type": "end", "events": c.sent})
         self._done.set()
