@@ -24,12 +24,14 @@ from mdc.monitoring.metrics import RuntimeCollector, backfill_families, build_re
 from mdc.web.api import (
     backfill,
     config,
+    export,
     health,
     imports,
     live,
     metrics,
     providers,
     quality,
+    replay,
     status,
     storage,
     symbols,
@@ -56,6 +58,8 @@ ROUTERS: Final = (
     config,
     backfill,
     imports,
+    export,
+    replay,
 )
 
 

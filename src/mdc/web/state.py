@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
 from mdc.storage.coverage import RowCounter
+from mdc.web.exports import ExportJobs
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
 from mdc.web.verifier import ArchiveVerifier
@@ -41,12 +42,15 @@ class WebState:
     rows: RowCounter = field(default_factory=RowCounter)
     """Row counts of archive files for the coverage grid (remembered between requests)."""
     verifier: ArchiveVerifier = field(init=False)
+    exports: ExportJobs = field(init=False)
+    """Lean exports started from the dashboard (``web/exports.py``)."""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     started: float = field(default_factory=time.time)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.verifier = ArchiveVerifier(self.root)
+        self.exports = ExportJobs(self.root)
 
     @property
     def root(self) -> Path:
