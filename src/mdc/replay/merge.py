@@ -4,9 +4,9 @@ Each stream reads its partitions in time order, a chunk at a time (``streams.py`
 one chunk per stream whatever the length of the range. Ties keep a fixed order (the order of
 ``types``, then symbols), so a replay is the same every time. Within a file, events are in write
 order, which is time order but for local disorder (live feeds, bars of several intervals imported
-one after another): a reorder buffer of ``REORDER_WINDOW`` events per stream sorts that out. An
-event older than one already replayed from its own stream is still replayed, at once, and
-counted in ``late``.
+one after another): each chunk read (about 1 MiB of JSON, or a Parquet batch) is sorted before
+it is merged. An event older than one already replayed from its own stream is still replayed,
+at once, and counted in ``late``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from mdc.domain.events import TYPES_BY_NAME, Event
-from mdc.replay.streams import partition_events
+from mdc.replay.streams import partition_chunks
 from mdc.storage.archive import Archive, Partition
 
 DEFAULT_TYPES: Final = (
@@ -31,8 +31,6 @@ DEFAULT_TYPES: Final = (
     "statuses",
 )
 """What a replay carries unless told otherwise (``gaps`` too: outages are part of the day)."""
-REORDER_WINDOW: Final = 10_000
-"""Events held per stream to put locally disordered files in time order (bounds memory)."""
 
 
 @dataclass
@@ -69,8 +67,8 @@ def merged(
                     groups.setdefault(p.provider, []).append(p)
             for provider_parts in groups.values():
                 order = len(streams)
-                events = partition_events(provider_parts, cls, archive.source, lo, hi)
-                streams.append(_keyed(events, order, stats, name))
+                chunks = partition_chunks(provider_parts, cls, archive.source, lo, hi)
+                streams.append(_keyed(chunks, order, stats, name))
     stats.streams = len(streams)
     for *_, event in heapq.merge(*streams):
         stats.events += 1
@@ -78,30 +76,30 @@ def merged(
 
 
 def _keyed(
-    events: Iterator[Event], order: int, stats: MergeStats, name: str
+    chunks: Iterator[list[Event]], order: int, stats: MergeStats, name: str
 ) -> Iterator[tuple[int, int, int, Event]]:
-    """``(ts, stream, n, event)`` in time order through a bounded reorder buffer; the keys are
-    unique, so the merge never compares two events."""
-    buffer: list[tuple[int, int, int, Event]] = []
-    last = None
+    """``(ts, stream, n, event)`` in time order, each chunk sorted (stably) first; the keys
+    are unique, so the merge never compares two events."""
+    last = -(1 << 63)
     count = 0
     try:
-        for e in events:
-            count += 1
-            heapq.heappush(buffer, (e.ts_event, order, count, e))
-            if len(buffer) > REORDER_WINDOW:
-                item = heapq.heappop(buffer)
-                if last is not None and item[0] < last:
-                    stats.late += 1
-                    item = (last, *item[1:])  # replayed now, in place
-                last = item[0]
-                yield item
-        while buffer:
-            item = heapq.heappop(buffer)
-            if last is not None and item[0] < last:
-                stats.late += 1
-                item = (last, *item[1:])
-            last = item[0]
-            yield item
+        for chunk in chunks:
+            chunk.sort(key=_ts)  # linear when already in order, the usual case
+            if chunk and chunk[0].ts_event < last:
+                late = [e for e in chunk if e.ts_event < last]
+                stats.late += len(late)
+                for e in late:  # replayed now, in place: each stream must stay ordered
+                    count += 1
+                    yield last, order, count, e
+                chunk = chunk[len(late) :]
+            for e in chunk:
+                count += 1
+                yield e.ts_event, order, count, e
+            if chunk:
+                last = chunk[-1].ts_event
     finally:
         stats.by_type[name] = stats.by_type.get(name, 0) + count
+
+
+def _ts(e: Event) -> int:
+    return e.ts_event

@@ -68,16 +68,15 @@ def parquet_chunks(file: ArchiveFile, cls: type[Event]) -> Iterator[list[Event]]
         yield from_table(cls, pa.Table.from_batches([batch]))
 
 
-def partition_events(
+def partition_chunks(
     partitions: list[Partition], cls: type[Event], source: Source, lo: int, hi: int
-) -> Iterator[Event]:
-    """Events of ``partitions`` (time order) with ``lo <= ts_event < hi``, file by file."""
+) -> Iterator[list[Event]]:
+    """Chunks of the events of ``partitions`` (time order) with ``lo <= ts_event < hi``."""
     for p in partitions:
         if p.end_ns <= lo or p.start_ns >= hi:
             continue
+        inside = lo <= p.start_ns and p.end_ns <= hi
         for f in p.files(source):
             chunks = parquet_chunks(f, cls) if f.format == "parquet" else jsonl_chunks(f, cls)
             for chunk in chunks:
-                for e in chunk:
-                    if lo <= e.ts_event < hi:
-                        yield e
+                yield chunk if inside else [e for e in chunk if lo <= e.ts_event < hi]

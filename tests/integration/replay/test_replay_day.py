@@ -154,14 +154,14 @@ def test_speed_control_sends_each_event_when_due(root: Path, speed: float, tmp_p
         def flush(self) -> None:
             pass
 
-    n = replay_lines(events, Out(), Pacer(speed, clock), clock.sleep)  # type: ignore[arg-type]
+    n = replay_lines(events, Out(), Pacer(speed, clock), clock.sleep)
     assert n == 60
     t0 = events[0].ts_event
     for e, at in zip(events, sent_at, strict=True):
         assert at == pytest.approx(1000.0 + (e.ts_event - t0) / NS / speed)
     assert sum(clock.sleeps) == pytest.approx(59 * 60 / speed)  # 59 minutes of bars
     fast = FakeClock()
-    assert replay_lines(events, Out(), Pacer(None, fast), fast.sleep) == 60  # type: ignore[arg-type]
+    assert replay_lines(events, Out(), Pacer(None, fast), fast.sleep) == 60
     assert fast.sleeps == []
 
 
