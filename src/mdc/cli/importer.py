@@ -9,7 +9,8 @@ Lean data folder: every equity/crypto tick, second, minute, hour and daily zip i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -37,7 +38,7 @@ from mdc.providers.nyse.config import NyseConfig
 from mdc.providers.nyse.pcap import PcapError
 from mdc.providers.nyse.replay import Replay
 from mdc.providers.nyse.taq import TaqError, TaqReader
-from mdc.storage import StoragePaused, open_store
+from mdc.storage import StoragePaused, Store, open_store
 from mdc.storage.fsutil import StorageLocked
 
 app = typer.Typer(help="Import files (captures, vendor files) into the archive.")
@@ -54,15 +55,16 @@ ForceOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable summary.")]
 
 
-def _write(
-    config: Config, kind: str, source: Path, batches: Iterable[list[Event]], force: bool
-) -> ImportResult:
+@contextmanager
+def _store(config: Config) -> Iterator[Store]:
+    """The root's store for an import; a locked root or a paused store ends the command with
+    the fix (what was written stays: imports resume)."""
     try:
         store = open_store(config.storage)
     except StorageLocked as exc:
         fail(f"{exc}; stop `mdc collect` on this root or import into another --data root")
     try:
-        return run_import(store, Path(config.storage.root), kind, source, batches, force)
+        yield store
     except StoragePaused as exc:
         fail(
             f"the store paused ({exc.reason}); what was written is kept — run the same "
@@ -70,6 +72,13 @@ def _write(
         )
     finally:
         store.close()
+
+
+def _write(
+    config: Config, kind: str, source: Path, batches: Iterable[list[Event]], force: bool
+) -> ImportResult:
+    with _store(config) as store:
+        return run_import(store, Path(config.storage.root), kind, source, batches, force)
 
 
 def _print(result: ImportResult, extra: dict[str, object], as_json: bool) -> None:
@@ -210,24 +219,16 @@ def lean(
     sources, skipped = scan(folder)
     if not sources:
         fail(f"{folder}: no Lean equity/crypto data zips found (expected e.g. equity/usa/...)")
-    try:
-        store = open_store(config.storage)
-    except StorageLocked as exc:
-        fail(f"{exc}; stop `mdc collect` on this root or import into another --data root")
     report: list[dict[str, object]] = []
     unreadable: list[str] = []
     examples: list[str] = []
-    try:
+    with _store(config) as store:
         for source in sources:
             stats = ReadStats()
             try:
+                batches = read_batches(source, stats)
                 result = run_import(
-                    store,
-                    Path(config.storage.root),
-                    "lean",
-                    source.path,
-                    read_batches(source, stats),
-                    force,
+                    store, Path(config.storage.root), "lean", source.path, batches, force
                 )
             except LeanZipError as exc:
                 unreadable.append(str(exc))
@@ -244,13 +245,6 @@ def lean(
                     "bad_examples": stats.bad_examples,
                 }
             )
-    except StoragePaused as exc:
-        fail(
-            f"the store paused ({exc.reason}); what was written is kept — run the same "
-            "command again to resume"
-        )
-    finally:
-        store.close()
     summary = {"files": report, "not_lean": skipped, "unreadable": unreadable}
     if as_json:
         console.print_json(msgspec.json.encode(summary).decode())

@@ -17,7 +17,7 @@ from typing import Final
 
 from mdc.domain.events import Bar, Quote, QuoteBar, Trade
 from mdc.domain.time import NS_PER_S, date_to_ns
-from mdc.integrations.lean.codec import SUSPICIOUS, Day, local_date
+from mdc.integrations.lean.codec import SUSPICIOUS, Day, header_like, local_date
 from mdc.integrations.lean.paths import BAR_INTERVALS, Resolution, SecurityType
 
 SECONDS: Final[dict[Resolution, int]] = {"second": 1, "minute": 60, "hour": 3600, "daily": 86400}
@@ -68,11 +68,7 @@ def trade_bars(trades: Iterable[Trade], bucketer: Bucketer) -> list[Bar]:
             continue
         if cur is None or cur.ts_event != start:
             cur = Bar(
-                symbol=t.symbol,
-                venue=t.venue,
-                provider=t.provider,
-                ts_event=start,
-                ts_recv=start,
+                **header_like(t, start),
                 interval=interval,
                 open=t.price,
                 high=t.price,
@@ -130,11 +126,7 @@ def quote_bars(quotes: Iterable[Quote], bucketer: Bucketer) -> list[QuoteBar]:
             return
         out.append(
             QuoteBar(
-                symbol=first.symbol,
-                venue=first.venue,
-                provider=first.provider,
-                ts_event=start,
-                ts_recv=start,
+                **header_like(first, start),
                 interval=interval,
                 bid_open=bid.open,
                 bid_high=bid.high,

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Final, TypedDict
 from zoneinfo import ZoneInfo
 
-from mdc.domain.events import Bar, Quote, QuoteBar, Trade
+from mdc.domain.events import Bar, Event, Quote, QuoteBar, Trade
 from mdc.domain.time import NS_PER_DAY, NS_PER_MS, date_to_ns, datetime_to_ns
 from mdc.integrations.lean.paths import BAR_INTERVALS, LeanFile, SecurityType
 
@@ -237,13 +237,27 @@ def quote_bar_out(b: QuoteBar, day: Day | None, sec: SecurityType) -> str:
 
 
 # -- rows in ---------------------------------------------------------------------------------
-class _Common(TypedDict):
+class Header(TypedDict):
+    """The fields every event starts with (``Trade(**header, price=…)``)."""
+
     symbol: str
     venue: str
     provider: str
     ts_event: int
     ts_recv: int
     seq: int | None
+
+
+def header_like(e: Event, ts: int) -> Header:
+    """``e``'s symbol, venue and provider at ``ts`` (a bar built from ``e``'s ticks)."""
+    return {
+        "symbol": e.symbol,
+        "venue": e.venue,
+        "provider": e.provider,
+        "ts_event": ts,
+        "ts_recv": ts,
+        "seq": None,
+    }
 
 
 class RowReader:
@@ -279,7 +293,7 @@ class RowReader:
                 raise
             raise LeanFormatError(f"{type(exc).__name__}: {exc}") from None
 
-    def _common(self, ts: int, seq: int | None) -> _Common:
+    def _common(self, ts: int, seq: int | None) -> Header:
         return {
             "symbol": self.symbol,
             "venue": self.venue,
