@@ -55,6 +55,13 @@ ForceOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable summary.")]
 
 
+def _config(config_path: Path | None, data: Path | None) -> Config:
+    """The config with ``--data`` as ``storage.root``, logging set up."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    setup_logging(config.logging.level, config.logging.format)
+    return config
+
+
 @contextmanager
 def _store(config: Config) -> Iterator[Store]:
     """The root's store for an import; a locked root or a paused store ends the command with
@@ -115,8 +122,7 @@ def nyse_xdp(
     config_path: ConfigOption = None,
 ) -> None:
     """Replay an XDP Integrated capture (pcap/pcapng, .gz/.zst) through the live decoder."""
-    config = load(config_path, {"storage.root": str(data) if data else None})
-    setup_logging(config.logging.level, config.logging.format)
+    config = _config(config_path, data)
     try:
         settings = provider_section(config, "nyse", NyseConfig)
     except ConfigError as exc:
@@ -174,8 +180,7 @@ def taq(
     config_path: ConfigOption = None,
 ) -> None:
     """Import a NYSE Daily TAQ trade, quote (BBO) or NBBO file (pipe-delimited, gzip)."""
-    config = load(config_path, {"storage.root": str(data) if data else None})
-    setup_logging(config.logging.level, config.logging.format)
+    config = _config(config_path, data)
     day: date | None = None
     if trading_date is not None:
         try:
@@ -214,8 +219,7 @@ def lean(
     config_path: ConfigOption = None,
 ) -> None:
     """Import Lean ticks and bars (equity and crypto zips); each zip is one resumable import."""
-    config = load(config_path, {"storage.root": str(data) if data else None})
-    setup_logging(config.logging.level, config.logging.format)
+    config = _config(config_path, data)
     sources, skipped = scan(folder)
     if not sources:
         fail(f"{folder}: no Lean equity/crypto data zips found (expected e.g. equity/usa/...)")
