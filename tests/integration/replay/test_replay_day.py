@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import subprocess
+import sys
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -214,3 +217,32 @@ def test_websocket_clients_receive_the_replay_in_order(root: Path) -> None:
     assert clock.sleeps and sum(clock.sleeps) == pytest.approx(
         (expected[-1].ts_event - expected[0].ts_event) / NS / 1000.0, rel=1e-6
     )
+
+
+def test_cli_serves_the_replay_on_a_websocket_from_a_real_process(root: Path) -> None:
+    args = [sys.executable, "-m", "mdc.cli", "replay", "--from", "2024-03-01", "--to"]
+    args += ["2024-03-01", "-s", "MSFT", "-t", "bars,gaps", "--to-ws", "0", "--data", str(root)]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # "replay: ws://127.0.0.1:PORT/ (waiting for 1 client(s))"
+        match = re.search(r"ws://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+
+        async def receive() -> list[object]:
+            url = f"ws://127.0.0.1:{match.group(1)}/"
+            async with connect(url, max_size=None) as ws:
+                return [json.loads(m) async for m in ws]
+
+        hello, *batches, end = asyncio.run(receive())
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+    events = [decode_json_event(json.dumps(e)) for b in batches for e in b]  # type: ignore[union-attr]
+    kinds = ("bars", "gaps")
+    want = [
+        e for e in reference(day_events()) if e.symbol == "MSFT" and TYPE_NAMES[type(e)] in kinds
+    ]
+    assert exact(events) == exact(want) and len(events) == 391
+    assert end == {"type": "end", "events": 391}
+    assert isinstance(hello, dict) and hello["types"] == ["bars", "gaps"]
