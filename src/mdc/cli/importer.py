@@ -243,6 +243,7 @@ def lean(
                     "file": source.rel,
                     "skipped": result.skipped,
                     "events": result.state.events,
+                    "written": result.written,
                     "by_type": result.state.by_type,
                     "rows": stats.rows,
                     "bad_rows": stats.bad_rows,
