@@ -14,12 +14,18 @@ import os
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from AlgorithmImports import (  # type: ignore[import-not-found]  # Lean's runtime module
-    FileFormat,
-    PythonData,
-    SubscriptionDataSource,
-    SubscriptionTransportMedium,
-)
+try:
+    from AlgorithmImports import (  # type: ignore[import-not-found]  # Lean's runtime module
+        FileFormat,
+        PythonData,
+        SubscriptionDataSource,
+        SubscriptionTransportMedium,
+    )
+except ImportError as exc:  # pragma: no cover - outside Lean
+    raise ImportError(
+        "mdc.integrations.lean.pythondata runs inside QuantConnect Lean (no AlgorithmImports "
+        "here); outside Lean, mdc.integrations.lean.archive_source has the same logic"
+    ) from exc
 
 from mdc.integrations.lean.archive_source import ArchiveSource
 
