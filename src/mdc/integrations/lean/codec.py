@@ -10,9 +10,11 @@ The rules (``LeanData.GenerateLine`` / ``ToCsv``, the ``Reader`` of ``Tick``, ``
   (America/New_York for equity, UTC for crypto); hour/daily = ``yyyyMMdd HH:mm``;
 - a quote-bar side with no quote is four empty fields and a size of 0.
 
-mdc keeps floats, Lean decimals: a price goes out as the shortest decimal of at most 15
-significant digits that reads back as the same float (``format(x, ".15g")``), which is exact for
-every value that came in as a decimal of ≤15 digits and strips binary noise from computed ones.
+mdc keeps floats, Lean decimals. Values imported from Lean go out as the shortest decimal that
+reads back as the same float (``repr``): exactly the digits Lean wrote, float noise of QC's
+pipeline such as ``31.115892870000003`` included. Other feeds' values go out with at most 15
+significant digits (``format(x, ".15g")``): exact for every value that came in as a decimal of
+≤15 digits, and binary noise of computed ones is stripped.
 Lean's tick ``saleCondition`` (a hex string of flags) and ``suspicious`` flag are kept in
 ``conditions`` (``["20002020"]``, plus ``"suspicious"`` when flagged); the exchange code in
 ``exchange`` (quotes: ``bid_exchange`` and ``ask_exchange``).
@@ -61,23 +63,37 @@ def fmt(d: Decimal) -> str:
     return "0" if s == "-0" else s
 
 
-def to_decimal(x: float) -> Decimal:
-    """The decimal a float stands for (≤15 significant digits, see the module doc)."""
-    return Decimal(format(x, ".15g"))
+def to_decimal(x: float, exact: bool = False) -> Decimal:
+    """The decimal a float stands for: with ``exact``, the shortest string that reads back as
+    the same float (for values that came in as decimals: Lean's own, noise digits included);
+    otherwise at most 15 significant digits (see the module doc)."""
+    return Decimal(repr(x) if exact else format(x, ".15g"))
+
+
+class Numbers:
+    """Prices and sizes of one event as Lean writes them."""
+
+    __slots__ = ("exact", "scale")
+
+    def __init__(self, security_type: SecurityType, provider: str) -> None:
+        self.scale = security_type == "equity"
+        self.exact = provider == PROVIDER
+
+    def price(self, x: float) -> str:
+        d = to_decimal(x, self.exact)
+        return fmt(d * EQUITY_SCALE if self.scale else d)
+
+    def size(self, x: float) -> str:
+        return fmt(to_decimal(x, self.exact))
 
 
 def price_out(x: float, security_type: SecurityType) -> str:
-    d = to_decimal(x)
-    return fmt(d * EQUITY_SCALE if security_type == "equity" else d)
+    return Numbers(security_type, "").price(x)
 
 
 def price_in(text: str, security_type: SecurityType) -> float:
     d = _decimal(text)
     return float(d / EQUITY_SCALE if security_type == "equity" else d)
-
-
-def number_out(x: float) -> str:
-    return fmt(to_decimal(x))
 
 
 def _decimal(text: str) -> Decimal:
@@ -194,8 +210,9 @@ def _exchange_out(provider: str, code: str | None) -> str:
 
 
 def trade_tick_out(t: Trade, day: Day, sec: SecurityType) -> str:
+    n = Numbers(sec, t.provider)
     suspicious = "1" if SUSPICIOUS in t.conditions else "0"
-    head = f"{day.ms_out(t.ts_event)},{price_out(t.price, sec)},{number_out(t.size)}"
+    head = f"{day.ms_out(t.ts_event)},{n.price(t.price)},{n.size(t.size)}"
     if sec == "crypto":
         return f"{head},{suspicious}"
     ex = _exchange_out(t.provider, t.exchange)
@@ -203,10 +220,11 @@ def trade_tick_out(t: Trade, day: Day, sec: SecurityType) -> str:
 
 
 def quote_tick_out(q: Quote, day: Day, sec: SecurityType) -> str:
+    n = Numbers(sec, q.provider)
     suspicious = "1" if SUSPICIOUS in q.conditions else "0"
     row = (
-        f"{day.ms_out(q.ts_event)},{price_out(q.bid_price, sec)},{number_out(q.bid_size)},"
-        f"{price_out(q.ask_price, sec)},{number_out(q.ask_size)}"
+        f"{day.ms_out(q.ts_event)},{n.price(q.bid_price)},{n.size(q.bid_size)},"
+        f"{n.price(q.ask_price)},{n.size(q.ask_size)}"
     )
     if sec == "crypto":
         return f"{row},{suspicious}"
@@ -219,20 +237,22 @@ def _bar_time(bar: Bar | QuoteBar, day: Day | None, zone: tzinfo) -> str:
 
 
 def trade_bar_out(b: Bar, day: Day | None, sec: SecurityType) -> str:
-    p = [price_out(x, sec) for x in (b.open, b.high, b.low, b.close)]
-    return f"{_bar_time(b, day, data_zone(sec))},{','.join(p)},{number_out(b.volume)}"
+    n = Numbers(sec, b.provider)
+    p = [n.price(x) for x in (b.open, b.high, b.low, b.close)]
+    return f"{_bar_time(b, day, data_zone(sec))},{','.join(p)},{n.size(b.volume)}"
 
 
-def _side_out(prices: tuple[float | None, ...], size: float, sec: SecurityType) -> str:
+def _side_out(prices: tuple[float | None, ...], size: float, n: Numbers) -> str:
     if all(p is None for p in prices):
         return ",,,,0"
-    p = ["" if x is None else price_out(x, sec) for x in prices]
-    return f"{','.join(p)},{number_out(size)}"
+    p = ["" if x is None else n.price(x) for x in prices]
+    return f"{','.join(p)},{n.size(size)}"
 
 
 def quote_bar_out(b: QuoteBar, day: Day | None, sec: SecurityType) -> str:
-    bid = _side_out((b.bid_open, b.bid_high, b.bid_low, b.bid_close), b.bid_size, sec)
-    ask = _side_out((b.ask_open, b.ask_high, b.ask_low, b.ask_close), b.ask_size, sec)
+    n = Numbers(sec, b.provider)
+    bid = _side_out((b.bid_open, b.bid_high, b.bid_low, b.bid_close), b.bid_size, n)
+    ask = _side_out((b.ask_open, b.ask_high, b.ask_low, b.ask_close), b.ask_size, n)
     return f"{_bar_time(b, day, data_zone(sec))},{bid},{ask}"
 
 

@@ -11,8 +11,9 @@ from the archive and writes Lean's files:
 - for equity, the factor file and map file of each ticker (``factors.py``).
 
 Equity goes to ``equity/usa`` (New York time, prices ×10000); a pair (``BTC/USD``, ``ETH-USDT``)
-goes to ``crypto/<venue>`` (UTC, no scaling). Hour/daily equity quote files do not exist in
-Lean and are not written.
+goes to ``crypto/<venue>`` (UTC, no scaling), one folder per venue the archive holds it from
+(``--market`` keeps one). Equity from several venues of one symbol goes to ``usa`` together.
+Hour/daily equity quote files do not exist in Lean and are not written.
 """
 
 from __future__ import annotations
@@ -135,23 +136,32 @@ class LeanExporter:
                 for d in self._days_with_data(symbol, tick, start, end, zone):
                     day = Day(d, zone)
                     events, source = self._day_events(symbol, sec, day, tick)
-                    if events:
-                        lines = self._lines(events, sec, day)
-                        market = self.market or _market(sec, events[0].venue)
-                        self._write(
-                            LeanFile(sec, market, self.resolution, ticker, tick, d), lines, source
-                        )
+                    for market, group in self._markets(sec, events).items():
+                        lines = self._lines(group, sec, day)
+                        file = LeanFile(sec, market, self.resolution, ticker, tick, d)
+                        self._write(file, lines, source)
                 continue
             events, source = self._long_events(symbol, sec, tick, start, end)
-            if events:
-                lines = self._lines(events, sec, None)
-                market = self.market or _market(sec, events[0].venue)
+            for market, group in self._markets(sec, events).items():
+                lines = self._lines(group, sec, None)
                 file = LeanFile(sec, market, self.resolution, ticker, tick)
                 self._merge_write(file, [(line.split(",", 1)[0], line) for line in lines], source)
         if len(self.result.files) == written:
             self.result.empty.append(symbol)
         elif sec == "equity" and self.factor_files:
             self._auxiliary(symbol, ticker)
+
+    def _markets(self, sec: SecurityType, events: list[Event]) -> dict[str, list[Event]]:
+        """Events by Lean market folder: all equity in ``usa``; crypto by venue (only the
+        ``--market`` one when given)."""
+        if sec == "equity":
+            return {self.market or EQUITY_MARKET: events} if events else {}
+        groups: dict[str, list[Event]] = {}
+        for e in events:
+            groups.setdefault(_market(sec, e.venue), []).append(e)
+        if self.market is not None:
+            return {self.market: groups[self.market]} if self.market in groups else {}
+        return groups
 
     def _auxiliary(self, symbol: str, ticker: str) -> None:
         """Factor and map files from the symbol's whole history (factors are cumulative)."""
@@ -255,12 +265,15 @@ class LeanExporter:
         name = "trades" if tick == "trade" else "quotes"
         out: list[Event] = []
         for day in spans:
-            ticks = _sorted(self._read(name, symbol, day.start_ns, day.end_ns))
-            if tick == "trade":
-                out.extend(trade_bars([e for e in ticks if isinstance(e, Trade)], bucketer))
-            else:
-                out.extend(quote_bars([e for e in ticks if isinstance(e, Quote)], bucketer))
-        return out, name
+            by_venue: dict[str, list[Event]] = {}  # one venue's bars never mix with another's
+            for e in _sorted(self._read(name, symbol, day.start_ns, day.end_ns)):
+                by_venue.setdefault(e.venue, []).append(e)
+            for ticks in by_venue.values():
+                if tick == "trade":
+                    out.extend(trade_bars([e for e in ticks if isinstance(e, Trade)], bucketer))
+                else:
+                    out.extend(quote_bars([e for e in ticks if isinstance(e, Quote)], bucketer))
+        return _sorted(out), name
 
     def _read(self, type_name: str, symbol: str, lo: int, hi: int) -> list[Event]:
         return self.archive.events(type_name, symbol, lo, hi)
