@@ -19,11 +19,9 @@ Hour/daily equity quote files do not exist in Lean and are not written.
 from __future__ import annotations
 
 import os
-from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
-from itertools import accumulate
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -37,6 +35,7 @@ from mdc.integrations.lean.codec import (
     Day,
     data_zone,
     lean_ticker,
+    local_date,
     quote_bar_out,
     quote_tick_out,
     trade_bar_out,
@@ -208,23 +207,23 @@ class LeanExporter:
         self, symbol: str, tick: TickType, start: date, end: date, zone: tzinfo
     ) -> list[date]:
         """Dates of the range whose data-zone day overlaps a stored partition (so a long range
-        over a sparse archive costs what the archive holds, not one read per calendar day)."""
+        over a sparse archive costs what the archive holds, not one step per calendar day)."""
         if self.resolution == "tick":
             names = ["trades" if tick == "trade" else "quotes"]
         else:
             names = ["bars", "trades"] if tick == "trade" else ["quote_bars", "quotes"]
-        spans = sorted(
-            (p.start_ns, p.end_ns) for n in names for p in self.archive.partitions(n, symbol)
-        )
-        starts = [lo for lo, _ in spans]
-        reach = list(accumulate((hi for _, hi in spans), max))  # furthest end so far
-        out = []
-        for d in days(start, end):
-            day = Day(d, zone)
-            i = bisect_left(starts, day.end_ns)  # spans[:i] start before the day ends
-            if i and reach[i - 1] > day.start_ns:
-                out.append(d)
-        return out
+        lo_clamp = date_to_ns(start) - 2 * NS_PER_DAY
+        hi_clamp = date_to_ns(end) + 2 * NS_PER_DAY
+        out: set[date] = set()
+        for n in names:
+            for p in self.archive.partitions(n, symbol):
+                lo, hi = max(p.start_ns, lo_clamp), min(p.end_ns, hi_clamp)
+                if lo >= hi:
+                    continue
+                first = max(start, local_date(lo, zone))
+                last = min(end, local_date(hi - 1, zone))
+                out.update(days(first, last))
+        return sorted(out)
 
     def _day_events(
         self, symbol: str, sec: SecurityType, day: Day, tick: TickType

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import FileResponse
@@ -18,6 +18,7 @@ from mdc.web.security import MutatingRoute
 from mdc.web.state import WebState, get_web
 
 router = APIRouter(prefix="/api/export", tags=["export"])
+MAX_DAYS: Final = 36_600
 Web = Annotated[WebState, Depends(get_web)]
 
 
@@ -35,6 +36,8 @@ class LeanExportRequest(BaseModel):
     def _ordered(self) -> LeanExportRequest:
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        if (self.end - self.start).days > MAX_DAYS:
+            raise ValueError(f"at most {MAX_DAYS} days per export (about a century)")
         return self
 
 
