@@ -19,6 +19,7 @@ from mdc.replay.pace import Pacer, parse_speed
 from mdc.replay.server import ReplayServer
 from mdc.replay.sinks import replay_lines
 from mdc.storage.archive import open_archive, to_ns
+from mdc.web.security import is_loopback
 
 
 def replay(
@@ -83,6 +84,12 @@ def replay(
             "types": wanted_types,
         }
         server = ReplayServer(events, pacer, info, host=host, port=to_ws, wait_for=wait_for)
+
+        if not is_loopback(host):
+            err_console.print(
+                f"warning: anyone who can reach {host} can read this replay (no API key on it)",
+                highlight=False,
+            )
 
         async def serve() -> int:
             port = await server.start()
