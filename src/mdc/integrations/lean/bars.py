@@ -158,3 +158,59 @@ def quote_bars(quotes: Iterable[Quote], bucketer: Bucketer) -> list[QuoteBar]:
         ask.update(q.ask_price, q.ask_size)
     flush()
     return out
+
+
+def rollup_bars(bars: Iterable[Bar], bucketer: Bucketer) -> list[Bar]:
+    """Coarser bars from finer ones (time order): first open, highest high, lowest low, last
+    close, summed volume; for equity hour/daily only the bars starting in the regular session."""
+    interval = BAR_INTERVALS[bucketer.resolution]
+    out: list[Bar] = []
+    cur: Bar | None = None
+    for b in bars:
+        start = bucketer.bucket(b.ts_event)
+        if start is None:
+            continue
+        if cur is None or cur.ts_event != start:
+            cur = Bar(
+                **header_like(b, start),
+                interval=interval,
+                open=b.open,
+                high=b.high,
+                low=b.low,
+                close=b.close,
+                volume=0.0,
+            )
+            out.append(cur)
+        cur.high = max(cur.high, b.high)
+        cur.low = min(cur.low, b.low)
+        cur.close = b.close
+        cur.volume += b.volume
+    return out
+
+
+def rollup_quote_bars(bars: Iterable[QuoteBar], bucketer: Bucketer) -> list[QuoteBar]:
+    """Coarser quote bars from finer ones, side by side (an absent side stays absent)."""
+    interval = BAR_INTERVALS[bucketer.resolution]
+    out: list[QuoteBar] = []
+    cur: QuoteBar | None = None
+    for b in bars:
+        start = bucketer.bucket(b.ts_event)
+        if start is None:
+            continue
+        if cur is None or cur.ts_event != start:
+            cur = QuoteBar(**header_like(b, start), interval=interval)
+            out.append(cur)
+        for side in ("bid", "ask"):
+            o, h, low, c = (getattr(b, f"{side}_{k}") for k in ("open", "high", "low", "close"))
+            if c is None:
+                continue
+            if getattr(cur, f"{side}_open") is None:
+                setattr(cur, f"{side}_open", o)
+            ch, cl = getattr(cur, f"{side}_high"), getattr(cur, f"{side}_low")
+            setattr(cur, f"{side}_high", h if ch is None else max(ch, h))
+            setattr(cur, f"{side}_low", low if cl is None else min(cl, low))
+            setattr(cur, f"{side}_close", c)
+            size = getattr(b, f"{side}_size")
+            if size > 0:
+                setattr(cur, f"{side}_size", size)
+    return out

@@ -5,9 +5,11 @@ from the archive and writes Lean's files:
 
 - ``tick``: trades → ``…_trade.zip``, quotes → ``…_quote.zip``;
 - ``second``/``minute``: the archive's bars of that interval (``Bar``, ``QuoteBar``) when the day
-  has them, else bars built from the day's trades and quotes (``bars.py``);
-- ``hour``/``daily``: the same choice, all days in one file per ticker; a file already in the
-  output is merged (rows of the same time replaced, others kept), as Lean's writer does;
+  has them, else bars built from the day's trades and quotes (``bars.py``), else (minute) from
+  its 1-second bars;
+- ``hour``/``daily``: the same choice (finer bars: 1-minute), all days in one file per ticker;
+  a file already in the output is merged (rows of the same time replaced, others kept), as
+  Lean's writer does;
 - for equity, the factor file and map file of each ticker (``factors.py``).
 
 Equity goes to ``equity/usa`` (New York time, prices ×10000); a pair (``BTC/USD``, ``ETH-USDT``)
@@ -23,14 +25,20 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Final, Literal, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mdc.domain.events import Bar, CorporateAction, Event, Quote, QuoteBar, Trade
 from mdc.domain.time import NS_PER_DAY, date_to_ns, ns_to_date
-from mdc.integrations.lean.bars import Bucketer, quote_bars, trade_bars
+from mdc.integrations.lean.bars import (
+    Bucketer,
+    quote_bars,
+    rollup_bars,
+    rollup_quote_bars,
+    trade_bars,
+)
 from mdc.integrations.lean.codec import (
     Day,
     data_zone,
@@ -57,6 +65,9 @@ from mdc.storage.archive import Archive
 SecurityChoice = Literal["auto", "equity", "crypto"]
 E = TypeVar("E", bound=Event)
 CRYPTO_ALIASES = {"gdax": "coinbase"}
+FINER: Final[dict[Resolution, str]] = {"minute": "1s", "hour": "1m", "daily": "1m"}
+"""The stored bars a resolution is rolled up from when the archive has neither its bars nor
+ticks."""
 
 
 @dataclass
@@ -272,7 +283,30 @@ class LeanExporter:
                     out.extend(trade_bars([e for e in ticks if isinstance(e, Trade)], bucketer))
                 else:
                     out.extend(quote_bars([e for e in ticks if isinstance(e, Quote)], bucketer))
-        return _sorted(out), name
+        if out or self.resolution not in FINER:
+            return _sorted(out), name
+        return self._rollup(symbol, tick, spans, bucketer)
+
+    def _rollup(
+        self, symbol: str, tick: TickType, spans: list[Day], bucketer: Bucketer
+    ) -> tuple[list[Event], str]:
+        """No ticks either: coarser bars from the archive's finer bars (1s → minute,
+        1m → hour/daily)."""
+        finer = FINER[self.resolution]
+        bars_name = "bars" if tick == "trade" else "quote_bars"
+        out: list[Event] = []
+        for day in spans:
+            by_venue: dict[str, list[Event]] = {}
+            for e in _sorted(self._read(bars_name, symbol, day.start_ns, day.end_ns)):
+                if isinstance(e, Bar | QuoteBar) and e.interval == finer:
+                    by_venue.setdefault(e.venue, []).append(e)
+            for bars in by_venue.values():
+                if tick == "trade":
+                    out.extend(rollup_bars([b for b in bars if isinstance(b, Bar)], bucketer))
+                else:
+                    quotes = [b for b in bars if isinstance(b, QuoteBar)]
+                    out.extend(rollup_quote_bars(quotes, bucketer))
+        return _sorted(out), f"{bars_name} {finer}"
 
     def _read(self, type_name: str, symbol: str, lo: int, hi: int) -> list[Event]:
         return self.archive.events(type_name, symbol, lo, hi)
