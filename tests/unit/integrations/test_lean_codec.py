@@ -14,11 +14,11 @@ from mdc.integrations.lean.codec import (
     NEW_YORK,
     Day,
     LeanFormatError,
+    Numbers,
     RowReader,
     fmt,
     lean_ticker,
     mdc_symbol,
-    price_out,
     quote_bar_out,
     trade_tick_out,
 )
@@ -38,11 +38,14 @@ def test_numbers_are_normalized_like_dotnet() -> None:
         "100",
         "5263.799551",
     ]
-    assert price_out(181.52, "equity") == "1815200"
-    assert price_out(2046.666, "equity") == "20466660"
-    assert price_out(190.12999999999997, "equity") == "1901300"  # float noise stripped
-    assert price_out(17205.0, "crypto") == "17205"
-    assert price_out(1e-05, "crypto") == "0.00001"  # never an exponent
+    equity, crypto = Numbers("equity", "polygon"), Numbers("crypto", "coinbase")
+    assert equity.price(181.52) == "1815200"
+    assert equity.price(2046.666) == "20466660"
+    assert equity.price(190.12999999999997) == "1901300"  # a computed value's noise stripped
+    assert crypto.price(17205.0) == "17205"
+    assert crypto.price(1e-05) == "0.00001"  # never an exponent
+    assert crypto.size(31.115892870000003) == "31.11589287"
+    assert Numbers("crypto", "lean").size(31.115892870000003) == "31.115892870000003"  # Lean's
 
 
 def test_ms_since_local_midnight_across_dst_days() -> None:

@@ -87,10 +87,6 @@ class Numbers:
         return fmt(to_decimal(x, self.exact))
 
 
-def price_out(x: float, security_type: SecurityType) -> str:
-    return Numbers(security_type, "").price(x)
-
-
 def price_in(text: str, security_type: SecurityType) -> float:
     d = _decimal(text)
     return float(d / EQUITY_SCALE if security_type == "equity" else d)

@@ -86,10 +86,6 @@ class ExportResult:
     problems: list[str] = field(default_factory=list)
     """What could not be exported exactly (a dividend without a reference close, …)."""
 
-    @property
-    def rows(self) -> int:
-        return sum(f.rows for f in self.files)
-
 
 def security_type_of(symbol: str, choice: SecurityChoice = "auto") -> SecurityType:
     """``choice`` unless ``auto``: a pair with ``/`` or ``-`` is crypto, anything else equity."""
