@@ -57,30 +57,46 @@ class Bucketer:
 
 def trade_bars(trades: Iterable[Trade], bucketer: Bucketer) -> list[Bar]:
     """OHLCV bars of ``trades`` (time order) by ``bucketer``; suspicious prints dropped."""
+    prints = (
+        (t, t.price, t.price, t.price, t.price, t.size)
+        for t in trades
+        if SUSPICIOUS not in t.conditions
+    )
+    return _aggregate(prints, bucketer)
+
+
+def rollup_bars(bars: Iterable[Bar], bucketer: Bucketer) -> list[Bar]:
+    """Coarser bars from finer ones (time order): first open, highest high, lowest low, last
+    close, summed volume; for equity hour/daily only the bars starting in the regular session."""
+    return _aggregate(((b, b.open, b.high, b.low, b.close, b.volume) for b in bars), bucketer)
+
+
+def _aggregate(
+    rows: Iterable[tuple[Trade | Bar, float, float, float, float, float]], bucketer: Bucketer
+) -> list[Bar]:
+    """Bars of ``(source, open, high, low, close, volume)`` rows in time order."""
     interval = BAR_INTERVALS[bucketer.resolution]
     out: list[Bar] = []
     cur: Bar | None = None
-    for t in trades:
-        if SUSPICIOUS in t.conditions:
-            continue
-        start = bucketer.bucket(t.ts_event)
+    for src, o, h, low, c, v in rows:
+        start = bucketer.bucket(src.ts_event)
         if start is None:
             continue
         if cur is None or cur.ts_event != start:
             cur = Bar(
-                **header_like(t, start),
+                **header_like(src, start),
                 interval=interval,
-                open=t.price,
-                high=t.price,
-                low=t.price,
-                close=t.price,
+                open=o,
+                high=h,
+                low=low,
+                close=c,
                 volume=0.0,
             )
             out.append(cur)
-        cur.high = max(cur.high, t.price)
-        cur.low = min(cur.low, t.price)
-        cur.close = t.price
-        cur.volume += t.size
+        cur.high = max(cur.high, h)
+        cur.low = min(cur.low, low)
+        cur.close = c
+        cur.volume += v
     return out
 
 
@@ -157,34 +173,6 @@ def quote_bars(quotes: Iterable[Quote], bucketer: Bucketer) -> list[QuoteBar]:
         bid.update(q.bid_price, q.bid_size)
         ask.update(q.ask_price, q.ask_size)
     flush()
-    return out
-
-
-def rollup_bars(bars: Iterable[Bar], bucketer: Bucketer) -> list[Bar]:
-    """Coarser bars from finer ones (time order): first open, highest high, lowest low, last
-    close, summed volume; for equity hour/daily only the bars starting in the regular session."""
-    interval = BAR_INTERVALS[bucketer.resolution]
-    out: list[Bar] = []
-    cur: Bar | None = None
-    for b in bars:
-        start = bucketer.bucket(b.ts_event)
-        if start is None:
-            continue
-        if cur is None or cur.ts_event != start:
-            cur = Bar(
-                **header_like(b, start),
-                interval=interval,
-                open=b.open,
-                high=b.high,
-                low=b.low,
-                close=b.close,
-                volume=0.0,
-            )
-            out.append(cur)
-        cur.high = max(cur.high, b.high)
-        cur.low = min(cur.low, b.low)
-        cur.close = b.close
-        cur.volume += b.volume
     return out
 
 
