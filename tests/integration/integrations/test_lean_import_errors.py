@@ -6,7 +6,12 @@ that are not Lean data are listed; an interrupted import resumes from its last b
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,3 +118,38 @@ def test_export_arguments_name_the_fix(tmp_path: Path) -> None:
     assert (
         result.exit_code == 0 and "SPY: no minute data in 2024-03-01..2024-03-01" in result.output
     )
+
+
+def test_import_killed_with_sigkill_resumes_exactly(tmp_path: Path, fixtures_dir: Path) -> None:
+    lean = tmp_path / "lean"
+    rel = "equity/usa/tick/ibm/20131007_quote.zip"  # 3 batches
+    (lean / rel).parent.mkdir(parents=True)
+    shutil.copy(fixtures_dir / "lean" / rel, lean / rel)
+    data = tmp_path / "data"
+    args = [sys.executable, "-m", "mdc.cli", "import", "lean", str(lean), "--data", str(data)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    states = data / "_mdc" / "imports"
+    committed = 0
+    try:
+        for _ in range(6000):  # poll until the first batch is committed (a bound, not a timing)
+            for path in states.glob("lean-*.json") if states.is_dir() else []:
+                try:
+                    state = json.loads(path.read_text())
+                except ValueError:
+                    continue
+                if state["batches"] >= 1 and not state["done"]:
+                    committed = state["batches"]
+            if committed or proc.poll() is not None:
+                break
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert committed in (1, 2), "the import finished before it could be killed"
+    result = runner.invoke(app, ["import", "lean", str(lean), "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)["files"]
+    assert entry["events"] == 109_067 and entry["written"] <= 109_067 - 50_000 * committed
+    quotes: list[Event] = open_archive(data).events("quotes", "IBM")
+    assert sorted(q.seq or 0 for q in quotes) == list(range(1, 109_068))
