@@ -1,13 +1,16 @@
 """``mdc import <kind> FILE``: files from elsewhere into the archive (idempotent, resumable).
 
 Kinds: ``nyse-xdp`` (a pcap/pcapng capture of the XDP Integrated feed, plain, ``.gz`` or
-``.zst``) and ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file). ``mdc import list`` shows
-what a root has imported. Writing goes through the normal store (``backfill/imports.py``).
+``.zst``), ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file) and ``lean`` (a QuantConnect
+Lean data folder: every equity/crypto tick, second, minute, hour and daily zip in it).
+``mdc import list`` shows what a root has imported. Writing goes through the normal store
+(``backfill/imports.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -28,12 +31,14 @@ from mdc.cli.common import (
 )
 from mdc.config import Config, ConfigError, provider_section
 from mdc.domain.events import Event
+from mdc.integrations.lean.importer import ReadStats, read_batches, scan
+from mdc.integrations.lean.zipfiles import LeanZipError
 from mdc.log import setup_logging
 from mdc.providers.nyse.config import NyseConfig
 from mdc.providers.nyse.pcap import PcapError
 from mdc.providers.nyse.replay import Replay
 from mdc.providers.nyse.taq import TaqError, TaqReader
-from mdc.storage import StoragePaused, open_store
+from mdc.storage import StoragePaused, Store, open_store
 from mdc.storage.fsutil import StorageLocked
 
 app = typer.Typer(help="Import files (captures, vendor files) into the archive.")
@@ -50,15 +55,23 @@ ForceOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable summary.")]
 
 
-def _write(
-    config: Config, kind: str, source: Path, batches: Iterable[list[Event]], force: bool
-) -> ImportResult:
+def _config(config_path: Path | None, data: Path | None) -> Config:
+    """The config with ``--data`` as ``storage.root``, logging set up."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    setup_logging(config.logging.level, config.logging.format)
+    return config
+
+
+@contextmanager
+def _store(config: Config) -> Iterator[Store]:
+    """The root's store for an import; a locked root or a paused store ends the command with
+    the fix (what was written stays: imports resume)."""
     try:
         store = open_store(config.storage)
     except StorageLocked as exc:
         fail(f"{exc}; stop `mdc collect` on this root or import into another --data root")
     try:
-        return run_import(store, Path(config.storage.root), kind, source, batches, force)
+        yield store
     except StoragePaused as exc:
         fail(
             f"the store paused ({exc.reason}); what was written is kept — run the same "
@@ -66,6 +79,13 @@ def _write(
         )
     finally:
         store.close()
+
+
+def _write(
+    config: Config, kind: str, source: Path, batches: Iterable[list[Event]], force: bool
+) -> ImportResult:
+    with _store(config) as store:
+        return run_import(store, Path(config.storage.root), kind, source, batches, force)
 
 
 def _print(result: ImportResult, extra: dict[str, object], as_json: bool) -> None:
@@ -102,8 +122,7 @@ def nyse_xdp(
     config_path: ConfigOption = None,
 ) -> None:
     """Replay an XDP Integrated capture (pcap/pcapng, .gz/.zst) through the live decoder."""
-    config = load(config_path, {"storage.root": str(data) if data else None})
-    setup_logging(config.logging.level, config.logging.format)
+    config = _config(config_path, data)
     try:
         settings = provider_section(config, "nyse", NyseConfig)
     except ConfigError as exc:
@@ -161,8 +180,7 @@ def taq(
     config_path: ConfigOption = None,
 ) -> None:
     """Import a NYSE Daily TAQ trade, quote (BBO) or NBBO file (pipe-delimited, gzip)."""
-    config = load(config_path, {"storage.root": str(data) if data else None})
-    setup_logging(config.logging.level, config.logging.format)
+    config = _config(config_path, data)
     day: date | None = None
     if trading_date is not None:
         try:
@@ -185,6 +203,70 @@ def taq(
     if not as_json:
         for example in reader.bad_examples:
             console.print(f"  {example}", highlight=False)
+
+
+@app.command("lean")
+def lean(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, file_okay=False, help="A Lean data folder (or a folder inside one)."
+        ),
+    ],
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Import Lean ticks and bars (equity and crypto zips); each zip is one resumable import."""
+    config = _config(config_path, data)
+    sources, skipped = scan(folder)
+    if not sources:
+        fail(f"{folder}: no Lean equity/crypto data zips found (expected e.g. equity/usa/...)")
+    report: list[dict[str, object]] = []
+    unreadable: list[str] = []
+    examples: list[str] = []
+    with _store(config) as store:
+        for source in sources:
+            stats = ReadStats()
+            try:
+                batches = read_batches(source, stats)
+                result = run_import(
+                    store, Path(config.storage.root), "lean", source.path, batches, force
+                )
+            except LeanZipError as exc:
+                unreadable.append(str(exc))
+                continue
+            examples.extend(stats.bad_examples)
+            report.append(
+                {
+                    "file": source.rel,
+                    "skipped": result.skipped,
+                    "events": result.state.events,
+                    "written": result.written,
+                    "by_type": result.state.by_type,
+                    "rows": stats.rows,
+                    "bad_rows": stats.bad_rows,
+                    "bad_examples": stats.bad_examples,
+                }
+            )
+    summary = {"files": report, "not_lean": skipped, "unreadable": unreadable}
+    if as_json:
+        console.print_json(msgspec.json.encode(summary).decode())
+    else:
+        table = Table("file", "events", "bad rows", "state", title=f"lean: {folder}")
+        for r in report:
+            state = "already imported" if r["skipped"] else "imported"
+            table.add_row(str(r["file"]), f"{r['events']:,}", str(r["bad_rows"]), state)
+        console.print(table)
+        for example in examples:
+            console.print(f"  {example}", highlight=False)
+        for rel in skipped:
+            console.print(f"not a Lean equity/crypto data zip, skipped: {rel}", highlight=False)
+        for message in unreadable:
+            console.print(f"unreadable: {message}", highlight=False)
+    if unreadable:
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @app.command("list")

@@ -16,9 +16,11 @@ from mdc.cli import (
     compact,
     config_cmd,
     credentials,
+    export,
     importer,
     providers,
     query,
+    replay,
     selftest,
     serve,
     symbols,
@@ -74,7 +76,9 @@ app.add_typer(credentials.app, name="credentials")
 app.add_typer(archive.app, name="archive")
 app.add_typer(importer.app, name="import")
 app.add_typer(symbols.app, name="symbols")
+app.add_typer(export.app, name="export")
 app.command()(query.query)
+app.command()(replay.replay)
 app.command()(compact.compact)
 app.command()(selftest.selftest)
 

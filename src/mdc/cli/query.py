@@ -23,7 +23,7 @@ def query(
     sql: Annotated[
         str,
         typer.Argument(
-            help="SQL over the views trades, quotes, bars, book_deltas, "
+            help="SQL over the views trades, quotes, bars, quote_bars, book_deltas, "
             "book_snapshots, gaps, integrity, statuses, "
             "corporate_actions."
         ),

@@ -88,6 +88,26 @@ class Bar(_Base, tag="bar", kw_only=True):
     adjusted: bool = False
 
 
+class QuoteBar(_Base, tag="quote_bar", kw_only=True):
+    """Bid and ask OHLC over ``interval`` starting at ``ts_event`` (Lean's quote bars).
+
+    A side that had no quote in the bar has ``None`` prices; ``bid_size``/``ask_size`` are the
+    last size seen on that side (0 when none).
+    """
+
+    interval: str
+    bid_open: float | None = None
+    bid_high: float | None = None
+    bid_low: float | None = None
+    bid_close: float | None = None
+    bid_size: float = 0.0
+    ask_open: float | None = None
+    ask_high: float | None = None
+    ask_low: float | None = None
+    ask_close: float | None = None
+    ask_size: float = 0.0
+
+
 class Gap(_Base, tag="gap", kw_only=True):
     """A span in which data for ``symbol`` is known to be missing (or uncertain)."""
 
@@ -124,7 +144,16 @@ class CorporateAction(_Base, tag="corporate_action", kw_only=True):
 
 
 Event: TypeAlias = (
-    Trade | Quote | BookDelta | BookSnapshot | Bar | Gap | Integrity | Status | CorporateAction
+    Trade
+    | Quote
+    | BookDelta
+    | BookSnapshot
+    | Bar
+    | QuoteBar
+    | Gap
+    | Integrity
+    | Status
+    | CorporateAction
 )
 EVENT_TYPES: Final[tuple[type[Event], ...]] = (
     Trade,
@@ -132,6 +161,7 @@ EVENT_TYPES: Final[tuple[type[Event], ...]] = (
     BookDelta,
     BookSnapshot,
     Bar,
+    QuoteBar,
     Gap,
     Integrity,
     Status,
@@ -145,6 +175,7 @@ TYPE_NAMES: Final[dict[type[Event], str]] = {
     BookDelta: "book_deltas",
     BookSnapshot: "book_snapshots",
     Bar: "bars",
+    QuoteBar: "quote_bars",
     Gap: "gaps",
     Integrity: "integrity",
     Status: "statuses",

@@ -15,9 +15,9 @@ after ``storage.format`` went from ``both`` to ``jsonl`` (the JSONL one, after a
 ``parquet``); :meth:`Archive.mismatches` says which partitions that decided, and ``mdc query``
 prints it. ``source="jsonl"`` / ``"parquet"`` force one format.
 
-DuckDB views (``trades``, ``quotes``, ``bars``, ``book_deltas``, ``book_snapshots``, ``gaps``,
-``integrity``, ``statuses``, ``corporate_actions``) span both formats with one schema:
-timestamps are ``TIMESTAMPTZ_NS`` in both.
+DuckDB views (``trades``, ``quotes``, ``bars``, ``quote_bars``, ``book_deltas``,
+``book_snapshots``, ``gaps``, ``integrity``, ``statuses``, ``corporate_actions``) span both
+formats with one schema: timestamps are ``TIMESTAMPTZ_NS`` in both.
 """
 
 from __future__ import annotations
@@ -338,6 +338,12 @@ class Archive:
     ) -> Any:
         """OHLCV bars of ``symbol`` (live aggregates and backfilled history alike)."""
         return self.read("bars", symbol, start, end, as_)
+
+    def quote_bars(
+        self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
+    ) -> Any:
+        """Bid/ask OHLC bars of ``symbol`` (imported from Lean, or built by ``mdc export``)."""
+        return self.read("quote_bars", symbol, start, end, as_)
 
     def book_deltas(
         self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"

@@ -25,6 +25,7 @@ from mdc.domain.events import (
     Gap,
     Integrity,
     Quote,
+    QuoteBar,
     Status,
     Trade,
 )
@@ -41,6 +42,7 @@ KEY_FIELDS: Final[dict[type[Event], tuple[str, ...]]] = {
     BookDelta: ("venue", "symbol", "ts_event", "seq", "side", "price", "size"),
     BookSnapshot: ("venue", "symbol", "ts_event", "seq", "bids", "asks"),
     Bar: ("venue", "symbol", "interval", "ts_event", "adjusted"),
+    QuoteBar: ("venue", "symbol", "interval", "ts_event"),
     Gap: ("venue", "symbol", "from_ts", "to_ts", "reason"),
     Integrity: ("venue", "symbol", "ts_event", "kind", "detail"),
     Status: ("venue", "symbol", "ts_event", "kind", "state", "detail"),

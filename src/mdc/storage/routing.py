@@ -56,8 +56,10 @@ class Router:
             else:
                 out[pk] = events
         if merged:  # several buckets share a label (monthly, none): restore batch order
-            for pk in out:
-                out[pk] = [e for e in batch if self.partkey(e) == pk]
+            ordered: dict[PartKey, list[Event]] = {}
+            for e in batch:  # one pass: a scan per partition is quadratic on long histories
+                ordered.setdefault(self.partkey(e), []).append(e)
+            return ordered
         return out
 
     def partkey(self, e: Event) -> PartKey:

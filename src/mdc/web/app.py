@@ -24,6 +24,7 @@ from mdc.monitoring.metrics import RuntimeCollector, backfill_families, build_re
 from mdc.web.api import (
     backfill,
     config,
+    export,
     health,
     imports,
     indexes,
@@ -32,6 +33,7 @@ from mdc.web.api import (
     metrics,
     providers,
     quality,
+    replay,
     status,
     storage,
     symbols,
@@ -41,7 +43,7 @@ from mdc.web.docs import add_docs
 from mdc.web.limits import BodyLimit
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor, response_class, secrets_of
-from mdc.web.security import MetricsRoute, ReadRoute, reads_need_key
+from mdc.web.security import MetricsRoute, ReadRoute, SocketRoute, reads_need_key
 from mdc.web.state import WebState
 
 if TYPE_CHECKING:
@@ -64,8 +66,10 @@ ROUTERS: Final = (
     config,
     backfill,
     imports,
+    export,
+    replay,
 )
-ACCESS: Final = {health: [], metrics: [MetricsRoute]}
+ACCESS: Final = {health: [], metrics: [MetricsRoute], replay: [SocketRoute]}
 """Routers with another rule than "reads need the key where the bind says so" (web/security)."""
 
 

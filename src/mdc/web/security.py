@@ -21,7 +21,7 @@ import ipaddress
 import time
 from typing import Annotated, Final
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, WebSocket, WebSocketException, status
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 
@@ -123,6 +123,25 @@ def require_read_key(request: Request, key: Key = None) -> None:
     )
 
 
+def require_socket_key(websocket: WebSocket) -> None:
+    """The rule of :func:`require_read_key` for a WebSocket (``/api/replay``): a browser cannot
+    send headers there either, so the key header or a stream ``?token=`` opens it."""
+    web = websocket.app.state.web
+    expected: str | None = web.api_key
+    if not web.reads_need_key or expected is None:
+        return
+    if _key_matches(websocket.headers.get(HEADER), expected):
+        return
+    token = websocket.query_params.get("token")
+    if token is not None and stream_token_valid(expected, token, time.time()):
+        return
+    raise WebSocketException(
+        status.WS_1008_POLICY_VIOLATION,
+        reason=f"this server serves data only with its API key: send the {HEADER} header or "
+        "?token= from GET /api/stream/token",
+    )
+
+
 def require_metrics_key(request: Request, key: Key = None) -> None:
     """``/metrics``: like any read, unless ``http.open_metrics`` opens it for a scraper."""
     if not request.app.state.web.config.http.open_metrics:
@@ -132,3 +151,4 @@ def require_metrics_key(request: Request, key: Key = None) -> None:
 MutatingRoute = Depends(require_api_key)
 ReadRoute = Depends(require_read_key)
 MetricsRoute = Depends(require_metrics_key)
+SocketRoute = Depends(require_socket_key)

@@ -18,6 +18,7 @@ from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
 from mdc.storage.rowcount import RowCounter
 from mdc.storage.usage import WriteRate, archive_growth_bytes
+from mdc.web.exports import ExportJobs
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
 from mdc.web.verifier import ArchiveVerifier
@@ -48,12 +49,15 @@ class WebState:
     verifier: ArchiveVerifier = field(init=False)
     write_rate: WriteRate = field(default_factory=WriteRate)
     """The archive's measured growth (sampled by the monitor while a collector writes)."""
+    exports: ExportJobs = field(init=False)
+    """Lean exports started from the dashboard (``web/exports.py``)."""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     started: float = field(default_factory=time.time)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.verifier = ArchiveVerifier(self.root)
+        self.exports = ExportJobs(self.root)
 
     @property
     def root(self) -> Path:

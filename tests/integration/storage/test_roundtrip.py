@@ -26,6 +26,7 @@ from mdc.domain.events import (
     Gap,
     Integrity,
     Quote,
+    QuoteBar,
     Status,
     Trade,
 )
@@ -97,6 +98,18 @@ def all_events() -> list[Event]:
             low=0.5,
             close=1.5,
             volume=0.0,
+        ),
+        QuoteBar(
+            **c,
+            ts_event=T - T % 60_000_000_000,
+            ts_recv=T + 7,
+            interval="1m",
+            bid_open=1.25,
+            bid_high=1.5,
+            bid_low=1.0,
+            bid_close=1.125,
+            bid_size=300.0,
+            ask_size=0.0,
         ),
         Gap(
             **c,

@@ -3,6 +3,7 @@ bodies bounded as they stream (413 naming the limit, no memory growth)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from typing import Final
 
 import httpx
 import pytest
+import websockets
 from tests.support.serving import served
 
 KEY: Final = "guard-key-7c1d9e2f"
@@ -91,6 +93,25 @@ def test_event_streams_open_with_a_token_not_the_key(
     assert httpx.get(base + "/status", params={"token": issued["token"]}).status_code == 401
     forged = issued["token"][:-1] + ("0" if issued["token"][-1] != "0" else "1")
     assert httpx.get(base + "/api/stream", params={"token": forged}).status_code == 401
+
+
+def test_the_replay_socket_opens_with_the_key_or_a_token(
+    guarded: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base, _ = guarded
+    url = base.replace("http://", "ws://") + "/api/replay?from=2024-03-01&to=2024-03-01"
+
+    async def first_message(extra: str = "", headers: dict[str, str] | None = None) -> str:
+        async with websockets.connect(url + extra, additional_headers=headers) as ws:
+            return str(await ws.recv())
+
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        asyncio.run(first_message())
+    assert refused.value.response.status_code == 403
+    hello = json.loads(asyncio.run(first_message(headers={"X-API-Key": KEY})))
+    assert hello["type"] == "hello"
+    token = httpx.get(base + "/api/stream/token", headers={"X-API-Key": KEY}).json()["token"]
+    assert json.loads(asyncio.run(first_message(f"&token={token}")))["type"] == "hello"
 
 
 def rss_kib(pid: int) -> int:
