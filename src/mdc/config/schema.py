@@ -186,6 +186,26 @@ class BackfillConfig(_Section):
     schedules: list[ScheduleConfig] = []
 
 
+class QualityConfig(_Section):
+    """Anomaly detection thresholds (``quality/anomalies.py``; docs/quality.md)."""
+
+    window: Annotated[int, Meta(ge=5, le=10_000)] = 50
+    """Trades (and bars) in the rolling window the robust scale is taken over."""
+    min_points: Annotated[int, Meta(ge=3)] = 20
+    """No spike or outlier is judged before the window holds this many values."""
+    spike_mads: Annotated[float, Meta(gt=0)] = 10.0
+    volume_mads: Annotated[float, Meta(gt=0)] = 20.0
+    volume_min_ratio: Annotated[float, Meta(ge=1)] = 10.0
+    stale_quote_s: Annotated[float, Meta(gt=0)] = 60.0
+    future_tolerance_s: Annotated[float, Meta(ge=0)] = 5.0
+    bbo_tolerance_bps: Annotated[float, Meta(ge=0)] = 10.0
+    divergence_bps: Annotated[float, Meta(gt=0)] = 50.0
+    divergence_count_ratio: Annotated[float, Meta(gt=1)] = 5.0
+    divergence_minutes: Annotated[int, Meta(ge=1, le=1440)] = 3
+    live: bool = True
+    """Run the detectors on the live stream of ``mdc collect`` and store their findings."""
+
+
 class Config(_Section):
     provider: str = "simulated"
     """The streaming provider ``mdc collect`` uses (``mdc providers`` lists them)."""
@@ -202,6 +222,7 @@ class Config(_Section):
     http: HttpConfig = msgspec.field(default_factory=HttpConfig)
     logging: LoggingConfig = msgspec.field(default_factory=LoggingConfig)
     backfill: BackfillConfig = msgspec.field(default_factory=BackfillConfig)
+    quality: QualityConfig = msgspec.field(default_factory=QualityConfig)
     providers: dict[str, dict[str, Any]] = {}
     """Per-provider settings (endpoint URLs, options), validated by each provider's config."""
 

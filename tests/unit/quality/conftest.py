@@ -1,0 +1,27 @@
+"""Archives for quality tests: events written by the store, read back from its files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mdc.config.schema import Config, StorageConfig
+from mdc.domain.events import Event
+from mdc.storage import open_store
+
+
+@pytest.fixture
+def archive_config() -> Callable[[Path, list[Event]], Config]:
+    """Write ``events`` through the store into ``root``; the config that reads it."""
+
+    def build(root: Path, events: list[Event]) -> Config:
+        store = open_store(StorageConfig(root=str(root)))
+        try:
+            store.append(events)
+        finally:
+            store.close()
+        return Config(storage=StorageConfig(root=str(root)))
+
+    return build
