@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+from mdc.config.schema import StorageConfig
 from mdc.domain.events import Event, Gap, Quote, Status, Trade
 from mdc.domain.time import NS_PER_S, datetime_to_ns
+from mdc.storage import open_store
 
 STEP_S = 10
 """A trade every 10 s, a quote 5 s before each."""
@@ -98,3 +101,40 @@ def gap(symbol: str, from_ts: int, to_ts: int) -> Gap:
         to_ts=to_ts,
         reason="disconnect",
     )
+
+
+TUESDAY = date(2024, 11, 26)  # regular session 14:30–21:00 UTC
+WEDNESDAY = date(2024, 11, 27)  # nothing recorded
+FRIDAY = date(2024, 11, 29)  # after Thanksgiving: closes 13:00 New York, 18:00 UTC
+
+
+def faulty_tuesday() -> list[Event]:
+    d = TUESDAY
+    events = day_events(
+        d,
+        at(d, 14, 30),
+        at(d, 21, 0),
+        skip=[(at(d, 15, 0), at(d, 15, 20)), (at(d, 16, 0), at(d, 16, 10))],
+        spikes={at(d, 17, 0), at(d, 19, 30)},
+        crossed={at(d, 18, 0, 5), at(d, 20, 0, 5)},
+    )
+    events += [
+        gap("AAPL", at(d, 15, 0), at(d, 15, 20)),
+        status("AAPL", at(d, 16, 0), "halted"),
+        status("AAPL", at(d, 16, 10), "resumed"),
+    ]
+    return events
+
+
+def faulty_week() -> list[Event]:
+    """The faulty Tuesday and a clean early-close Friday (Wednesday empty, Thursday a holiday)."""
+    return faulty_tuesday() + day_events(FRIDAY, at(FRIDAY, 14, 30), at(FRIDAY, 18, 0))
+
+
+def write_archive(root: Path, events: list[Event]) -> None:
+    """``events`` into ``root`` through the store, as a collector would have written them."""
+    store = open_store(StorageConfig(root=str(root)))
+    try:
+        store.append(events)
+    finally:
+        store.close()

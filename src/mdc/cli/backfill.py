@@ -35,6 +35,7 @@ from mdc.cli.common import (
     err_console,
     fail,
     load,
+    parse_day,
     split_symbols,
 )
 from mdc.config import Config
@@ -144,8 +145,8 @@ def gaps(
     config = load(config_path, {"storage.root": str(data) if data else None})
     setup_logging(config.logging.level, config.logging.format)
     today = datetime.now(UTC).date()
-    first = _date("--from", start) if start else today - timedelta(days=DEFAULT_GAP_DAYS)
-    last = _date("--to", end) if end else today
+    first = parse_day("--from", start) if start else today - timedelta(days=DEFAULT_GAP_DAYS)
+    last = parse_day("--to", end) if end else today
     names = split_symbols(symbols) or [s.symbol for s in config.symbol_configs()]
     wanted = [k.strip() for k in kinds.split(",") if k.strip()]
     from mdc.backfill.archive import open_view  # DuckDB: imported only when needed
@@ -185,8 +186,8 @@ def _spec(
         fail("--from and --to: both required (YYYY-MM-DD)", EXIT_USAGE)
     raw: dict[str, Any] = {
         "symbols": names,
-        "start": _date("--from", start).isoformat(),
-        "end": _date("--to", end).isoformat(),
+        "start": parse_day("--from", start).isoformat(),
+        "end": parse_day("--to", end).isoformat(),
         "type": kind,
         "granularity": granularity if kind == "bars" else "tick",
         "providers": [provider] if provider else [],
@@ -257,13 +258,6 @@ def _resumable(jobs: JobStore, job_id: str) -> Job:
     job.state = "queued"
     jobs.save(job)
     return job
-
-
-def _date(option: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option}: expected a date YYYY-MM-DD, got {text!r}", EXIT_USAGE)
 
 
 # -- running with progress ----------------------------------------------------------------

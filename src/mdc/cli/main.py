@@ -17,6 +17,7 @@ from mdc.cli import (
     credentials,
     importer,
     providers,
+    quality,
     query,
     selftest,
     serve,
@@ -69,6 +70,7 @@ app.add_typer(providers.app, name="providers")
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(archive.app, name="archive")
 app.add_typer(importer.app, name="import")
+app.add_typer(quality.app, name="quality")
 app.command()(query.query)
 app.command()(compact.compact)
 app.command()(selftest.selftest)

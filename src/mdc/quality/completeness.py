@@ -66,6 +66,8 @@ class DayCompleteness(msgspec.Struct, frozen=True, kw_only=True):
     score: float
     missing: list[MissingSpan] = []
     """The gap finder's spans of the day, halts taken out."""
+    halts: list[tuple[int, int]] = []
+    """Halted spans within the session."""
 
     @property
     def covered_pct(self) -> float:
@@ -228,6 +230,7 @@ class CompletenessChecker:
             repaired_gaps=repaired,
             score=score,
             missing=kept,
+            halts=halted,
         )
 
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.support.quality_day import write_archive
 
 from mdc.config.schema import Config, StorageConfig
 from mdc.domain.events import Event
-from mdc.storage import open_store
 
 
 @pytest.fixture
@@ -17,11 +17,7 @@ def archive_config() -> Callable[[Path, list[Event]], Config]:
     """Write ``events`` through the store into ``root``; the config that reads it."""
 
     def build(root: Path, events: list[Event]) -> Config:
-        store = open_store(StorageConfig(root=str(root)))
-        try:
-            store.append(events)
-        finally:
-            store.close()
+        write_archive(root, events)
         return Config(storage=StorageConfig(root=str(root)))
 
     return build

@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
-from tests.support.quality_day import at, day_events, gap, status
+from tests.support.quality_day import FRIDAY, TUESDAY, WEDNESDAY, at, day_events, faulty_tuesday
 
 from mdc.config.schema import Config
 from mdc.domain.events import Event
 from mdc.quality.report import build_report
-
-TUESDAY = date(2024, 11, 26)  # regular session 14:30–21:00 UTC
-WEDNESDAY = date(2024, 11, 27)  # nothing recorded
-FRIDAY = date(2024, 11, 29)  # after Thanksgiving: closes 13:00 New York, 18:00 UTC
-
-
-def faulty_tuesday() -> list[Event]:
-    d = TUESDAY
-    events = day_events(
-        d,
-        at(d, 14, 30),
-        at(d, 21, 0),
-        skip=[(at(d, 15, 0), at(d, 15, 20)), (at(d, 16, 0), at(d, 16, 10))],
-        spikes={at(d, 17, 0), at(d, 19, 30)},
-        crossed={at(d, 18, 0, 5), at(d, 20, 0, 5)},
-    )
-    events += [
-        gap("AAPL", at(d, 15, 0), at(d, 15, 20)),
-        status("AAPL", at(d, 16, 0), "halted"),
-        status("AAPL", at(d, 16, 10), "resumed"),
-    ]
-    return events
 
 
 def test_faults_of_a_day_are_found_exactly(
