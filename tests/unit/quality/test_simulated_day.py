@@ -90,3 +90,24 @@ def test_one_diverging_provider_is_one_finding(
     assert finding.detail.startswith("price: ")
     # Over 50 bp from 17:15 on: the first diverging minute is when it is dated.
     assert finding.ts_event == at(d, 17, 15)
+
+
+def test_crypto_is_expected_all_day_every_day(
+    tmp_path: Path, archive_config: Callable[[Path, list[Event]], Config]
+) -> None:
+    saturday, sunday = date(2024, 11, 30), date(2024, 12, 1)
+    events = day_events(saturday, at(saturday, 0, 0), at(sunday, 0, 0), symbol="BTC/USD")
+    config = archive_config(tmp_path, events)
+
+    report = build_report(config, ["BTC/USD"], saturday, sunday, ["trades"])
+
+    sat, sun = report.days
+    assert (sat.day, sat.calendar, sat.session_s, sat.expected_minutes) == (
+        saturday,
+        "24/7",
+        86_400,
+        1440,
+    )
+    assert (sat.empty_minutes, sat.missing_s, sat.score) == (0, 0, 100.0)
+    assert (sun.day, sun.empty_minutes, sun.score) == (sunday, 1440, 0.0)
+    assert report.findings == []
