@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from tests.support.quality_day import FRIDAY, TUESDAY, WEDNESDAY, at, day_events, faulty_tuesday
