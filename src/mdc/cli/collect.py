@@ -31,6 +31,7 @@ from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.credentials import missing_hint
 from mdc.providers.registry import UnknownProvider, get_spec
+from mdc.quality.live import LiveQuality
 from mdc.storage import StorageError
 from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
@@ -157,7 +158,8 @@ def check_provider(config: Config) -> None:
 
 
 def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> EmbeddedServer | None:
-    """The backfill scheduler and, unless disabled, the HTTP server, as runtime services.
+    """The backfill scheduler, the live anomaly detectors and, unless disabled, the HTTP
+    server, as runtime services.
 
     The socket is ``sock`` (bound by the caller) or bound here; either way a bad bind fails
     before collecting starts.
@@ -168,6 +170,9 @@ def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> Embe
     )
     runtime.add_service("backfill", scheduler.run)
     runtime.gap_listeners.append(scheduler.on_gap)
+    quality = LiveQuality.attach(runtime)
+    if quality is not None:
+        runtime.add_service("quality", quality.run)
     if not config.http.enabled:
         return None
     # Repair jobs compare the archive with the calendar: the service reads the files the
