@@ -334,9 +334,7 @@ class AlertManager:
                     "name": r.name,
                     "when": r.when,
                     "targets": [label(t) for t in r.targets],
-                    "snoozed_until_ns": self.snoozed.get(r.name)
-                    if self.is_snoozed(r.name)
-                    else None,
+                    "snoozed_until_ns": self.snoozed_until(r.name),
                     "open": sum(1 for k in self.open if k[0] == r.name),
                 }
                 for r in self.rules
