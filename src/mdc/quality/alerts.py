@@ -272,16 +272,11 @@ class AlertManager:
 
     def _archive_scores(self, symbols: list[str], day: date) -> dict[str, float]:
         """Each symbol's lowest score on its last session on or before ``day``."""
-        from mdc.backfill.archive import open_view
-        from mdc.backfill.gaps import GapFinder
-        from mdc.backfill.jobs import JobStore
-        from mdc.quality.completeness import CompletenessChecker
+        from mdc.quality.report import check_completeness
 
-        finder = GapFinder(self.config, open_view(self.config), JobStore(self.config.storage.root))
-        checker = CompletenessChecker(finder)
         scores: dict[str, float] = {}
         for symbol in symbols:
-            days = checker.check([symbol], day - timedelta(days=7), day)
+            days = check_completeness(self.config, [symbol], day - timedelta(days=7), day)
             last = max((d.day for d in days), default=None)
             if last is not None:
                 scores[symbol] = min(d.score for d in days if d.day == last)

@@ -85,6 +85,32 @@ def symbol_score(
     )
 
 
+def check_completeness(
+    config: Config,
+    symbols: Sequence[str],
+    start: date,
+    end: date,
+    kinds: Sequence[str] = ("trades", "quotes"),
+    interval: str = "1m",
+) -> list[DayCompleteness]:
+    """Completeness of ``symbols`` from ``start`` to ``end`` (inclusive) in ``config``'s
+    archive, halts (stored ``Status`` events) taken out."""
+    root = config.storage.root
+    source = ArchiveEvents(root)
+    finder = GapFinder(config, open_view(config), JobStore(root))
+    lo, hi = date_to_ns(start), date_to_ns(end + timedelta(days=1))
+    halts = {s: halted_spans(source.statuses(s, lo, hi), hi) for s in symbols}
+    return CompletenessChecker(finder).check(symbols, start, end, kinds, interval, halts)
+
+
+def find_anomalies(config: Config, symbol: str, start: date, end: date) -> list[Integrity]:
+    """What the detectors find replaying ``symbol``'s stored days from ``start`` to ``end``."""
+    source = ArchiveEvents(config.storage.root)
+    lo, hi = date_to_ns(start), date_to_ns(end + timedelta(days=1))
+    detector = AnomalyDetector(config.quality)
+    return detector.process(source.replay(symbol, lo, hi)) + detector.flush()
+
+
 def build_report(
     config: Config,
     symbols: Sequence[str],
@@ -94,17 +120,11 @@ def build_report(
     interval: str = "1m",
 ) -> QualityReport:
     """Check ``symbols`` from ``start`` to ``end`` (inclusive) in ``config``'s archive."""
-    root = config.storage.root
-    source = ArchiveEvents(root)
-    finder = GapFinder(config, open_view(config), JobStore(root))
-    lo, hi = date_to_ns(start), date_to_ns(end + timedelta(days=1))
-    halts = {s: halted_spans(source.statuses(s, lo, hi), hi) for s in symbols}
-    days = CompletenessChecker(finder).check(symbols, start, end, kinds, interval, halts)
+    days = check_completeness(config, symbols, start, end, kinds, interval)
     findings: list[Integrity] = []
     scores: list[SymbolScore] = []
     for symbol in symbols:
-        detector = AnomalyDetector(config.quality)
-        mine = detector.process(source.replay(symbol, lo, hi)) + detector.flush()
+        mine = find_anomalies(config, symbol, start, end)
         findings += mine
         scores.append(symbol_score(symbol, [d for d in days if d.symbol == symbol], mine))
     return QualityReport(
