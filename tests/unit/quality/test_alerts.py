@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from tests.support.net import free_port
+from tests.support.receiver import Receiver
 
 from mdc.config.schema import AlertRule, AlertTarget, Config
 from mdc.domain.events import Integrity
@@ -25,33 +24,6 @@ from mdc.quality.alerts import AlertManager
 
 T0 = 1_733_000_000 * NS_PER_S
 S = NS_PER_S
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that records every POST as (path, JSON body)."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, Any]] = []
-        received = self.posts
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((self.path, json.loads(body)))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
