@@ -98,8 +98,8 @@ export function qualityPage(root, params) {
     try {
       const c = await api(`/api/quality/compare?symbol=${encodeURIComponent(sym)}&day=${date}`);
       compare.replaceChildren(
-        table(`${sym} ${date}: ${c.providers.length} providers`, [{ label: "Provider" }, { label: "Trades", num: true }, { label: "Quotes", num: true }, { label: "Volume", num: true }, { label: "VWAP", num: true }, { label: "Low", num: true }, { label: "High", num: true }, { label: "First" }, { label: "Last" }],
-          c.providers.map((p) => h("tr", { "data-provider": p.provider }, td(p.provider), num(fmtInt(p.trades)), num(fmtInt(p.quotes)), num(fmtInt(p.volume)), num(p.vwap === null ? "—" : p.vwap.toFixed(4)), num(p.low ?? "—"), num(p.high ?? "—"), td(fmtTime(p.first_ns)), td(fmtTime(p.last_ns))))),
+        h("div", { class: "scroll" }, table(`${sym} ${date}: ${c.providers.length} providers`, [{ label: "Provider" }, { label: "Trades", num: true }, { label: "Quotes", num: true }, { label: "Volume", num: true }, { label: "VWAP", num: true }, { label: "Low", num: true }, { label: "High", num: true }, { label: "First" }, { label: "Last" }],
+          c.providers.map((p) => h("tr", { "data-provider": p.provider }, td(p.provider), num(fmtInt(p.trades)), num(fmtInt(p.quotes)), num(fmtInt(p.volume)), num(p.vwap === null ? "—" : p.vwap.toFixed(4)), num(p.low ?? "—"), num(p.high ?? "—"), td(fmtTime(p.first_ns)), td(fmtTime(p.last_ns)))))),
         c.divergences.length
           ? h("ul", { id: "divergences" }, ...c.divergences.map((d) => h("li", { class: "warning" }, `${fmtTime(d.ts_event)} ${d.providers}: ${d.detail}`)))
           : h("p", { class: "muted", id: "divergences" }, c.providers.length > 1 ? "No divergence between the providers." : "One provider: nothing to compare."),
