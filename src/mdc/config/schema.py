@@ -194,8 +194,8 @@ class QualityConfig(_Section):
     min_points: Annotated[int, Meta(ge=3)] = 20
     """No spike or outlier is judged before the window holds this many values."""
     spike_mads: Annotated[float, Meta(gt=0)] = 10.0
-    volume_mads: Annotated[float, Meta(gt=0)] = 20.0
-    volume_min_ratio: Annotated[float, Meta(ge=1)] = 10.0
+    volume_mads: Annotated[float, Meta(gt=0)] = 50.0
+    volume_min_ratio: Annotated[float, Meta(ge=1)] = 50.0
     stale_quote_s: Annotated[float, Meta(gt=0)] = 60.0
     future_tolerance_s: Annotated[float, Meta(ge=0)] = 5.0
     bbo_tolerance_bps: Annotated[float, Meta(ge=0)] = 10.0

@@ -10,8 +10,9 @@ Kinds (``KINDS``), each at most once per event:
 
 * ``price_spike`` — a trade more than ``spike_mads`` robust deviations (1.4826 × median absolute
   deviation of the last ``window`` accepted prices) from their median;
-* ``volume_outlier`` — a trade size or bar volume that far above its rolling median, and at
-  least ``volume_min_ratio`` times it;
+* ``volume_outlier`` — a trade size or bar volume more than ``volume_mads`` robust deviations
+  (at least the median itself) above its rolling median, and at least ``volume_min_ratio``
+  times it;
 * ``crossed_quote`` / ``locked_quote`` — bid above / equal to ask;
 * ``stale_quote`` — a trade while the stream's last quote is older than ``stale_quote_s`` and
   its previous trade is not (trades go on, quotes stopped; a quiet tape is completeness's
@@ -65,8 +66,11 @@ SEVERITY_RANK: Final[dict[str, int]] = {"info": 0, "warning": 1, "error": 2}
 
 MAD_TO_SIGMA: Final = 1.4826
 """Scales a median absolute deviation to a normal distribution's standard deviation."""
-MIN_SCALE_FRACTION: Final = 1e-4
-"""The robust scale is at least 1 bp of the median (a flat tape has a MAD of 0)."""
+PRICE_SCALE_FLOOR: Final = 1e-4
+"""A price's robust scale is at least 1 bp of the median (a flat tape has a MAD of 0)."""
+VOLUME_SCALE_FLOOR: Final = 1.0
+"""A size's robust scale is at least the median size: sizes are heavy-tailed (round lots, a
+MAD of 0), and a print a few times the usual is ordinary."""
 SHIFT_AFTER: Final = 3
 """This many spikes in a row are a new price level: the window restarts from them."""
 MINUTE_NS: Final = 60 * NS_PER_S
@@ -85,11 +89,11 @@ class _Rolling:
     values: deque[float] = field(default_factory=deque)
     rejected: list[float] = field(default_factory=list)
 
-    def robust(self) -> tuple[float, float]:
-        """Median and robust scale of the window."""
+    def robust(self, floor: float) -> tuple[float, float]:
+        """Median and robust scale of the window; the scale at least ``floor`` × median."""
         mid = median(self.values)
         mad = median(abs(v - mid) for v in self.values)
-        return mid, max(MAD_TO_SIGMA * mad, abs(mid) * MIN_SCALE_FRACTION)
+        return mid, max(MAD_TO_SIGMA * mad, abs(mid) * floor)
 
     def accept(self, value: float) -> None:
         self.rejected.clear()
@@ -198,7 +202,7 @@ class AnomalyDetector:
             return
         cfg = self.config
         if len(stream.prices.values) >= cfg.min_points:
-            mid, scale = stream.prices.robust()
+            mid, scale = stream.prices.robust(PRICE_SCALE_FLOOR)
             if abs(ev.price - mid) > cfg.spike_mads * scale:
                 stream.prices.reject(ev.price)
                 self._find(
@@ -252,7 +256,7 @@ class AnomalyDetector:
         cfg = self.config
         if len(window.values) < cfg.min_points:
             return False
-        mid, scale = window.robust()
+        mid, scale = window.robust(VOLUME_SCALE_FLOOR)
         return value > mid + cfg.volume_mads * scale and value >= cfg.volume_min_ratio * mid
 
     def _quote(self, ev: Quote, out: list[Integrity]) -> None:

@@ -72,7 +72,7 @@ def test_a_clean_stream_has_no_findings() -> None:
 
 
 def test_volume_outlier_and_locked_quote() -> None:
-    events = [*clean(40), trade(40, size=5000), quote(41, 100.0, 100.0), trade(42)]
+    events = [*clean(40), trade(40, size=50_000), quote(41, 100.0, 100.0), trade(42)]
     assert kinds(events) == [("volume_outlier", 40), ("locked_quote", 41)]
 
 
@@ -122,5 +122,5 @@ def test_a_new_price_level_is_accepted_after_three_spikes() -> None:
 
 
 def test_thresholds_come_from_the_config() -> None:
-    events = [*clean(40), trade(40, size=5000)]
-    assert kinds(events, QualityConfig(volume_min_ratio=100)) == []
+    events = [*clean(40), trade(40, size=50_000)]
+    assert kinds(events, QualityConfig(volume_min_ratio=1000)) == []
