@@ -61,6 +61,20 @@ format = "text"                # text | json
 [backfill]
 providers = []                 # priority list, e.g. ["alpaca", "polygon", "stooq"]
 
+[quality]                       # anomaly thresholds (docs/quality.md)
+live = true                     # run the detectors on the live stream and store findings
+spike_mads = 10.0               # a trade this many robust deviations off the median is a spike
+stale_quote_s = 60.0
+divergence_bps = 50.0           # two providers' mean prices apart this much, 3 minutes running
+
+# Alert rules: when = gap | score | disconnected | disk | anomaly; targets webhook, slack,
+# discord, email (SMTP password from the environment variable password_env names).
+# [[alerts]]
+# name = "silent"
+# when = "gap"
+# seconds = 120
+# targets = [{ type = "slack", url = "https://hooks.slack.com/services/…" }]
+
 [providers.simulated]
 seed = 42
 """
