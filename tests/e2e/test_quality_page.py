@@ -11,10 +11,11 @@ from collections.abc import Iterator
 
 import msgspec
 import pytest
-from playwright.sync_api import Browser, Page, expect
-from tests.e2e.conftest import VIEWPORT, doc_image
+from playwright.sync_api import Page, expect
+from tests.e2e.conftest import doc_image
+from tests.support.archive import write_archive
 from tests.support.collector import CollectorThread
-from tests.support.quality_day import faulty_week, write_archive
+from tests.support.quality_day import faulty_week
 from tests.support.receiver import Receiver
 
 from mdc.config import load_config
@@ -34,7 +35,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="module")
-def running(
+def collector(  # replaces conftest's: the page fixture opens this one
     tmp_path_factory: pytest.TempPathFactory, receiver: Receiver
 ) -> Iterator[CollectorThread]:
     root = tmp_path_factory.mktemp("quality") / "data"
@@ -64,18 +65,6 @@ def running(
         yield collector
 
 
-@pytest.fixture
-def page(browser: Browser, running: CollectorThread) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, base_url=running.url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
-
-
 def test_calendar_day_gaps_repair_anomalies_and_providers(page: Page) -> None:
     page.goto(f"/ui/#/quality?{WEEK}")
     days = page.locator('.cal[data-symbol="AAPL"] button.cal-day')
@@ -98,17 +87,17 @@ def test_calendar_day_gaps_repair_anomalies_and_providers(page: Page) -> None:
 
 
 def test_alert_fires_once_shows_and_resolves(
-    page: Page, running: CollectorThread, receiver: Receiver
+    page: Page, collector: CollectorThread, receiver: Receiver
 ) -> None:
-    provider = running.runtime.providers["simulated"] if running.runtime else None
+    provider = collector.runtime.providers["simulated"] if collector.runtime else None
     assert isinstance(provider, SimulatedProvider)
-    running.call(lambda: provider.halt("MSFT"))
+    collector.call(lambda: provider.halt("MSFT"))
     page.goto("/ui/#/overview")
     expect(page.locator("#alerts li.incident")).to_contain_text("msft-silent")
     page.goto("/ui/#/notifications")
     expect(page.locator('#notifications tr[data-state="firing"]')).to_have_count(1)
     expect(page.locator("#alert-open tbody tr")).to_contain_text("MSFT")
-    running.call(lambda: provider.resume("MSFT"))
+    collector.call(lambda: provider.resume("MSFT"))
     expect(page.locator('#notifications tr[data-state="resolved"]')).to_have_count(1)
     time.sleep(1.5)  # a further evaluation round: still exactly one of each
     states = [body["state"] for path, body in receiver.posts if path == "/hook"]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 from tests.e2e.conftest import doc_image
-from tests.support.quality_day import faulty_week, write_archive
+from tests.support.archive import write_archive
+from tests.support.quality_day import faulty_week
 
 pytestmark = [pytest.mark.browser]
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-from mdc.config.schema import StorageConfig
 from mdc.domain.events import Event, Gap, Quote, Status, Trade
 from mdc.domain.time import NS_PER_S, datetime_to_ns
-from mdc.storage import open_store
 
 STEP_S = 10
 """A trade every 10 s, a quote 5 s before each."""
@@ -129,12 +126,3 @@ def faulty_tuesday() -> list[Event]:
 def faulty_week() -> list[Event]:
     """The faulty Tuesday and a clean early-close Friday (Wednesday empty, Thursday a holiday)."""
     return faulty_tuesday() + day_events(FRIDAY, at(FRIDAY, 14, 30), at(FRIDAY, 18, 0))
-
-
-def write_archive(root: Path, events: list[Event]) -> None:
-    """``events`` into ``root`` through the store, as a collector would have written them."""
-    store = open_store(StorageConfig(root=str(root)))
-    try:
-        store.append(events)
-    finally:
-        store.close()

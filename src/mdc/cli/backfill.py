@@ -57,6 +57,12 @@ FromOption = Annotated[
     str | None, typer.Option("--from", help="First day, YYYY-MM-DD (inclusive).")
 ]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")]
+CheckedKindsOption = Annotated[
+    str, typer.Option("--type", "-t", help="Comma-separated: trades, quotes, bars.")
+]
+CheckedIntervalOption = Annotated[
+    str, typer.Option("--granularity", "-g", help="Bar interval checked for --type bars.")
+]
 
 
 def backfill(
@@ -127,12 +133,8 @@ def gaps(
     symbols: SymbolsOption = None,
     start: FromOption = None,
     end: ToOption = None,
-    kinds: Annotated[
-        str, typer.Option("--type", "-t", help="Comma-separated: trades, quotes, bars.")
-    ] = "trades,quotes",
-    granularity: Annotated[
-        str, typer.Option("--granularity", "-g", help="Bar interval checked for --type bars.")
-    ] = "1m",
+    kinds: CheckedKindsOption = "trades,quotes",
+    granularity: CheckedIntervalOption = "1m",
     tolerance: Annotated[
         float | None,
         typer.Option("--tolerance", min=0.001, help="Seconds without data that make a hole."),

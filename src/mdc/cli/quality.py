@@ -9,7 +9,12 @@ import typer
 
 from mdc.backfill.calendar import CalendarError
 from mdc.backfill.gaps import GapFinderError
-from mdc.cli.backfill import DataOption, SymbolsOption
+from mdc.cli.backfill import (
+    CheckedIntervalOption,
+    CheckedKindsOption,
+    DataOption,
+    SymbolsOption,
+)
 from mdc.cli.common import EXIT_USAGE, ConfigOption, fail, load, note, parse_day, split_symbols
 from mdc.log import setup_logging
 
@@ -21,12 +26,8 @@ def report(
     start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (inclusive).")],
     end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
     symbols: SymbolsOption = None,
-    kinds: Annotated[
-        str, typer.Option("--type", "-t", help="Comma-separated: trades, quotes, bars.")
-    ] = "trades,quotes",
-    granularity: Annotated[
-        str, typer.Option("--granularity", "-g", help="Bar interval checked for --type bars.")
-    ] = "1m",
+    kinds: CheckedKindsOption = "trades,quotes",
+    granularity: CheckedIntervalOption = "1m",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write here (default: stdout for json).")
     ] = None,

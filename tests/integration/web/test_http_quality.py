@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.support.quality_day import TUESDAY, at, day_events, faulty_week, write_archive
+from tests.support.archive import write_archive
+from tests.support.quality_day import TUESDAY, at, day_events, faulty_week
 
 from mdc.config.schema import AlertRule, AlertTarget, Config, StorageConfig
 from mdc.quality.alerts import AlertManager

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.support.quality_day import write_archive
+from tests.support.archive import write_archive
 
 from mdc.config.schema import Config, StorageConfig
 from mdc.domain.events import Event
