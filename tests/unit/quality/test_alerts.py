@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from email import message_from_bytes, policy
 from typing import Any
 
@@ -20,6 +21,7 @@ from mdc.config.schema import AlertRule, AlertTarget, Config
 from mdc.domain.events import Integrity
 from mdc.domain.time import NS_PER_S
 from mdc.providers.base import StreamingProvider
+from mdc.providers.simulated.stream import SimulatedProvider
 from mdc.quality.alerts import AlertManager
 
 T0 = 1_733_000_000 * NS_PER_S
@@ -183,3 +185,40 @@ def test_anomaly_alert_by_email() -> None:
     assert body is not None
     assert "error: price 105 is 120 robust deviations" in body.get_content()
     assert resolved["Subject"] == "[mdc] RESOLVED bad-data: AAPL price_spike"
+
+
+def test_disconnected_disk_and_score_rules(receiver: Receiver) -> None:
+    hook = [AlertTarget(type="webhook", url=f"{receiver.url}/hook")]
+    rules = [
+        AlertRule(name="down", when="disconnected", seconds=30, targets=hook),
+        AlertRule(name="disk", when="disk", free_below_pct=99.99, targets=hook),
+        AlertRule(name="score", when="score", score_below=90, symbols=["AAPL"], targets=hook),
+    ]
+    config = Config(symbols=["AAPL"], alerts=rules)
+    provider = SimulatedProvider(config, None)  # type: ignore[arg-type]  # never run: down
+    runtime = FakeRuntime(symbols={"AAPL": None}, providers={"simulated": provider})
+    scores = {"AAPL": 72.5}
+    asked: list[tuple[list[str], date]] = []
+
+    def score_of(symbols: list[str], day: date) -> dict[str, float]:
+        asked.append((symbols, day))
+        return dict(scores)
+
+    clock = Clock()
+    manager = AlertManager(config, runtime, clock, scores=score_of)
+    assert step(manager, clock, 10) == 2  # disk (any real disk has < 99.99 % free) and score
+    assert step(manager, clock, 31) == 1  # down 31 s
+    subjects = sorted((b["rule"], b["subject"], b["state"]) for _, b in receiver.posts)
+    assert subjects == [
+        ("disk", "archive disk", "firing"),
+        ("down", "simulated", "firing"),
+        ("score", "AAPL", "firing"),
+    ]
+    assert asked == [(["AAPL"], date(2024, 11, 29))]  # the day before T0, once
+    provider.state.connected = True
+    scores["AAPL"] = 95.0  # repaired; seen at the next re-check (15 minutes on)
+    assert step(manager, clock, 60) == 1
+    assert step(manager, clock, 10 + 900) == 1
+    resolved = [(b["rule"], b["state"]) for _, b in receiver.posts[3:]]
+    assert resolved == [("down", "resolved"), ("score", "resolved")]
+    assert len(asked) == 2

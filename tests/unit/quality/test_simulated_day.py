@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.support.quality_day import FRIDAY, TUESDAY, WEDNESDAY, at, day_events, faulty_tuesday
 
 from mdc.config.schema import Config
-from mdc.domain.events import Event
+from mdc.domain.events import Bar, Event
 from mdc.quality.report import build_report
 
 
@@ -111,4 +111,37 @@ def test_crypto_is_expected_all_day_every_day(
     )
     assert (sat.empty_minutes, sat.missing_s, sat.score) == (0, 0, 100.0)
     assert (sun.day, sun.empty_minutes, sun.score) == (sunday, 1440, 0.0)
+    assert report.findings == []
+
+
+def test_minute_bars_cover_their_interval(
+    tmp_path: Path, archive_config: Callable[[Path, list[Event]], Config]
+) -> None:
+    d = TUESDAY
+    minute = 60 * 1_000_000_000
+    bars: list[Event] = [
+        Bar(
+            symbol="AAPL",
+            venue="XNAS",
+            provider="sim",
+            ts_event=ts,
+            ts_recv=ts + minute,
+            interval="1m",
+            open=100,
+            high=101,
+            low=99,
+            close=100.5,
+            volume=1000,
+        )
+        for ts in range(at(d, 14, 30), at(d, 21, 0), minute)
+        if not at(d, 18, 0) <= ts < at(d, 18, 10)  # ten bars missing
+    ]
+    config = archive_config(tmp_path, bars)
+
+    report = build_report(config, ["AAPL"], d, d, ["bars"], "1m")
+
+    (day,) = report.days
+    assert (day.kind, day.interval, day.expected_minutes) == ("bars", "1m", 390)
+    assert (day.empty_minutes, day.missing_s) == (10, 600)
+    assert [(m.from_ts, m.to_ts) for m in day.missing] == [(at(d, 18, 0), at(d, 18, 10))]
     assert report.findings == []
