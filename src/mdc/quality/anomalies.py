@@ -71,6 +71,9 @@ PRICE_SCALE_FLOOR: Final = 1e-4
 VOLUME_SCALE_FLOOR: Final = 1.0
 """A size's robust scale is at least the median size: sizes are heavy-tailed (round lots, a
 MAD of 0), and a print a few times the usual is ordinary."""
+REFRESH_EVERY: Final = 16
+"""The window's median and scale are recomputed after this many accepted values (a value moves
+them by little; the same sequence gives the same judgements live and in a replay)."""
 SHIFT_AFTER: Final = 3
 """This many spikes in a row are a new price level: the window restarts from them."""
 MINUTE_NS: Final = 60 * NS_PER_S
@@ -88,16 +91,22 @@ class _Rolling:
     size: int
     values: deque[float] = field(default_factory=deque)
     rejected: list[float] = field(default_factory=list)
+    _cached: tuple[float, float] | None = None
+    _age: int = 0
 
     def robust(self, floor: float) -> tuple[float, float]:
         """Median and robust scale of the window; the scale at least ``floor`` × median."""
-        mid = median(self.values)
-        mad = median(abs(v - mid) for v in self.values)
-        return mid, max(MAD_TO_SIGMA * mad, abs(mid) * floor)
+        if self._cached is None or self._age >= REFRESH_EVERY:
+            mid = median(self.values)
+            mad = median([abs(v - mid) for v in self.values])
+            self._cached, self._age = (mid, max(MAD_TO_SIGMA * mad, abs(mid) * floor)), 0
+        return self._cached
 
     def accept(self, value: float) -> None:
-        self.rejected.clear()
+        if self.rejected:
+            self.rejected.clear()
         self.values.append(value)
+        self._age += 1
         if len(self.values) > self.size:
             self.values.popleft()
 
@@ -106,6 +115,7 @@ class _Rolling:
         if len(self.rejected) >= SHIFT_AFTER:
             self.values = deque(self.rejected)
             self.rejected = []
+            self._cached = None
 
 
 @dataclass
@@ -150,14 +160,15 @@ class AnomalyDetector:
         """Findings about ``batch``, in the order of the events that caused them."""
         out: list[Integrity] = []
         for ev in batch:
-            if isinstance(ev, Trade):
-                self._trade(ev, out)
-            elif isinstance(ev, Quote):
-                self._quote(ev, out)
-            elif isinstance(ev, Bar):
-                self._bar(ev, out)
-            elif isinstance(ev, Status):
-                self._status(ev)
+            match ev:
+                case Trade():
+                    self._trade(ev, out)
+                case Quote():
+                    self._quote(ev, out)
+                case Bar():
+                    self._bar(ev, out)
+                case Status():
+                    self._status(ev)
         return out
 
     def flush(self) -> list[Integrity]:
