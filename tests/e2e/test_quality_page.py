@@ -53,7 +53,7 @@ def collector(  # replaces conftest's: the page fixture opens this one
         when="gap",
         seconds=2,
         symbols=["MSFT"],
-        targets=[AlertTarget(type="webhook", url=f"{receiver.url}/hook")],
+        targets=[AlertTarget(type="webhook", webhook=f"{receiver.url}/hook")],
     )
     calendars = {"MSFT": "24/7"}
     config = msgspec.structs.replace(

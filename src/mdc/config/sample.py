@@ -73,7 +73,7 @@ divergence_bps = 50.0           # two providers' mean prices apart this much, 3 
 # name = "silent"
 # when = "gap"
 # seconds = 120
-# targets = [{ type = "slack", url = "https://hooks.slack.com/services/…" }]
+# targets = [{ type = "slack", webhook = "https://hooks.slack.com/services/…" }]
 
 [providers.simulated]
 seed = 42

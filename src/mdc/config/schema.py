@@ -210,8 +210,8 @@ class AlertTarget(_Section):
     """Where an alert goes: a generic JSON webhook, Slack or Discord incoming webhook, or email."""
 
     type: Literal["webhook", "slack", "discord", "email"]
-    url: str = ""
-    """The webhook URL (webhook, slack, discord)."""
+    webhook: str = ""
+    """The webhook URL (webhook, slack, discord): a credential, masked like keys and tokens."""
     smtp_host: str = ""
     smtp_port: Port = 25
     starttls: bool = False
@@ -225,8 +225,8 @@ class AlertTarget(_Section):
         if self.type == "email":
             if not self.smtp_host or not self.mail_from or not self.mail_to:
                 raise ValueError("an email target needs smtp_host, mail_from and mail_to")
-        elif not self.url.startswith(("http://", "https://")):
-            raise ValueError(f'a {self.type} target needs url = "https://…"')
+        elif not self.webhook.startswith(("http://", "https://")):
+            raise ValueError(f'a {self.type} target needs webhook = "https://…"')
 
 
 class AlertRule(_Section, kw_only=True):

@@ -76,7 +76,7 @@ def label(target: AlertTarget) -> str:
     """How a target is named in status and logs (no URL path, no credentials)."""
     if target.type == "email":
         return f"email {target.smtp_host}:{target.smtp_port}"
-    return f"{target.type} {urlsplit(target.url).netloc}"
+    return f"{target.type} {urlsplit(target.webhook).netloc}"
 
 
 def payload(target: AlertTarget, note: Notification) -> dict[str, Any]:
@@ -102,7 +102,7 @@ class Notifier:
         if client is None:
             client = self._client = httpx.AsyncClient(timeout=TIMEOUT_S)
         try:
-            response = await client.post(target.url, json=payload(target, note))
+            response = await client.post(target.webhook, json=payload(target, note))
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{label(target)}: {type(exc).__name__}") from None
         if response.status_code >= 300:

@@ -23,7 +23,7 @@ def config(tmp_path: Path) -> Config:
     rule = AlertRule(
         name="spikes",
         when="anomaly",
-        targets=[AlertTarget(type="slack", url="https://hooks.example/T0/B0/secret")],
+        targets=[AlertTarget(type="slack", webhook="https://hooks.example/T0/B0/secret")],
     )
     return Config(symbols=["AAPL"], storage=StorageConfig(root=str(tmp_path)), alerts=[rule])
 
@@ -79,3 +79,8 @@ def test_alerts_listed_snoozed_and_counted(http: TestClient) -> None:
     metrics = http.get("/metrics").text
     assert 'mdc_alerts_firing{rule="spikes"} 0.0' in metrics
     assert 'mdc_alerts_snoozed{rule="spikes"} 1.0' in metrics
+
+
+def test_webhook_urls_are_masked_in_the_config_api(http: TestClient) -> None:
+    shown = http.get("/api/config").text
+    assert "secret" not in shown and "hooks.example" not in shown

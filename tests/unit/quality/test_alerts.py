@@ -63,9 +63,9 @@ def step(manager: AlertManager, clock: Clock, at_s: float) -> int:
 
 def test_gap_alert_once_per_incident_resolved_and_snoozed(receiver: Receiver) -> None:
     targets = [
-        AlertTarget(type="webhook", url=f"{receiver.url}/hook"),
-        AlertTarget(type="slack", url=f"{receiver.url}/slack"),
-        AlertTarget(type="discord", url=f"{receiver.url}/discord"),
+        AlertTarget(type="webhook", webhook=f"{receiver.url}/hook"),
+        AlertTarget(type="slack", webhook=f"{receiver.url}/slack"),
+        AlertTarget(type="discord", webhook=f"{receiver.url}/discord"),
     ]
     rule = AlertRule(name="btc-silent", when="gap", seconds=60, targets=targets)
     config = Config(symbols=["BTC/USD"], alerts=[rule])  # 24/7: always in session
@@ -115,7 +115,7 @@ def test_gap_alert_once_per_incident_resolved_and_snoozed(receiver: Receiver) ->
 def test_a_refusing_target_is_counted_not_raised(receiver: Receiver) -> None:
     dead = f"http://127.0.0.1:{free_port()}/nobody"
     rule = AlertRule(
-        name="r", when="gap", seconds=1, targets=[AlertTarget(type="webhook", url=dead)]
+        name="r", when="gap", seconds=1, targets=[AlertTarget(type="webhook", webhook=dead)]
     )
     config = Config(symbols=["BTC/USD"], alerts=[rule])
     runtime = FakeRuntime(symbols={"BTC/USD": None}, last_event_ns={"BTC/USD": T0})
@@ -188,7 +188,7 @@ def test_anomaly_alert_by_email() -> None:
 
 
 def test_disconnected_disk_and_score_rules(receiver: Receiver) -> None:
-    hook = [AlertTarget(type="webhook", url=f"{receiver.url}/hook")]
+    hook = [AlertTarget(type="webhook", webhook=f"{receiver.url}/hook")]
     rules = [
         AlertRule(name="down", when="disconnected", seconds=30, targets=hook),
         AlertRule(name="disk", when="disk", free_below_pct=99.99, targets=hook),
