@@ -25,7 +25,7 @@ from mdc.backfill.jobs import JobStore
 from mdc.config.schema import Config
 from mdc.domain.events import Integrity
 from mdc.domain.time import date_to_ns
-from mdc.quality.anomalies import AnomalyDetector
+from mdc.quality.anomalies import KINDS, AnomalyDetector
 from mdc.quality.completeness import (
     CompletenessChecker,
     DayCompleteness,
@@ -104,11 +104,16 @@ def check_completeness(
 
 
 def find_anomalies(config: Config, symbol: str, start: date, end: date) -> list[Integrity]:
-    """What the detectors find replaying ``symbol``'s stored days from ``start`` to ``end``."""
+    """What the detectors find replaying ``symbol``'s stored days from ``start`` to ``end``,
+    with the ``Integrity`` events the collectors stored (crossed books, sequence gaps, …), in
+    time order. Stored findings of the live detectors are left out: the replay finds them
+    again."""
     source = ArchiveEvents(config.storage.root)
     lo, hi = date_to_ns(start), date_to_ns(end + timedelta(days=1))
     detector = AnomalyDetector(config.quality)
-    return detector.process(source.replay(symbol, lo, hi)) + detector.flush()
+    found = detector.process(source.replay(symbol, lo, hi)) + detector.flush()
+    found += [e for e in source.integrity(symbol, lo, hi) if e.kind not in KINDS]
+    return sorted(found, key=lambda f: f.ts_event)
 
 
 def build_report(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from mdc.domain.events import Event, Status
+from mdc.domain.events import Event, Integrity, Status
 from mdc.storage.archive import Archive, open_archive
 
 REPLAYED: Final = ("trades", "quotes", "bars", "statuses")
@@ -32,6 +32,14 @@ class ArchiveEvents:
             events += self._events(type_name, symbol, start_ns, end_ns)
         events.sort(key=lambda e: e.ts_recv)
         return events
+
+    def integrity(self, symbol: str, start_ns: int, end_ns: int) -> list[Integrity]:
+        """Stored ``Integrity`` events of ``symbol`` (the collectors' and the live detectors')."""
+        return [
+            e
+            for e in self._events("integrity", symbol, start_ns, end_ns)
+            if isinstance(e, Integrity)
+        ]
 
     def statuses(self, symbol: str, start_ns: int, end_ns: int) -> list[Status]:
         return [

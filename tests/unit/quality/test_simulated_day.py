@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.support.quality_day import FRIDAY, TUESDAY, WEDNESDAY, at, day_events, faulty_tuesday
 
 from mdc.config.schema import Config
-from mdc.domain.events import Bar, Event
+from mdc.domain.events import Bar, Event, Integrity
 from mdc.quality.report import build_report
 
 
@@ -145,3 +145,27 @@ def test_minute_bars_cover_their_interval(
     assert (day.empty_minutes, day.missing_s) == (10, 600)
     assert [(m.from_ts, m.to_ts) for m in day.missing] == [(at(d, 18, 0), at(d, 18, 10))]
     assert report.findings == []
+
+
+def test_the_collectors_stored_findings_are_reported_the_live_ones_found_again(
+    tmp_path: Path, archive_config: Callable[[Path, list[Event]], Config]
+) -> None:
+    d = TUESDAY
+
+    def stored(kind: str, ts: int) -> Integrity:
+        return Integrity(
+            symbol="AAPL", venue="XNAS", provider="sim", ts_event=ts, ts_recv=ts, kind=kind
+        )
+
+    recorded = [stored("sequence_gap", at(d, 15, 30)), stored("price_spike", at(d, 17, 0))]
+    config = archive_config(tmp_path, faulty_tuesday() + recorded)
+
+    report = build_report(config, ["AAPL"], d, d, ["trades"])
+
+    assert [(f.kind, f.ts_event) for f in report.findings] == [
+        ("sequence_gap", at(d, 15, 30)),
+        ("price_spike", at(d, 17, 0)),  # once: the replay's, not the stored copy as well
+        ("crossed_quote", at(d, 18, 0, 5)),
+        ("price_spike", at(d, 19, 30)),
+        ("crossed_quote", at(d, 20, 0, 5)),
+    ]
