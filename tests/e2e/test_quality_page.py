@@ -102,5 +102,6 @@ def test_alert_fires_once_shows_and_resolves(
     time.sleep(1.5)  # a further evaluation round: still exactly one of each
     states = [body["state"] for path, body in receiver.posts if path == "/hook"]
     assert states == ["firing", "resolved"]
+    doc_image(page, "notifications")
     page.locator('#alert-rules button[data-rule="msft-silent"]').click()
     expect(page.locator("#snooze-msg")).to_contain_text("snoozed")

@@ -232,8 +232,9 @@ class AlertManager:
         day = ns_to_date(now)
         key = (code, day)
         if key not in self._sessions:
+            self._sessions = {k: v for k, v in self._sessions.items() if k[1] == day}
             # Yesterday's session too: a session can run past midnight UTC.
-            self._sessions = {key: sessions(code, day - timedelta(days=1), day)}
+            self._sessions[key] = sessions(code, day - timedelta(days=1), day)
         return any(a <= now < b for s in self._sessions[key] for a, b in s.windows)
 
     def _disk(self, rule: AlertRule) -> dict[str, str]:
