@@ -41,7 +41,7 @@ export function notificationsPage(root) {
     } else if (!body.rules.length) {
       rules.replaceChildren(h("p", { class: "muted" }, "No alert rules configured: add [[alerts]] to the config (docs/quality.md)."));
     } else {
-      rules.replaceChildren(table(`${body.rules.length} rules`, [{ label: "Rule" }, { label: "When" }, { label: "Targets" }, { label: "Open", num: true }, { label: "Snoozed until (UTC)" }, { label: "" }],
+      rules.replaceChildren(table(`${body.rules.length} rule${body.rules.length === 1 ? "" : "s"}`, [{ label: "Rule" }, { label: "When" }, { label: "Targets" }, { label: "Open", num: true }, { label: "Snoozed until (UTC)" }, { label: "" }],
         body.rules.map((r) => h("tr", { "data-rule": r.name }, td(r.name), td(r.when), td(r.targets.join(", ")), td(String(r.open), "num"), td(r.snoozed_until_ns ? fmtDateTime(r.snoozed_until_ns) : "—"),
           td(r.snoozed_until_ns ? button("Wake", r.name, 0) : button("Snooze 1 h", r.name, 3600))))));
     }
