@@ -1,8 +1,8 @@
 """The Data quality and Notifications pages on a real collector in Chromium: the completeness
 calendar of a stored week, a day's gaps and its Repair button, anomalies with filters, the
-providers compared; an alert rule (a 24/7 symbol silent for 2 s) firing on a halted symbol,
-told to a local webhook receiver once, shown on Overview and Notifications, and resolved when
-trading resumes."""
+providers compared; an alert rule (sequence holes of a symbol) firing on an injected hole, told
+to a local webhook receiver once, shown on Overview and Notifications, and resolved after
+five quiet seconds."""
 
 from __future__ import annotations
 
@@ -49,18 +49,14 @@ def collector(  # replaces conftest's: the page fixture opens this one
         }
     )
     rule = AlertRule(
-        name="msft-silent",
-        when="gap",
-        seconds=2,
+        name="msft-seq",
+        when="anomaly",
+        severity="error",
+        quiet_s=5,
         symbols=["MSFT"],
         targets=[AlertTarget(type="webhook", webhook=f"{receiver.url}/hook")],
     )
-    calendars = {"MSFT": "24/7"}
-    config = msgspec.structs.replace(
-        config,
-        alerts=[rule],
-        backfill=msgspec.structs.replace(config.backfill, calendars=calendars),
-    )
+    config = msgspec.structs.replace(config, alerts=[rule])
     with CollectorThread(config) as collector:
         yield collector
 
@@ -91,17 +87,18 @@ def test_alert_fires_once_shows_and_resolves(
 ) -> None:
     provider = collector.runtime.providers["simulated"] if collector.runtime else None
     assert isinstance(provider, SimulatedProvider)
-    collector.call(lambda: provider.halt("MSFT"))
+    # A sequence hole: the collectors' error-severity Integrity event opens the incident;
+    # five quiet seconds end it.
+    collector.call(lambda: provider.inject_gap("MSFT", 7))
     page.goto("/ui/#/overview")
-    expect(page.locator("#alerts li.incident")).to_contain_text("msft-silent")
+    expect(page.locator("#alerts li.incident")).to_contain_text("msft-seq")
     page.goto("/ui/#/notifications")
     expect(page.locator('#notifications tr[data-state="firing"]')).to_have_count(1)
     expect(page.locator("#alert-open tbody tr")).to_contain_text("MSFT")
-    collector.call(lambda: provider.resume("MSFT"))
     expect(page.locator('#notifications tr[data-state="resolved"]')).to_have_count(1)
     time.sleep(1.5)  # a further evaluation round: still exactly one of each
     states = [body["state"] for path, body in receiver.posts if path == "/hook"]
     assert states == ["firing", "resolved"]
     doc_image(page, "notifications")
-    page.locator('#alert-rules button[data-rule="msft-silent"]').click()
+    page.locator('#alert-rules button[data-rule="msft-seq"]').click()
     expect(page.locator("#snooze-msg")).to_contain_text("snoozed")

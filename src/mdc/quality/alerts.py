@@ -3,7 +3,7 @@
 Each rule is evaluated into the set of subjects for which its condition holds now:
 
 * ``gap`` — symbols silent longer than ``seconds`` while their market is in session (the
-  exchange calendar of ``backfill.calendars``; ``24/7`` symbols always);
+  exchange calendar of ``backfill.calendars``; ``24/7`` symbols always) and not halted;
 * ``disconnected`` — streaming providers not connected for longer than ``seconds``;
 * ``disk`` — the archive's disk, when its free space is below ``free_below_pct``;
 * ``score`` — symbols whose last finished session day scores below ``score_below``
@@ -32,11 +32,11 @@ from typing import Any, Final, Protocol
 
 from mdc.backfill.calendar import Session, calendar_for, sessions
 from mdc.config.schema import AlertRule, Config
-from mdc.domain.events import Event, Integrity
+from mdc.domain.events import Event, Integrity, Status
 from mdc.domain.time import NS_PER_S, now_ns, ns_to_date
 from mdc.pipeline.queues import BatchQueue
 from mdc.providers.base import StreamingProvider
-from mdc.quality.anomalies import SEVERITY_RANK
+from mdc.quality.anomalies import HALT_STATES, RESUME_STATES, SEVERITY_RANK
 from mdc.quality.notify import DeliveryError, Notification, Notifier, label
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,9 @@ class AlertManager:
         self.failed: Counter[tuple[str, str]] = Counter()
         self.suppressed: Counter[str] = Counter()
         self._pending: list[Notification] = []
+        self.halted: set[str] = set()
+        self._resumed: dict[str, int] = {}
+        """Symbols halted now (their silence opens no ``gap`` incident)."""
         self._seen: dict[tuple[str, str], tuple[int, str]] = {}
         """Anomaly subjects: last time seen and its detail."""
         self._score_cache: dict[str, tuple[int, dict[str, float]]] = {}
@@ -107,13 +110,19 @@ class AlertManager:
 
     # -- inputs ------------------------------------------------------------------------------
     def observe(self, batch: Iterable[Event]) -> None:
-        """Note the ``Integrity`` events the anomaly rules care about."""
+        """Note the ``Integrity`` events the anomaly rules care about, and halts (a halted
+        symbol's silence is no gap)."""
         rules = [r for r in self.rules if r.when == "anomaly"]
-        if not rules:
-            return
         now = self.clock()
         for ev in batch:
-            if type(ev) is not Integrity:
+            if type(ev) is Status:
+                if ev.state in HALT_STATES:
+                    self.halted.add(ev.symbol)
+                elif ev.state in RESUME_STATES and ev.symbol in self.halted:
+                    self.halted.discard(ev.symbol)
+                    self._resumed[ev.symbol] = now  # silence is counted from here
+                continue
+            if type(ev) is not Integrity or not rules:
                 continue
             for rule in rules:
                 if SEVERITY_RANK[ev.severity] < SEVERITY_RANK[rule.severity]:
@@ -219,7 +228,11 @@ class AlertManager:
             }
         active: dict[str, str] = {}
         for symbol in self._symbols(rule, list(rt.symbols)):
-            since = max(rt.last_event_ns.get(symbol, 0), rt.started_ns)
+            since = max(
+                rt.last_event_ns.get(symbol, 0), rt.started_ns, self._resumed.get(symbol, 0)
+            )
+            if symbol in self.halted:
+                continue
             if now - since > limit and self._in_session(symbol, now):
                 active[symbol] = f"no data for {(now - since) / NS_PER_S:.0f} s during the session"
         return active

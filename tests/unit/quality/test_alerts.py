@@ -18,7 +18,7 @@ from tests.support.net import free_port
 from tests.support.receiver import Receiver
 
 from mdc.config.schema import AlertRule, AlertTarget, Config
-from mdc.domain.events import Integrity
+from mdc.domain.events import Integrity, Status
 from mdc.domain.time import NS_PER_S
 from mdc.providers.base import StreamingProvider
 from mdc.providers.simulated.stream import SimulatedProvider
@@ -222,3 +222,36 @@ def test_disconnected_disk_and_score_rules(receiver: Receiver) -> None:
     resolved = [(b["rule"], b["state"]) for _, b in receiver.posts[3:]]
     assert resolved == [("down", "resolved"), ("score", "resolved")]
     assert len(asked) == 2
+
+
+def test_a_halted_symbol_is_not_a_gap(receiver: Receiver) -> None:
+    rule = AlertRule(
+        name="silent",
+        when="gap",
+        seconds=60,
+        targets=[AlertTarget(type="webhook", webhook=f"{receiver.url}/hook")],
+    )
+    config = Config(symbols=["BTC/USD"], alerts=[rule])
+    runtime = FakeRuntime(symbols={"BTC/USD": None}, last_event_ns={"BTC/USD": T0})
+    clock = Clock()
+    manager = AlertManager(config, runtime, clock)
+
+    def status(state: str) -> Status:
+        return Status(
+            symbol="BTC/USD",
+            venue="V",
+            provider="p",
+            ts_event=clock.now,
+            ts_recv=clock.now,
+            kind="trading",
+            state=state,
+        )
+
+    clock.now = T0 + 10 * S
+    manager.observe([status("halted")])
+    assert step(manager, clock, 300) == 0  # halted for minutes: no gap
+    clock.now = T0 + 400 * S
+    manager.observe([status("resumed")])
+    assert step(manager, clock, 450) == 0  # silence counts from the resumption
+    assert step(manager, clock, 461) == 1
+    assert receiver.posts[0][1]["detail"] == "no data for 61 s during the session"
