@@ -91,11 +91,12 @@ def test_alert_fires_once_shows_and_resolves(
     # five quiet seconds end it.
     collector.call(lambda: provider.inject_gap("MSFT", 7))
     page.goto("/ui/#/overview")
-    expect(page.locator("#alerts li.incident")).to_contain_text("msft-seq")
+    expect(page.locator("#alerts li.incident")).to_contain_text("msft-seq", timeout=15_000)
     page.goto("/ui/#/notifications")
     expect(page.locator('#notifications tr[data-state="firing"]')).to_have_count(1)
     expect(page.locator("#alert-open tbody tr")).to_contain_text("MSFT")
-    expect(page.locator('#notifications tr[data-state="resolved"]')).to_have_count(1)
+    resolved = page.locator('#notifications tr[data-state="resolved"]')
+    expect(resolved).to_have_count(1, timeout=20_000)  # 5 s of quiet, then a page refresh
     time.sleep(1.5)  # a further evaluation round: still exactly one of each
     states = [body["state"] for path, body in receiver.posts if path == "/hook"]
     assert states == ["firing", "resolved"]

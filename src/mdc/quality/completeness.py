@@ -24,7 +24,7 @@ Daily bars have one bar per session: their score is 100 with it and 0 without.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, Final
 
@@ -34,7 +34,7 @@ import numpy as np
 from mdc.backfill.calendar import Session, calendar_for, early_closes, sessions
 from mdc.backfill.gaps import GapFinder, MissingSpan
 from mdc.domain.events import Status
-from mdc.domain.time import NS_PER_S
+from mdc.domain.time import NS_PER_S, now_ns
 from mdc.providers.interval import Interval
 from mdc.quality.anomalies import HALT_STATES, RESUME_STATES
 from mdc.quality.spans import Span, intersect, length, subtract, union
@@ -106,11 +106,13 @@ def halted_spans(statuses: Iterable[Status], until_ns: int) -> list[Span]:
 
 
 class CompletenessChecker:
-    """Scores session days from the gap finder's view of an archive."""
+    """Scores session days from the gap finder's view of an archive: ended sessions only (one
+    still open, or in the future, is not judged: its data has yet to come)."""
 
-    def __init__(self, finder: GapFinder) -> None:
+    def __init__(self, finder: GapFinder, clock: Callable[[], int] = now_ns) -> None:
         self.finder = finder
         self.config = finder.config
+        self.clock = clock
 
     def check(
         self,
@@ -127,13 +129,15 @@ class CompletenessChecker:
         rows: list[DayCompleteness] = []
         for symbol in symbols:
             code = calendar_for(symbol, self.config.backfill)
-            days = sessions(code, start, end)
+            ended = self.clock()
+            days = [s for s in sessions(code, start, end) if s.close_ns <= ended]
             if not days:
                 continue
-            short = early_closes(code, start, end)
+            first, last = days[0].day, days[-1].day
+            short = early_closes(code, first, last)
             halted = (halts or {}).get(symbol, [])
             for kind in kinds:
-                spans = self.finder.find([symbol], start, end, [kind], interval)
+                spans = self.finder.find([symbol], first, last, [kind], interval)
                 by_day: dict[date, list[MissingSpan]] = {}
                 for span in spans:
                     by_day.setdefault(span.day, []).append(span)

@@ -6,10 +6,21 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from tests.support.quality_day import FRIDAY, TUESDAY, WEDNESDAY, at, day_events, faulty_tuesday
+from tests.support.quality_day import (
+    FRIDAY,
+    TUESDAY,
+    WEDNESDAY,
+    at,
+    day_events,
+    faulty_tuesday,
+    faulty_week,
+)
 
+from mdc.backfill.archive import FileArchive
+from mdc.backfill.gaps import GapFinder
 from mdc.config.schema import Config
 from mdc.domain.events import Bar, Event, Integrity
+from mdc.quality.completeness import CompletenessChecker
 from mdc.quality.report import build_report
 
 
@@ -169,3 +180,17 @@ def test_the_collectors_stored_findings_are_reported_the_live_ones_found_again(
         ("price_spike", at(d, 19, 30)),
         ("crossed_quote", at(d, 20, 0, 5)),
     ]
+
+
+def test_a_session_not_yet_ended_is_not_judged(
+    tmp_path: Path, archive_config: Callable[[Path, list[Event]], Config]
+) -> None:
+    config = archive_config(tmp_path, faulty_week())
+    finder = GapFinder(config, FileArchive(tmp_path))
+    during_friday = at(FRIDAY, 16, 0)  # Friday's session runs until 18:00 UTC
+
+    days = CompletenessChecker(finder, clock=lambda: during_friday).check(
+        ["AAPL"], TUESDAY, FRIDAY, ["trades"]
+    )
+
+    assert [d.day for d in days] == [TUESDAY, WEDNESDAY]
