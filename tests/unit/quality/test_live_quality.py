@@ -49,7 +49,9 @@ def test_live_findings_are_stored_and_match_the_report(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         task = asyncio.create_task(runtime.run())
-        while runtime.events_stored < len(events) + 4:
+        for _ in range(3000):  # at most ~30 s, then the counts below say what is missing
+            if runtime.events_stored >= len(events) + 4:
+                break
             await asyncio.sleep(0.01)
         runtime.stop()
         await task
