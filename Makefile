@@ -37,7 +37,7 @@ bench: $(DEV_STAMP)
 
 # The dashboard screenshots in docs/img (docs/dashboard.md), taken by the browser tests.
 doc-images: $(DEV_STAMP)
-	DOC_IMAGES=1 CI=true $(BIN)/python -m pytest -q tests/e2e/test_operator_pages.py
+	DOC_IMAGES=1 CI=true $(BIN)/python -m pytest -q tests/e2e/test_operator_pages.py tests/e2e/test_quality_report.py tests/e2e/test_quality_page.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -6,6 +6,7 @@ the browser is the system's ``chromium`` package, which .ci/run installs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -19,6 +20,7 @@ from mdc.config import load_config
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 SCREENSHOTS: Final = ROOT / "test-artifacts" / "screenshots"
+DOC_IMAGES: Final = ROOT / "docs" / "img"
 CHROMIUM_ARGS: Final = [
     "--headless",
     "--no-sandbox",
@@ -72,3 +74,12 @@ def page(browser: Browser, collector: CollectorThread) -> Iterator[Page]:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def doc_image(page: Page, name: str) -> None:
+    """A screenshot the docs show: refreshed in docs/img by ``make doc-images``
+    (``DOC_IMAGES=1``), else written beside the other test screenshots, so a test run leaves
+    the checkout as it was."""
+    folder = DOC_IMAGES if os.environ.get("DOC_IMAGES") else SCREENSHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -20,7 +20,7 @@ from typing import Final
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.conftest import ROOT, SCREENSHOTS
+from tests.e2e.conftest import doc_image
 from tests.support.collector import CollectorThread
 from tests.support.fake_tws import Listing
 from tests.support.feed import trades
@@ -35,7 +35,6 @@ from mdc.storage import open_store
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDE: Final = {"width": 1400, "height": 900}
-DOC_IMAGES: Final = ROOT / "docs" / "img"
 LISTINGS: Final = [Listing("AAPL", 265598, name="APPLE INC"), Listing("MSFT", 272093)]
 # Records where every x-axis clock label of a chart is drawn, in CSS pixels of its canvas.
 LABEL_PROBE: Final = """
@@ -95,15 +94,6 @@ def no_overflow(page: Page, selector: str) -> None:
     assert page.locator(selector).count() > 0, selector
     assert page.evaluate(OVERFLOW, selector) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDE["width"]
-
-
-def doc_image(page: Page, name: str) -> None:
-    """The screenshot docs/dashboard.md shows: refreshed in docs/img by ``make doc-images``
-    (``DOC_IMAGES=1``), else written beside the other test screenshots, so a test run leaves
-    the checkout as it was."""
-    folder = DOC_IMAGES if os.environ.get("DOC_IMAGES") else SCREENSHOTS
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 # -- Storage (the simulated collector of conftest) --------------------------------------------

@@ -323,28 +323,40 @@ class GapFinder:
         days: list[Session],
         repairs: list[_Repair],
     ) -> list[MissingSpan]:
+        return [
+            MissingSpan(
+                symbol=symbol,
+                kind=kind,
+                interval=interval,
+                day=day,
+                from_ts=a,
+                to_ts=b,
+                reason="gap_event",
+                detail=gap.reason,
+            )
+            for day, gap, a, b, repaired in self.recorded(symbol, kind, days, repairs)
+            if not repaired
+        ]
+
+    def recorded(
+        self, symbol: str, kind: str, days: list[Session], repairs: list[_Repair] | None = None
+    ) -> list[tuple[date, Gap, int, int, bool]]:
+        """Stored ``Gap`` events of ``symbol`` within ``days``' session windows: the day, the
+        gap, the part of it in the session, and whether a later backfill of ``kind`` repaired
+        it."""
+        if not days:
+            return []
+        repairs = self._repairs() if repairs is None else repairs
         gaps = self.archive.gap_events(symbol, days[0].open_ns, days[-1].close_ns)
-        spans: list[MissingSpan] = []
+        found: list[tuple[date, Gap, int, int, bool]] = []
         for gap in gaps:
             for session in days:
-                if _repaired(repairs, symbol, kind, session.day, gap.ts_recv):
-                    continue
+                repaired = _repaired(repairs, symbol, kind, session.day, gap.ts_recv)
                 for w_open, w_close in session.windows:
                     a, b = max(gap.from_ts, w_open), min(gap.to_ts, w_close)
                     if a < b:
-                        spans.append(
-                            MissingSpan(
-                                symbol=symbol,
-                                kind=kind,
-                                interval=interval,
-                                day=session.day,
-                                from_ts=a,
-                                to_ts=b,
-                                reason="gap_event",
-                                detail=gap.reason,
-                            )
-                        )
-        return spans
+                        found.append((session.day, gap, a, b, repaired))
+        return found
 
     def _repairs(self) -> list[_Repair]:
         if self.jobs is None:

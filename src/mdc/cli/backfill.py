@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +34,7 @@ from mdc.cli.common import (
     err_console,
     fail,
     load,
+    parse_day,
     split_symbols,
 )
 from mdc.config import Config
@@ -53,6 +54,12 @@ FromOption = Annotated[
     str | None, typer.Option("--from", help="First day, YYYY-MM-DD (inclusive).")
 ]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")]
+CheckedKindsOption = Annotated[
+    str, typer.Option("--type", "-t", help="Comma-separated: trades, quotes, bars.")
+]
+CheckedIntervalOption = Annotated[
+    str, typer.Option("--granularity", "-g", help="Bar interval checked for --type bars.")
+]
 
 
 def backfill(
@@ -123,12 +130,8 @@ def gaps(
     symbols: SymbolsOption = None,
     start: FromOption = None,
     end: ToOption = None,
-    kinds: Annotated[
-        str, typer.Option("--type", "-t", help="Comma-separated: trades, quotes, bars.")
-    ] = "trades,quotes",
-    granularity: Annotated[
-        str, typer.Option("--granularity", "-g", help="Bar interval checked for --type bars.")
-    ] = "1m",
+    kinds: CheckedKindsOption = "trades,quotes",
+    granularity: CheckedIntervalOption = "1m",
     tolerance: Annotated[
         float | None,
         typer.Option("--tolerance", min=0.001, help="Seconds without data that make a hole."),
@@ -141,8 +144,8 @@ def gaps(
     that have ended (from --from, default each symbol's first stored data, to --to)."""
     config = load(config_path, {"storage.root": str(data) if data else None})
     setup_logging(config.logging.level, config.logging.format)
-    first = _date("--from", start) if start else None
-    last = _date("--to", end) if end else None
+    first = parse_day("--from", start) if start else None
+    last = parse_day("--to", end) if end else None
     names = split_symbols(symbols) or [s.symbol for s in config.symbol_configs()]
     wanted = [k.strip() for k in kinds.split(",") if k.strip()]
     from mdc.backfill.archive import open_view  # DuckDB: imported only when needed
@@ -186,8 +189,8 @@ def _spec(
         fail("--from and --to: both required (YYYY-MM-DD)", EXIT_USAGE)
     raw: dict[str, Any] = {
         "symbols": names,
-        "start": _date("--from", start).isoformat(),
-        "end": _date("--to", end).isoformat(),
+        "start": parse_day("--from", start).isoformat(),
+        "end": parse_day("--to", end).isoformat(),
         "type": kind,
         "granularity": granularity if kind == "bars" else "tick",
         "providers": [provider] if provider else [],
@@ -258,13 +261,6 @@ def _resumable(jobs: JobStore, job_id: str) -> Job:
     job.state = "queued"
     jobs.save(job)
     return job
-
-
-def _date(option: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option}: expected a date YYYY-MM-DD, got {text!r}", EXIT_USAGE)
 
 
 # -- running with progress ----------------------------------------------------------------

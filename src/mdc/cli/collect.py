@@ -33,6 +33,9 @@ from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.credentials import missing_hint
 from mdc.providers.registry import UnknownProvider, get_spec
+from mdc.quality.alerts import CONSUMER_NAME as ALERTS_CONSUMER
+from mdc.quality.alerts import AlertManager
+from mdc.quality.live import LiveQuality
 from mdc.storage import ArchiveRootError, StorageError
 from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
@@ -160,7 +163,8 @@ def check_provider(config: Config) -> None:
 
 
 def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> EmbeddedServer | None:
-    """The backfill scheduler and, unless disabled, the HTTP server, as runtime services.
+    """The backfill scheduler, the live anomaly detectors, the alert rules and, unless
+    disabled, the HTTP server, as runtime services.
 
     The socket is ``sock`` (bound by the caller) or bound here; either way a bad bind fails
     before collecting starts.
@@ -174,11 +178,19 @@ def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> Embe
     if config.instruments.refresh_cron:
         refresher = ScheduledRefresh(config, Registry(Path(config.storage.root)))
         runtime.add_service("instruments", refresher.run)
+    quality = LiveQuality.attach(runtime)
+    if quality is not None:
+        runtime.add_service("quality", quality.run)
+    alerts = AlertManager(config, runtime)
+    if config.alerts:
+        pipeline = config.pipeline
+        queue = runtime.fanout.add(ALERTS_CONSUMER, pipeline.capacity, pipeline.dashboard_policy)
+        runtime.add_service("alerts", lambda: alerts.run(queue))
     if not config.http.enabled:
         return None
     # Repair jobs compare the archive with the calendar: the service reads the files the
     # store commits (the same view `mdc backfill --repair` uses).
-    app = create_app(config, runtime, BackfillService(scheduler, archive=open_view(config)))
+    app = create_app(config, runtime, BackfillService(scheduler, archive=open_view(config)), alerts)
     server = make_server(app, config.http.host, config.http.port, sock)
     runtime.add_service("http", service(server))
     return server

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Final, NoReturn
 
@@ -85,6 +86,14 @@ def load(
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
     return config
+
+
+def parse_day(option: str, text: str) -> date:
+    """A ``YYYY-MM-DD`` option value, or a usage error naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: expected a date YYYY-MM-DD, got {text!r}", EXIT_USAGE)
 
 
 def split_symbols(value: str | None) -> list[str] | None:

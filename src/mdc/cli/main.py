@@ -19,6 +19,7 @@ from mdc.cli import (
     export,
     importer,
     providers,
+    quality,
     query,
     replay,
     selftest,
@@ -77,6 +78,7 @@ app.add_typer(archive.app, name="archive")
 app.add_typer(importer.app, name="import")
 app.add_typer(symbols.app, name="symbols")
 app.add_typer(export.app, name="export")
+app.add_typer(quality.app, name="quality")
 app.command()(query.query)
 app.command()(replay.replay)
 app.command()(compact.compact)

@@ -71,6 +71,20 @@ refresh_cron = ""              # e.g. "15 6 * * 1-5" to refresh while `mdc colle
 # [watchlists]
 # megacaps = ["AAPL", "MSFT", { symbol = "NVDA", depth_levels = 20 }]
 
+[quality]                       # anomaly thresholds (docs/quality.md)
+live = true                     # run the detectors on the live stream and store findings
+spike_mads = 10.0               # a trade this many robust deviations off the median is a spike
+stale_quote_s = 60.0
+divergence_bps = 50.0           # two providers' mean prices apart this much, 3 minutes running
+
+# Alert rules: when = gap | score | disconnected | disk | anomaly; targets webhook, slack,
+# discord, email (SMTP password from the environment variable password_env names).
+# [[alerts]]
+# name = "silent"
+# when = "gap"
+# seconds = 120
+# targets = [{ type = "slack", webhook = "https://hooks.slack.com/services/…" }]
+
 [providers.simulated]
 seed = 42
 """

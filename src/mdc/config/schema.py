@@ -221,6 +221,69 @@ class InstrumentsConfig(_Section):
             parse_cron(self.refresh_cron)
 
 
+class QualityConfig(_Section):
+    """Anomaly detection thresholds (``quality/anomalies.py``; docs/quality.md)."""
+
+    window: Annotated[int, Meta(ge=5, le=10_000)] = 50
+    """Trades (and bars) in the rolling window the robust scale is taken over."""
+    min_points: Annotated[int, Meta(ge=3)] = 20
+    """No spike or outlier is judged before the window holds this many values."""
+    spike_mads: Annotated[float, Meta(gt=0)] = 10.0
+    volume_mads: Annotated[float, Meta(gt=0)] = 50.0
+    volume_min_ratio: Annotated[float, Meta(ge=1)] = 50.0
+    stale_quote_s: Annotated[float, Meta(gt=0)] = 60.0
+    future_tolerance_s: Annotated[float, Meta(ge=0)] = 5.0
+    bbo_tolerance_bps: Annotated[float, Meta(ge=0)] = 10.0
+    divergence_bps: Annotated[float, Meta(gt=0)] = 50.0
+    divergence_count_ratio: Annotated[float, Meta(gt=1)] = 5.0
+    divergence_minutes: Annotated[int, Meta(ge=1, le=1440)] = 3
+    live: bool = True
+    """Run the detectors on the live stream of ``mdc collect`` and store their findings."""
+
+
+class AlertTarget(_Section):
+    """Where an alert goes: a generic JSON webhook, Slack or Discord incoming webhook, or email."""
+
+    type: Literal["webhook", "slack", "discord", "email"]
+    webhook: str = ""
+    """The webhook URL (webhook, slack, discord): a credential, masked like keys and tokens."""
+    smtp_host: str = ""
+    smtp_port: Port = 25
+    starttls: bool = False
+    username: str = ""
+    password_env: str = ""
+    """Name of the environment variable holding the SMTP password (never the password)."""
+    mail_from: str = ""
+    mail_to: list[str] = []
+
+    def __post_init__(self) -> None:
+        if self.type == "email":
+            if not self.smtp_host or not self.mail_from or not self.mail_to:
+                raise ValueError("an email target needs smtp_host, mail_from and mail_to")
+        elif not self.webhook.startswith(("http://", "https://")):
+            raise ValueError(f'a {self.type} target needs webhook = "https://…"')
+
+
+class AlertRule(_Section, kw_only=True):
+    """One ``[[alerts]]`` rule: a condition, its threshold, and the targets told about it."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    when: Literal["gap", "score", "disconnected", "disk", "anomaly"]
+    """gap: a symbol silent during its session longer than ``seconds``; score: yesterday's
+    completeness score below ``score_below``; disconnected: a provider down longer than
+    ``seconds``; disk: free space on the archive disk below ``free_below_pct``; anomaly: an
+    ``Integrity`` event of at least ``severity``."""
+    seconds: Annotated[float, Meta(gt=0)] = 60.0
+    score_below: Annotated[float, Meta(ge=0, le=100)] = 90.0
+    free_below_pct: Annotated[float, Meta(gt=0, lt=100)] = 10.0
+    severity: Literal["info", "warning", "error"] = "error"
+    symbols: list[str] = []
+    """Only these symbols (gap, score, anomaly); empty means all."""
+    quiet_s: Annotated[float, Meta(gt=0)] = 300.0
+    """An anomaly incident ends after this long without another such event."""
+    targets: Annotated[list[AlertTarget], Meta(min_length=1)]
+
+
 class Config(_Section):
     provider: str = "simulated"
     """The streaming provider ``mdc collect`` uses (``mdc providers`` lists them)."""
@@ -237,6 +300,9 @@ class Config(_Section):
     http: HttpConfig = msgspec.field(default_factory=HttpConfig)
     logging: LoggingConfig = msgspec.field(default_factory=LoggingConfig)
     backfill: BackfillConfig = msgspec.field(default_factory=BackfillConfig)
+    quality: QualityConfig = msgspec.field(default_factory=QualityConfig)
+    alerts: list[AlertRule] = []
+    """``[[alerts]]`` rules (docs/quality.md)."""
     providers: dict[str, dict[str, Any]] = {}
     """Per-provider settings (endpoint URLs, options), validated by each provider's config."""
     instruments: InstrumentsConfig = msgspec.field(default_factory=InstrumentsConfig)
@@ -252,6 +318,10 @@ class Config(_Section):
                 raise ValueError(
                     f"watchlists: name {name!r} must be letters, digits, '.', '_' or '-' (max 64)"
                 )
+        names = [rule.name for rule in self.alerts]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"alerts: two rules are named {name!r}")
         seen: set[str] = set()
         for route in self.routes:
             for symbol in route.symbols:

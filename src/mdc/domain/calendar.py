@@ -77,6 +77,12 @@ def session_days(code: str, start: date, end: date) -> list[date]:
     return [s.day for s in sessions(code, start, end)]
 
 
+def early_closes(code: str, start: date, end: date) -> set[date]:
+    """Sessions of ``code`` from ``start`` to ``end`` that close earlier than a regular day."""
+    index = _calendar(code, start.year, end.year).early_closes
+    return {d for d in (label.date() for label in index) if start <= d <= end}
+
+
 def timezone_of(code: str) -> str:
     """The exchange's local time zone (for display)."""
     return str(_calendar(code, date.today().year, date.today().year).tz)

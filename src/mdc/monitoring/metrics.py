@@ -42,6 +42,7 @@ from mdc.providers.rest import RestStats
 if TYPE_CHECKING:
     from mdc.backfill.service import BackfillService
     from mdc.pipeline.runtime import Runtime
+    from mdc.quality.alerts import AlertManager
 
 BACKFILL_STATES: Final = ("queued", "running", "paused", "cancelled", "done", "failed")
 MAX_SYMBOL_LABELS: Final = 500
@@ -429,6 +430,43 @@ def backfill_families(service: BackfillService) -> Iterator[Metric]:
     )
     runner = scheduler.runner
     yield from rest_families(runner.limiter.stats(), runner.usage.snapshot())
+
+
+def alert_families(alerts: AlertManager) -> Iterator[Metric]:
+    """``mdc_alerts_*``: open incidents per rule, notifications sent and failed, suppressed."""
+    firing = GaugeMetricFamily(
+        "mdc_alerts_firing", "Open alert incidents, by rule.", labels=["rule"]
+    )
+    snoozed = GaugeMetricFamily(
+        "mdc_alerts_snoozed", "1 while the rule is snoozed.", labels=["rule"]
+    )
+    for rule in alerts.rules:
+        firing.add_metric([rule.name], sum(1 for k in alerts.open if k[0] == rule.name))
+        snoozed.add_metric([rule.name], 1 if alerts.snoozed_until(rule.name) else 0)
+    yield firing
+    yield snoozed
+    sent = CounterMetricFamily(
+        "mdc_alerts_notifications",
+        "Alert notifications delivered, by rule, target type and state.",
+        labels=["rule", "target", "state"],
+    )
+    for (rule_name, target, state), count in sorted(alerts.sent.items()):
+        sent.add_metric([rule_name, target, state], count)
+    yield sent
+    failed = CounterMetricFamily(
+        "mdc_alerts_failures",
+        "Alert notifications a target refused or could not take.",
+        labels=["rule", "target"],
+    )
+    for (rule_name, target), count in sorted(alerts.failed.items()):
+        failed.add_metric([rule_name, target], count)
+    yield failed
+    suppressed = CounterMetricFamily(
+        "mdc_alerts_suppressed", "Notifications held back by a snooze.", labels=["rule"]
+    )
+    for rule_name, count in sorted(alerts.suppressed.items()):
+        suppressed.add_metric([rule_name], count)
+    yield suppressed
 
 
 def rest_families(

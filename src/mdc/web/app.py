@@ -6,7 +6,7 @@ serves an archive read-only (``mdc serve``): live routes then answer 409.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -15,12 +15,21 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client.core import Metric
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mdc import __version__
 from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
-from mdc.monitoring.metrics import RuntimeCollector, backfill_families, build_registry
+from mdc.monitoring.metrics import (
+    RuntimeCollector,
+    alert_families,
+    backfill_families,
+    build_registry,
+)
+from mdc.web.api import (
+    alerts as alerts_api,
+)
 from mdc.web.api import (
     backfill,
     config,
@@ -49,10 +58,12 @@ from mdc.web.state import WebState
 if TYPE_CHECKING:
     from mdc.backfill.service import BackfillService
     from mdc.pipeline.runtime import Runtime
+    from mdc.quality.alerts import AlertManager
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
 ROUTERS: Final = (
     health,
+    alerts_api,
     status,
     metrics,
     live,
@@ -74,7 +85,10 @@ ACCESS: Final = {health: [], metrics: [MetricsRoute], replay: [SocketRoute]}
 
 
 def create_app(
-    config: Config, runtime: Runtime | None = None, backfill_service: BackfillService | None = None
+    config: Config,
+    runtime: Runtime | None = None,
+    backfill_service: BackfillService | None = None,
+    alerts: AlertManager | None = None,
 ) -> FastAPI:
     redactor = Redactor(secrets_of(config))
     json_response = response_class(redactor)
@@ -85,9 +99,7 @@ def create_app(
         runtime,
         monitor,
         view.tallies if view else None,
-        extra=(lambda: backfill_families(backfill_service))
-        if backfill_service is not None
-        else None,
+        extra=lambda: _extra_families(backfill_service, alerts),
     )
     web = WebState(
         config=config,
@@ -99,6 +111,7 @@ def create_app(
         api_key=config.http.api_key or None,
         reads_need_key=reads_need_key(config.http),
         backfill=backfill_service,
+        alerts=alerts,
     )
 
     @asynccontextmanager
@@ -148,3 +161,12 @@ def create_app(
     add_docs(app)
     app.mount("/ui", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
     return app
+
+
+def _extra_families(
+    backfill_service: BackfillService | None, alerts: AlertManager | None
+) -> Iterator[Metric]:
+    if backfill_service is not None:
+        yield from backfill_families(backfill_service)
+    if alerts is not None:
+        yield from alert_families(alerts)

@@ -26,6 +26,7 @@ from mdc.web.verifier import ArchiveVerifier
 if TYPE_CHECKING:
     from mdc.backfill.service import BackfillService
     from mdc.pipeline.runtime import Runtime
+    from mdc.quality.alerts import AlertManager
 
 TICK_S: Final = 1.0
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class WebState:
     """GETs need the key too (non-loopback bind, or ``http.require_key_for_reads``)."""
     backfill: BackfillService | None = None
     """The running collector's backfill service (None when serving a bare archive)."""
+    alerts: AlertManager | None = None
+    """The running collector's alert rules (None when serving a bare archive)."""
     rows: RowCounter = field(default_factory=RowCounter)
     """Row counts of archive files for the coverage grid (remembered between requests)."""
     verifier: ArchiveVerifier = field(init=False)

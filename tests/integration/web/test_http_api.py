@@ -27,7 +27,8 @@ def test_status_reports_runtime_figures(collector: CollectorThread, client: http
     assert {s: v["events"] for s, v in status["symbols"].items()} == {"AAA": 3, "BBB": 3}
     assert status["providers"]["scripted"]["connected"] is True
     assert status["health"] == {"status": "healthy", "alerts": []}
-    assert [c["name"] for c in status["pipeline"]["consumers"]] == ["dashboard"]
+    # The live anomaly detectors (quality.live) and the dashboard read the fan-out.
+    assert [c["name"] for c in status["pipeline"]["consumers"]] == ["quality", "dashboard"]
 
 
 def test_status_and_providers_show_connection_counters(

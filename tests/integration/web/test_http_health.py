@@ -118,7 +118,8 @@ def test_full_queue_degrades_and_draining_recovers(
     }
     drops = check(client, "drop_rate")[2]
     assert drops["status"] == "degraded"
-    assert drops["detail"] == "50 of 300 events dropped by live consumers in the last window"
+    # 150 events offered to three consumers (dashboard, quality, slow).
+    assert drops["detail"] == "50 of 450 events dropped by live consumers in the last window"
     # The consumer catches up and leaves: utilisation and drop rate recover.
     collector.call(lambda: [slow.get_nowait() for _ in range(2)])
     assert check(client, "queue_utilisation")[2]["status"] == "healthy"

@@ -6,21 +6,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.support.archive import write_archive
 
 from mdc.backfill.archive import FileArchive
-from mdc.config.schema import StorageConfig
 from mdc.domain.events import Event
-from mdc.storage import open_store
 
 
 @pytest.fixture
 def archive_of() -> Callable[[Path, list[Event]], FileArchive]:
     def build(root: Path, events: list[Event]) -> FileArchive:
-        store = open_store(StorageConfig(root=str(root)))
-        try:
-            store.append(events)
-        finally:
-            store.close()
+        write_archive(root, events)
         return FileArchive(root)
 
     return build

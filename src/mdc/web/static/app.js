@@ -10,6 +10,7 @@ import { storagePage } from "./pages/storage.js";
 import { qualityPage } from "./pages/quality.js";
 import { backfillPage } from "./pages/backfill.js";
 import { exportPage } from "./pages/export.js";
+import { notificationsPage } from "./pages/notifications.js";
 import { settingsPage } from "./pages/settings.js";
 
 const main = document.getElementById("main");
@@ -22,6 +23,7 @@ const pages = {
   quality: qualityPage,
   backfill: backfillPage,
   export: exportPage,
+  notifications: notificationsPage,
   settings: settingsPage,
 };
 

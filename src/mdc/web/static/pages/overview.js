@@ -20,12 +20,14 @@ export function overviewPage(root) {
     api("/api/live/throughput")
       .then((rows) => (points = rows.map((r) => [r.ts, r.events_per_s])))
       .catch(() => {}));
-  const renderAlerts = (s) =>
-    alerts.replaceChildren(
-      ...(s.health.alerts.length
-        ? s.health.alerts.map((a) => h("li", { class: a.status }, h("b", {}, a.name), ` — ${a.detail}`))
-        : [h("li", { class: "muted" }, "No alerts: every check is healthy.")]),
-    );
+  let incidents = []; // open [[alerts]] incidents (GET /api/alerts)
+  const renderAlerts = (s) => {
+    const items = [
+      ...incidents.map((i) => h("li", { class: "unhealthy incident" }, h("b", {}, i.rule), ` — ${i.subject}: ${i.detail} `, h("a", { href: "#/notifications" }, "notifications"))),
+      ...s.health.alerts.map((a) => h("li", { class: a.status }, h("b", {}, a.name), ` — ${a.detail}`)),
+    ];
+    alerts.replaceChildren(...(items.length ? items : [h("li", { class: "muted" }, "No alerts: every check is healthy and no alert rule is firing.")]));
+  };
   const fig = (label, value, id) => figure(label, value, null, id);
   let held = null; // what the archive holds (archive view only)
   const stopStatus = onStatus((s) => {
@@ -72,6 +74,11 @@ export function overviewPage(root) {
     lineChart(canvas, [{ label: "events/s", points }], { zero: true });
   });
   const stopChecks = every(REFRESH_MS, async () => {
+    try {
+      incidents = (await api("/api/alerts")).open;
+    } catch {
+      incidents = [];
+    }
     try {
       const res = await fetch("/health");
       const report = await res.json();
