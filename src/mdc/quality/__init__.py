@@ -1,1 +1,2 @@
-"""Data quality: completeness against exchange calendars, anomaly detection (live and batch), reports and alerts (docs/quality.md)."""
+"""Data quality: completeness against exchange calendars, anomaly detection (live and batch),
+reports and alerts (docs/quality.md)."""
