@@ -16,6 +16,7 @@ from mdc.cli import (
     config_cmd,
     credentials,
     importer,
+    package,
     providers,
     query,
     selftest,
@@ -70,6 +71,7 @@ app.add_typer(providers.app, name="providers")
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(archive.app, name="archive")
 app.add_typer(importer.app, name="import")
+app.add_typer(package.app, name="package")
 app.add_typer(symbols.app, name="symbols")
 app.command()(query.query)
 app.command()(compact.compact)
