@@ -90,6 +90,8 @@ class Manifest(msgspec.Struct, kw_only=True):
 class Problem(msgspec.Struct, kw_only=True):
     path: str
     problem: str
+    stops: bool = False
+    """The package cannot be read past this member."""
 
 
 class Verification(msgspec.Struct, kw_only=True):
@@ -299,27 +301,36 @@ def _row_providers(files: list[ArchiveFile]) -> set[str]:
 
 
 class _Writer:
-    """Members into a tar.zst or a zip, streamed (a package may be larger than memory)."""
+    """Members into a tar.zst or a zip, streamed (a package may be larger than memory).
+
+    In a tar.zst every member is its own checksummed zstd frame (a valid multi-frame ``.zst``
+    for ``zstd -d | tar x``): damage stays in the member it hits and is found at its end.
+    """
 
     def __init__(self, out: Path, kind: Kind) -> None:
         self.kind = kind
         self._raw: IO[bytes] = out.open("wb")
-        self._zst: IO[bytes] | None = None
+        self._zst: zstandard.ZstdCompressionWriter | None = None
+        self._tar: tarfile.TarFile | None = None
+        self._zip: zipfile.ZipFile | None = None
         if kind == "tar.zst":
-            self._zst = zstandard.ZstdCompressor(level=9, threads=-1).stream_writer(self._raw)
-            self._tar: tarfile.TarFile | None = tarfile.open(  # noqa: SIM115 - closed by close()
-                fileobj=self._zst, mode="w|"
-            )
-            self._zip: zipfile.ZipFile | None = None
+            cctx = zstandard.ZstdCompressor(level=9, write_checksum=True)
+            self._zst = cctx.stream_writer(self._raw, closefd=False)
+            # Not the "w|" stream mode: it buffers across members, and frames end per member.
+            self._tar = tarfile.open(fileobj=self._zst, mode="w")  # noqa: SIM115 - close()
         else:
-            self._tar = None
             self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+
+    def _end_member(self) -> None:
+        if self._zst is not None:
+            self._zst.flush(zstandard.FLUSH_FRAME)
 
     def add_bytes(self, name: str, data: bytes, mtime: float) -> None:
         if self._tar is not None:
             info = tarfile.TarInfo(name)
             info.size, info.mtime, info.mode = len(data), int(mtime), 0o644
             self._tar.addfile(info, io.BytesIO(data))
+            self._end_member()
         elif self._zip is not None:
             self._zip.writestr(_zinfo(name, mtime), data)
 
@@ -330,6 +341,7 @@ class _Writer:
             info.uname = info.gname = ""
             with path.open("rb") as f:
                 self._tar.addfile(info, f)
+            self._end_member()
         elif self._zip is not None:
             with (
                 path.open("rb") as src,
@@ -342,7 +354,8 @@ class _Writer:
             if self._tar is not None:
                 self._tar.close()
             if self._zst is not None:
-                self._zst.close()
+                self._zst.flush(zstandard.FLUSH_FRAME)
+                self._zst.close()  # type: ignore[no-untyped-call]
             if self._zip is not None:
                 self._zip.close()
         finally:
@@ -402,7 +415,7 @@ def _members(package: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
                     yield info.filename, lambda info=info: zf.open(info)  # type: ignore[misc]
         return
     with package.open("rb") as raw:
-        reader = zstandard.ZstdDecompressor().stream_reader(raw)
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=False)
         with tarfile.open(fileobj=reader, mode="r|") as tar:
             for member in tar:
                 if member.isfile():
@@ -431,7 +444,8 @@ def _safe_member(name: str) -> bool:
 
 def extract(package: Path, into: Path) -> tuple[Manifest, list[Problem]]:
     """Every member under ``into`` (names checked: nothing escapes it): the manifest, and the
-    members that could not be read (a zip goes on with the next; a tar stream cannot)."""
+    members that could not be read. A zip goes on with the next member; a tar stream cannot,
+    so the members after a damaged one are reported as not reached."""
     manifest = read_manifest(package)
     if manifest.schema_version > SCHEMA_VERSION:
         raise PackageError(
@@ -453,8 +467,7 @@ def extract(package: Path, into: Path) -> tuple[Manifest, list[Problem]]:
                 target.unlink(missing_ok=True)
                 problems.append(Problem(path=_data_name(name), problem=f"corrupt: {exc}"))
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zstandard.ZstdError) as exc:
-        where = f"at or after {_data_name(name)}" if name else "from the start"
-        problems.append(Problem(path=_data_name(name), problem=f"corrupt {where}: {exc}"))
+        problems.append(Problem(path=_data_name(name), problem=f"corrupt: {exc}", stops=True))
     return manifest, problems
 
 
@@ -475,7 +488,9 @@ def verify_extracted(
         if e.path in seen:
             continue
         if not path.is_file():
-            problems.append(Problem(path=e.path, problem="missing from the package"))
+            broken = next((p.path for p in problems if p.stops), None)
+            why = f"not reached (unreadable after {broken})" if broken else "missing"
+            problems.append(Problem(path=e.path, problem=why))
             continue
         digest = _sha256(path)
         if digest != e.sha256:

@@ -3,6 +3,7 @@ back identical; a flipped byte fails ``verify`` naming the file; a second import
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tarfile
@@ -155,16 +156,45 @@ def test_flipped_byte_fails_verify_naming_the_file(tmp_path: Path) -> None:
     assert "failed verification, nothing imported: BBB/quotes/2025-12-01.jsonl" in out
 
 
-def test_flipped_byte_in_a_tar_zst_names_the_damaged_files(tmp_path: Path) -> None:
-    """One zstd stream: damage spreads to the files after it that refer back to the bytes."""
+def _frames(data: bytes) -> list[tuple[int, int, bytes]]:
+    """(start, end, decompressed bytes) of each zstd frame."""
+    out, offset = [], 0
+    while offset < len(data):
+        d = zstandard.ZstdDecompressor().decompressobj()
+        body = d.decompress(data[offset:])
+        end = len(data) - len(d.unused_data)
+        out.append((offset, end, body))
+        offset = end
+    return out
+
+
+def _member(frame: bytes) -> str:
+    try:
+        with tarfile.open(fileobj=io.BytesIO(frame)) as tar:
+            names = tar.getnames()
+    except tarfile.ReadError:  # the end-of-archive blocks
+        return ""
+    return names[0] if names else ""
+
+
+def test_flipped_byte_in_a_tar_zst_names_the_file(tmp_path: Path) -> None:
+    """One checksummed zstd frame per member: damage is found in the member it hits; a tar
+    stream cannot be read past it, so the later files are reported as not reached."""
     src = tmp_path / "src"
     fill(src, "jsonl")
     pkg = tmp_path / "set.tar.zst"
     code, out = cli("package", "create", str(pkg), "-d", str(src), "--json")
-    paths = {f["path"] for f in json.loads(out)["files"]}
-    _flip(pkg, pkg.stat().st_size // 2)
+    names = [f["path"] for f in json.loads(out)["files"]]
+    target = "BBB/quotes/2025-12-01.jsonl"
+    ((start, end),) = [
+        (s, e) for s, e, body in _frames(pkg.read_bytes()) if _member(body) == f"data/{target}"
+    ]
+    _flip(pkg, (start + end) // 2)
     code, out = cli("package", "verify", str(pkg), "--json")
     assert code == 1
     problems = json.loads(out)["problems"]
-    assert problems
-    assert {p["path"] for p in problems} <= paths
+    assert problems[0]["path"] == target
+    assert "checksum" in problems[0]["problem"] or "corrupt" in problems[0]["problem"]
+    after = names[names.index(target) + 1 :]
+    assert [p["path"] for p in problems[1:]] == after
+    assert all(p["problem"] == f"not reached (unreadable after {target})" for p in problems[1:])
