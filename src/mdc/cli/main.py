@@ -19,6 +19,7 @@ from mdc.cli import (
     package,
     providers,
     query,
+    rederive,
     selftest,
     serve,
     symbols,
@@ -75,6 +76,7 @@ app.add_typer(package.app, name="package")
 app.add_typer(symbols.app, name="symbols")
 app.command()(query.query)
 app.command()(compact.compact)
+app.command("rederive")(rederive.rederive_cmd)
 app.command()(selftest.selftest)
 
 
