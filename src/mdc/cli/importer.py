@@ -1,8 +1,10 @@
 """``mdc import <kind> FILE``: files from elsewhere into the archive (idempotent, resumable).
 
 Kinds: ``nyse-xdp`` (a pcap/pcapng capture of the XDP Integrated feed, plain, ``.gz`` or
-``.zst``) and ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file). ``mdc import list`` shows
-what a root has imported. Writing goes through the normal store (``backfill/imports.py``).
+``.zst``), ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file), ``tardis`` (a Tardis.dev
+``incremental_book_L2``, ``trades`` or ``quotes`` CSV), ``databento`` (a DBN file) and ``csv``
+(any CSV with a column-mapping file). ``mdc import list`` shows what a root has imported.
+Writing goes through the normal store (``backfill/imports.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import msgspec
 import typer
 from rich.table import Table
 
+from mdc.backfill.csvmap import MappedCsvReader, MappingError, load_mapping
+from mdc.backfill.csvrows import RowCounter
 from mdc.backfill.imports import ImportResult, list_states, run_import
+from mdc.backfill.tardis import TardisError, TardisReader
 from mdc.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -185,6 +190,67 @@ def taq(
     if not as_json:
         for example in reader.bad_examples:
             console.print(f"  {example}", highlight=False)
+
+
+def _rows_extra(reader: RowCounter) -> dict[str, object]:
+    return {
+        "rows": reader.rows,
+        "bad_rows": reader.bad_rows,
+        "bad_examples": reader.bad_examples,
+    }
+
+
+def _print_rows(result: ImportResult, extra: dict[str, object], as_json: bool) -> None:
+    _print(result, extra, as_json)
+    if not as_json:
+        for example in extra.get("bad_examples", []):  # type: ignore[attr-defined]
+            console.print(f"  {example}", highlight=False, soft_wrap=True)
+
+
+@app.command("tardis")
+def tardis(
+    file: FileArgument,
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Import a Tardis.dev CSV (incremental_book_L2, trades or quotes; plain, .gz or .zst)."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    setup_logging(config.logging.level, config.logging.format)
+    reader = TardisReader(file)
+    try:
+        result = _write(config, "tardis", file, reader.batches(), force)
+    except TardisError as exc:
+        fail(str(exc), EXIT_USAGE)
+    extra = {"file_kind": reader.kind, **_rows_extra(reader)}
+    extra["skipped_before_first_snapshot"] = reader.before_snapshot
+    _print_rows(result, extra, as_json)
+
+
+@app.command("csv")
+def csv_file(
+    file: FileArgument,
+    mapping: Annotated[
+        Path,
+        typer.Option(
+            "--mapping", "-m", exists=True, dir_okay=False, help="Column-mapping TOML file."
+        ),
+    ],
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Import any CSV (plain, .gz or .zst) through a column-mapping file (docs/datasets.md)."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    setup_logging(config.logging.level, config.logging.format)
+    try:
+        reader = MappedCsvReader(file, load_mapping(mapping))
+        result = _write(config, "csv", file, reader.batches(), force)
+    except MappingError as exc:
+        fail(str(exc), EXIT_USAGE)
+    _print_rows(result, {"type": reader.mapping.type, **_rows_extra(reader)}, as_json)
 
 
 @app.command("list")
