@@ -31,7 +31,8 @@ def tardis_trades(path: Path, n: int) -> None:
     for i in range(n):
         side = ("buy", "sell", "unknown")[i % 3]
         lines.append(
-            f"binance,BTCUSDT,{T0_US + i * 10},{T0_US + i * 10 + 3},{1000 + i},{side},{37000 + i % 50}.5,0.{i % 9 + 1}"
+            f"binance,BTCUSDT,{T0_US + i * 10},{T0_US + i * 10 + 3},{1000 + i},{side},"
+            f"{37000 + i % 50}.5,0.{i % 9 + 1}"
         )
     lines.append("binance,BTCUSDT,notatime,1,9,buy,1,1")  # bad row: counted, not fatal
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
@@ -168,7 +169,7 @@ def test_mapped_csv(tmp_path: Path) -> None:
     out = cli("import", "csv", str(f), "-m", str(m), "-d", str(root))
     assert (out["rows"], out["bad_rows"]) == (4, 1)
     assert out["import"]["by_type"] == {"trades": 3}
-    t1, t2, t3 = open_archive(root).events("trades")
+    t1, _, t3 = open_archive(root).events("trades")
     assert isinstance(t1, Trade) and isinstance(t3, Trade)
     # 09:00 CET is 08:00 UTC in March; 09:00 CEST is 07:00 UTC in July.
     assert t1.ts_event == 1_709_539_200_250_000_000 == t1.ts_recv
@@ -202,7 +203,8 @@ def test_mapping_mistakes_are_named(tmp_path: Path, change: str, message: str) -
     assert result.exit_code == 2
     expected = {
         'type = "ticks"': "type = 'ticks': one of trades, quotes, bars",
-        'Qty = "volume"': "[columns] Qty = 'volume': not a trades field; no column or constant for size",
+        'Qty = "volume"': "[columns] Qty = 'volume': not a trades field; "
+        "no column or constant for size",
         'zone = "Mars/Olympus"': "[timestamp] zone 'Mars/Olympus': not an IANA time zone",
     }[message]
     assert expected in result.output.replace("\n", " ")
