@@ -20,6 +20,7 @@ from rich.table import Table
 
 from mdc.backfill.csvmap import MappedCsvReader, MappingError, load_mapping
 from mdc.backfill.csvrows import RowCounter
+from mdc.backfill.dbn import DbnError, DbnReader
 from mdc.backfill.imports import ImportResult, list_states, run_import
 from mdc.backfill.tardis import TardisError, TardisReader
 from mdc.cli.common import (
@@ -226,6 +227,32 @@ def tardis(
     extra = {"file_kind": reader.kind, **_rows_extra(reader)}
     extra["skipped_before_first_snapshot"] = reader.before_snapshot
     _print_rows(result, extra, as_json)
+
+
+@app.command("databento")
+def databento(
+    file: FileArgument,
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Import a Databento DBN file (.dbn or .dbn.zst: trades, mbp-1/tbbo, bbo, ohlcv)."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    setup_logging(config.logging.level, config.logging.format)
+    reader = DbnReader(file)
+    try:
+        result = _write(config, "databento", file, reader.batches(), force)
+    except DbnError as exc:
+        fail(str(exc), EXIT_USAGE)
+    extra: dict[str, object] = {
+        "dataset": reader.dataset,
+        "schema": reader.schema,
+        "records": reader.records,
+        "skipped_records": dict(reader.skipped),
+        "unmapped_instruments": sorted(reader.unmapped),
+    }
+    _print(result, extra, as_json)
 
 
 @app.command("csv")
