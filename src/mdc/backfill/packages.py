@@ -24,7 +24,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Final, Literal
@@ -376,30 +376,42 @@ def create_package(
     name: str | None = None,
     description: str = "",
 ) -> Manifest:
-    """Write ``files`` of ``archive`` into the package ``out`` (written beside, then renamed)."""
+    """Write ``files`` of ``archive`` into the package ``out`` (written beside, then renamed).
+
+    Each file is first copied aside and the manifest is made from the copies: a collector may
+    still be appending to a file, and hash, rows and packaged bytes must be of the same bytes.
+    """
     kind = package_kind(out)
     if not files:
         raise PackageError(
             "nothing selected: check --symbols/--types/--from/--to against the archive"
         )
-    manifest = build_manifest(files, name or out.name.split(".")[0], description)
-    now = time.time()
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial")
-    writer = _Writer(tmp, kind)
-    try:
-        writer.add_bytes(MANIFEST, msgspec.json.format(msgspec.json.encode(manifest)), now)
-        writer.add_bytes(LAYOUT, msgspec.json.encode(archive.spec), now)
-        writer.add_bytes(DICTIONARY, _dictionary(manifest.types).encode(), now)
-        writer.add_bytes("loaders/pandas_load.py", _PANDAS.encode(), now)
-        writer.add_bytes("loaders/polars_load.py", _POLARS.encode(), now)
-        writer.add_bytes("loaders/duckdb.sql", _duckdb(manifest).encode(), now)
+    with tempfile.TemporaryDirectory(prefix=".package-", dir=out.parent) as staging:
+        staged = []
         for f in files:
-            writer.add_file(DATA + f.rel, f.path)
-    except BaseException:
+            copy = Path(staging, f.rel)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f.path, copy)
+            staged.append(replace(f, path=copy))
+        manifest = build_manifest(staged, name or out.name.split(".")[0], description)
+        now = time.time()
+        writer = _Writer(tmp, kind)
+        try:
+            writer.add_bytes(MANIFEST, msgspec.json.format(msgspec.json.encode(manifest)), now)
+            writer.add_bytes(LAYOUT, msgspec.json.encode(archive.spec), now)
+            writer.add_bytes(DICTIONARY, _dictionary(manifest.types).encode(), now)
+            writer.add_bytes("loaders/pandas_load.py", _PANDAS.encode(), now)
+            writer.add_bytes("loaders/polars_load.py", _POLARS.encode(), now)
+            writer.add_bytes("loaders/duckdb.sql", _duckdb(manifest).encode(), now)
+            for f in staged:
+                writer.add_file(DATA + f.rel, f.path)
+        except BaseException:
+            writer.close()
+            tmp.unlink(missing_ok=True)
+            raise
         writer.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    writer.close()
     tmp.replace(out)
     return manifest
 
