@@ -49,6 +49,8 @@ MANIFEST: Final = "manifest.json"
 DICTIONARY: Final = "DATA_DICTIONARY.md"
 LAYOUT: Final = "layout.json"
 DATA: Final = "data/"
+PACKAGES_DIR: Final = "_packages"
+"""Where the dashboard keeps the packages it creates (under the archive root)."""
 IMPORT_BATCH: Final = 50_000
 Kind = Literal["tar.zst", "zip"]
 

@@ -24,6 +24,7 @@ from mdc.monitoring.metrics import RuntimeCollector, backfill_families, build_re
 from mdc.web.api import (
     backfill,
     config,
+    datasets,
     health,
     imports,
     indexes,
@@ -62,6 +63,7 @@ ROUTERS: Final = (
     config,
     backfill,
     imports,
+    datasets,
 )
 
 

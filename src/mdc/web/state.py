@@ -18,6 +18,7 @@ from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
 from mdc.storage.coverage import RowCounter
 from mdc.storage.usage import WriteRate, archive_growth_bytes
+from mdc.web.jobs import Jobs
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
 from mdc.web.verifier import ArchiveVerifier
@@ -45,6 +46,8 @@ class WebState:
     """Row counts of archive files for the coverage grid (remembered between requests)."""
     verifier: ArchiveVerifier = field(init=False)
     write_rate: WriteRate = field(default_factory=WriteRate)
+    jobs: Jobs = field(default_factory=Jobs)
+    """Package and re-derivation jobs started from the dashboard."""
     """The archive's measured growth (sampled by the monitor while a collector writes)."""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     started: float = field(default_factory=time.time)
