@@ -109,8 +109,8 @@ def _parser(config: Config, provider: str) -> Any:
     make = getattr(stream, "make_protocol", None)
     if make is None:
         raise RederiveError(
-            f"{provider} is not a WebSocket provider; its raw frames are re-read by "
-            "its own importer (e.g. `mdc import nyse-xdp` for NYSE captures)"
+            f"{provider} is not a WebSocket provider, the kind whose frames rederive re-parses "
+            "(NYSE captures are re-read with `mdc import nyse-xdp`)"
         )
     return make()
 

@@ -83,9 +83,11 @@ async def create(web: Web, body: PackageIn) -> dict[str, Any]:
     target = _packages_dir(web) / f"{body.name}.{body.format}"
     if target.exists():
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"{target.name} exists")
-    archive = open_archive(web.root)
     try:
+        archive = open_archive(web.root)
         files = select_files(archive, body.symbols, body.types, body.start, body.end)
+    except FileNotFoundError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     except ValueError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
     if not files:

@@ -9,6 +9,7 @@ import { providersPage } from "./pages/providers.js";
 import { storagePage } from "./pages/storage.js";
 import { qualityPage } from "./pages/quality.js";
 import { backfillPage } from "./pages/backfill.js";
+import { datasetsPage } from "./pages/datasets.js";
 import { settingsPage } from "./pages/settings.js";
 
 const main = document.getElementById("main");
@@ -20,6 +21,7 @@ const pages = {
   storage: storagePage,
   quality: qualityPage,
   backfill: backfillPage,
+  datasets: datasetsPage,
   settings: settingsPage,
 };
 
