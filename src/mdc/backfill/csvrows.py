@@ -5,31 +5,21 @@ fixed order (the resumable import writer counts committed batches)."""
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final, TextIO
 
-import zstandard
-
 from mdc.domain.events import Event
+from mdc.providers.files import open_decompressed
 
 BATCH: Final = 10_000
 MAX_EXAMPLES: Final = 10
 
 
 def open_text(path: Path) -> TextIO:
-    """``path`` as text, decompressed by its magic bytes (gzip, zstd) or as is."""
-    raw = path.open("rb")
-    magic = raw.read(4)
-    raw.seek(0)
-    if magic[:2] == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8", newline="")
-    if magic == b"\x28\xb5\x2f\xfd":
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return io.TextIOWrapper(reader, encoding="utf-8", newline="")
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    """``path`` as UTF-8 text, decompressed (gzip, zstd) when it is compressed."""
+    return io.TextIOWrapper(open_decompressed(path), encoding="utf-8-sig", newline="")
 
 
 class RowCounter:

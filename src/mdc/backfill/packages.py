@@ -193,61 +193,50 @@ def _dictionary(types: list[str]) -> str:
     return "\n".join(lines)
 
 
-_PANDAS = '''"""Load this package's data with pandas (extract the package first)."""
+_LOADER = '''"""Load this package's data with {lib} (extract the package first)."""
 import json
 from pathlib import Path
 
-import pandas as pd
+import {module}
 
 here = Path(__file__).resolve().parent.parent
 manifest = json.loads((here / "manifest.json").read_text())
 
 
-def load(type_name: str) -> pd.DataFrame:
+def load(type_name: str) -> "{frame}":
     frames = []
     for f in manifest["files"]:
-        if f["type"] != type_name:
-            continue
-        path = here / "data" / f["path"]
-        if f["format"] == "parquet":
-            frames.append(pd.read_parquet(path))
-        else:
-            frames.append(pd.read_json(path, lines=True))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if f["type"] == type_name:
+            path = here / "data" / f["path"]
+            parquet = f["format"] == "parquet"
+            frames.append({parquet}(path) if parquet else {jsonl}(path))
+    return {concat} if frames else {empty}
 
 
 if __name__ == "__main__":
     for t in manifest["types"]:
         print(t, len(load(t)))
 '''
-
-_POLARS = '''"""Load this package's data with polars (extract the package first)."""
-import json
-from pathlib import Path
-
-import polars as pl
-
-here = Path(__file__).resolve().parent.parent
-manifest = json.loads((here / "manifest.json").read_text())
-
-
-def load(type_name: str) -> pl.DataFrame:
-    frames = []
-    for f in manifest["files"]:
-        if f["type"] != type_name:
-            continue
-        path = here / "data" / f["path"]
-        if f["format"] == "parquet":
-            frames.append(pl.read_parquet(path))
-        else:
-            frames.append(pl.read_ndjson(path))
-    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-
-
-if __name__ == "__main__":
-    for t in manifest["types"]:
-        print(t, load(t).height)
-'''
+LOADERS: Final = {
+    "loaders/pandas_load.py": _LOADER.format(
+        lib="pandas",
+        module="pandas as pd",
+        frame="pd.DataFrame",
+        parquet="pd.read_parquet",
+        jsonl="(lambda p: pd.read_json(p, lines=True))",
+        concat="pd.concat(frames, ignore_index=True)",
+        empty="pd.DataFrame()",
+    ),
+    "loaders/polars_load.py": _LOADER.format(
+        lib="polars",
+        module="polars as pl",
+        frame="pl.DataFrame",
+        parquet="pl.read_parquet",
+        jsonl="pl.read_ndjson",
+        concat='pl.concat(frames, how="diagonal_relaxed")',
+        empty="pl.DataFrame()",
+    ),
+}
 
 
 def _duckdb(manifest: Manifest) -> str:
@@ -404,8 +393,8 @@ def create_package(
             writer.add_bytes(MANIFEST, msgspec.json.format(msgspec.json.encode(manifest)), now)
             writer.add_bytes(LAYOUT, msgspec.json.encode(archive.spec), now)
             writer.add_bytes(DICTIONARY, _dictionary(manifest.types).encode(), now)
-            writer.add_bytes("loaders/pandas_load.py", _PANDAS.encode(), now)
-            writer.add_bytes("loaders/polars_load.py", _POLARS.encode(), now)
+            for member, text in LOADERS.items():
+                writer.add_bytes(member, text.encode(), now)
             writer.add_bytes("loaders/duckdb.sql", _duckdb(manifest).encode(), now)
             for f in staged:
                 writer.add_file(DATA + f.rel, f.path)

@@ -9,7 +9,7 @@ Writing goes through the normal store (``backfill/imports.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -42,6 +42,7 @@ from mdc.providers.nyse.taq import TaqError, TaqReader
 from mdc.storage import StoragePaused, open_store
 from mdc.storage.fsutil import StorageLocked
 
+VendorReader = TardisReader | DbnReader | MappedCsvReader
 app = typer.Typer(help="Import files (captures, vendor files) into the archive.")
 
 FileArgument = Annotated[
@@ -193,19 +194,34 @@ def taq(
             console.print(f"  {example}", highlight=False)
 
 
-def _rows_extra(reader: RowCounter) -> dict[str, object]:
-    return {
-        "rows": reader.rows,
-        "bad_rows": reader.bad_rows,
-        "bad_examples": reader.bad_examples,
-    }
-
-
-def _print_rows(result: ImportResult, extra: dict[str, object], as_json: bool) -> None:
-    _print(result, extra, as_json)
+def _vendor_file(
+    kind: str,
+    file: Path,
+    reader: Callable[[], VendorReader],
+    extra: Callable[[VendorReader], dict[str, object]],
+    force: bool,
+    data: Path | None,
+    as_json: bool,
+    config_path: Path | None,
+) -> None:
+    """Import one vendor file: a reader error (bad header, bad mapping) is a usage error; rows
+    that do not parse are counted and shown."""
+    config = load(config_path, {"storage.root": str(data) if data else None})
+    setup_logging(config.logging.level, config.logging.format)
+    try:
+        source = reader()
+        result = _write(config, kind, file, source.batches(), force)
+    except (TardisError, MappingError, DbnError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    summary = extra(source)
+    _print(result, summary, as_json)
     if not as_json:
-        for example in extra.get("bad_examples", []):  # type: ignore[attr-defined]
+        for example in getattr(source, "bad_examples", []):
             console.print(f"  {example}", highlight=False, soft_wrap=True)
+
+
+def _rows(reader: RowCounter) -> dict[str, object]:
+    return {"rows": reader.rows, "bad_rows": reader.bad_rows, "bad_examples": reader.bad_examples}
 
 
 @app.command("tardis")
@@ -217,16 +233,18 @@ def tardis(
     config_path: ConfigOption = None,
 ) -> None:
     """Import a Tardis.dev CSV (incremental_book_L2, trades or quotes; plain, .gz or .zst)."""
-    config = load(config_path, {"storage.root": str(data) if data else None})
-    setup_logging(config.logging.level, config.logging.format)
-    reader = TardisReader(file)
-    try:
-        result = _write(config, "tardis", file, reader.batches(), force)
-    except TardisError as exc:
-        fail(str(exc), EXIT_USAGE)
-    extra = {"file_kind": reader.kind, **_rows_extra(reader)}
-    extra["skipped_before_first_snapshot"] = reader.before_snapshot
-    _print_rows(result, extra, as_json)
+
+    def extra(r: VendorReader) -> dict[str, object]:
+        assert isinstance(r, TardisReader)
+        return {
+            "file_kind": r.kind,
+            **_rows(r),
+            "skipped_before_first_snapshot": r.before_snapshot,
+        }
+
+    _vendor_file(
+        "tardis", file, lambda: TardisReader(file), extra, force, data, as_json, config_path
+    )
 
 
 @app.command("databento")
@@ -238,21 +256,20 @@ def databento(
     config_path: ConfigOption = None,
 ) -> None:
     """Import a Databento DBN file (.dbn or .dbn.zst: trades, mbp-1/tbbo, bbo, ohlcv)."""
-    config = load(config_path, {"storage.root": str(data) if data else None})
-    setup_logging(config.logging.level, config.logging.format)
-    reader = DbnReader(file)
-    try:
-        result = _write(config, "databento", file, reader.batches(), force)
-    except DbnError as exc:
-        fail(str(exc), EXIT_USAGE)
-    extra: dict[str, object] = {
-        "dataset": reader.dataset,
-        "schema": reader.schema,
-        "records": reader.records,
-        "skipped_records": dict(reader.skipped),
-        "unmapped_instruments": sorted(reader.unmapped),
-    }
-    _print(result, extra, as_json)
+
+    def extra(r: VendorReader) -> dict[str, object]:
+        assert isinstance(r, DbnReader)
+        return {
+            "dataset": r.dataset,
+            "schema": r.schema,
+            "records": r.records,
+            "skipped_records": dict(r.skipped),
+            "unmapped_instruments": sorted(r.unmapped),
+        }
+
+    _vendor_file(
+        "databento", file, lambda: DbnReader(file), extra, force, data, as_json, config_path
+    )
 
 
 @app.command("csv")
@@ -270,14 +287,21 @@ def csv_file(
     config_path: ConfigOption = None,
 ) -> None:
     """Import any CSV (plain, .gz or .zst) through a column-mapping file (docs/datasets.md)."""
-    config = load(config_path, {"storage.root": str(data) if data else None})
-    setup_logging(config.logging.level, config.logging.format)
-    try:
-        reader = MappedCsvReader(file, load_mapping(mapping))
-        result = _write(config, "csv", file, reader.batches(), force)
-    except MappingError as exc:
-        fail(str(exc), EXIT_USAGE)
-    _print_rows(result, {"type": reader.mapping.type, **_rows_extra(reader)}, as_json)
+
+    def extra(r: VendorReader) -> dict[str, object]:
+        assert isinstance(r, MappedCsvReader)
+        return {"type": r.mapping.type, **_rows(r)}
+
+    _vendor_file(
+        "csv",
+        file,
+        lambda: MappedCsvReader(file, load_mapping(mapping)),
+        extra,
+        force,
+        data,
+        as_json,
+        config_path,
+    )
 
 
 @app.command("list")

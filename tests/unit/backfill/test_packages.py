@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
 
+import duckdb
 import pytest
 import zstandard
 from typer.testing import CliRunner
@@ -198,3 +201,27 @@ def test_flipped_byte_in_a_tar_zst_names_the_file(tmp_path: Path) -> None:
     after = names[names.index(target) + 1 :]
     assert [p["path"] for p in problems[1:]] == after
     assert all(p["problem"] == f"not reached (unreadable after {target})" for p in problems[1:])
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_loader_snippets_read_every_row(
+    tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    fill(src, fmt)
+    pkg = tmp_path / "set.zip"
+    assert cli("package", "create", str(pkg), "-d", str(src))[0] == 0
+    out = tmp_path / "x"
+    with zipfile.ZipFile(pkg) as zf:
+        zf.extractall(out)
+    for loader in ("pandas_load.py", "polars_load.py"):
+        run = subprocess.run(
+            [sys.executable, str(out / "loaders" / loader)], capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.split("\n") == ["quotes 200", "trades 600", ""]
+    monkeypatch.chdir(out)  # the SQL names the files relative to the extracted package
+    con = duckdb.connect()
+    con.execute((out / "loaders" / "duckdb.sql").read_text())
+    counts = con.execute("SELECT (SELECT count(*) FROM trades), (SELECT count(*) FROM quotes)")
+    assert counts.fetchall() == [(600, 200)]
