@@ -1,5 +1,5 @@
 """Re-derivation (``mdc rederive``): today's parser over the stored raw frames, as a new archive
-version, so a parser fix repairs history.
+version (or in place, swapped in atomically), so a parser fix repairs history.
 
 The raw capture (``_raw/{provider}/{day}.jsonl.zst``, see ``storage/raw.py``) keeps every frame
 a streaming provider received with its receive time. Re-derivation writes a **new root**:
@@ -9,7 +9,8 @@ a streaming provider received with its receive time. Re-derivation writes a **ne
 * the provider's raw frames received in the range go through a fresh instance of the
   provider's wire protocol (``parse(frame, ts_recv)``, the code ``mdc collect`` runs) and the
   collectors (books, BBO, aggressor side, sequence checks), and what comes out is written;
-* ``_raw`` and ``_bad`` are copied, so the new version can be re-derived again; a frame today's
+* ``_raw`` and ``_bad`` are copied (so the new version can be re-derived again), as are the
+  other ``_`` directories and the control files that are not the store's own; a frame today's
   parser rejects goes to the new root's ``_bad`` and is counted, never fatal.
 
 Gaps, statuses and corporate actions are copied as stored: a disconnect or a halt is a fact of
@@ -25,9 +26,11 @@ rows (a multiset of their JSON encodings), so an unchanged re-derivation reports
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -43,7 +46,8 @@ from mdc.providers.registry import get_spec, load_class
 from mdc.storage import open_store
 from mdc.storage.archive import Archive, TimeArg, to_ns
 from mdc.storage.arrow import from_table
-from mdc.storage.layout import BAD_DIR, RAW_DIR
+from mdc.storage.fsutil import DirLock, exchange_paths
+from mdc.storage.layout import CONTROL_DIR, RAW_DIR
 from mdc.storage.raw import raw_days, read_raw
 from mdc.storage.reader import read_jsonl_table, read_parquet_table
 
@@ -51,6 +55,10 @@ DERIVED: Final = frozenset(
     ("trades", "quotes", "book_deltas", "book_snapshots", "bars", "integrity")
 )
 """Types replaced by the re-derivation (what a parser and the collectors make of frames)."""
+STORE_OWN: Final = frozenset(
+    ("LOCK", "checkpoint.json", "layout.json", "wal", "wal-archive", "tmp")
+)
+"""Control files a store writes for itself: never copied into a new version."""
 BATCH_FRAMES: Final = 2_000
 COPY_BATCH: Final = 50_000
 
@@ -188,9 +196,7 @@ def rederive(
     before: Counter[tuple[str, str, bytes]] = Counter()
     after: Counter[tuple[str, str, bytes]] = Counter()
     out.mkdir(parents=True)
-    for name in (RAW_DIR, BAD_DIR):
-        if (source_root / name).is_dir():
-            shutil.copytree(source_root / name, out / name)
+    _carry_over(source_root, out)
     store = open_store(_storage_for(source, out, _source_format(source)))
     try:
         for batch in _stored(source):
@@ -236,6 +242,68 @@ def rederive(
         store.close()
     report.changes = _changes(before, after)
     return report
+
+
+def rederive_in_place(
+    config: Config,
+    root: Path,
+    provider: str,
+    start: TimeArg,
+    end: TimeArg,
+    now: datetime | None = None,
+) -> tuple[RederiveReport, Path]:
+    """Re-derive ``root`` itself: the new version is built beside it under the root's lock (no
+    collector can write meanwhile), then swapped in with one atomic exchange; the previous
+    version is kept at the returned path (``<root>.before-rederive-<time>``)."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
+    work = root.with_name(f".{root.name}.rederive-{stamp}")
+    kept = root.with_name(f"{root.name}.before-rederive-{stamp}")
+    for path in (work, kept):
+        if path.exists():
+            raise RederiveError(f"{path} exists (an earlier run?): look at it, then move it away")
+    lock = DirLock(root / CONTROL_DIR / "LOCK")
+    lock.acquire()
+    try:
+        try:
+            report = rederive(config, root, work, provider, start, end)
+        except BaseException:
+            if work.exists():
+                shutil.rmtree(work)  # a half-written new version, never swapped in
+            raise
+        try:
+            exchange_paths(work, root)
+        except OSError as exc:
+            raise RederiveError(
+                f"{exc}; the new version is complete at {work}: swap it in by hand, or use --out"
+            ) from exc
+        os.rename(work, kept)  # before this, the previous version is at `work`: still kept
+    finally:
+        lock.release()
+    report.out = str(root)
+    return report, kept
+
+
+def _carry_over(source: Path, out: Path) -> None:
+    """What is not events comes along: raw and bad frames, backfill jobs, packages, and the
+    control files (imports, instruments, watchlists) but the store's own (WAL, checkpoint,
+    layout, lock), which the new version's store writes."""
+    for entry in sorted(source.iterdir()):
+        if not entry.name.startswith("_"):
+            continue  # event data: copied event by event
+        if entry.name != CONTROL_DIR:
+            _copy(entry, out / entry.name)
+            continue
+        for item in sorted(entry.iterdir()):
+            if item.name not in STORE_OWN:
+                _copy(item, out / CONTROL_DIR / item.name)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if src.is_dir():
+        shutil.copytree(src, dst)
+    else:
+        shutil.copy2(src, dst)
 
 
 def _collectors(config: Config) -> Collectors:

@@ -12,7 +12,7 @@ import msgspec
 import typer
 from rich.table import Table
 
-from mdc.backfill.rederive import RederiveError, rederive
+from mdc.backfill.rederive import RederiveError, rederive, rederive_in_place
 from mdc.cli.common import EXIT_USAGE, ConfigOption, console, fail, load
 from mdc.log import setup_logging
 from mdc.providers.registry import UnknownProvider
@@ -23,30 +23,46 @@ def rederive_cmd(
     provider: Annotated[str, typer.Option("--provider", "-p", help="Whose raw frames.")],
     start: Annotated[str, typer.Option("--from", help="First day (UTC) or instant of receipt.")],
     end: Annotated[str, typer.Option("--to", help="Last day (inclusive) or instant.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="New archive root to write.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="New archive root to write.")
+    ] = None,
+    in_place: Annotated[
+        bool,
+        typer.Option(
+            "--in-place", help="Replace the archive itself (atomic swap; the old one is kept)."
+        ),
+    ] = False,
     data: Annotated[
         Path | None, typer.Option("--data", "-d", help="Archive root (storage.root).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
     config_path: ConfigOption = None,
 ) -> None:
-    """Run today's parser over the stored raw frames into a new archive version at --out,
-    and report the rows removed and added per type and day."""
+    """Run today's parser over the stored raw frames into a new archive version at --out (or
+    --in-place), and report the rows removed and added per type and day."""
     config = load(config_path, {"storage.root": str(data) if data else None})
     setup_logging(config.logging.level, config.logging.format)
+    if (out is None) == (not in_place):
+        fail("give either --out DIR (a new version) or --in-place", EXIT_USAGE)
+    root = Path(config.storage.root)
+    kept: Path | None = None
     try:
-        report = rederive(config, Path(config.storage.root), out, provider, start, end)
+        if out is not None:
+            report = rederive(config, root, out, provider, start, end)
+        else:
+            report, kept = rederive_in_place(config, root, provider, start, end)
     except (RederiveError, UnknownProvider, FileNotFoundError, StorageLocked) as exc:
         fail(str(exc), EXIT_USAGE)
     except ValueError as exc:
         fail(f"--from/--to: {exc}", EXIT_USAGE)
     if as_json:
-        console.print_json(msgspec.json.encode(report).decode())
+        summary = {**msgspec.to_builtins(report), "previous_version": str(kept) if kept else None}
+        console.print_json(msgspec.json.encode(summary).decode())
         return
     console.print(
         f"{report.frames:,} frames re-parsed ({report.bad_frames:,} bad); "
         f"{report.copied:,} events copied, {report.replaced:,} replaced by {report.derived:,}; "
-        f"new version in {out}",
+        f"new version in {report.out}" + (f"; the previous one is kept at {kept}" if kept else ""),
         highlight=False,
         soft_wrap=True,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,11 @@ def everything(root: Path) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def rederive(config_file: Path, src: Path, out: Path) -> dict[str, Any]:
+def rederive(config_file: Path, src: Path, out: Path | None) -> dict[str, Any]:
     day = today_utc().isoformat()
-    args = ["rederive", "--provider", "coinbase", "--from", day, "--to", day]
-    result = runner.invoke(
-        app, [*args, "-d", str(src), "--out", str(out), "-c", str(config_file), "--json"]
-    )
+    args = ["rederive", "--provider", "coinbase", "--from", day, "--to", day, "-d", str(src)]
+    where = ["--out", str(out)] if out is not None else ["--in-place"]
+    result = runner.invoke(app, [*args, *where, "-c", str(config_file), "--json"])
     assert result.exit_code == 0, result.output
     report: dict[str, Any] = json.loads(result.output)
     return report
@@ -105,6 +105,16 @@ def test_wrong_parser_then_fixed_parser_restores_the_archive(
     assert sum(c["removed"] for c in report["changes"]) == 107
     assert sum(c["added"] for c in report["changes"]) == 107
     assert everything(fixed) == want
+    # In place: the broken archive itself is repaired by one atomic swap, the old one kept.
+    inplace = tmp_path / "inplace"
+    shutil.copytree(broken, inplace)
+    report = rederive(config_file, inplace, None)
+    assert sum(c["added"] for c in report["changes"]) == 107
+    assert everything(inplace) == want
+    (kept,) = tmp_path.glob("inplace.before-rederive-*")
+    assert report["previous_version"] == str(kept)
+    assert everything(kept) == bad
+    assert not list(tmp_path.glob(".inplace.rederive-*"))
     # Re-deriving with the same parser changes nothing.
     again = rederive(config_file, fixed, tmp_path / "again")
     assert again["changes"] == []
