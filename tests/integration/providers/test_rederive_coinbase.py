@@ -7,6 +7,7 @@ import asyncio
 import json
 import shutil
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,9 @@ def everything(root: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def rederive(config_file: Path, src: Path, out: Path | None) -> dict[str, Any]:
-    day = today_utc().isoformat()
-    args = ["rederive", "--provider", "coinbase", "--from", day, "--to", day, "-d", str(src)]
+    today = today_utc()  # raw frames are filed by receive day: the collection ran just now
+    days = ["--from", (today - timedelta(days=1)).isoformat(), "--to", today.isoformat()]
+    args = ["rederive", "--provider", "coinbase", *days, "-d", str(src)]
     where = ["--out", str(out)] if out is not None else ["--in-place"]
     result = runner.invoke(app, [*args, *where, "-c", str(config_file), "--json"])
     assert result.exit_code == 0, result.output
