@@ -73,7 +73,13 @@ def create(
         fail(f"{out} exists; choose another name or remove it", EXIT_USAGE)
     try:
         archive = open_archive(config.storage.root)
-        files = select_files(archive, split_symbols(symbols), split_symbols(types), start, end)
+        files = select_files(
+            archive,
+            split_symbols(symbols),
+            [t.strip() for t in types.split(",") if t.strip()] if types else None,
+            start,
+            end,
+        )
         manifest = create_package(archive, out, files, name, description)
     except (PackageError, FileNotFoundError, ValueError) as exc:
         fail(str(exc), EXIT_USAGE)
