@@ -80,6 +80,10 @@ class RederiveReport(msgspec.Struct, kw_only=True):
     out: str
     from_ns: int
     to_ns: int
+    covered_from_ns: int
+    covered_to_ns: int
+    """The first and one past the last raw frame's ``ts_recv`` in the range: only events
+    received in this span are replaced (before raw capture was on, they stay as stored)."""
     frames: int = 0
     bad_frames: int = 0
     resets: int = 0
@@ -188,11 +192,21 @@ def rederive(
             f"no raw frames of {provider} in {source_root / RAW_DIR} for that range; raw "
             "capture ([storage] raw_capture = true) must have been on while collecting"
         )
+    covered = _coverage([path for _, path in days], lo, hi)
+    if covered is None:
+        raise RederiveError(f"no raw frames of {provider} were received in that range")
     protocol = _parser(config, provider)
     spec = get_spec(provider)
     report = RederiveReport(
-        provider=provider, source=str(source_root), out=str(out), from_ns=lo, to_ns=hi
+        provider=provider,
+        source=str(source_root),
+        out=str(out),
+        from_ns=lo,
+        to_ns=hi,
+        covered_from_ns=covered[0],
+        covered_to_ns=covered[1],
     )
+    lo, hi = covered  # events outside what the capture holds stay as stored
     before: Counter[tuple[str, str, bytes]] = Counter()
     after: Counter[tuple[str, str, bytes]] = Counter()
     out.mkdir(parents=True)
@@ -281,6 +295,20 @@ def rederive_in_place(
         lock.release()
     report.out = str(root)
     return report, kept
+
+
+def _coverage(paths: list[Path], lo: int, hi: int) -> tuple[int, int] | None:
+    """``ts_recv`` of the first raw frame in ``[lo, hi)`` and one past the last one."""
+    first = next(
+        (r.ts_recv for path in paths for r in read_raw(path) if lo <= r.ts_recv < hi), None
+    )
+    if first is None:
+        return None
+    for path in reversed(paths):
+        last = max((r.ts_recv for r in read_raw(path) if lo <= r.ts_recv < hi), default=None)
+        if last is not None:
+            return first, last + 1
+    return None
 
 
 def _carry_over(source: Path, out: Path) -> None:
