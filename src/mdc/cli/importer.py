@@ -1,15 +1,16 @@
 """``mdc import <kind> FILE``: files from elsewhere into the archive (idempotent, resumable).
 
 Kinds: ``nyse-xdp`` (a pcap/pcapng capture of the XDP Integrated feed, plain, ``.gz`` or
-``.zst``), ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file) and ``lean`` (a QuantConnect
-Lean data folder: every equity/crypto tick, second, minute, hour and daily zip in it).
-``mdc import list`` shows what a root has imported. Writing goes through the normal store
-(``backfill/imports.py``).
+``.zst``), ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file), ``lean`` (a QuantConnect
+Lean data folder: every equity/crypto tick, second, minute, hour and daily zip in it), ``tardis``
+(a Tardis.dev ``incremental_book_L2``, ``trades`` or ``quotes`` CSV), ``databento`` (a DBN file)
+and ``csv`` (any CSV with a column-mapping file). ``mdc import list`` shows what a root has
+imported. Writing goes through the normal store (``backfill/imports.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -19,7 +20,11 @@ import msgspec
 import typer
 from rich.table import Table
 
+from mdc.backfill.csvmap import MappedCsvReader, MappingError, load_mapping
+from mdc.backfill.csvrows import RowCounter
+from mdc.backfill.dbn import DbnError, DbnReader
 from mdc.backfill.imports import ImportResult, list_states, run_import
+from mdc.backfill.tardis import TardisError, TardisReader
 from mdc.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -41,6 +46,7 @@ from mdc.providers.nyse.taq import TaqError, TaqReader
 from mdc.storage import StoragePaused, Store, open_store
 from mdc.storage.fsutil import StorageLocked
 
+VendorReader = TardisReader | DbnReader | MappedCsvReader
 app = typer.Typer(help="Import files (captures, vendor files) into the archive.")
 
 FileArgument = Annotated[
@@ -267,6 +273,115 @@ def lean(
             console.print(f"unreadable: {message}", highlight=False)
     if unreadable:
         raise typer.Exit(EXIT_FAILURE)
+
+
+def _vendor_file(
+    kind: str,
+    file: Path,
+    reader: Callable[[], VendorReader],
+    extra: Callable[[VendorReader], dict[str, object]],
+    force: bool,
+    data: Path | None,
+    as_json: bool,
+    config_path: Path | None,
+) -> None:
+    """Import one vendor file: a reader error (bad header, bad mapping) is a usage error; rows
+    that do not parse are counted and shown."""
+    config = _config(config_path, data)
+    try:
+        source = reader()
+        result = _write(config, kind, file, source.batches(), force)
+    except (TardisError, MappingError, DbnError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    summary = extra(source)
+    _print(result, summary, as_json)
+    if not as_json:
+        for example in getattr(source, "bad_examples", []):
+            console.print(f"  {example}", highlight=False, soft_wrap=True)
+
+
+def _rows(reader: RowCounter) -> dict[str, object]:
+    return {"rows": reader.rows, "bad_rows": reader.bad_rows, "bad_examples": reader.bad_examples}
+
+
+@app.command("tardis")
+def tardis(
+    file: FileArgument,
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Import a Tardis.dev CSV (incremental_book_L2, trades or quotes; plain, .gz or .zst)."""
+
+    def extra(r: VendorReader) -> dict[str, object]:
+        assert isinstance(r, TardisReader)
+        return {
+            "file_kind": r.kind,
+            **_rows(r),
+            "skipped_before_first_snapshot": r.before_snapshot,
+        }
+
+    _vendor_file(
+        "tardis", file, lambda: TardisReader(file), extra, force, data, as_json, config_path
+    )
+
+
+@app.command("databento")
+def databento(
+    file: FileArgument,
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Import a Databento DBN file (.dbn or .dbn.zst: trades, mbp-1/tbbo, bbo, ohlcv)."""
+
+    def extra(r: VendorReader) -> dict[str, object]:
+        assert isinstance(r, DbnReader)
+        return {
+            "dataset": r.dataset,
+            "schema": r.schema,
+            "records": r.records,
+            "skipped_records": dict(r.skipped),
+            "unmapped_instruments": sorted(r.unmapped),
+        }
+
+    _vendor_file(
+        "databento", file, lambda: DbnReader(file), extra, force, data, as_json, config_path
+    )
+
+
+@app.command("csv")
+def csv_file(
+    file: FileArgument,
+    mapping: Annotated[
+        Path,
+        typer.Option(
+            "--mapping", "-m", exists=True, dir_okay=False, help="Column-mapping TOML file."
+        ),
+    ],
+    force: ForceOption = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Import any CSV (plain, .gz or .zst) through a column-mapping file (docs/datasets.md)."""
+
+    def extra(r: VendorReader) -> dict[str, object]:
+        assert isinstance(r, MappedCsvReader)
+        return {"type": r.mapping.type, **_rows(r)}
+
+    _vendor_file(
+        "csv",
+        file,
+        lambda: MappedCsvReader(file, load_mapping(mapping)),
+        extra,
+        force,
+        data,
+        as_json,
+        config_path,
+    )
 
 
 @app.command("list")

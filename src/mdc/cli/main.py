@@ -18,10 +18,12 @@ from mdc.cli import (
     credentials,
     export,
     importer,
+    package,
     providers,
     quality,
     query,
     replay,
+    rederive,
     selftest,
     serve,
     symbols,
@@ -76,12 +78,14 @@ app.add_typer(providers.app, name="providers")
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(archive.app, name="archive")
 app.add_typer(importer.app, name="import")
+app.add_typer(package.app, name="package")
 app.add_typer(symbols.app, name="symbols")
 app.add_typer(export.app, name="export")
 app.add_typer(quality.app, name="quality")
 app.command()(query.query)
 app.command()(replay.replay)
 app.command()(compact.compact)
+app.command("rederive")(rederive.rederive_cmd)
 app.command()(selftest.selftest)
 
 

@@ -6,6 +6,7 @@ and the path-safe form of a symbol. Everything here is synchronous and raises ``
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import os
@@ -155,3 +156,19 @@ class DirLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+RENAME_EXCHANGE: Final = 2
+AT_FDCWD: Final = -100
+
+
+def exchange_paths(a: Path, b: Path) -> None:
+    """Swap two directories in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``): a reader
+    sees either the old or the new one, never neither."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except AttributeError:
+        raise OSError(errno.ENOSYS, "renameat2 is not available on this system") from None
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"cannot swap {a} and {b}: {os.strerror(code)}")

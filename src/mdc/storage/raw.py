@@ -14,7 +14,7 @@ import base64
 import mmap
 import os
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
@@ -24,7 +24,7 @@ import zstandard
 
 from mdc.domain.time import NS_PER_DAY
 from mdc.storage.fsutil import path_component, write_all
-from mdc.storage.jsonl import complete_length
+from mdc.storage.jsonl import complete_length, iter_frames, split_lines
 
 FLUSH_BYTES: Final = 256 * 1024
 """Uncompressed bytes buffered per file before a frame is written."""
@@ -35,6 +35,50 @@ well as 3 (measured on the simulated feed: 6.5x vs 6.0x) in 80 % of the time."""
 EPOCH: Final = date(1970, 1, 1)
 
 _encoder = msgspec.json.Encoder()
+
+
+class RawRecord(msgspec.Struct, kw_only=True):
+    """One line of a raw-capture file."""
+
+    ts_recv: int
+    frame: str | None = None
+    frame_b64: str | None = None
+
+    def data(self) -> bytes | str:
+        """The frame as received: text, or the bytes of a non-UTF-8 frame."""
+        if self.frame is not None:
+            return self.frame
+        return base64.b64decode(self.frame_b64 or "")
+
+
+_record_decoder = msgspec.json.Decoder(RawRecord)
+
+
+def raw_days(directory: Path, provider: str) -> list[tuple[date, Path]]:
+    """The raw-capture files of ``provider`` under ``directory`` (``_raw``), by day."""
+    folder = directory / path_component(provider)
+    out = []
+    for path in folder.glob("*.jsonl.zst") if folder.is_dir() else []:
+        try:
+            out.append((date.fromisoformat(path.name.removesuffix(".jsonl.zst")), path))
+        except ValueError:
+            continue
+    return sorted(out)
+
+
+def read_raw(path: Path) -> Iterator[RawRecord]:
+    """The records of one raw file in the order received, frame by frame (streamed from a
+    memory map); a torn last frame (a collector is writing it) is left out."""
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            return
+        with mmap.mmap(f.fileno(), size, prot=mmap.PROT_READ) as mm:
+            for _, end, chunk in iter_frames(mm, "zstd"):  # type: ignore[arg-type]
+                if end < 0:
+                    return
+                for line in split_lines(chunk):
+                    yield _record_decoder.decode(line)
 
 
 def frame_fields(data: bytes | str) -> dict[str, str]:

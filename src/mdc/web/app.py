@@ -34,6 +34,7 @@ from mdc.web.api import (
     backfill,
     config,
     export,
+    datasets,
     health,
     imports,
     indexes,
@@ -79,6 +80,7 @@ ROUTERS: Final = (
     imports,
     export,
     replay,
+    datasets,
 )
 ACCESS: Final = {health: [], metrics: [MetricsRoute], replay: [SocketRoute]}
 """Routers with another rule than "reads need the key where the bind says so" (web/security)."""

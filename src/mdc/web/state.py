@@ -19,6 +19,7 @@ from mdc.monitoring.health import HealthMonitor
 from mdc.storage.rowcount import RowCounter
 from mdc.storage.usage import WriteRate, archive_growth_bytes
 from mdc.web.exports import ExportJobs
+from mdc.web.jobs import Jobs
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
 from mdc.web.verifier import ArchiveVerifier
@@ -51,6 +52,8 @@ class WebState:
     """Row counts of archive files for the coverage grid (remembered between requests)."""
     verifier: ArchiveVerifier = field(init=False)
     write_rate: WriteRate = field(default_factory=WriteRate)
+    jobs: Jobs = field(default_factory=Jobs)
+    """Package and re-derivation jobs started from the dashboard."""
     """The archive's measured growth (sampled by the monitor while a collector writes)."""
     exports: ExportJobs = field(init=False)
     """Lean exports started from the dashboard (``web/exports.py``)."""

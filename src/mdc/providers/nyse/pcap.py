@@ -11,15 +11,10 @@ datagrams are yielded; fragments and anything else are counted as skipped.
 
 from __future__ import annotations
 
-import gzip
-import io
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO, Final
-
-import zstandard
 
 PCAP_MAGIC_US: Final = 0xA1B2C3D4
 PCAP_MAGIC_NS: Final = 0xA1B23C4D
@@ -53,19 +48,6 @@ class PcapStats:
     datagrams: int = 0
     skipped: int = 0
     """Records that are not IPv4 UDP (ARP, IGMP, TCP, fragments, truncated captures)."""
-
-
-def open_capture(path: Path) -> BinaryIO:
-    """The decompressed byte stream of ``path`` (``.gz``/``.zst`` by name or by magic)."""
-    raw = path.open("rb")
-    head = raw.read(4)
-    raw.seek(0)
-    if head[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    if head == b"\x28\xb5\x2f\xfd":
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return io.BufferedReader(reader)
-    return raw
 
 
 def datagrams(stream: BinaryIO, stats: PcapStats | None = None) -> Iterator[Datagram]:

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Final
 
 from mdc.domain.events import Event
+from mdc.providers.files import open_decompressed
 from mdc.providers.nyse.config import NyseConfig, parse_line
 from mdc.providers.nyse.parse import SymbolFilter, XdpFeed
-from mdc.providers.nyse.pcap import PcapStats, datagrams, open_capture
+from mdc.providers.nyse.pcap import PcapStats, datagrams
 from mdc.providers.nyse.stream import LINE_NAMES
 
 BATCH_EVENTS: Final = 20_000
@@ -50,7 +51,7 @@ class Replay:
         feed = self.feed
         routes = self._routes
         last_ts = 0
-        with open_capture(self.path) as stream:
+        with open_decompressed(self.path) as stream:
             for dgram in datagrams(stream, self.pcap):
                 key = (dgram.dst, dgram.dst_port)
                 route = routes.get(key)

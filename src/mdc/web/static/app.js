@@ -11,6 +11,7 @@ import { qualityPage } from "./pages/quality.js";
 import { backfillPage } from "./pages/backfill.js";
 import { exportPage } from "./pages/export.js";
 import { notificationsPage } from "./pages/notifications.js";
+import { datasetsPage } from "./pages/datasets.js";
 import { settingsPage } from "./pages/settings.js";
 
 const main = document.getElementById("main");
@@ -24,6 +25,7 @@ const pages = {
   backfill: backfillPage,
   export: exportPage,
   notifications: notificationsPage,
+  datasets: datasetsPage,
   settings: settingsPage,
 };
 
