@@ -33,8 +33,8 @@ from mdc.web.api import (
 from mdc.web.api import (
     backfill,
     config,
-    export,
     datasets,
+    export,
     health,
     imports,
     indexes,
