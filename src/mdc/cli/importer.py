@@ -96,6 +96,14 @@ def nyse_xdp(
         str | None,
         typer.Option("--symbols", "-s", help="Only these symbols (default: every symbol)."),
     ] = None,
+    orders: Annotated[
+        bool,
+        typer.Option(
+            "--orders",
+            help="Also store every order message as order_updates (L3), as "
+            "[providers.nyse] order_events = true does.",
+        ),
+    ] = False,
     force: ForceOption = False,
     data: DataOption = None,
     as_json: JsonOption = False,
@@ -108,6 +116,8 @@ def nyse_xdp(
         settings = provider_section(config, "nyse", NyseConfig)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
+    if orders:
+        settings = msgspec.structs.replace(settings, order_events=True)
     only = split_symbols(symbols)
     wanted = set(only) if only else None
     replay = Replay(

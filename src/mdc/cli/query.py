@@ -22,7 +22,7 @@ def query(
         str,
         typer.Argument(
             help="SQL over the views trades, quotes, bars, book_deltas, "
-            "book_snapshots, gaps, integrity, statuses, "
+            "book_snapshots, order_updates, gaps, integrity, statuses, "
             "corporate_actions."
         ),
     ],

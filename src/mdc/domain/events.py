@@ -15,6 +15,7 @@ import msgspec
 Side: TypeAlias = Literal["buy", "sell", "unknown"]
 BookSide: TypeAlias = Literal["bid", "ask"]
 Severity: TypeAlias = Literal["info", "warning", "error"]
+OrderAction: TypeAlias = Literal["add", "modify", "replace", "delete", "execute"]
 
 
 class _Base(msgspec.Struct, gc=False, kw_only=True, omit_defaults=False):
@@ -74,6 +75,27 @@ class BookSnapshot(_Base, tag="book_snapshot", kw_only=True):
     asks: list[tuple[float, float]]
 
 
+class OrderUpdate(_Base, tag="order_update", kw_only=True):
+    """One order-level (L3) book message of an order-by-order feed, as the exchange sent it.
+
+    ``price``/``size`` are the order's new price and open size (``add``, ``modify``,
+    ``replace``), what left the book (``delete``: the order's price and size) or what traded
+    (``execute``: execution price and volume). ``side`` is ``None`` when the feed's message
+    does not carry it and the order is unknown (a book that is stale after a gap). Order ids
+    are strings because exchange ids are unsigned 64-bit.
+    """
+
+    action: OrderAction
+    order_id: str
+    side: BookSide | None
+    price: float
+    size: float
+    new_order_id: str | None = None
+    """``replace``: the id the order carries from now on."""
+    trade_id: str | None = None
+    """``execute``: the exchange's trade id (the same as the ``Trade``'s)."""
+
+
 class Bar(_Base, tag="bar", kw_only=True):
     """OHLCV over ``interval`` (``1s``, ``1m``, ``1h``, ``1d`` …) starting at ``ts_event``."""
 
@@ -124,13 +146,23 @@ class CorporateAction(_Base, tag="corporate_action", kw_only=True):
 
 
 Event: TypeAlias = (
-    Trade | Quote | BookDelta | BookSnapshot | Bar | Gap | Integrity | Status | CorporateAction
+    Trade
+    | Quote
+    | BookDelta
+    | BookSnapshot
+    | OrderUpdate
+    | Bar
+    | Gap
+    | Integrity
+    | Status
+    | CorporateAction
 )
 EVENT_TYPES: Final[tuple[type[Event], ...]] = (
     Trade,
     Quote,
     BookDelta,
     BookSnapshot,
+    OrderUpdate,
     Bar,
     Gap,
     Integrity,
@@ -144,6 +176,7 @@ TYPE_NAMES: Final[dict[type[Event], str]] = {
     Quote: "quotes",
     BookDelta: "book_deltas",
     BookSnapshot: "book_snapshots",
+    OrderUpdate: "order_updates",
     Bar: "bars",
     Gap: "gaps",
     Integrity: "integrity",

@@ -13,6 +13,7 @@ from mdc.domain.events import (
     CorporateAction,
     Gap,
     Integrity,
+    OrderUpdate,
     Quote,
     Status,
     Trade,
@@ -65,6 +66,16 @@ SAMPLES: list[ev.Event] = [
     Integrity(**COMMON, kind="crossed_book", severity="error", detail="bid 2 >= ask 1"),
     Status(**COMMON, kind="trading", state="halted", detail="LULD"),
     CorporateAction(**COMMON, kind="split", ratio=4.0),
+    OrderUpdate(
+        **COMMON,
+        seq=11,
+        action="execute",
+        order_id="7",
+        side="ask",
+        price=189.3,
+        size=100.0,
+        trade_id="55",
+    ),
 ]
 
 

@@ -63,6 +63,10 @@ class NyseConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Packets held behind a hole per channel before the hole is declared a gap."""
     symbols_all: bool = False
     """Publish every symbol of the feed, not only the configured ones (captures, research)."""
+    order_events: bool = False
+    """Also publish every order message (add/modify/replace/delete/execute) as an
+    ``OrderUpdate`` (L3, archive type ``order_updates``). Off by default: it multiplies the
+    events stored by about the number of messages."""
 
     def __post_init__(self) -> None:
         if self.product_id not in PRODUCT_IDS:

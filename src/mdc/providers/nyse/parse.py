@@ -39,7 +39,9 @@ Mapping to events: executions (103) are ``Trade`` with the exchange ``TradeID`` 
 ``Status`` (``halt`` halted/resumed/…, ``ssr``, ``session``, ``indication``); Imbalance is
 ``Status(kind="imbalance")`` with every field in ``detail``; book changes are ``BookDelta`` per
 touched level (one per level per message), after one ``BookSnapshot`` (empty at the start of the
-day) that opens each symbol's book.
+day) that opens each symbol's book. With ``order_events`` every Add/Modify/Replace/Delete
+Order and Order Execution is also an ``OrderUpdate`` (L3), made before the book applies it so the
+side of an order the message does not repeat comes from the tracked order.
 """
 
 from __future__ import annotations
@@ -49,7 +51,19 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from mdc.collectors.emit import BOOK_RESET, SEQUENCE_GAP_REASON
-from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Integrity, Side, Status, Trade
+from mdc.domain.events import (
+    BookDelta,
+    BookSide,
+    BookSnapshot,
+    Event,
+    Gap,
+    Integrity,
+    OrderAction,
+    OrderUpdate,
+    Side,
+    Status,
+    Trade,
+)
 from mdc.domain.time import NS_PER_MS, NS_PER_S
 from mdc.providers.nyse import messages as m
 from mdc.providers.nyse.book import Level, OrderBook
@@ -122,6 +136,9 @@ _AUCTIONS: Final[dict[bytes, str]] = {
 }
 _AGGRESSOR: Final[dict[bool, Side]] = {True: "sell", False: "buy"}
 """Resting order is a bid → the seller took it."""
+_BOOK_SIDE: Final[dict[bool, BookSide]] = {True: "bid", False: "ask"}
+_UNKNOWN_ORDER: Final = (False, 0, 0)
+"""What a delete of an order the book does not hold reports (price and size 0)."""
 
 
 @dataclass(eq=False)
@@ -213,8 +230,11 @@ class XdpFeed:
         wanted: SymbolFilter = _everything,
         gap_timeout_ms: float = 50.0,
         max_pending_packets: int = 10_000,
+        order_events: bool = False,
     ) -> None:
         self.venue = venue
+        self.order_events = order_events
+        """Publish every book message as an ``OrderUpdate`` (L3) besides the L2 deltas."""
         self.wanted = wanted
         self.gap_timeout_ns = int(gap_timeout_ms * NS_PER_MS)
         self.max_pending = max_pending_packets
@@ -787,65 +807,73 @@ class XdpFeed:
         )
 
     # -- book messages ----------------------------------------------------------------------
-    def _add(self, data: bytes, offset: int, size: int) -> None:
-        ns, index, sseq, order_id, price, volume, side, _firm, _splits = _ADD(data, offset + 4)
+    def _book_symbol(self, index: int, sseq: int) -> Symbol | None:
+        """The symbol of a book message when its depth is published (``seq`` set for the
+        events); ``None`` for an unmapped index (counted) or an unpublished book."""
         sym = self.symbols.get(index)
         if sym is None:
             self.unmapped += 1
-            return
+            return None
         if not sym.depth:
-            return
-        level = sym.book.add(order_id, side == b"B", price, volume)
+            return None
         self._seq_num = sseq
+        return sym
+
+    def _add(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, order_id, price, volume, side, _firm, _splits = _ADD(data, offset + 4)
+        sym = self._book_symbol(index, sseq)
+        if sym is None:
+            return
+        is_bid = side == b"B"
+        level = sym.book.add(order_id, is_bid, price, volume)
         if level is None:
             self._bad_message(f"{sym.symbol}: Add Order {order_id} is already live")
             return
-        self._levels(sym, self._ns(sym, ns), (level,))
+        ts = self._ns(sym, ns)
+        if self.order_events:
+            self._order(sym, ts, "add", order_id, _BOOK_SIDE[is_bid], price, volume)
+        self._levels(sym, ts, (level,))
 
     def _modify(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, order_id, price, volume, _pos, _p, _n = _MODIFY(data, offset + 4)
-        sym = self.symbols.get(index)
-        if sym is None:
-            self.unmapped += 1
-            return
-        if not sym.depth:
-            return
-        changes = sym.book.modify(order_id, price, volume)
-        self._seq_num = sseq
-        if changes is None:
-            self._unknown(sym, order_id, "Modify Order")
-        elif changes:
-            self._levels(sym, self._ns(sym, ns), changes)
+        sym = self._book_symbol(index, sseq)
+        if sym is not None:
+            ts = self._ns(sym, ns)
+            if self.order_events:
+                self._order(sym, ts, "modify", order_id, None, price, volume)
+            self._changed(
+                sym, ts, order_id, "Modify Order", sym.book.modify(order_id, price, volume)
+            )
 
     def _delete(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, order_id, _splits = _DELETE(data, offset + 4)
-        sym = self.symbols.get(index)
-        if sym is None:
-            self.unmapped += 1
-            return
-        if not sym.depth:
-            return
-        level = sym.book.delete(order_id)
-        self._seq_num = sseq
-        if level is None:
-            self._unknown(sym, order_id, "Delete Order")
-        else:
-            self._levels(sym, self._ns(sym, ns), (level,))
+        sym = self._book_symbol(index, sseq)
+        if sym is not None:
+            ts = self._ns(sym, ns)
+            if self.order_events:
+                known = sym.book.orders.get(order_id, _UNKNOWN_ORDER)
+                self._order(sym, ts, "delete", order_id, None, known[1], known[2])
+            level = sym.book.delete(order_id)
+            self._changed(sym, ts, order_id, "Delete Order", None if level is None else (level,))
 
     def _replace(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, order_id, new_id, price, volume, _p, _n = _REPLACE(data, offset + 4)
-        sym = self.symbols.get(index)
-        if sym is None:
-            self.unmapped += 1
-            return
-        if not sym.depth:
-            return
-        changes = sym.book.replace(order_id, new_id, price, volume)
-        self._seq_num = sseq
+        sym = self._book_symbol(index, sseq)
+        if sym is not None:
+            ts = self._ns(sym, ns)
+            if self.order_events:
+                self._order(sym, ts, "replace", order_id, None, price, volume, new_id=new_id)
+            changes = sym.book.replace(order_id, new_id, price, volume)
+            self._changed(sym, ts, order_id, "Replace Order", changes)
+
+    def _changed(
+        self, sym: Symbol, ts: int, order_id: int, what: str, changes: tuple[Level, ...] | None
+    ) -> None:
+        """Publish what a modify/delete/replace changed (``None``: the order was unknown)."""
         if changes is None:
-            self._unknown(sym, order_id, "Replace Order")
-        else:
-            self._levels(sym, self._ns(sym, ns), changes)
+            self._unknown(sym, order_id, what)
+        elif changes:
+            self._levels(sym, ts, changes)
 
     def _execution(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, order_id, trade_id, price, volume, printable, _s, _db = _EXEC(
@@ -859,6 +887,8 @@ class XdpFeed:
         ts = self._ns(sym, ns)
         side: Side = "unknown"
         if sym.depth:
+            if self.order_events:
+                self._order(sym, ts, "execute", order_id, None, price, volume, trade_id=trade_id)
             done = sym.book.execute(order_id, volume)
             if done is None:
                 self._unknown(sym, order_id, "Order Execution")
@@ -869,6 +899,42 @@ class XdpFeed:
             self._trade(
                 sym, ts, price, volume, str(trade_id), side, [] if printable else ["not_printed"]
             )
+
+    def _order(
+        self,
+        sym: Symbol,
+        ts: int,
+        action: OrderAction,
+        order_id: int,
+        side: BookSide | None,
+        price: int,
+        volume: int,
+        new_id: int | None = None,
+        trade_id: int | None = None,
+    ) -> None:
+        """The L3 event of a book message (before the book applies it: the side of an order
+        the message does not repeat comes from the book)."""
+        if side is None:
+            known = sym.book.orders.get(order_id)
+            if known is not None:
+                side = _BOOK_SIDE[known[0]]
+        self.out.append(
+            OrderUpdate(
+                symbol=sym.symbol,
+                venue=sym.venue,
+                provider=PROVIDER,
+                ts_event=ts,
+                ts_recv=self._ts_recv,
+                seq=self._seq_num,
+                action=action,
+                order_id=str(order_id),
+                side=side,
+                price=price / sym.divisor,
+                size=float(volume),
+                new_order_id=None if new_id is None else str(new_id),
+                trade_id=None if trade_id is None else str(trade_id),
+            )
+        )
 
     def _non_displayed(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, trade_id, price, volume, printable, _db = _NONDISP(data, offset + 4)

@@ -84,6 +84,7 @@ class NyseStream(StreamingProvider):
             self._filter,
             self.settings.gap_timeout_ms,
             self.settings.max_pending_packets,
+            self.settings.order_events,
         )
         for channel in self.settings.channels:
             self.feed.channel(channel.id, channel.venue)
