@@ -30,6 +30,7 @@ from mdc.web.api import (
     metrics,
     providers,
     quality,
+    reference,
     status,
     storage,
     symbols,
@@ -56,6 +57,7 @@ ROUTERS: Final = (
     config,
     backfill,
     imports,
+    reference,
 )
 
 

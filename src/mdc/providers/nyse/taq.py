@@ -13,6 +13,7 @@ Sequence Number, ``trade_id``, ``conditions`` every Sale Condition character plu
 time); BBO quotes → ``Quote`` (venue ``TAQ``, both exchanges the quote's exchange, the Quote
 Condition kept); NBBO → ``Quote`` (venue ``NBBO``, the best bid/offer exchanges). A final
 ``END|…`` trailer line is skipped (its layout is not confirmed by a sample; open question).
+Master (reference) files are read by ``taq_master.py``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ _DATE_RE: Final = re.compile(r"(\d{8})")
 _TRADE_COLUMNS: Final = ("Time", "Exchange", "Symbol", "Trade Volume", "Trade Price")
 _QUOTE_COLUMNS: Final = ("Time", "Exchange", "Symbol", "Bid_Price", "Offer_Price")
 _NBBO_COLUMNS: Final = ("Time", "Symbol", "Best_Bid_Price", "Best_Offer_Price")
+_BBO_FIELDS: Final = ("Bid_Price", "Bid_Size", "Offer_Price", "Offer_Size")
+_NBBO_FIELDS: Final = ("Best_Bid_Price", "Best_Bid_Size", "Best_Offer_Price", "Best_Offer_Size")
 
 
 class TaqError(ValueError):
@@ -187,32 +190,13 @@ class TaqReader:
         )
 
     def _quote(self, f: list[str], col: dict[str, int]) -> Quote:
-        get = self._get
-        ts = self.clock.ns(f[col["Time"]])
-        seq = get(f, col, "Sequence_Number")
         exchange = f[col["Exchange"]].strip()
-        condition = get(f, col, "Quote_Condition")
-        return Quote(
-            symbol=f[col["Symbol"]].strip(),
-            venue="TAQ",
-            provider=PROVIDER,
-            ts_event=ts,
-            ts_recv=ts,
-            seq=int(seq) if seq else None,
-            bid_price=float(f[col["Bid_Price"]]),
-            bid_size=float(get(f, col, "Bid_Size") or 0),
-            ask_price=float(f[col["Offer_Price"]]),
-            ask_size=float(get(f, col, "Offer_Size") or 0),
-            bid_exchange=exchange,
-            ask_exchange=exchange,
-            conditions=[condition] if condition else [],
-            tape=get(f, col, "Source_Of_Quote") or None,
-        )
+        condition = self._get(f, col, "Quote_Condition")
+        conditions = [condition] if condition else []
+        return self._make_quote(f, col, "TAQ", _BBO_FIELDS, exchange, exchange, conditions)
 
     def _nbbo(self, f: list[str], col: dict[str, int]) -> Quote:
         get = self._get
-        ts = self.clock.ns(f[col["Time"]])
-        seq = get(f, col, "Sequence_Number")
         conditions = [
             c
             for c in (
@@ -222,19 +206,44 @@ class TaqReader:
             )
             if c
         ]
+        return self._make_quote(
+            f,
+            col,
+            "NBBO",
+            _NBBO_FIELDS,
+            get(f, col, "Best_Bid_Exchange") or None,
+            get(f, col, "Best_Offer_Exchange") or None,
+            conditions,
+        )
+
+    def _make_quote(
+        self,
+        f: list[str],
+        col: dict[str, int],
+        venue: str,
+        names: tuple[str, str, str, str],
+        bid_exchange: str | None,
+        ask_exchange: str | None,
+        conditions: list[str],
+    ) -> Quote:
+        """A quote row of either kind; ``names`` are its bid/ask price and size columns."""
+        get = self._get
+        ts = self.clock.ns(f[col["Time"]])
+        seq = get(f, col, "Sequence_Number")
+        bid, bid_size, ask, ask_size = names
         return Quote(
             symbol=f[col["Symbol"]].strip(),
-            venue="NBBO",
+            venue=venue,
             provider=PROVIDER,
             ts_event=ts,
             ts_recv=ts,
             seq=int(seq) if seq else None,
-            bid_price=float(f[col["Best_Bid_Price"]]),
-            bid_size=float(get(f, col, "Best_Bid_Size") or 0),
-            ask_price=float(f[col["Best_Offer_Price"]]),
-            ask_size=float(get(f, col, "Best_Offer_Size") or 0),
-            bid_exchange=get(f, col, "Best_Bid_Exchange") or None,
-            ask_exchange=get(f, col, "Best_Offer_Exchange") or None,
+            bid_price=float(f[col[bid]]),
+            bid_size=float(get(f, col, bid_size) or 0),
+            ask_price=float(f[col[ask]]),
+            ask_size=float(get(f, col, ask_size) or 0),
+            bid_exchange=bid_exchange,
+            ask_exchange=ask_exchange,
             conditions=conditions,
             tape=get(f, col, "Source_Of_Quote") or None,
         )
