@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from mdc.cli.main import app
 from mdc.config import load_config
-from mdc.web.app import create_app
 from mdc.providers.nyse.taq_master import REFERENCE_NAME, MasterRecord, parse_master
 from mdc.storage.reference import read_reference, reference_days, reference_path
+from mdc.web.app import create_app
 
 # v3.3 columns (Daily TAQ Client Spec), plus one a later version might add.
 COLUMNS = (
