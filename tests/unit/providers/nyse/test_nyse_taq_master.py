@@ -36,7 +36,8 @@ def row(i: int) -> str:
     late = ["1" if i % 2 else "0", "0", "1"]
     cells = [
         f"S{i:03d}", f"Company {i} Inc", f"{i:09d}", "A" if i % 4 else "",
-        "" if i % 5 else f"S{i}.X", "", "0" if i % 10 else "1", "NPQ"[i % 3], "ABC"[i % 3], "100", "100" if i % 7 else "",
+        "" if i % 5 else f"S{i}.X", "", "0" if i % 10 else "1", "NPQ"[i % 3], "ABC"[i % 3],
+        "100", "100" if i % 7 else "",
         f"{1000 + i}", f"{i * 1_000_000}.5" if i % 6 else "", "", "AGT" if i == 1 else "", "", "",
         "", *flags, "", f"2025{(i % 12) + 1:02d}15", *late, "x" if i == 2 else "",
     ]  # fmt: skip
