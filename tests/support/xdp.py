@@ -28,15 +28,30 @@ class Spec:
     type: int
     table: str
 
-    def __call__(self, **values: object) -> bytes:
-        buf = bytearray(self.size)
-        struct.pack_into("<HH", buf, 0, self.size, self.type)  # MsgSize @0, MsgType @2
+    def fields(self) -> list[tuple[str, str, int]]:
+        out = []
         for item in self.table.split():
             name, _, rest = item.partition(":")
             code, _, offset = rest.partition("@")
-            struct.pack_into("<" + code, buf, int(offset), values.pop(name))
+            out.append((name, code, int(offset)))
+        return out
+
+    def __call__(self, **values: object) -> bytes:
+        buf = bytearray(self.size)
+        struct.pack_into("<HH", buf, 0, self.size, self.type)  # MsgSize @0, MsgType @2
+        for name, code, offset in self.fields():
+            struct.pack_into("<" + code, buf, offset, values.pop(name))
         assert not values, f"type {self.type}: no field for {sorted(values)}"
         return bytes(buf)
+
+    def decode(self, message: bytes) -> dict[str, object]:
+        """The fields of one message of this type (its header checked)."""
+        size, msg_type = struct.unpack_from("<HH", message, 0)
+        assert (size, msg_type) == (self.size, self.type), (size, msg_type)
+        return {
+            name: struct.unpack_from("<" + code, message, offset)[0]
+            for name, code, offset in self.fields()
+        }
 
 
 _BOOK = "ns:I@4 index:I@8 sseq:I@12"
@@ -96,6 +111,20 @@ NON_DISPLAYED_TRADE = Spec(
 CROSS_TRADE = Spec(29, 111, f"{_BOOK} cross:I@16 price:I@20 volume:I@24 cross_type:c@28")
 TRADE_CANCEL = Spec(20, 112, f"{_BOOK} trade:I@16")
 CROSS_CORRECTION = Spec(24, 113, f"{_BOOK} cross:I@16 volume:I@20")
+MESSAGE_UNAVAILABLE = Spec(14, 31, "begin:I@4 end:I@8 product:B@12 channel:B@13")
+REFRESH_HEADER = Spec(16, 35, "current:H@4 total:H@6 last_seq:I@8 last_sseq:I@12")
+# Request Server messages (Common v2.3c), SourceID 10 bytes NUL-padded.
+RETRANSMISSION_REQUEST = Spec(24, 10, "begin:I@4 end:I@8 source:10s@12 product:B@22 channel:B@23")
+REQUEST_RESPONSE = Spec(
+    29,
+    11,
+    "request_seq:I@4 begin:I@8 end:I@12 source:10s@16 product:B@26 channel:B@27 status:c@28",
+)
+HEARTBEAT_RESPONSE = Spec(14, 12, "source:10s@4")
+SYMBOL_INDEX_MAPPING_REQUEST = Spec(
+    21, 13, "index:I@4 source:10s@8 product:B@18 channel:B@19 method:B@20"
+)
+REFRESH_REQUEST = Spec(20, 15, "index:I@4 source:10s@8 product:B@18 channel:B@19")
 
 
 def packet(seq: int, messages: list[bytes], send_ns: int, flag: int = 11) -> bytes:
@@ -411,6 +440,48 @@ class Market:
 
     def send(self, msgs: list[bytes], flag: int = 11) -> None:
         self._send(msgs, flag)
+
+    def snapshot(self) -> tuple[int, dict[int, dict[int, tuple[bool, int, int]]]]:
+        """(last sequence number sent, SymbolIndex → a copy of its orders) — what a refresh
+        taken now reflects."""
+        return self.seq - 1, {x.index: dict(x.book.orders) for x in self.listings.values()}
+
+
+def refresh_packets(
+    listings: list[Listing],
+    orders: dict[int, dict[int, tuple[bool, int, int]]],
+    last_seq: int,
+    send_ns: int,
+    per_packet: int = 20,
+) -> list[bytes]:
+    """A refresh of ``listings`` as the spec orders it (per symbol: Symbol Index Mapping,
+    Security Status, one Add Order Refresh per order), each packet opened by a Refresh Header;
+    delivery flag 17 for a single packet, else 18 / 19 … / 20."""
+    body: list[bytes] = []
+    for x in listings:
+        body.append(symbol_index_mapping(x.index, x.symbol, x.scale))
+        body.append(security_status(send_ns, x.index, x.sseq, b"O"))
+        for order_id, (is_bid, price, volume) in sorted(orders[x.index].items()):
+            side = b"B" if is_bid else b"S"
+            body.append(add_order_refresh(send_ns, x.index, x.sseq, order_id, price, volume, side))
+    chunks = [body[i : i + per_packet] for i in range(0, len(body), per_packet)] or [[]]
+    out = []
+    for n, chunk in enumerate(chunks, 1):
+        head = REFRESH_HEADER(current=n, total=len(chunks), last_seq=last_seq, last_sseq=0)
+        flag = 17 if len(chunks) == 1 else 18 if n == 1 else 20 if n == len(chunks) else 19
+        out.append(packet(n, [head, *chunk], send_ns, flag))
+    return out
+
+
+def retransmitted(packets: list[bytes], begin: int, end: int) -> list[bytes]:
+    """The original packets holding ``begin..end``, re-flagged 13 (one) or 15 (part of many)."""
+    chosen = []
+    for data in packets:
+        count, seq = data[3], int.from_bytes(data[4:8], "little")
+        if count and seq <= end and seq + count - 1 >= begin:
+            chosen.append(data)
+    flag = 13 if len(chosen) == 1 else 15
+    return [data[:2] + bytes([flag]) + data[3:] for data in chosen]
 
 
 def write_pcap(path: Path, frames: list[tuple[int, str, int, bytes]]) -> None:
