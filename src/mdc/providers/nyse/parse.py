@@ -22,8 +22,11 @@ Per channel (Common v2.3c, "Sequencing"):
   so.
 - A channel whose first packet is not sequence 1 was joined mid-session: its books start stale.
 - Heartbeats (flag 1, no messages) do not advance the sequence; they are counted per line.
-- Refresh packets (flags 17–20) and request-server messages are counted and skipped: this
-  handler does not request or apply refreshes (that needs an NYSE Request Server connection).
+- With a Request Server (``requests``; off by default) a hole is asked for and waits
+  ``retransmission_timeout_ms`` instead (a refusal or Message Unavailable, flag 21, makes it a
+  gap at once), and every stale book asks for a refresh; refresh packets (flags 17–20) rebuild
+  it (``refresh.py``). Without one, refresh packets still rebuild a stale book when nothing
+  after the refresh point was applied to it.
 
 Per message: ``SymbolSeqNum`` is the event's ``seq`` (per symbol; the provider declares it not
 contiguous because messages of unsubscribed kinds leave holes in what is published). Times: a

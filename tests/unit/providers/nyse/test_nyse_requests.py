@@ -12,7 +12,9 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from typing import cast
 
+import msgspec
 import pytest
 from tests.support import xdp
 from tests.support.xdp_request_server import StandInServer
@@ -24,10 +26,14 @@ from tests.unit.providers.nyse.test_nyse_parse import (
 )
 
 from mdc.collectors.emit import BOOK_RESET
+from mdc.config.schema import Config
 from mdc.domain.events import Event, Gap, Integrity
+from mdc.providers.base import ProviderError, StreamSink
 from mdc.providers.credentials import Secret
+from mdc.providers.nyse.config import NyseConfig
 from mdc.providers.nyse.parse import BOOK_REFRESHED, XdpFeed
 from mdc.providers.nyse.request_server import RequestClient
+from mdc.providers.nyse.stream import NyseStream
 
 SOURCE = "MDCTEST"
 
@@ -206,3 +212,22 @@ def test_refusals_name_their_reason_and_leave_books_stale() -> None:
             )
 
     run(scenario)
+
+
+def test_request_server_config_errors_name_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NYSE_SOURCE_ID", raising=False)
+    with pytest.raises(ValueError, match="expected host:port"):
+        msgspec.convert({"request_server": {"address": "nohost"}}, NyseConfig)
+    config = Config(
+        provider="nyse",
+        providers={
+            "nyse": {
+                "channels": [{"id": 1, "lines": ["239.1.1.1:5000"]}],
+                "request_server": {"address": "127.0.0.1:9"},
+            }
+        },
+    )
+    with pytest.raises(ProviderError, match="set NYSE_SOURCE_ID"):
+        NyseStream(config, cast(StreamSink, None))  # fails before it needs a sink
+    default = msgspec.convert({}, NyseConfig)
+    assert default.request_server is None  # off by default
