@@ -34,19 +34,16 @@ def loopback_multicast() -> None:
     xdp.ensure_loopback_multicast()
 
 
+def nyse_config(lines: list[tuple[str, int]], **settings: object) -> Config:
+    """One channel on ``lines`` (A, B, …) received on loopback."""
+    channel = {"id": 1, "lines": [f"{g}:{p}" for g, p in lines]}
+    nyse = {"interface": "127.0.0.1", "channels": [channel], **settings}
+    return Config(provider="nyse", symbols=list(SYMBOLS), providers={"nyse": nyse})
+
+
 def collect(market: xdp.Market, drop: int | None) -> tuple[CollectingSink, dict[str, Any]]:
     """Run the stream while every packet (but ``drop``) goes out on both lines."""
-    config = Config(
-        provider="nyse",
-        symbols=list(SYMBOLS),
-        providers={
-            "nyse": {
-                "interface": "127.0.0.1",
-                "channels": [{"id": 1, "lines": [f"{g}:{p}" for g, p in LINES]}],
-                "gap_timeout_ms": 5000,
-            }
-        },
-    )
+    config = nyse_config(LINES, gap_timeout_ms=5000)
     sink = CollectingSink()
     sent = len(market.packets) - (drop is not None)
     counters: dict[str, Any] = {}
@@ -137,18 +134,8 @@ def test_collect_with_a_request_server_gets_the_lost_packet_on_the_retransmissio
     async def main() -> None:
         server = StandInServer(market, lambda _ch, data: out.sendto(data, RETRANS_LINE), "MDCTEST")
         await server.start()
-        lines = [*LINES, RETRANS_LINE]
-        config = Config(
-            provider="nyse",
-            symbols=list(SYMBOLS),
-            providers={
-                "nyse": {
-                    "interface": "127.0.0.1",
-                    "channels": [{"id": 1, "lines": [f"{g}:{p}" for g, p in lines]}],
-                    "request_server": {"address": f"127.0.0.1:{server.port}"},
-                }
-            },
-        )
+        server_address = {"address": f"127.0.0.1:{server.port}"}
+        config = nyse_config([*LINES, RETRANS_LINE], request_server=server_address)
         stream = NyseStream(config, sink)
         task = asyncio.create_task(stream.run([SymbolConfig(symbol=s) for s in SYMBOLS]))
         async with asyncio.timeout(5):

@@ -63,6 +63,7 @@ from mdc.domain.events import (
     Integrity,
     OrderAction,
     OrderUpdate,
+    Severity,
     Side,
     Status,
     Trade,
@@ -648,19 +649,8 @@ class XdpFeed:
         if sym.depth:
             sym.book.published = True
             self.out.append(self._snapshot(sym, ts))
-            self.out.append(
-                Integrity(
-                    symbol=sym.symbol,
-                    venue=sym.venue,
-                    provider=PROVIDER,
-                    ts_event=ts,
-                    ts_recv=self._ts_recv,
-                    kind=BOOK_REFRESHED,
-                    severity="info",
-                    detail=f"refresh through channel {ch.id} seq {last_seq}: "
-                    f"{len(sym.book)} orders, trusted again",
-                )
-            )
+            detail = f"refresh through channel {ch.id} seq {last_seq}: {len(sym.book)} orders"
+            self._integrity(sym, ts, self._ts_recv, None, BOOK_REFRESHED, "info", detail)
 
     # -- resets -----------------------------------------------------------------------------
     def _reset_channel(self, ch: Channel, flag: int, ts_recv: int, send_ns: int) -> None:
@@ -725,18 +715,7 @@ class XdpFeed:
         book.clear()
         book.trusted = False
         if was:
-            self.out.append(
-                Integrity(
-                    symbol=sym.symbol,
-                    venue=sym.venue,
-                    provider=PROVIDER,
-                    ts_event=ts,
-                    ts_recv=ts_recv,
-                    kind=BOOK_RESET,
-                    severity="warning",
-                    detail=detail,
-                )
-            )
+            self._integrity(sym, ts, ts_recv, None, BOOK_RESET, "warning", detail)
         self._want_refresh(sym)
 
     def _want_refresh(self, sym: Symbol) -> None:
@@ -1123,11 +1102,10 @@ class XdpFeed:
             known = sym.book.orders.get(order_id)
             if known is not None:
                 side = _BOOK_SIDE[known[0]]
+        head = {"symbol": sym.symbol, "venue": sym.venue, "provider": PROVIDER}
         self.out.append(
             OrderUpdate(
-                symbol=sym.symbol,
-                venue=sym.venue,
-                provider=PROVIDER,
+                **head,
                 ts_event=ts,
                 ts_recv=self._ts_recv,
                 seq=self._seq_num,
@@ -1174,16 +1152,28 @@ class XdpFeed:
         self._notice(sym, ns, sseq, "trade_correction", f"cross X{cross_id} volume now {volume}")
 
     def _notice(self, sym: Symbol, ns: int, sseq: int, kind: str, detail: str) -> None:
+        self._integrity(sym, self._ns(sym, ns), self._ts_recv, sseq, kind, "info", detail)
+
+    def _integrity(
+        self,
+        sym: Symbol,
+        ts: int,
+        ts_recv: int,
+        seq: int | None,
+        kind: str,
+        severity: Severity,
+        detail: str,
+    ) -> None:
         self.out.append(
             Integrity(
                 symbol=sym.symbol,
                 venue=sym.venue,
                 provider=PROVIDER,
-                ts_event=self._ns(sym, ns),
-                ts_recv=self._ts_recv,
-                seq=sseq,
+                ts_event=ts,
+                ts_recv=ts_recv,
+                seq=seq,
                 kind=kind,
-                severity="info",
+                severity=severity,
                 detail=detail,
             )
         )

@@ -21,10 +21,11 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Final, Literal, TextIO
+from typing import Final, Literal, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from mdc.domain.events import Event, Quote, Trade
@@ -39,6 +40,39 @@ _QUOTE_COLUMNS: Final = ("Time", "Exchange", "Symbol", "Bid_Price", "Offer_Price
 _NBBO_COLUMNS: Final = ("Time", "Symbol", "Best_Bid_Price", "Best_Offer_Price")
 _BBO_FIELDS: Final = ("Bid_Price", "Bid_Size", "Offer_Price", "Offer_Size")
 _NBBO_FIELDS: Final = ("Best_Bid_Price", "Best_Bid_Size", "Best_Offer_Price", "Best_Offer_Size")
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class RowTally:
+    """Rows of a TAQ file read so far: how many, the bad ones (with examples), the trailer."""
+
+    rows: int = 0
+    bad_rows: int = 0
+    bad_examples: list[str] = field(default_factory=list)
+    trailer: str | None = None
+    """The ``END|date|count`` line, as it was."""
+
+    def parse(self, lines: Iterable[str], row: Callable[[list[str]], T]) -> Iterator[T]:
+        """``row(fields)`` of every data line; a row that raises ``ValueError``/``IndexError``
+        is counted and kept as an example (at most 10), never fatal."""
+        for line in lines:
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            fields = line.split("|")
+            if fields[0] == "END":
+                self.trailer = line
+                continue
+            self.rows += 1
+            try:
+                yield row(fields)
+            except (ValueError, IndexError) as exc:
+                self.bad_rows += 1
+                if len(self.bad_examples) < 10:
+                    self.bad_examples.append(f"row {self.rows}: {exc}: {line[:120]}")
 
 
 class TaqError(ValueError):
@@ -104,17 +138,14 @@ class _Clock:
         return self.ns(text) if text and text.strip("0") else None
 
 
-class TaqReader:
+class TaqReader(RowTally):
     """Events of one TAQ file in batches; rows that do not parse are counted and kept aside."""
 
     def __init__(self, path: Path, day: date | None = None) -> None:
+        super().__init__()
         self.path = path
         self.day = day if day is not None else file_date(path)
         self.clock = _Clock(self.day)
-        self.rows = 0
-        self.bad_rows = 0
-        self.bad_examples: list[str] = []
-        self.trailer: str | None = None
         self.kind: TaqKind | None = None
 
     def batches(self) -> Iterator[list[Event]]:
@@ -136,22 +167,8 @@ class TaqReader:
             }
             row_to_event = parsers[kind]
             batch: list[Event] = []
-            for line in f:
-                line = line.rstrip("\r\n")
-                if not line:
-                    continue
-                fields = line.split("|")
-                if fields[0] == "END":
-                    self.trailer = line
-                    continue
-                self.rows += 1
-                try:
-                    batch.append(row_to_event(fields, col))
-                except (ValueError, IndexError) as exc:
-                    self.bad_rows += 1
-                    if len(self.bad_examples) < 10:
-                        self.bad_examples.append(f"row {self.rows}: {exc}: {line[:120]}")
-                    continue
+            for event in self.parse(f, lambda fields: row_to_event(fields, col)):
+                batch.append(event)
                 if len(batch) >= BATCH:
                     yield batch
                     batch = []

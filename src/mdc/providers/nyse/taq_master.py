@@ -27,7 +27,7 @@ from typing import Final
 
 import msgspec
 
-from mdc.providers.nyse.taq import open_text
+from mdc.providers.nyse.taq import RowTally, open_text
 
 REFERENCE_NAME: Final = "nyse_taq_master"
 """The reference table the records are stored as (``mdc.storage.reference``)."""
@@ -80,15 +80,10 @@ class MasterRecord(msgspec.Struct, kw_only=True, frozen=True):
 
 
 @dataclass
-class MasterFile:
+class MasterFile(RowTally):
     """What :func:`parse_master` read: the records, bad rows with reasons, the trailer."""
 
     records: list[MasterRecord] = field(default_factory=list)
-    rows: int = 0
-    bad_rows: int = 0
-    bad_examples: list[str] = field(default_factory=list)
-    trailer: str | None = None
-    """The ``END|date|count`` line, as it was."""
     columns: list[str] = field(default_factory=list)
 
 
@@ -126,21 +121,7 @@ def parse_master(lines: Iterable[str]) -> MasterFile:
     if missing:
         raise MasterError(f"master file header lacks {', '.join(missing)} (got {header[:4]}…)")
     out.columns = header
-    for line in it:
-        line = line.rstrip("\r\n")
-        if not line:
-            continue
-        fields = line.split("|")
-        if fields[0] == "END":
-            out.trailer = line
-            continue
-        out.rows += 1
-        try:
-            out.records.append(_record(header, fields))
-        except ValueError as exc:
-            out.bad_rows += 1
-            if len(out.bad_examples) < 10:
-                out.bad_examples.append(f"row {out.rows}: {exc}: {line[:120]}")
+    out.records.extend(out.parse(it, lambda fields: _record(header, fields)))
     return out
 
 
