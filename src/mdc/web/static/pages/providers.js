@@ -5,7 +5,12 @@ export function providersPage(root) {
   const list = h("div", { id: "provider-list" });
   const channels = h("div", { id: "feed-channels" });
   const imports = h("div", { id: "import-list" });
-  root.append(h("h1", {}, "Providers"), h("section", { class: "card" }, list), channels, imports);
+  const reference = h("div", { id: "reference-list" });
+  root.append(h("h1", {}, "Providers"), h("section", { class: "card" }, list), channels, imports, reference);
+  const session = (r) =>
+    r ? h("p", { class: "request-server" },
+      `Request server ${r.server}: ${r.connected ? "connected" : "not connected"} · ${fmtInt(r.requests_sent)} requests · ${fmtInt(r.accepted)} accepted · ${fmtInt(r.refused)} refused · ${fmtInt(r.heartbeats)} heartbeats` + (r.last_error ? ` · ${r.last_error}` : ""))
+      : "";
   const perLine = (o) => Object.entries(o || {}).map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ") || "—";
   const caps = (c) =>
     ["trades", "quotes", "depth", "bars", "corporate_actions"].filter((k) => c[k]).join(", ") + (c.max_depth_levels ? ` (${c.max_depth_levels} levels)` : "");
@@ -38,15 +43,18 @@ export function providersPage(root) {
       channels.replaceChildren(
         ...feeds.map((p) =>
           h("section", { class: "card", "data-feed": p.name },
+            session(p.connection.details.request_server),
             table(
               `${p.name} channels · ${fmtInt(p.connection.details.symbols)} symbols · ${fmtInt(p.connection.details.stale_books)} stale books · ${fmtInt(p.connection.details.unknown_orders)} unknown orders`,
-              [{ label: "Channel" }, { label: "Venue" }, { label: "Next seq", num: true }, { label: "Messages", num: true }, { label: "Packets per line" }, { label: "Duplicates per line" }, { label: "Heartbeats", num: true }, { label: "Gaps", num: true }, { label: "Missing", num: true }, { label: "Resets", num: true }, { label: "Held", num: true }],
+              [{ label: "Channel" }, { label: "Venue" }, { label: "Next seq", num: true }, { label: "Messages", num: true }, { label: "Packets per line" }, { label: "Duplicates per line" }, { label: "Heartbeats", num: true }, { label: "Gaps", num: true }, { label: "Missing", num: true }, { label: "Resets", num: true }, { label: "Held", num: true }, { label: "Retransmission requests", num: true }, { label: "Refresh requests", num: true }, { label: "Refused", num: true }, { label: "Books refreshed", num: true }],
               p.connection.details.channels.map((c) =>
                 h("tr", { "data-channel": c.channel },
                   td(String(c.channel)), td(c.venue), num(c.next_seq == null ? "—" : fmtInt(c.next_seq)), num(fmtInt(c.messages)),
                   td(perLine(c.packets)), td(perLine(c.duplicates)), num(fmtInt(c.heartbeats)),
                   h("td", { class: "num channel-gaps" }, fmtInt(c.gaps)), num(fmtInt(c.missing_messages)),
                   num(fmtInt(c.sequence_resets)), num(fmtInt(c.pending_packets)),
+                  h("td", { class: "num channel-retrans" }, fmtInt(c.retransmission_requests)), num(fmtInt(c.refresh_requests)),
+                  num(fmtInt(c.refused_requests)), h("td", { class: "num channel-refreshed" }, fmtInt(c.refreshed_books)),
                 ),
               ),
             ),
@@ -60,6 +68,16 @@ export function providersPage(root) {
               table(`${done.length} file imports (mdc import)`,
                 [{ label: "Kind" }, { label: "File" }, { label: "Events", num: true }, { label: "State" }],
                 done.map((i) => h("tr", {}, td(i.kind), td(i.source), num(fmtInt(i.events)), td(i.done ? "done" : "interrupted")))))
+          : "",
+      );
+      // Reference tables (mdc import taq EQY_US_ALL_REF_MASTER_…): days held per table.
+      const tables = Object.entries(await api("/api/reference"));
+      reference.replaceChildren(
+        tables.length
+          ? h("section", { class: "card" },
+              table(`${tables.length} reference tables`,
+                [{ label: "Table" }, { label: "Days", num: true }, { label: "Latest" }],
+                tables.map(([name, days]) => h("tr", { "data-table": name }, td(name), num(fmtInt(days.length)), td(days[days.length - 1] || "—")))))
           : "",
       );
     } catch (err) {
