@@ -7,8 +7,11 @@ packets 1, 2, …). Every request names the client (``SourceID``, assigned by NY
 and the channel:
 
 - **Retransmission Request** (10): ``BeginSeqNum``..``EndSeqNum`` of a channel;
-- **Refresh Request** (15): one ``SymbolIndex``;
-- **Symbol Index Mapping Request** (13): one ``SymbolIndex``.
+- **Refresh Request** (15): one ``SymbolIndex``.
+
+(The Symbol Index Mapping Request, 13, is in the layout table but not sent: how its answer is
+sequenced on the retransmission line could not be confirmed, and the feed's mappings come from
+the day's start, refreshes, or a seeded mapping file.)
 
 The server answers each with a **Request Response** (11): the request packet's sequence number
 and a ``Status`` (``0`` accepted, ``1``–``9`` the reason for a refusal). The packets themselves
@@ -43,7 +46,6 @@ RECONNECT_MAX_S: Final = 30.0
 _RETRANSMIT = m.REQUEST_LAYOUTS[m.RETRANSMISSION_REQUEST]
 _RESPONSE = m.REQUEST_LAYOUTS[m.REQUEST_RESPONSE]
 _HEARTBEAT = m.REQUEST_LAYOUTS[m.HEARTBEAT_RESPONSE]
-_MAPPING = m.REQUEST_LAYOUTS[m.SYMBOL_INDEX_MAPPING_REQUEST]
 _REFRESH = m.REQUEST_LAYOUTS[m.REFRESH_REQUEST]
 
 
@@ -88,10 +90,10 @@ class Request:
     """One request the server has not answered yet."""
 
     kind: str
-    """``retransmission``, ``refresh`` or ``mapping``."""
+    """``retransmission`` or ``refresh``."""
     channel: int
     begin: int
-    """First sequence number (retransmission) or the SymbolIndex (refresh, mapping)."""
+    """First sequence number (retransmission) or the SymbolIndex (refresh)."""
     end: int = 0
 
 
@@ -143,11 +145,6 @@ class RequestClient:
     def refresh(self, channel: int, symbol_index: int) -> None:
         body = encode(_REFRESH, symbol_index, self._source, self.product_id, channel)
         self._send(Request("refresh", channel, symbol_index), body)
-
-    def symbol_mapping(self, channel: int, symbol_index: int) -> None:
-        # RetransmitMethod 0: answer on the multicast retransmission line.
-        body = encode(_MAPPING, symbol_index, self._source, self.product_id, channel, 0)
-        self._send(Request("mapping", channel, symbol_index), body)
 
     def _send(self, request: Request, message: bytes) -> None:
         seq = self.seq
