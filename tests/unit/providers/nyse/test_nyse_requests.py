@@ -231,3 +231,29 @@ def test_request_server_config_errors_name_the_fix(monkeypatch: pytest.MonkeyPat
         NyseStream(config, cast(StreamSink, None))  # fails before it needs a sink
     default = msgspec.convert({}, NyseConfig)
     assert default.request_server is None  # off by default
+
+
+def test_a_refresh_on_the_multicast_makes_a_late_join_trusted_without_a_request_server() -> None:
+    market = xdp.Market(14, SYMBOLS)
+    market.open()
+    market.run(600)
+    joined = len(market.packets) // 2
+    cut = len(market.packets)
+    last_seq, orders = market.snapshot()
+    market.run(600)
+    feed = XdpFeed()  # no requests: a capture that recorded the refresh line
+    for i, data in enumerate(market.packets[joined:cut]):
+        feed.packet(1, "A", data, i)
+    assert feed.channels[1].trusted is False and feed.unmapped > 0
+    refresh = xdp.refresh_packets(list(market.listings.values()), orders, last_seq, 5, 7)
+    assert [p[2] for p in refresh][:2] == [18, 19] and refresh[-1][2] == 20
+    for data in refresh:
+        feed.packet(1, "R", data, cut)
+    for i, data in enumerate(market.packets[cut:]):
+        feed.packet(1, "A", data, cut + i)
+    events = feed.take()
+    assert feed.stale_symbols() == [] and feed.channels[1].refreshes == len(SYMBOLS)
+    for x in market.listings.values():
+        sym = next(s for s in feed.symbols.values() if s.symbol == x.symbol)
+        assert sym.book.orders == x.book.orders, x.symbol
+    assert l2_books(events) == expected_books(market)
