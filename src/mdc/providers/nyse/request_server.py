@@ -182,9 +182,10 @@ class RequestClient:
         attempt = 0
         while True:
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(self.host, self.port), CONNECT_TIMEOUT_S
-                )
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
+                # cancellation that races a completed read, and the session never stops.
+                async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                    reader, writer = await asyncio.open_connection(self.host, self.port)
             except (OSError, TimeoutError) as exc:
                 attempt += 1
                 self.last_error = f"cannot connect to {self.host}:{self.port}: {exc}"
@@ -210,7 +211,8 @@ class RequestClient:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
-            packet = await asyncio.wait_for(read_packet(reader), self.heartbeat_timeout_s)
+            async with asyncio.timeout(self.heartbeat_timeout_s):
+                packet = await read_packet(reader)
             if m.PACKET_HEADER.unpack_from(packet, 0)[2] == 0:  # a heartbeat
                 self.heartbeats += 1
                 writer.write(frame(self.seq, [encode(_HEARTBEAT, self._source)], self.clock()))

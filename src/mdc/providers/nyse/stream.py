@@ -170,7 +170,8 @@ class NyseStream(StreamingProvider):
                 session = asyncio.create_task(self.requests.run())
             while True:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._ready.get(), tick)
+                    async with asyncio.timeout(tick):  # (wait_for can swallow a cancel)
+                        await self._ready.get()
                 self.feed.tick(now_ns())
                 await self._publish()
         finally:

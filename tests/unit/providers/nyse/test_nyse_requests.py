@@ -67,7 +67,8 @@ class Rig:
 
     async def __aexit__(self, *exc: object) -> None:
         self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
+        async with asyncio.timeout(5):  # a session that ignores cancellation fails the test
+            await asyncio.gather(self._task, return_exceptions=True)
         await self.server.stop()
 
     def feed_packets(self, packets: list[bytes], skip: int | None = None) -> None:
