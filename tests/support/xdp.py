@@ -1,10 +1,11 @@
 """A packet builder for XDP Integrated feed tests, written from the spec tables by offset.
 
-Each message function places every field at the byte offset the XDP Common Client Spec v2.3c /
-Integrated Feed Client Spec v2.3a give it (offsets count from the start of the message, header
-included), independently of the decoder's ``struct`` table — so a wrong layout in either one
-fails the tests. :class:`Market` drives a day: it numbers packets per channel, keeps its own
-books (orders and levels per symbol), trade counts and volumes, and writes pcap files.
+Each message is written down once, as the spec's field table: ``name:code@offset`` per field
+(offsets count from the start of the message, header included, as in the XDP Common Client Spec
+v2.3c / Integrated Feed Client Spec v2.3a), independently of the decoder's ``struct`` table — so
+a wrong layout in either one fails the tests. :class:`Market` drives a day: it numbers packets
+per channel, keeps its own books (orders and levels per symbol), trade counts and volumes, and
+writes pcap files.
 """
 
 from __future__ import annotations
@@ -14,19 +15,116 @@ import shutil
 import socket
 import struct
 import subprocess
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-Field = tuple[int, str, object]
-"""(offset, struct code, value)."""
+
+@dataclass(frozen=True)
+class Spec:
+    """One message type as its spec table: MsgSize, MsgType and ``name:code@offset`` fields."""
+
+    size: int
+    type: int
+    table: str
+
+    def fields(self) -> list[tuple[str, str, int]]:
+        out = []
+        for item in self.table.split():
+            name, _, rest = item.partition(":")
+            code, _, offset = rest.partition("@")
+            out.append((name, code, int(offset)))
+        return out
+
+    def __call__(self, **values: object) -> bytes:
+        buf = bytearray(self.size)
+        struct.pack_into("<HH", buf, 0, self.size, self.type)  # MsgSize @0, MsgType @2
+        for name, code, offset in self.fields():
+            struct.pack_into("<" + code, buf, offset, values.pop(name))
+        assert not values, f"type {self.type}: no field for {sorted(values)}"
+        return bytes(buf)
+
+    def decode(self, message: bytes) -> dict[str, object]:
+        """The fields of one message of this type (its header checked)."""
+        size, msg_type = struct.unpack_from("<HH", message, 0)
+        assert (size, msg_type) == (self.size, self.type), (size, msg_type)
+        return {
+            name: struct.unpack_from("<" + code, message, offset)[0]
+            for name, code, offset in self.fields()
+        }
 
 
-def message(size: int, msg_type: int, fields: list[Field]) -> bytes:
-    buf = bytearray(size)
-    struct.pack_into("<HH", buf, 0, size, msg_type)  # MsgSize @0, MsgType @2
-    for offset, code, value in fields:
-        struct.pack_into("<" + code, buf, offset, value)
-    return bytes(buf)
+_BOOK = "ns:I@4 index:I@8 sseq:I@12"
+"""SourceTimeNS, SymbolIndex, SymbolSeqNum: how every book and trade message starts."""
+_TIMED = "s:I@4 ns:I@8"
+"""SourceTime (s), SourceTimeNS: messages that carry the full time."""
+
+SEQUENCE_NUMBER_RESET = Spec(14, 1, f"{_TIMED} product:B@12 channel:B@13")
+SOURCE_TIME_REFERENCE = Spec(16, 2, "id:I@4 sseq:I@8 seconds:I@12")
+SYMBOL_INDEX_MAPPING = Spec(
+    44,
+    3,
+    "index:I@4 symbol:11s@8 market:H@20 system:B@22 exchange:c@23 scale:B@24 type:c@25 "
+    "lot:H@26 prev_close:I@28 prev_volume:I@32 resolution:B@36 round_lot:c@37 mpv:H@38 "
+    "uot:H@40",  # reserved @19 and @42..43
+)
+SYMBOL_CLEAR = Spec(20, 32, f"{_TIMED} index:I@12 next_seq:I@16")
+SECURITY_STATUS = Spec(
+    46,
+    34,
+    f"{_TIMED} index:I@12 sseq:I@16 status:c@20 halt:c@21 price1:I@26 price2:I@30 "
+    "ssr_exchange:c@34 ssr_volume:I@35 time:I@39 ssr_state:c@43 market_state:c@44 "
+    "session:c@45",  # reserved 4 @22
+)
+ADD_ORDER = Spec(
+    39, 100, f"{_BOOK} order:Q@16 price:I@24 volume:I@28 side:c@32 firm:5s@33 splits:B@38"
+)
+MODIFY_ORDER = Spec(
+    35, 101, f"{_BOOK} order:Q@16 price:I@24 volume:I@28 position:B@32 prev:B@33 new:B@34"
+)
+DELETE_ORDER = Spec(25, 102, f"{_BOOK} order:Q@16 splits:B@24")
+ORDER_EXECUTION = Spec(
+    42,
+    103,
+    f"{_BOOK} order:Q@16 trade:I@24 price:I@28 volume:I@32 printable:B@36 splits:B@37 db:I@38",
+)
+REPLACE_ORDER = Spec(
+    42, 104, f"{_BOOK} order:Q@16 new_order:Q@24 price:I@32 volume:I@36 prev:B@40 new:B@41"
+)
+IMBALANCE = Spec(
+    73,
+    105,
+    f"{_TIMED} index:I@12 sseq:I@16 ref:I@20 paired:I@24 total:I@28 market:I@32 "
+    "auction_time:H@36 auction_type:c@38 side:c@39 book_clearing:I@40 interest_clearing:I@44 "
+    "ssr_filing:I@48 match:I@52 upper:I@56 lower:I@60 status:B@64 freeze:B@65 "
+    "extensions:B@66 unpaired:I@67 unpaired_side:c@71 significant:c@72",
+)
+ADD_ORDER_REFRESH = Spec(
+    43,
+    106,
+    f"{_TIMED} index:I@12 sseq:I@16 order:Q@20 price:I@28 volume:I@32 side:c@36 firm:5s@37 "
+    "splits:B@42",
+)
+NON_DISPLAYED_TRADE = Spec(
+    33, 110, f"{_BOOK} trade:I@16 price:I@20 volume:I@24 printable:B@28 db:I@29"
+)
+CROSS_TRADE = Spec(29, 111, f"{_BOOK} cross:I@16 price:I@20 volume:I@24 cross_type:c@28")
+TRADE_CANCEL = Spec(20, 112, f"{_BOOK} trade:I@16")
+CROSS_CORRECTION = Spec(24, 113, f"{_BOOK} cross:I@16 volume:I@20")
+MESSAGE_UNAVAILABLE = Spec(14, 31, "begin:I@4 end:I@8 product:B@12 channel:B@13")
+REFRESH_HEADER = Spec(16, 35, "current:H@4 total:H@6 last_seq:I@8 last_sseq:I@12")
+# Request Server messages (Common v2.3c), SourceID 10 bytes NUL-padded.
+RETRANSMISSION_REQUEST = Spec(24, 10, "begin:I@4 end:I@8 source:10s@12 product:B@22 channel:B@23")
+REQUEST_RESPONSE = Spec(
+    29,
+    11,
+    "request_seq:I@4 begin:I@8 end:I@12 source:10s@16 product:B@26 channel:B@27 status:c@28",
+)
+HEARTBEAT_RESPONSE = Spec(14, 12, "source:10s@4")
+SYMBOL_INDEX_MAPPING_REQUEST = Spec(
+    21, 13, "index:I@4 source:10s@8 product:B@18 channel:B@19 method:B@20"
+)
+REFRESH_REQUEST = Spec(20, 15, "index:I@4 source:10s@8 product:B@18 channel:B@19")
 
 
 def packet(seq: int, messages: list[bytes], send_ns: int, flag: int = 11) -> bytes:
@@ -42,270 +140,157 @@ def heartbeat(seq: int, send_ns: int) -> bytes:
     return packet(seq, [], send_ns, flag=1)
 
 
-# -- one function per message type (offsets from the spec tables) ---------------------------
+def _split(source_ns: int) -> dict[str, int]:
+    s, ns = divmod(source_ns, 1_000_000_000)
+    return {"s": s, "ns": ns}
+
+
+# -- one function per message type ----------------------------------------------------------
 
 
 def sequence_number_reset(source_ns: int, product_id: int, channel_id: int) -> bytes:
-    s, ns = divmod(source_ns, 1_000_000_000)
-    # SourceTime @4, SourceTimeNS @8, ProductID @12, ChannelID @13 → 14
-    return message(14, 1, [(4, "I", s), (8, "I", ns), (12, "B", product_id), (13, "B", channel_id)])
+    return SEQUENCE_NUMBER_RESET(**_split(source_ns), product=product_id, channel=channel_id)
 
 
 def source_time_reference(partition: int, seconds: int) -> bytes:
-    # ID @4, SymbolSeqNum @8 (reserved), SourceTime @12 → 16
-    return message(16, 2, [(4, "I", partition), (8, "I", 0), (12, "I", seconds)])
+    return SOURCE_TIME_REFERENCE(id=partition, sseq=0, seconds=seconds)
 
 
 def symbol_index_mapping(
     index: int, symbol: str, scale: int, market_id: int = 1, system_id: int = 1
 ) -> bytes:
-    # SymbolIndex @4, Symbol 11s @8, reserved @19, MarketID u16 @20, SystemID @22,
-    # ExchangeCode @23, PriceScaleCode @24, SecurityType @25, LotSize u16 @26,
-    # PrevClosePrice @28, PrevCloseVolume @32, PriceResolution @36, RoundLot @37,
-    # MPV u16 @38, UnitOfTrade u16 @40, reserved @42 → 44
-    return message(
-        44,
-        3,
-        [
-            (4, "I", index),
-            (8, "11s", symbol.encode()),
-            (20, "H", market_id),
-            (22, "B", system_id),
-            (23, "c", b"N"),
-            (24, "B", scale),
-            (25, "c", b"A"),
-            (26, "H", 100),
-            (28, "I", 0),
-            (32, "I", 0),
-            (36, "B", 0),
-            (37, "c", b"Y"),
-            (38, "H", 1),
-            (40, "H", 100),
-        ],
+    return SYMBOL_INDEX_MAPPING(
+        index=index,
+        symbol=symbol.encode(),
+        market=market_id,
+        system=system_id,
+        exchange=b"N",
+        scale=scale,
+        type=b"A",
+        lot=100,
+        prev_close=0,
+        prev_volume=0,
+        resolution=0,
+        round_lot=b"Y",
+        mpv=1,
+        uot=100,
     )
 
 
 def symbol_clear(source_ns: int, index: int, next_seq: int) -> bytes:
-    s, ns = divmod(source_ns, 1_000_000_000)
-    # SourceTime @4, SourceTimeNS @8, SymbolIndex @12, NextSourceSeqNum @16 → 20
-    return message(20, 32, [(4, "I", s), (8, "I", ns), (12, "I", index), (16, "I", next_seq)])
+    return SYMBOL_CLEAR(**_split(source_ns), index=index, next_seq=next_seq)
 
 
 def security_status(
     source_ns: int, index: int, sseq: int, status: bytes, halt: bytes = b"~"
 ) -> bytes:
-    s, ns = divmod(source_ns, 1_000_000_000)
-    # SourceTime @4, SourceTimeNS @8, SymbolIndex @12, SymbolSeqNum @16, SecurityStatus @20,
-    # HaltCondition @21, reserved 4 @22, Price1 @26, Price2 @30, SSRTriggeringExchangeID @34,
-    # SSRTriggeringVolume @35, Time @39, SSRState @43, MarketState @44, SessionState @45 → 46
-    return message(
-        46,
-        34,
-        [
-            (4, "I", s),
-            (8, "I", ns),
-            (12, "I", index),
-            (16, "I", sseq),
-            (20, "c", status),
-            (21, "c", halt),
-            (26, "I", 0),
-            (30, "I", 0),
-            (34, "c", b" "),
-            (35, "I", 0),
-            (39, "I", 93000000),
-            (43, "c", b"~"),
-            (44, "c", b"O"),
-            (45, "c", b" "),
-        ],
+    return SECURITY_STATUS(
+        **_split(source_ns),
+        index=index,
+        sseq=sseq,
+        status=status,
+        halt=halt,
+        price1=0,
+        price2=0,
+        ssr_exchange=b" ",
+        ssr_volume=0,
+        time=93000000,
+        ssr_state=b"~",
+        market_state=b"O",
+        session=b" ",
     )
 
 
 def add_order(
     ns: int, index: int, sseq: int, order_id: int, price: int, volume: int, side: bytes
 ) -> bytes:
-    # SourceTimeNS @4, SymbolIndex @8, SymbolSeqNum @12, OrderID u64 @16, Price @24,
-    # Volume @28, Side @32, FirmID 5s @33, NumParitySplits @38 → 39
-    return message(
-        39,
-        100,
-        [
-            (4, "I", ns),
-            (8, "I", index),
-            (12, "I", sseq),
-            (16, "Q", order_id),
-            (24, "I", price),
-            (28, "I", volume),
-            (32, "c", side),
-            (33, "5s", b""),
-            (38, "B", 1),
-        ],
+    return ADD_ORDER(
+        ns=ns,
+        index=index,
+        sseq=sseq,
+        order=order_id,
+        price=price,
+        volume=volume,
+        side=side,
+        firm=b"",
+        splits=1,
     )
 
 
 def modify_order(ns: int, index: int, sseq: int, order_id: int, price: int, volume: int) -> bytes:
-    # ... OrderID @16, Price @24, Volume @28, PositionChange @32, PrevPriceParitySplits @33,
-    # NewPriceParitySplits @34 → 35
-    return message(
-        35,
-        101,
-        [
-            (4, "I", ns),
-            (8, "I", index),
-            (12, "I", sseq),
-            (16, "Q", order_id),
-            (24, "I", price),
-            (28, "I", volume),
-            (32, "B", 0),
-            (33, "B", 1),
-            (34, "B", 1),
-        ],
-    )
+    return MODIFY_ORDER(
+        ns=ns, index=index, sseq=sseq, order=order_id, price=price, volume=volume, position=0,
+        prev=1, new=1,
+    )  # fmt: skip
 
 
 def delete_order(ns: int, index: int, sseq: int, order_id: int) -> bytes:
-    # ... OrderID @16, NumParitySplits @24 → 25
-    return message(
-        25, 102, [(4, "I", ns), (8, "I", index), (12, "I", sseq), (16, "Q", order_id), (24, "B", 0)]
-    )
+    return DELETE_ORDER(ns=ns, index=index, sseq=sseq, order=order_id, splits=0)
 
 
 def order_execution(
     ns: int, index: int, sseq: int, order_id: int, trade_id: int, price: int, volume: int
 ) -> bytes:
-    # ... OrderID @16, TradeID @24, Price @28, Volume @32, PrintableFlag @36,
-    # NumParitySplits @37, DBExecID @38 → 42
-    return message(
-        42,
-        103,
-        [
-            (4, "I", ns),
-            (8, "I", index),
-            (12, "I", sseq),
-            (16, "Q", order_id),
-            (24, "I", trade_id),
-            (28, "I", price),
-            (32, "I", volume),
-            (36, "B", 1),
-            (37, "B", 0),
-            (38, "I", trade_id + 7),
-        ],
-    )
+    return ORDER_EXECUTION(
+        ns=ns, index=index, sseq=sseq, order=order_id, trade=trade_id, price=price,
+        volume=volume, printable=1, splits=0, db=trade_id + 7,
+    )  # fmt: skip
 
 
 def replace_order(
     ns: int, index: int, sseq: int, order_id: int, new_id: int, price: int, volume: int
 ) -> bytes:
-    # ... OrderID @16, NewOrderID @24, Price @32, Volume @36, PrevPriceParitySplits @40,
-    # NewPriceParitySplits @41 → 42
-    return message(
-        42,
-        104,
-        [
-            (4, "I", ns),
-            (8, "I", index),
-            (12, "I", sseq),
-            (16, "Q", order_id),
-            (24, "Q", new_id),
-            (32, "I", price),
-            (36, "I", volume),
-            (40, "B", 1),
-            (41, "B", 1),
-        ],
-    )
+    return REPLACE_ORDER(
+        ns=ns, index=index, sseq=sseq, order=order_id, new_order=new_id, price=price,
+        volume=volume, prev=1, new=1,
+    )  # fmt: skip
 
 
 def imbalance(source_ns: int, index: int, sseq: int, ref: int, total: int, side: bytes) -> bytes:
-    s, ns = divmod(source_ns, 1_000_000_000)
-    # SourceTime @4, SourceTimeNS @8, SymbolIndex @12, SymbolSeqNum @16, ReferencePrice @20,
-    # PairedQty @24, TotalImbalanceQty @28, MarketImbalanceQty @32, AuctionTime u16 @36,
-    # AuctionType @38, ImbalanceSide @39, ContinuousBookClearingPrice @40,
-    # AuctionInterestClearingPrice @44, SSRFilingPrice @48, IndicativeMatchPrice @52,
-    # UpperCollar @56, LowerCollar @60, AuctionStatus @64, FreezeStatus @65,
-    # NumExtensions @66, UnpairedQty @67, UnpairedSide @71, SignificantImbalance @72 → 73
-    return message(
-        73,
-        105,
-        [
-            (4, "I", s),
-            (8, "I", ns),
-            (12, "I", index),
-            (16, "I", sseq),
-            (20, "I", ref),
-            (24, "I", 5000),
-            (28, "I", total),
-            (32, "I", 0),
-            (36, "H", 1600),
-            (38, "c", b"C"),
-            (39, "c", side),
-            (40, "I", ref),
-            (44, "I", 0),
-            (48, "I", 0),
-            (52, "I", ref),
-            (56, "I", ref + 100),
-            (60, "I", ref - 100),
-            (64, "B", 0),
-            (65, "B", 0),
-            (66, "B", 0),
-            (67, "I", 250),
-            (71, "c", side),
-            (72, "c", b"Y"),
-        ],
-    )
+    return IMBALANCE(
+        **_split(source_ns), index=index, sseq=sseq, ref=ref, paired=5000, total=total,
+        market=0, auction_time=1600, auction_type=b"C", side=side, book_clearing=ref,
+        interest_clearing=0, ssr_filing=0, match=ref, upper=ref + 100, lower=ref - 100,
+        status=0, freeze=0, extensions=0, unpaired=250, unpaired_side=side, significant=b"Y",
+    )  # fmt: skip
+
+
+def add_order_refresh(
+    source_ns: int, index: int, sseq: int, order_id: int, price: int, volume: int, side: bytes
+) -> bytes:
+    return ADD_ORDER_REFRESH(
+        **_split(source_ns), index=index, sseq=sseq, order=order_id, price=price,
+        volume=volume, side=side, firm=b"", splits=1,
+    )  # fmt: skip
 
 
 def non_displayed_trade(
     ns: int, index: int, sseq: int, trade_id: int, price: int, volume: int
 ) -> bytes:
-    # SourceTimeNS @4, SymbolIndex @8, SymbolSeqNum @12, TradeID @16, Price @20, Volume @24,
-    # PrintableFlag @28, DBExecID @29 → 33
-    return message(
-        33,
-        110,
-        [
-            (4, "I", ns),
-            (8, "I", index),
-            (12, "I", sseq),
-            (16, "I", trade_id),
-            (20, "I", price),
-            (24, "I", volume),
-            (28, "B", 1),
-            (29, "I", 0),
-        ],
-    )
+    return NON_DISPLAYED_TRADE(
+        ns=ns, index=index, sseq=sseq, trade=trade_id, price=price, volume=volume,
+        printable=1, db=0,
+    )  # fmt: skip
 
 
 def cross_trade(ns: int, index: int, sseq: int, cross_id: int, price: int, volume: int) -> bytes:
-    # ... CrossID @16, Price @20, Volume @24, CrossType @28 → 29
-    return message(
-        29,
-        111,
-        [
-            (4, "I", ns),
-            (8, "I", index),
-            (12, "I", sseq),
-            (16, "I", cross_id),
-            (20, "I", price),
-            (24, "I", volume),
-            (28, "c", b"6"),
-        ],
-    )
+    return CROSS_TRADE(
+        ns=ns, index=index, sseq=sseq, cross=cross_id, price=price, volume=volume,
+        cross_type=b"6",
+    )  # fmt: skip
 
 
 def trade_cancel(ns: int, index: int, sseq: int, trade_id: int) -> bytes:
-    # ... TradeID @16 → 20
-    return message(20, 112, [(4, "I", ns), (8, "I", index), (12, "I", sseq), (16, "I", trade_id)])
+    return TRADE_CANCEL(ns=ns, index=index, sseq=sseq, trade=trade_id)
 
 
 def cross_correction(ns: int, index: int, sseq: int, cross_id: int, volume: int) -> bytes:
-    # ... CrossID @16, Volume @20 → 24
-    return message(
-        24,
-        113,
-        [(4, "I", ns), (8, "I", index), (12, "I", sseq), (16, "I", cross_id), (20, "I", volume)],
-    )
+    return CROSS_CORRECTION(ns=ns, index=index, sseq=sseq, cross=cross_id, volume=volume)
 
 
 # -- a trading day with its own bookkeeping -------------------------------------------------
+
+ACTIONS = {100: "add", 101: "modify", 102: "delete", 103: "execute", 104: "replace"}
 
 
 @dataclass
@@ -329,6 +314,8 @@ class Listing:
     sseq: int = 0
     trades: int = 0
     volume: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    """Order messages sent, by L3 action (add, modify, delete, replace, execute)."""
 
     @property
     def divisor(self) -> int:
@@ -344,6 +331,7 @@ class Market:
         self.listings = {
             name: Listing(i + 1, name, scale) for i, (name, scale) in enumerate(symbols.items())
         }
+        self.by_index = {x.index: x for x in self.listings.values()}
         self.seq = 1
         self.packets: list[bytes] = []
         self.second = 1_764_000_000  # 2025-11-24 (UTC seconds)
@@ -377,7 +365,11 @@ class Market:
 
     def step(self) -> None:
         """One random book or trade message into :attr:`batch` (and the builder's books)."""
-        self.batch.extend(self._step())
+        for msg in self._step():
+            action = ACTIONS.get(int.from_bytes(msg[2:4], "little"))
+            if action is not None:
+                self.by_index[int.from_bytes(msg[8:12], "little")].actions[action] += 1
+            self.batch.append(msg)
 
     def _step(self) -> list[bytes]:
         x = self.rng.choice(list(self.listings.values()))
@@ -448,6 +440,48 @@ class Market:
 
     def send(self, msgs: list[bytes], flag: int = 11) -> None:
         self._send(msgs, flag)
+
+    def snapshot(self) -> tuple[int, dict[int, dict[int, tuple[bool, int, int]]]]:
+        """(last sequence number sent, SymbolIndex → a copy of its orders) — what a refresh
+        taken now reflects."""
+        return self.seq - 1, {x.index: dict(x.book.orders) for x in self.listings.values()}
+
+
+def refresh_packets(
+    listings: list[Listing],
+    orders: dict[int, dict[int, tuple[bool, int, int]]],
+    last_seq: int,
+    send_ns: int,
+    per_packet: int = 20,
+) -> list[bytes]:
+    """A refresh of ``listings`` as the spec orders it (per symbol: Symbol Index Mapping,
+    Security Status, one Add Order Refresh per order), each packet opened by a Refresh Header;
+    delivery flag 17 for a single packet, else 18 / 19 … / 20."""
+    body: list[bytes] = []
+    for x in listings:
+        body.append(symbol_index_mapping(x.index, x.symbol, x.scale))
+        body.append(security_status(send_ns, x.index, x.sseq, b"O"))
+        for order_id, (is_bid, price, volume) in sorted(orders[x.index].items()):
+            side = b"B" if is_bid else b"S"
+            body.append(add_order_refresh(send_ns, x.index, x.sseq, order_id, price, volume, side))
+    chunks = [body[i : i + per_packet] for i in range(0, len(body), per_packet)] or [[]]
+    out = []
+    for n, chunk in enumerate(chunks, 1):
+        head = REFRESH_HEADER(current=n, total=len(chunks), last_seq=last_seq, last_sseq=0)
+        flag = 17 if len(chunks) == 1 else 18 if n == 1 else 20 if n == len(chunks) else 19
+        out.append(packet(n, [head, *chunk], send_ns, flag))
+    return out
+
+
+def retransmitted(packets: list[bytes], begin: int, end: int) -> list[bytes]:
+    """The original packets holding ``begin..end``, re-flagged 13 (one) or 15 (part of many)."""
+    chosen = []
+    for data in packets:
+        count, seq = data[3], int.from_bytes(data[4:8], "little")
+        if count and seq <= end and seq + count - 1 >= begin:
+            chosen.append(data)
+    flag = 13 if len(chosen) == 1 else 15
+    return [data[:2] + bytes([flag]) + data[3:] for data in chosen]
 
 
 def write_pcap(path: Path, frames: list[tuple[int, str, int, bytes]]) -> None:

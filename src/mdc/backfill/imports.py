@@ -84,6 +84,27 @@ def _save(root: Path, state: ImportState, source: Path) -> None:
     os.replace(tmp, path)
 
 
+def record_import(root: Path, kind: str, source: Path, by_type: dict[str, int]) -> ImportState:
+    """Record a file imported outside the event store (a reference table) as done, so
+    ``mdc import list`` and ``/api/imports`` show it beside the event imports."""
+    st = source.stat()
+    now = time.time()
+    state = ImportState(
+        kind=kind,
+        source=str(source.resolve()),
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        batches=1,
+        events=sum(by_type.values()),
+        by_type=by_type,
+        done=True,
+        started_at=now,
+        finished_at=now,
+    )
+    _save(root, state, source)
+    return state
+
+
 def run_import(
     store: EventStore,
     root: Path,

@@ -1,11 +1,12 @@
 """``mdc import <kind> FILE``: files from elsewhere into the archive (idempotent, resumable).
 
 Kinds: ``nyse-xdp`` (a pcap/pcapng capture of the XDP Integrated feed, plain, ``.gz`` or
-``.zst``), ``taq`` (a NYSE Daily TAQ trade, quote or NBBO file), ``lean`` (a QuantConnect
-Lean data folder: every equity/crypto tick, second, minute, hour and daily zip in it), ``tardis``
-(a Tardis.dev ``incremental_book_L2``, ``trades`` or ``quotes`` CSV), ``databento`` (a DBN file)
-and ``csv`` (any CSV with a column-mapping file). ``mdc import list`` shows what a root has
-imported. Writing goes through the normal store (``backfill/imports.py``).
+``.zst``), ``taq`` (a NYSE Daily TAQ trade, quote, NBBO or master file), ``lean`` (a
+QuantConnect Lean data folder: every equity/crypto tick, second, minute, hour and daily zip in
+it), ``tardis`` (a Tardis.dev ``incremental_book_L2``, ``trades`` or ``quotes`` CSV),
+``databento`` (a DBN file) and ``csv`` (any CSV with a column-mapping file). ``mdc import list``
+shows what a root has imported. Events go through the normal store (``backfill/imports.py``);
+a master file is reference data and replaces its day's table (``storage/reference.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rich.table import Table
 from mdc.backfill.csvmap import MappedCsvReader, MappingError, load_mapping
 from mdc.backfill.csvrows import RowCounter
 from mdc.backfill.dbn import DbnError, DbnReader
-from mdc.backfill.imports import ImportResult, list_states, run_import
+from mdc.backfill.imports import ImportResult, list_states, record_import, run_import
 from mdc.backfill.tardis import TardisError, TardisReader
 from mdc.cli.common import (
     EXIT_FAILURE,
@@ -42,9 +43,17 @@ from mdc.log import setup_logging
 from mdc.providers.nyse.config import NyseConfig
 from mdc.providers.nyse.pcap import PcapError
 from mdc.providers.nyse.replay import Replay
-from mdc.providers.nyse.taq import TaqError, TaqReader
+from mdc.providers.nyse.taq import TaqError, TaqReader, file_date
+from mdc.providers.nyse.taq_master import (
+    REFERENCE_NAME,
+    MasterError,
+    header_of,
+    is_master,
+    read_master,
+)
 from mdc.storage import StoragePaused, Store, open_store
 from mdc.storage.fsutil import StorageLocked
+from mdc.storage.reference import write_reference
 
 VendorReader = TardisReader | DbnReader | MappedCsvReader
 app = typer.Typer(help="Import files (captures, vendor files) into the archive.")
@@ -122,6 +131,14 @@ def nyse_xdp(
         str | None,
         typer.Option("--symbols", "-s", help="Only these symbols (default: every symbol)."),
     ] = None,
+    orders: Annotated[
+        bool,
+        typer.Option(
+            "--orders",
+            help="Also store every order message as order_updates (L3), as "
+            "[providers.nyse] order_events = true does.",
+        ),
+    ] = False,
     force: ForceOption = False,
     data: DataOption = None,
     as_json: JsonOption = False,
@@ -133,6 +150,8 @@ def nyse_xdp(
         settings = provider_section(config, "nyse", NyseConfig)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
+    if orders:
+        settings = msgspec.structs.replace(settings, order_events=True)
     only = split_symbols(symbols)
     wanted = set(only) if only else None
     replay = Replay(
@@ -185,7 +204,7 @@ def taq(
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
-    """Import a NYSE Daily TAQ trade, quote (BBO) or NBBO file (pipe-delimited, gzip)."""
+    """Import a NYSE Daily TAQ trade, quote (BBO), NBBO or master file (pipe-delimited, gzip)."""
     config = _config(config_path, data)
     day: date | None = None
     if trading_date is not None:
@@ -194,6 +213,9 @@ def taq(
         except ValueError:
             fail(f"--date: expected YYYY-MM-DD, got {trading_date!r}", EXIT_USAGE)
     try:
+        if is_master(file.name, header_of(file)):
+            _master(config, file, day, as_json)
+            return
         reader = TaqReader(file, day)
         result = _write(config, "taq", file, reader.batches(), force)
     except TaqError as exc:
@@ -382,6 +404,40 @@ def csv_file(
         as_json,
         config_path,
     )
+
+
+def _master(config: Config, file: Path, day: date | None, as_json: bool) -> None:
+    """A master (reference) file: its records replace that day's ``nyse_taq_master`` table."""
+    try:
+        parsed = read_master(file)
+    except MasterError as exc:
+        fail(f"{file.name}: {exc}", EXIT_USAGE)
+    when = day if day is not None else file_date(file)
+    root = Path(config.storage.root)
+    if not parsed.records:
+        fail(f"{file.name}: no valid rows ({parsed.bad_rows} bad): nothing stored")
+    path = write_reference(root, REFERENCE_NAME, when, parsed.records)
+    record_import(root, "taq", file, {f"reference:{REFERENCE_NAME}": len(parsed.records)})
+    summary = {
+        "file_kind": "master",
+        "date": when.isoformat(),
+        "rows": parsed.rows,
+        "bad_rows": parsed.bad_rows,
+        "bad_examples": parsed.bad_examples,
+        "records": len(parsed.records),
+        "trailer": parsed.trailer,
+        "stored": str(path),
+    }
+    if as_json:
+        console.print_json(msgspec.json.encode(summary).decode())
+        return
+    console.print(
+        f"{file.name}: {len(parsed.records):,} symbols of {when} stored as reference table "
+        f"{REFERENCE_NAME} ({path}); {parsed.bad_rows} bad rows",
+        highlight=False,
+    )
+    for example in parsed.bad_examples:
+        console.print(f"  {example}", highlight=False)
 
 
 @app.command("list")

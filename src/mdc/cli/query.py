@@ -24,7 +24,7 @@ def query(
         str,
         typer.Argument(
             help="SQL over the views trades, quotes, bars, quote_bars, book_deltas, "
-            "book_snapshots, gaps, integrity, statuses, "
+            "book_snapshots, order_updates, gaps, integrity, statuses, "
             "corporate_actions."
         ),
     ],

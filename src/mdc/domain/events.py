@@ -15,6 +15,7 @@ import msgspec
 Side: TypeAlias = Literal["buy", "sell", "unknown"]
 BookSide: TypeAlias = Literal["bid", "ask"]
 Severity: TypeAlias = Literal["info", "warning", "error"]
+OrderAction: TypeAlias = Literal["add", "modify", "replace", "delete", "execute"]
 
 
 class _Base(msgspec.Struct, gc=False, kw_only=True, omit_defaults=False):
@@ -72,6 +73,27 @@ class BookSnapshot(_Base, tag="book_snapshot", kw_only=True):
 
     bids: list[tuple[float, float]]
     asks: list[tuple[float, float]]
+
+
+class OrderUpdate(_Base, tag="order_update", kw_only=True):
+    """One order-level (L3) book message of an order-by-order feed, as the exchange sent it.
+
+    ``price``/``size`` are the order's new price and open size (``add``, ``modify``,
+    ``replace``), what left the book (``delete``: the order's price and size) or what traded
+    (``execute``: execution price and volume). ``side`` is ``None`` when the feed's message
+    does not carry it and the order is unknown (a book that is stale after a gap). Order ids
+    are strings because exchange ids are unsigned 64-bit.
+    """
+
+    action: OrderAction
+    order_id: str
+    side: BookSide | None
+    price: float
+    size: float
+    new_order_id: str | None = None
+    """``replace``: the id the order carries from now on."""
+    trade_id: str | None = None
+    """``execute``: the exchange's trade id (the same as the ``Trade``'s)."""
 
 
 class Bar(_Base, tag="bar", kw_only=True):
@@ -148,6 +170,7 @@ Event: TypeAlias = (
     | Quote
     | BookDelta
     | BookSnapshot
+    | OrderUpdate
     | Bar
     | QuoteBar
     | Gap
@@ -160,6 +183,7 @@ EVENT_TYPES: Final[tuple[type[Event], ...]] = (
     Quote,
     BookDelta,
     BookSnapshot,
+    OrderUpdate,
     Bar,
     QuoteBar,
     Gap,
@@ -174,6 +198,7 @@ TYPE_NAMES: Final[dict[type[Event], str]] = {
     Quote: "quotes",
     BookDelta: "book_deltas",
     BookSnapshot: "book_snapshots",
+    OrderUpdate: "order_updates",
     Bar: "bars",
     QuoteBar: "quote_bars",
     Gap: "gaps",

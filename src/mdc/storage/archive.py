@@ -1,11 +1,12 @@
 """The archive read API: what is there, and the data as pandas, polars or Arrow, or SQL.
 
 One convention for every reader (``read``, ``trades``, ``quotes``, ``bars``, ``book_deltas``,
-``book_snapshots``, ``gaps``, ``sql``): the result is a pandas DataFrame unless ``as_`` says
-``"polars"`` or ``"arrow"``. Time bounds are the ones the CLI uses (``mdc backfill --from D
---to D``): a **date** (``"2024-03-01"``, ``datetime.date``) is a whole UTC day and counts at
-both ends, so ``trades("AAPL", "2024-03-01", "2024-03-01")`` is that one day; an **instant**
-(``"2024-03-01T14:30:00Z"``, ``datetime``, int nanoseconds) bounds ``start <= ts_event < end``.
+``book_snapshots``, ``order_updates``, ``gaps``, ``sql``): the result is a pandas DataFrame
+unless ``as_`` says ``"polars"`` or ``"arrow"``. Time bounds are the ones the CLI uses
+(``mdc backfill --from D --to D``): a **date** (``"2024-03-01"``, ``datetime.date``) is a whole
+UTC day and counts at both ends, so ``trades("AAPL", "2024-03-01", "2024-03-01")`` is that one
+day; an **instant** (``"2024-03-01T14:30:00Z"``, ``datetime``, int nanoseconds) bounds
+``start <= ts_event < end``.
 
 ``open_archive(root)`` finds files by the root's layout (``_mdc/layout.json``). Each partition
 (type, symbol, partition label, provider) is read from one format, so ``format = "both"`` never
@@ -16,7 +17,7 @@ after ``storage.format`` went from ``both`` to ``jsonl`` (the JSONL one, after a
 prints it. ``source="jsonl"`` / ``"parquet"`` force one format.
 
 DuckDB views (``trades``, ``quotes``, ``bars``, ``quote_bars``, ``book_deltas``,
-``book_snapshots``, ``gaps``, ``integrity``, ``statuses``, ``corporate_actions``) span both
+``book_snapshots``, ``order_updates``, ``gaps``, ``integrity``, ``statuses``, ``corporate_actions``) span both
 formats with one schema: timestamps are ``TIMESTAMPTZ_NS`` in both.
 """
 
@@ -356,6 +357,13 @@ class Archive:
     ) -> Any:
         """Whole-book snapshots of ``symbol`` (on subscribe and resync)."""
         return self.read("book_snapshots", symbol, start, end, as_)
+
+    def order_updates(
+        self, symbol: str, start: TimeArg = None, end: TimeArg = None, as_: Output = "pandas"
+    ) -> Any:
+        """Order-level (L3) messages of ``symbol`` from order-by-order feeds (NYSE XDP with
+        ``order_events`` on)."""
+        return self.read("order_updates", symbol, start, end, as_)
 
     def gaps(self, symbol: str | None = None, as_: Output = "pandas") -> Any:
         """Recorded outages (one row per symbol per outage), all symbols when None."""

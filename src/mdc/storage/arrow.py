@@ -28,6 +28,7 @@ DICTIONARY_FIELDS: Final = frozenset(
         "venue",
         "provider",
         "side",
+        "action",
         "exchange",
         "bid_exchange",
         "ask_exchange",

@@ -43,6 +43,7 @@ from mdc.web.api import (
     metrics,
     providers,
     quality,
+    reference,
     replay,
     status,
     storage,
@@ -79,6 +80,7 @@ ROUTERS: Final = (
     backfill,
     imports,
     export,
+    reference,
     replay,
     datasets,
 )

@@ -1,4 +1,5 @@
-"""``NyseStream`` over real UDP multicast on loopback: two lines (A and B) of one channel.
+"""``NyseStream`` over real UDP multicast on loopback: two lines (A and B) of one channel, and a
+retransmission line answered by a stand-in Request Server.
 
 The sender publishes every packet of a built day on both groups (one packet lost on both),
 through the kernel's multicast loopback on 127.0.0.1. The test fails — never skips — when the
@@ -15,6 +16,7 @@ import msgspec
 import pytest
 from collecting_sink import CollectingSink
 from tests.support import xdp
+from tests.support.xdp_request_server import StandInServer
 from tests.unit.providers.nyse.test_nyse_parse import SYMBOLS, expected_books, l2_books
 
 from mdc.config.schema import Config, SymbolConfig
@@ -32,19 +34,16 @@ def loopback_multicast() -> None:
     xdp.ensure_loopback_multicast()
 
 
+def nyse_config(lines: list[tuple[str, int]], **settings: object) -> Config:
+    """One channel on ``lines`` (A, B, …) received on loopback."""
+    channel = {"id": 1, "lines": [f"{g}:{p}" for g, p in lines]}
+    nyse = {"interface": "127.0.0.1", "channels": [channel], **settings}
+    return Config(provider="nyse", symbols=list(SYMBOLS), providers={"nyse": nyse})
+
+
 def collect(market: xdp.Market, drop: int | None) -> tuple[CollectingSink, dict[str, Any]]:
     """Run the stream while every packet (but ``drop``) goes out on both lines."""
-    config = Config(
-        provider="nyse",
-        symbols=list(SYMBOLS),
-        providers={
-            "nyse": {
-                "interface": "127.0.0.1",
-                "channels": [{"id": 1, "lines": [f"{g}:{p}" for g, p in LINES]}],
-                "gap_timeout_ms": 5000,
-            }
-        },
-    )
+    config = nyse_config(LINES, gap_timeout_ms=5000)
     sink = CollectingSink()
     sent = len(market.packets) - (drop is not None)
     counters: dict[str, Any] = {}
@@ -114,3 +113,59 @@ def test_a_packet_lost_on_both_lines_is_exactly_one_gap() -> None:
             direct.packet(1, "A", data, 0)
     expected = [msgspec.structs.replace(e, ts_recv=0) for e in direct.take()]
     assert [msgspec.structs.replace(e, ts_recv=0) for e in sink.events] == expected
+
+
+RETRANS_LINE = ("239.255.45.1", 47101)
+
+
+def test_collect_with_a_request_server_gets_the_lost_packet_on_the_retransmission_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``mdc collect``'s provider, a stand-in Request Server on TCP, the retransmission sent to
+    the channel's third line: the lost packet is asked for and applied, no Gap."""
+    market = xdp.Market(33, SYMBOLS)
+    market.open()
+    market.run(1200)
+    monkeypatch.setenv("NYSE_SOURCE_ID", "MDCTEST")
+    sink = CollectingSink()
+    out = xdp.multicast_sender()
+    details: dict[str, Any] = {}
+
+    async def main() -> None:
+        server = StandInServer(market, lambda _ch, data: out.sendto(data, RETRANS_LINE), "MDCTEST")
+        await server.start()
+        server_address = {"address": f"127.0.0.1:{server.port}"}
+        config = nyse_config([*LINES, RETRANS_LINE], request_server=server_address)
+        stream = NyseStream(config, sink)
+        task = asyncio.create_task(stream.run([SymbolConfig(symbol=s) for s in SYMBOLS]))
+        async with asyncio.timeout(5):
+            while not (stream.requests is not None and stream.requests.connected):
+                await asyncio.sleep(0.01)
+        for i, data in enumerate(market.packets):
+            if i != DROP:
+                for group, port in LINES:
+                    out.sendto(data, (group, port))
+            if i % 20 == 0:
+                await asyncio.sleep(0.001)
+        async with asyncio.timeout(10):
+            ch = stream.feed.channels[1]
+            while ch.next_seq != market.seq or ch.pending:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # one more publish round
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await server.stop()
+        details.update(stream.state.details)
+
+    asyncio.run(main())
+    out.close()
+    channel = details["channels"][0]
+    assert channel["packets"]["C"] == 1 and channel["gaps"] == 0
+    assert channel["retransmission_requests"] == 1
+    assert details["request_server"]["accepted"] == 1
+    assert "MDCTEST" not in str(details)
+    assert not sink.of(Gap)
+    assert l2_books(sink.events) == expected_books(market)
+    trades = Counter(e.symbol for e in sink.events if isinstance(e, Trade))
+    assert trades == {x.symbol: x.trades for x in market.listings.values()}

@@ -25,6 +25,7 @@ from mdc.domain.events import (
     Event,
     Gap,
     Integrity,
+    OrderUpdate,
     Quote,
     QuoteBar,
     Status,
@@ -134,6 +135,29 @@ def all_events() -> list[Event]:
         ),
         CorporateAction(
             **c, ts_event=T + 12, ts_recv=T + 12, kind="dividend", amount=0.24, currency="USD"
+        ),
+        OrderUpdate(
+            **c,
+            ts_event=T + 13,
+            ts_recv=T + 14,
+            seq=3,
+            action="replace",
+            order_id=str(2**64 - 1),
+            side="bid",
+            price=0.1 + 0.2,
+            size=300.0,
+            new_order_id="18446744073709551614",
+        ),
+        OrderUpdate(
+            **c,
+            ts_event=T + 13,
+            ts_recv=T + 14,
+            seq=4,
+            action="delete",
+            order_id="9",
+            side=None,
+            price=0.0,
+            size=0.0,
         ),
     ]
 

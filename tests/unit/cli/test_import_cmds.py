@@ -11,11 +11,16 @@ from pathlib import Path
 import pytest
 import zstandard
 from tests.support import xdp
-from tests.unit.providers.nyse.test_nyse_parse import SYMBOLS, expected_books, l2_books
+from tests.unit.providers.nyse.test_nyse_parse import (
+    SYMBOLS,
+    expected_books,
+    l2_books,
+    orders_from_l3,
+)
 from typer.testing import CliRunner
 
 from mdc.cli.main import app
-from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Quote, Trade
+from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, OrderUpdate, Quote, Trade
 from mdc.storage.archive import open_archive
 
 runner = CliRunner()
@@ -96,6 +101,39 @@ def test_pcap_import_gives_the_builders_books_trades_and_volumes(
     forced = runner.invoke(app, ["import", "nyse-xdp", str(path), "-c", str(cfg), "--force"])
     assert forced.exit_code == 0, forced.output
     assert len(archived(root, "trades")) == len(trades)
+
+
+def test_pcap_import_with_orders_stores_every_order_message(tmp_path: Path) -> None:
+    market = xdp.Market(23, SYMBOLS)
+    market.open()
+    market.run(1500)
+    path = tmp_path / "day.pcap"
+    capture(market, path)
+    cfg = config_file(tmp_path)
+    plain = runner.invoke(app, ["import", "nyse-xdp", str(path), "-c", str(cfg), "--json"])
+    assert plain.exit_code == 0, plain.output
+    assert "order_updates" not in json.loads(plain.output)["import"]["by_type"]
+    args = ["import", "nyse-xdp", str(path), "-c", str(cfg), "--orders", "--force", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    sent = sum(sum(x.actions.values()) for x in market.listings.values())
+    assert json.loads(result.output)["import"]["by_type"]["order_updates"] == sent
+    root = tmp_path / "data"
+    stored = archived(root, "order_updates")
+    assert Counter((e.symbol, e.action) for e in stored if isinstance(e, OrderUpdate)) == {
+        (x.symbol, a): n for x in market.listings.values() for a, n in x.actions.items()
+    }
+    divisors = {x.symbol: x.divisor for x in market.listings.values()}
+    ordered = sorted(stored, key=lambda e: (e.symbol, e.seq or 0))
+    assert orders_from_l3(ordered, divisors) == {
+        x.symbol: x.book.orders for x in market.listings.values()
+    }
+    sql = "SELECT count(*) AS n FROM order_updates WHERE action = 'execute'"
+    executed = sum(x.actions["execute"] for x in market.listings.values())
+    assert open_archive(root).sql(sql, as_="arrow").column("n").to_pylist() == [executed]
+    again = runner.invoke(app, args)  # idempotent on (venue, symbol, ts_event, seq, action, id)
+    assert again.exit_code == 0, again.output
+    assert len(archived(root, "order_updates")) == sent
 
 
 def test_pcap_import_with_a_lost_packet_stores_one_gap(tmp_path: Path) -> None:

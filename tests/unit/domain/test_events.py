@@ -13,6 +13,7 @@ from mdc.domain.events import (
     CorporateAction,
     Gap,
     Integrity,
+    OrderUpdate,
     Quote,
     QuoteBar,
     Status,
@@ -76,6 +77,16 @@ SAMPLES: list[ev.Event] = [
     Integrity(**COMMON, kind="crossed_book", severity="error", detail="bid 2 >= ask 1"),
     Status(**COMMON, kind="trading", state="halted", detail="LULD"),
     CorporateAction(**COMMON, kind="split", ratio=4.0),
+    OrderUpdate(
+        **COMMON,
+        seq=11,
+        action="execute",
+        order_id="7",
+        side="ask",
+        price=189.3,
+        size=100.0,
+        trade_id="55",
+    ),
 ]
 
 

@@ -5,9 +5,12 @@
 - ``parse.py`` — the feed handler: A/B arbitration, per-channel sequence and gaps, time,
   order-by-order books (``book.py``) → trades, L2 deltas, statuses, imbalances.
 - ``stream.py`` — ``mdc collect --provider nyse``: joins the configured multicast groups.
+- ``request_server.py`` / ``refresh.py`` — optional retransmission and refresh requests (TCP
+  Request Server) and rebuilding stale books from refreshes.
 - ``replay.py`` — ``mdc import nyse-xdp FILE.pcap[.gz|.zst]``: the same handler over a capture
   (``pcap.py`` reads pcap and pcapng).
-- ``taq.py`` — ``mdc import taq FILE``: Daily TAQ trade, quote, NBBO and master files.
+- ``taq.py`` — ``mdc import taq FILE``: Daily TAQ trade, quote and NBBO files;
+  ``taq_master.py`` the master (reference) file.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ Example::
     id = 1
     lines = ["224.0.59.76:11076", "224.0.59.204:11076"]   # A, B
 
+    [providers.nyse.request_server]   # optional: retransmissions and refreshes
+    address = "10.1.2.9:9000"         # the Source ID comes from $NYSE_SOURCE_ID
+
 Every key is also an env var: ``MDC_PROVIDERS__NYSE__<KEY>``.
 """
 
@@ -25,6 +28,7 @@ import msgspec
 from msgspec import Meta
 
 from mdc.providers.nyse.messages import MARKET_VENUES, PRODUCT_IDS
+from mdc.providers.nyse.request_server import parse_address
 
 DEFAULT_GAP_TIMEOUT_MS: Final = 50.0
 
@@ -42,6 +46,27 @@ class ChannelConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         for index, line in enumerate(self.lines):
             parse_line(line, f"lines[{index}]")
+
+
+class RequestServerConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The XDP Request Server to ask for retransmissions and refreshes (needs an NYSE login:
+    a Source ID, read from the environment variable ``source_id_env`` or the keyring)."""
+
+    address: str
+    """``host:port`` of the Request Server (TCP)."""
+    source_id_env: str = "NYSE_SOURCE_ID"
+    """Where the Source ID NYSE assigned comes from (never written to config or logs)."""
+    retransmit: bool = True
+    """Ask for the packets of a sequence hole before declaring it a gap."""
+    refresh: bool = True
+    """Ask for a refresh of every published book that went stale."""
+    retransmission_timeout_ms: Annotated[float, Meta(gt=0, le=60_000)] = 1000.0
+    """How long a requested hole waits for its retransmission before it is a ``Gap``."""
+    heartbeat_timeout_s: Annotated[float, Meta(gt=0, le=600)] = 15.0
+    """A server silent this long (no heartbeat) is reconnected."""
+
+    def __post_init__(self) -> None:
+        parse_address(self.address)
 
 
 class NyseConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -63,6 +88,14 @@ class NyseConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Packets held behind a hole per channel before the hole is declared a gap."""
     symbols_all: bool = False
     """Publish every symbol of the feed, not only the configured ones (captures, research)."""
+    order_events: bool = False
+    """Also publish every order message (add/modify/replace/delete/execute) as an
+    ``OrderUpdate`` (L3, archive type ``order_updates``). Off by default: it multiplies the
+    events stored by about the number of messages."""
+    request_server: RequestServerConfig | None = None
+    """Retransmission and refresh requests; off (``None``) by default, since they need an NYSE
+    Request Server connection. The packets come on the channel's retransmission and refresh
+    lines: list them in ``channels[].lines`` after lines A and B."""
 
     def __post_init__(self) -> None:
         if self.product_id not in PRODUCT_IDS:

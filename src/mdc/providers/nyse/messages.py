@@ -42,8 +42,17 @@ Open questions (not verifiable from what could be read here):
   resting order's price (``Price`` is the execution price).
 - v2.5.x moved fields (Modify/Replace ``Side``, Execution/Non-Displayed ``TradeCond1–4`` in
   place of ``DBExecID``): this table is v2.3a; those bytes are read but not interpreted.
-- Refresh Header semantics (``LastSeqNum``/``LastSymbolSeqNum`` against the realtime channel)
-  were not confirmed, so refreshes are not applied.
+- Refresh Header semantics: ``LastSeqNum`` is taken as the last *realtime channel* sequence
+  number a refresh reflects (messages after it are applied on top of the refreshed book);
+  ``LastSymbolSeqNum`` is read but not used. Not confirmed by a capture.
+- Request-server messages (10 Retransmission Request, 11 Request Response, 12 Heartbeat
+  Response, 13 Symbol Index Mapping Request, 15 Refresh Request) are in
+  :data:`REQUEST_LAYOUTS`, sized as the OMI Lean definitions generated from the Pillar specs
+  (``Open-Markets-Initiative/omi-lean-definitions``, read 2026-12-03): 24, 29, 14, 21 and 20
+  bytes. They travel in packets with the same 16-byte header. ``RequestSeqNum`` of a response is
+  taken as the ``SeqNum`` of the client's request packet, and the Request Server's heartbeat as a
+  packet of no messages (delivery flag 1) that the client answers with a Heartbeat Response;
+  neither could be checked against the official text here.
 """
 
 from __future__ import annotations
@@ -97,9 +106,38 @@ CROSS_CORRECTION: Final = 113
 RETAIL_PRICE_IMPROVEMENT: Final = 114
 STOCK_SUMMARY: Final = 223
 
-CONTROL_TYPES: Final = frozenset({10, 11, 12, 13, 15})
+RETRANSMISSION_REQUEST: Final = 10
+REQUEST_RESPONSE: Final = 11
+HEARTBEAT_RESPONSE: Final = 12
+SYMBOL_INDEX_MAPPING_REQUEST: Final = 13
+REFRESH_REQUEST: Final = 15
+CONTROL_TYPES: Final = frozenset(
+    {
+        RETRANSMISSION_REQUEST,
+        REQUEST_RESPONSE,
+        HEARTBEAT_RESPONSE,
+        SYMBOL_INDEX_MAPPING_REQUEST,
+        REFRESH_REQUEST,
+    }
+)
 """Request-server messages (retransmission/refresh requests and responses, heartbeat
-response): a multicast reader skips them."""
+response): a multicast reader skips them; ``requests.py`` speaks them."""
+SOURCE_ID_SIZE: Final = 10
+"""``SourceID``: the client's name at the Request Server, ASCII, NUL-padded."""
+RESPONSE_STATUS: Final[dict[bytes, str]] = {
+    b"0": "accepted",
+    b"1": "rejected: invalid source id",
+    b"2": "rejected: invalid sequence range",
+    b"3": "rejected: maximum sequence range exceeded",
+    b"4": "rejected: maximum requests in a day",
+    b"5": "rejected: maximum refresh requests in a day",
+    b"6": "rejected: request sequence number too old (TTL)",
+    b"7": "rejected: invalid channel id",
+    b"8": "rejected: invalid product id",
+    b"9": "rejected: invalid message type or size",
+}
+"""Request Response ``Status`` codes."""
+ACCEPTED: Final = b"0"
 
 
 @dataclass(frozen=True)
@@ -291,6 +329,42 @@ LAYOUTS: Final[dict[int, Layout]] = {
         ),
     )
 }
+
+REQUEST_LAYOUTS: Final[dict[int, Layout]] = {
+    layout.type: layout
+    for layout in (
+        _layout(
+            RETRANSMISSION_REQUEST,
+            "Retransmission Request",
+            "<II10sBB",
+            "begin_seq_num end_seq_num source_id product_id channel_id",
+            _COMMON,
+        ),
+        _layout(
+            REQUEST_RESPONSE,
+            "Request Response",
+            "<III10sBBc",
+            "request_seq_num begin_seq_num end_seq_num source_id product_id channel_id status",
+            _COMMON,
+        ),
+        _layout(HEARTBEAT_RESPONSE, "Heartbeat Response", "<10s", "source_id", _COMMON),
+        _layout(
+            SYMBOL_INDEX_MAPPING_REQUEST,
+            "Symbol Index Mapping Request",
+            "<I10sBBB",
+            "symbol_index source_id product_id channel_id retransmit_method",
+            _COMMON,
+        ),
+        _layout(
+            REFRESH_REQUEST,
+            "Refresh Request",
+            "<I10sBB",
+            "symbol_index source_id product_id channel_id",
+            _COMMON,
+        ),
+    )
+}
+"""Messages between a client and the Request Server (TCP), not on the multicast feed."""
 
 IMBALANCE_EXTENSION: Final = struct.Struct("<Icc")
 """UnpairedQty, UnpairedSide, SignificantImbalance at offset 67 of an Imbalance message whose

@@ -22,8 +22,11 @@ Per channel (Common v2.3c, "Sequencing"):
   so.
 - A channel whose first packet is not sequence 1 was joined mid-session: its books start stale.
 - Heartbeats (flag 1, no messages) do not advance the sequence; they are counted per line.
-- Refresh packets (flags 17–20) and request-server messages are counted and skipped: this
-  handler does not request or apply refreshes (that needs an NYSE Request Server connection).
+- With a Request Server (``requests``; off by default) a hole is asked for and waits
+  ``retransmission_timeout_ms`` instead (a refusal or Message Unavailable, flag 21, makes it a
+  gap at once), and every stale book asks for a refresh; refresh packets (flags 17–20) rebuild
+  it (``refresh.py``). Without one, refresh packets still rebuild a stale book when nothing
+  after the refresh point was applied to it.
 
 Per message: ``SymbolSeqNum`` is the event's ``seq`` (per symbol; the provider declares it not
 contiguous because messages of unsubscribed kinds leave holes in what is published). Times: a
@@ -39,24 +42,43 @@ Mapping to events: executions (103) are ``Trade`` with the exchange ``TradeID`` 
 ``Status`` (``halt`` halted/resumed/…, ``ssr``, ``session``, ``indication``); Imbalance is
 ``Status(kind="imbalance")`` with every field in ``detail``; book changes are ``BookDelta`` per
 touched level (one per level per message), after one ``BookSnapshot`` (empty at the start of the
-day) that opens each symbol's book.
+day) that opens each symbol's book. With ``order_events`` every Add/Modify/Replace/Delete
+Order and Order Execution is also an ``OrderUpdate`` (L3), made before the book applies it so the
+side of an order the message does not repeat comes from the tracked order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from mdc.collectors.emit import BOOK_RESET, SEQUENCE_GAP_REASON
-from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Integrity, Side, Status, Trade
+from mdc.domain.events import (
+    BookDelta,
+    BookSide,
+    BookSnapshot,
+    Event,
+    Gap,
+    Integrity,
+    OrderAction,
+    OrderUpdate,
+    Severity,
+    Side,
+    Status,
+    Trade,
+)
 from mdc.domain.time import NS_PER_MS, NS_PER_S
 from mdc.providers.nyse import messages as m
 from mdc.providers.nyse.book import Level, OrderBook
+from mdc.providers.nyse.refresh import Backlog, RefreshBuilder, rebuild
+from mdc.providers.nyse.request_server import Request
 
 PROVIDER: Final = "nyse"
 UNASSIGNED: Final = -1
 """Channel of a symbol seeded from a mapping file before any channel named it."""
+RENUMBERED: Final = -1
+"""``lost_through`` of a sequence reset: the channel's numbering started again."""
 
 _HDR = m.PACKET_HEADER.unpack_from
 _MSG = m.MESSAGE_HEADER.unpack_from
@@ -76,7 +98,12 @@ _NONDISP = m.LAYOUTS[m.NON_DISPLAYED_TRADE].body.unpack_from
 _CROSS = m.LAYOUTS[m.CROSS_TRADE].body.unpack_from
 _CANCEL = m.LAYOUTS[m.TRADE_CANCEL].body.unpack_from
 _CROSS_CORR = m.LAYOUTS[m.CROSS_CORRECTION].body.unpack_from
+_UNAVAILABLE = m.LAYOUTS[m.MESSAGE_UNAVAILABLE].body.unpack_from
+_REFRESH_HEADER = m.LAYOUTS[m.REFRESH_HEADER].body.unpack_from
+_ADD_REFRESH = m.LAYOUTS[m.ADD_ORDER_REFRESH].body.unpack_from
 _MIN_SIZE: Final[dict[int, int]] = {t: layout.size for t, layout in m.LAYOUTS.items()}
+BOOK_REFRESHED: Final = "book_refreshed"
+"""Integrity kind (info) when a refresh made a stale book trusted again."""
 _BODY: Final = m.MESSAGE_HEADER_SIZE
 
 _HALT_STATES: Final[dict[bytes, str]] = {
@@ -122,6 +149,9 @@ _AUCTIONS: Final[dict[bytes, str]] = {
 }
 _AGGRESSOR: Final[dict[bool, Side]] = {True: "sell", False: "buy"}
 """Resting order is a bid → the seller took it."""
+_BOOK_SIDE: Final[dict[bool, BookSide]] = {True: "bid", False: "ask"}
+_UNKNOWN_ORDER: Final = (False, 0, 0)
+"""What a delete of an order the book does not hold reports (price and size 0)."""
 
 
 @dataclass(eq=False)
@@ -138,6 +168,11 @@ class Symbol:
     trades: bool
     depth: bool
     lot_size: int = 0
+    backlog: Backlog | None = None
+    """While stale with a refresh requested: book operations since (see ``refresh.py``)."""
+    skip_through: int = 0
+    """Channel sequence number the last applied refresh reflects: book messages up to it are
+    already in the book."""
 
 
 @dataclass(eq=False)
@@ -155,10 +190,17 @@ class Channel:
     line_high: dict[str, int] = field(default_factory=dict)
     """Line → one past the highest sequence number it delivered."""
     hole_since: int = 0
+    """ts_recv when the current hole was first seen (or its retransmission requested)."""
+    requested: int = 0
+    """First missing sequence number of the hole a retransmission was requested for."""
+    refused: str = ""
+    """Why the Request Server will not send that retransmission (refused, or the messages
+    are unavailable); empty while it may still come."""
+    refresh: RefreshBuilder | None = None
+    """The refresh sequence being received."""
     reset_sent: int = -1
     """Publish time of the last Sequence Number Reset packet (its copies on other lines are
     duplicates, not new resets)."""
-    """ts_recv when the current hole was first seen."""
     last_send_ns: int = 0
     source_seconds: dict[int, int] = field(default_factory=dict)
     """Source Time Reference seconds per matching-engine partition (STR ``ID``)."""
@@ -172,7 +214,12 @@ class Channel:
     missing: int = 0
     resets: int = 0
     skipped: int = 0
-    """Refresh, retransmission-server and unknown messages not applied."""
+    """Request-server and unknown messages not applied."""
+    retransmission_requests: int = 0
+    refresh_requests: int = 0
+    refused_requests: int = 0
+    refreshes: int = 0
+    """Stale books made trusted by a refresh."""
 
     def counters(self) -> dict[str, object]:
         return {
@@ -189,7 +236,19 @@ class Channel:
             "pending_packets": len(self.pending),
             "skipped_messages": self.skipped,
             "symbols": len(self.symbols),
+            "retransmission_requests": self.retransmission_requests,
+            "refresh_requests": self.refresh_requests,
+            "refused_requests": self.refused_requests,
+            "refreshed_books": self.refreshes,
         }
+
+
+class Requester(Protocol):
+    """Where the feed sends Request Server requests (``request_server.RequestClient``)."""
+
+    def retransmit(self, channel: int, begin: int, end: int) -> None: ...
+
+    def refresh(self, channel: int, symbol_index: int) -> None: ...
 
 
 SymbolFilter = Callable[[str], tuple[bool, bool]]
@@ -213,8 +272,22 @@ class XdpFeed:
         wanted: SymbolFilter = _everything,
         gap_timeout_ms: float = 50.0,
         max_pending_packets: int = 10_000,
+        order_events: bool = False,
+        requests: Requester | None = None,
+        retransmit: bool = True,
+        refresh: bool = True,
+        retransmission_timeout_ms: float = 1000.0,
     ) -> None:
         self.venue = venue
+        self.requests = requests
+        """The Request Server client; ``None`` (the default) sends nothing."""
+        self.retransmit = requests is not None and retransmit
+        """Holes are asked for and wait ``retransmission_timeout_ms`` for the packets."""
+        self.refresh = requests is not None and refresh
+        """Stale books are asked for a refresh and rebuilt when it arrives."""
+        self.retransmission_timeout_ns = int(retransmission_timeout_ms * NS_PER_MS)
+        self.order_events = order_events
+        """Publish every book message as an ``OrderUpdate`` (L3) besides the L2 deltas."""
         self.wanted = wanted
         self.gap_timeout_ns = int(gap_timeout_ms * NS_PER_MS)
         self.max_pending = max_pending_packets
@@ -232,6 +305,9 @@ class XdpFeed:
         self._channel = Channel(UNASSIGNED, venue)  # the one being decoded
         self._seq_num = 0
         """SymbolSeqNum of the message being decoded (the events' ``seq``)."""
+        self._msg_seq = 0
+        """Channel sequence number of the message being decoded."""
+        self._refreshing = False
         self._handlers: dict[int, Callable[[bytes, int, int], None]] = {
             m.SEQUENCE_NUMBER_RESET: self._sequence_reset,
             m.SOURCE_TIME_REFERENCE: self._time_reference,
@@ -301,7 +377,10 @@ class XdpFeed:
             ch.heartbeats += 1
             return
         if flag in m.REFRESH_FLAGS:
-            ch.skipped += count
+            self._refresh_packet(ch, data, flag, count, ts_recv)
+            return
+        if flag == m.MESSAGE_UNAVAILABLE_FLAG:
+            self._unavailable_packet(ch, data, count, ts_recv)
             return
         if flag == m.SEQUENCE_RESET or (
             seq == 1
@@ -360,11 +439,21 @@ class XdpFeed:
     def _check_hole(self, ch: Channel, now: int) -> None:
         while ch.pending:
             first = min(ch.pending)
-            passed = all(high > first for high in ch.line_high.values())
-            if not (
-                passed
+            if len(ch.pending) >= self.max_pending:
+                pass
+            elif self.retransmit:  # the Request Server may still send the packets
+                expected = ch.next_seq if ch.next_seq is not None else first
+                if ch.requested != expected:
+                    ch.requested, ch.refused, ch.hole_since = expected, "", now
+                    ch.retransmission_requests += 1
+                    assert self.requests is not None
+                    self.requests.retransmit(ch.id, expected, first - 1)
+                    return
+                if not (ch.refused or now - ch.hole_since >= self.retransmission_timeout_ns):
+                    return
+            elif not (
+                all(high > first for high in ch.line_high.values())
                 or now - ch.hole_since >= self.gap_timeout_ns
-                or len(ch.pending) >= self.max_pending
             ):
                 return
             self._declare_hole(ch, now)
@@ -388,12 +477,15 @@ class XdpFeed:
                 from_ts=ch.last_send_ns,
                 to_ts=send_s * NS_PER_S + send_ns,
                 reason=SEQUENCE_GAP_REASON,
-                detail=f"channel {ch.id}: messages {expected}..{first - 1} missing ({lost})",
+                detail=f"channel {ch.id}: messages {expected}..{first - 1} missing ({lost})"
+                + (f"; {ch.refused}" if ch.refused else ""),
             )
         )
-        self._reset_books(ch, ts_recv, f"sequence gap {expected}..{first - 1} on channel {ch.id}")
+        why = f"sequence gap {expected}..{first - 1} on channel {ch.id}"
+        self._reset_books(ch, ts_recv, why, first - 1)
         ch.next_seq = first
         ch.hole_since = now
+        ch.requested, ch.refused = 0, ""
         self._drain(ch)
 
     def _drain(self, ch: Channel) -> None:
@@ -437,6 +529,7 @@ class XdpFeed:
                 self._bad_packet(f"channel {ch.id} seq {seq + i}: bad MsgSize {size}")
                 return
             if i >= skip:
+                self._msg_seq = seq + i
                 handler = handlers.get(msg_type)
                 if handler is None:
                     ch.skipped += 1
@@ -449,6 +542,115 @@ class XdpFeed:
                         self._bad_message(f"type {msg_type} seq {seq + i}: {exc}")
             offset += size
         ch.messages += count - skip
+
+    # -- Request Server: answers, unavailable messages, refreshes ----------------------------
+    def answered(self, request: Request, accepted: bool, why: str) -> None:
+        """The Request Server's answer to a request. A refused retransmission declares its
+        hole at once (the packets will not come); a refused refresh leaves the book stale
+        (until a new day) and drops what was kept for it."""
+        if accepted:
+            return
+        ch = self.channel(request.channel)
+        ch.refused_requests += 1
+        if request.kind == "retransmission":
+            self.last_error = f"channel {ch.id}: retransmission from {request.begin} {why}"
+            if ch.requested == request.begin:
+                ch.refused = f"retransmission refused: {why}"
+                self._check_hole(ch, self._ts_recv)
+        elif request.kind == "refresh":
+            sym = self.symbols.get(request.begin)
+            name = sym.symbol if sym is not None else f"index {request.begin}"
+            self.last_error = f"channel {ch.id}: refresh of {name} {why}"
+            if sym is not None:
+                sym.backlog = None
+
+    def _unavailable_packet(self, ch: Channel, data: bytes, count: int, ts_recv: int) -> None:
+        """Message Unavailable (delivery flag 21): the retransmission cannot be served."""
+        offset = m.PACKET_HEADER_SIZE
+        for _ in range(count):
+            if offset + _MIN_SIZE[m.MESSAGE_UNAVAILABLE] > len(data):
+                self._bad_packet(f"channel {ch.id}: truncated Message Unavailable packet")
+                return
+            size, msg_type = _MSG(data, offset)
+            if msg_type == m.MESSAGE_UNAVAILABLE and size >= _MIN_SIZE[msg_type]:
+                begin, end, _product, _channel = _UNAVAILABLE(data, offset + _BODY)
+                self.last_error = f"channel {ch.id}: messages {begin}..{end} unavailable"
+                if ch.requested and begin <= ch.requested <= end:
+                    ch.refused = f"messages {begin}..{end} unavailable for retransmission"
+            else:
+                ch.skipped += 1
+            offset += max(size, m.MESSAGE_HEADER_SIZE)
+        self._check_hole(ch, ts_recv)
+
+    def _refresh_packet(
+        self, ch: Channel, data: bytes, flag: int, count: int, ts_recv: int
+    ) -> None:
+        """One packet of a refresh: orders collect per symbol; the last packet installs them."""
+        send_s, send_ns = _HDR(data, 0)[4:6]
+        self._channel = ch
+        self._ts_recv = ts_recv
+        offset = m.PACKET_HEADER_SIZE
+        limit = len(data)
+        for _ in range(count):
+            if offset + m.MESSAGE_HEADER_SIZE > limit:
+                self._bad_packet(f"channel {ch.id}: refresh packet shorter than it announces")
+                return
+            size, msg_type = _MSG(data, offset)
+            if size < _MIN_SIZE.get(msg_type, m.MESSAGE_HEADER_SIZE) or offset + size > limit:
+                self._bad_packet(f"channel {ch.id}: refresh message type {msg_type} size {size}")
+                return
+            if msg_type == m.REFRESH_HEADER:
+                current, _total, last_seq, _last_sseq = _REFRESH_HEADER(data, offset + _BODY)
+                if ch.refresh is None or current == 1:
+                    ch.refresh = RefreshBuilder(last_seq)
+                ch.refresh.packets += 1
+            elif ch.refresh is None:
+                ch.skipped += 1  # a refresh joined in its middle: wait for the next one
+            elif msg_type == m.SYMBOL_INDEX_MAPPING:
+                self._refreshing = True
+                try:
+                    self._symbol_mapping(data, offset, size)
+                except ValueError as exc:
+                    self._bad_message(f"refresh: {exc}")
+                finally:
+                    self._refreshing = False
+                ch.refresh.symbol(_SIM(data, offset + _BODY)[0])
+            elif msg_type == m.ADD_ORDER_REFRESH:
+                fields = _ADD_REFRESH(data, offset + _BODY)
+                index, order_id, price, volume, side = fields[2], *fields[4:8]
+                ch.refresh.symbol(index).add(order_id, side == b"B", price, volume)
+            else:  # its Security Status and Imbalance were published when they happened
+                ch.skipped += 1
+            offset += size
+        if ch.refresh is not None and flag in (m.REFRESH_ONE, m.REFRESH_END):
+            refresh, ch.refresh = ch.refresh, None
+            for index, book in refresh.books.items():
+                self._install(ch, index, book, refresh.last_seq, send_s * NS_PER_S + send_ns)
+
+    def _install(
+        self, ch: Channel, index: int, refreshed: OrderBook, last_seq: int, ts: int
+    ) -> None:
+        """Make a stale book trusted from a refresh (and the backlog since) and publish it."""
+        sym = self.symbols.get(index)
+        if sym is None or sym.book.trusted:
+            return
+        backlog = sym.backlog
+        applied = (ch.next_seq or 1) - 1
+        if backlog is None and applied > last_seq:
+            return  # what the channel applied after the refresh point was not kept
+        if backlog is not None and (backlog.overflowed or backlog.lost_through > last_seq):
+            sym.backlog = None  # incomplete: ask again
+            self._want_refresh(sym)
+            return
+        sym.book = rebuild(refreshed, backlog, last_seq)
+        sym.backlog = None
+        sym.skip_through = last_seq
+        ch.refreshes += 1
+        if sym.depth:
+            sym.book.published = True
+            self.out.append(self._snapshot(sym, ts))
+            detail = f"refresh through channel {ch.id} seq {last_seq}: {len(sym.book)} orders"
+            self._integrity(sym, ts, self._ts_recv, None, BOOK_REFRESHED, "info", detail)
 
     # -- resets -----------------------------------------------------------------------------
     def _reset_channel(self, ch: Channel, flag: int, ts_recv: int, send_ns: int) -> None:
@@ -472,13 +674,14 @@ class XdpFeed:
                 detail=f"channel {ch.id}: sequence reset (delivery flag {flag})",
             )
         )
-        self._reset_books(ch, ts_recv, f"sequence reset on channel {ch.id}")
+        self._reset_books(ch, ts_recv, f"sequence reset on channel {ch.id}", RENUMBERED)
 
     def _mid_session(self, ch: Channel) -> None:
         """Joined after sequence 1: books of this channel are unknown until a new day."""
         ch.trusted = False
         for sym in self._symbols_of(ch):
             sym.book.trusted = False
+            self._want_refresh(sym)
 
     def _symbols_of(self, ch: Channel) -> list[Symbol]:
         """The channel's symbols, and the seeded ones whose channel is not known yet."""
@@ -488,26 +691,46 @@ class XdpFeed:
             if sym.channel == ch.id or (sym.channel == UNASSIGNED and sym.index not in ch.symbols)
         ]
 
-    def _reset_books(self, ch: Channel, ts_recv: int, why: str) -> None:
+    def _reset_books(self, ch: Channel, ts_recv: int, why: str, lost_through: int) -> None:
+        """Every book of the channel is stale; ``lost_through`` is the last lost sequence
+        number (:data:`RENUMBERED` after a sequence reset)."""
         ch.trusted = False
         for sym in self._symbols_of(ch):
-            book = sym.book
-            was = book.trusted and book.published
-            book.clear()
-            book.trusted = False
-            if was and sym.depth:
-                self.out.append(
-                    Integrity(
-                        symbol=sym.symbol,
-                        venue=sym.venue,
-                        provider=PROVIDER,
-                        ts_event=ch.last_send_ns,
-                        ts_recv=ts_recv,
-                        kind=BOOK_RESET,
-                        severity="warning",
-                        detail=f"{why}: book cleared and stale until refreshed",
-                    )
-                )
+            if lost_through == RENUMBERED:
+                sym.skip_through = 0
+            backlog = sym.backlog
+            self._stale(sym, ch.last_send_ns, ts_recv, f"{why}: book cleared and stale")
+            if backlog is None:
+                continue
+            if lost_through == RENUMBERED:  # the old numbering is void: start over
+                sym.backlog = Backlog()
+            else:  # a refresh reflecting less than the lost range cannot be completed
+                backlog.lost_through = max(backlog.lost_through, lost_through)
+
+    def _stale(self, sym: Symbol, ts: int, ts_recv: int, detail: str) -> None:
+        """Clear the book and stop trusting it (``book_reset`` if it was published); with
+        refresh requests on, ask for one and record what the channel applies meanwhile."""
+        book = sym.book
+        was = book.trusted and book.published and sym.depth
+        book.clear()
+        book.trusted = False
+        if was:
+            self._integrity(sym, ts, ts_recv, None, BOOK_RESET, "warning", detail)
+        self._want_refresh(sym)
+
+    def _want_refresh(self, sym: Symbol) -> None:
+        if (
+            self.refresh
+            and sym.depth
+            and sym.backlog is None
+            and sym.channel != UNASSIGNED
+            and not self._refreshing  # a refresh is being applied to it right now
+        ):
+            sym.backlog = Backlog()
+            ch = self.channel(sym.channel)
+            ch.refresh_requests += 1
+            assert self.requests is not None
+            self.requests.refresh(sym.channel, sym.index)
 
     # -- helpers ----------------------------------------------------------------------------
     def _bad_packet(self, why: str) -> None:
@@ -558,6 +781,8 @@ class XdpFeed:
         self.symbols[index] = sym
         if ch is not None:
             ch.symbols.add(index)
+        if not trusted:
+            self._want_refresh(sym)
         return sym
 
     def _levels(self, sym: Symbol, ts: int, changes: Iterable[Level]) -> None:
@@ -602,24 +827,8 @@ class XdpFeed:
     def _unknown(self, sym: Symbol, order_id: int, what: str) -> None:
         self.unknown_orders += 1
         if sym.book.trusted:  # a trusted book missing an order is wrong: stop trusting it
-            ch = self._channel
-            book = sym.book
-            was = book.published and sym.depth
-            book.clear()
-            book.trusted = False
-            if was:
-                self.out.append(
-                    Integrity(
-                        symbol=sym.symbol,
-                        venue=sym.venue,
-                        provider=PROVIDER,
-                        ts_event=ch.last_send_ns,
-                        ts_recv=self._ts_recv,
-                        kind=BOOK_RESET,
-                        severity="warning",
-                        detail=f"{what} of unknown order {order_id}: book cleared and stale",
-                    )
-                )
+            detail = f"{what} of unknown order {order_id}: book cleared and stale"
+            self._stale(sym, self._channel.last_send_ns, self._ts_recv, detail)
 
     def _trade(
         self,
@@ -674,25 +883,9 @@ class XdpFeed:
     def _symbol_clear(self, data: bytes, offset: int, size: int) -> None:
         source_s, source_ns, index, _next = _CLEAR(data, offset + _BODY)
         sym = self._symbol(index)
-        if sym is None:
-            return
-        book = sym.book
-        was = book.trusted and book.published and sym.depth
-        book.clear()
-        book.trusted = False
-        if was:
-            self.out.append(
-                Integrity(
-                    symbol=sym.symbol,
-                    venue=sym.venue,
-                    provider=PROVIDER,
-                    ts_event=source_s * NS_PER_S + source_ns,
-                    ts_recv=self._ts_recv,
-                    kind=BOOK_RESET,
-                    severity="warning",
-                    detail="Symbol Clear: book cleared and stale until refreshed",
-                )
-            )
+        if sym is not None:
+            detail = "Symbol Clear: book cleared and stale until refreshed"
+            self._stale(sym, source_s * NS_PER_S + source_ns, self._ts_recv, detail)
 
     def _security_status(self, data: bytes, offset: int, size: int) -> None:
         (
@@ -787,65 +980,82 @@ class XdpFeed:
         )
 
     # -- book messages ----------------------------------------------------------------------
-    def _add(self, data: bytes, offset: int, size: int) -> None:
-        ns, index, sseq, order_id, price, volume, side, _firm, _splits = _ADD(data, offset + 4)
+    def _book_symbol(self, index: int, sseq: int) -> Symbol | None:
+        """The symbol of a book message when its depth is published (``seq`` set for the
+        events); ``None`` for an unmapped index (counted) or an unpublished book."""
         sym = self.symbols.get(index)
         if sym is None:
             self.unmapped += 1
-            return
-        if not sym.depth:
-            return
-        level = sym.book.add(order_id, side == b"B", price, volume)
+            return None
+        if not sym.depth or self._msg_seq <= sym.skip_through:
+            return None  # not published, or already in the refresh that rebuilt the book
         self._seq_num = sseq
+        return sym
+
+    def _add(self, data: bytes, offset: int, size: int) -> None:
+        ns, index, sseq, order_id, price, volume, side, _firm, _splits = _ADD(data, offset + 4)
+        sym = self._book_symbol(index, sseq)
+        if sym is None:
+            return
+        is_bid = side == b"B"
+        if sym.backlog is not None:
+            sym.backlog.record(self._msg_seq, OrderBook.add, (order_id, is_bid, price, volume))
+        level = sym.book.add(order_id, is_bid, price, volume)
         if level is None:
             self._bad_message(f"{sym.symbol}: Add Order {order_id} is already live")
             return
-        self._levels(sym, self._ns(sym, ns), (level,))
+        ts = self._ns(sym, ns)
+        if self.order_events:
+            self._order(sym, ts, "add", order_id, _BOOK_SIDE[is_bid], price, volume)
+        self._levels(sym, ts, (level,))
 
     def _modify(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, order_id, price, volume, _pos, _p, _n = _MODIFY(data, offset + 4)
-        sym = self.symbols.get(index)
-        if sym is None:
-            self.unmapped += 1
-            return
-        if not sym.depth:
-            return
-        changes = sym.book.modify(order_id, price, volume)
-        self._seq_num = sseq
-        if changes is None:
-            self._unknown(sym, order_id, "Modify Order")
-        elif changes:
-            self._levels(sym, self._ns(sym, ns), changes)
+        sym = self._book_symbol(index, sseq)
+        if sym is not None:
+            ts = self._ns(sym, ns)
+            if self.order_events:
+                self._order(sym, ts, "modify", order_id, None, price, volume)
+            if sym.backlog is not None:
+                sym.backlog.record(self._msg_seq, OrderBook.modify, (order_id, price, volume))
+            self._changed(
+                sym, ts, order_id, "Modify Order", sym.book.modify(order_id, price, volume)
+            )
 
     def _delete(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, order_id, _splits = _DELETE(data, offset + 4)
-        sym = self.symbols.get(index)
-        if sym is None:
-            self.unmapped += 1
-            return
-        if not sym.depth:
-            return
-        level = sym.book.delete(order_id)
-        self._seq_num = sseq
-        if level is None:
-            self._unknown(sym, order_id, "Delete Order")
-        else:
-            self._levels(sym, self._ns(sym, ns), (level,))
+        sym = self._book_symbol(index, sseq)
+        if sym is not None:
+            ts = self._ns(sym, ns)
+            if self.order_events:
+                known = sym.book.orders.get(order_id, _UNKNOWN_ORDER)
+                self._order(sym, ts, "delete", order_id, None, known[1], known[2])
+            if sym.backlog is not None:
+                sym.backlog.record(self._msg_seq, OrderBook.delete, (order_id,))
+            level = sym.book.delete(order_id)
+            self._changed(sym, ts, order_id, "Delete Order", None if level is None else (level,))
 
     def _replace(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, order_id, new_id, price, volume, _p, _n = _REPLACE(data, offset + 4)
-        sym = self.symbols.get(index)
-        if sym is None:
-            self.unmapped += 1
-            return
-        if not sym.depth:
-            return
-        changes = sym.book.replace(order_id, new_id, price, volume)
-        self._seq_num = sseq
+        sym = self._book_symbol(index, sseq)
+        if sym is not None:
+            ts = self._ns(sym, ns)
+            if self.order_events:
+                self._order(sym, ts, "replace", order_id, None, price, volume, new_id=new_id)
+            if sym.backlog is not None:
+                args = (order_id, new_id, price, volume)
+                sym.backlog.record(self._msg_seq, OrderBook.replace, args)
+            changes = sym.book.replace(order_id, new_id, price, volume)
+            self._changed(sym, ts, order_id, "Replace Order", changes)
+
+    def _changed(
+        self, sym: Symbol, ts: int, order_id: int, what: str, changes: tuple[Level, ...] | None
+    ) -> None:
+        """Publish what a modify/delete/replace changed (``None``: the order was unknown)."""
         if changes is None:
-            self._unknown(sym, order_id, "Replace Order")
-        else:
-            self._levels(sym, self._ns(sym, ns), changes)
+            self._unknown(sym, order_id, what)
+        elif changes:
+            self._levels(sym, ts, changes)
 
     def _execution(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, order_id, trade_id, price, volume, printable, _s, _db = _EXEC(
@@ -858,7 +1068,11 @@ class XdpFeed:
         self._seq_num = sseq
         ts = self._ns(sym, ns)
         side: Side = "unknown"
-        if sym.depth:
+        if sym.depth and self._msg_seq > sym.skip_through:
+            if self.order_events:
+                self._order(sym, ts, "execute", order_id, None, price, volume, trade_id=trade_id)
+            if sym.backlog is not None:
+                sym.backlog.record(self._msg_seq, OrderBook.execute, (order_id, volume))
             done = sym.book.execute(order_id, volume)
             if done is None:
                 self._unknown(sym, order_id, "Order Execution")
@@ -869,6 +1083,41 @@ class XdpFeed:
             self._trade(
                 sym, ts, price, volume, str(trade_id), side, [] if printable else ["not_printed"]
             )
+
+    def _order(
+        self,
+        sym: Symbol,
+        ts: int,
+        action: OrderAction,
+        order_id: int,
+        side: BookSide | None,
+        price: int,
+        volume: int,
+        new_id: int | None = None,
+        trade_id: int | None = None,
+    ) -> None:
+        """The L3 event of a book message (before the book applies it: the side of an order
+        the message does not repeat comes from the book)."""
+        if side is None:
+            known = sym.book.orders.get(order_id)
+            if known is not None:
+                side = _BOOK_SIDE[known[0]]
+        head = {"symbol": sym.symbol, "venue": sym.venue, "provider": PROVIDER}
+        self.out.append(
+            OrderUpdate(
+                **head,
+                ts_event=ts,
+                ts_recv=self._ts_recv,
+                seq=self._seq_num,
+                action=action,
+                order_id=str(order_id),
+                side=side,
+                price=price / sym.divisor,
+                size=float(volume),
+                new_order_id=None if new_id is None else str(new_id),
+                trade_id=None if trade_id is None else str(trade_id),
+            )
+        )
 
     def _non_displayed(self, data: bytes, offset: int, size: int) -> None:
         ns, index, sseq, trade_id, price, volume, printable, _db = _NONDISP(data, offset + 4)
@@ -903,16 +1152,28 @@ class XdpFeed:
         self._notice(sym, ns, sseq, "trade_correction", f"cross X{cross_id} volume now {volume}")
 
     def _notice(self, sym: Symbol, ns: int, sseq: int, kind: str, detail: str) -> None:
+        self._integrity(sym, self._ns(sym, ns), self._ts_recv, sseq, kind, "info", detail)
+
+    def _integrity(
+        self,
+        sym: Symbol,
+        ts: int,
+        ts_recv: int,
+        seq: int | None,
+        kind: str,
+        severity: Severity,
+        detail: str,
+    ) -> None:
         self.out.append(
             Integrity(
                 symbol=sym.symbol,
                 venue=sym.venue,
                 provider=PROVIDER,
-                ts_event=self._ns(sym, ns),
-                ts_recv=self._ts_recv,
-                seq=sseq,
+                ts_event=ts,
+                ts_recv=ts_recv,
+                seq=seq,
                 kind=kind,
-                severity="info",
+                severity=severity,
                 detail=detail,
             )
         )

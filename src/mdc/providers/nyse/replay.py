@@ -39,7 +39,9 @@ class Replay:
 
     def __post_init__(self) -> None:
         cfg = self.config
-        self.feed = XdpFeed(cfg.venue, self.wanted, cfg.gap_timeout_ms, cfg.max_pending_packets)
+        self.feed = XdpFeed(
+            cfg.venue, self.wanted, cfg.gap_timeout_ms, cfg.max_pending_packets, cfg.order_events
+        )
         self._routes: dict[tuple[str, int], tuple[int, str]] = {}
         for channel in cfg.channels:
             self.feed.channel(channel.id, channel.venue)

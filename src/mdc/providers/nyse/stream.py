@@ -5,8 +5,11 @@ configured interface (``IP_ADD_MEMBERSHIP``, RFC 3376 via the kernel). Every dat
 :class:`~mdc.providers.nyse.parse.XdpFeed` with its channel and line, so A/B arbitration and
 sequence tracking are the same code a capture replay runs. The raw datagram is kept for the
 raw capture (``sink.raw``). A timer declares holes the other line never filled
-(``gap_timeout_ms``). Multicast has no subscription: every symbol of a channel arrives, and
-the feed publishes only the configured ones (``symbols_all`` publishes everything).
+(``gap_timeout_ms``). With ``[providers.nyse.request_server]`` a Request Server session
+(``request_server.py``) runs beside the lines: holes and stale books are requested, and the
+packets arrive on the channel's retransmission/refresh lines. Multicast has no subscription:
+every symbol of a channel arrives, and the feed publishes only the configured ones
+(``symbols_all`` publishes everything).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from mdc.config import Config, SymbolConfig, provider_section
 from mdc.domain.events import Gap
 from mdc.domain.time import now_ns
 from mdc.providers.base import ProviderError, StreamingProvider, StreamSink
+from mdc.providers.credentials import Secret, lookup
 from mdc.providers.nyse import SPEC
-from mdc.providers.nyse.config import NyseConfig, parse_line
+from mdc.providers.nyse.config import NyseConfig, RequestServerConfig, parse_line
 from mdc.providers.nyse.parse import PROVIDER, XdpFeed
+from mdc.providers.nyse.request_server import RequestClient, parse_address
 
 LINE_NAMES: Final = ("A", "B", "C", "D")
 TICK_S_MAX: Final = 0.05
@@ -79,15 +84,42 @@ class NyseStream(StreamingProvider):
         super().__init__(config, sink)
         self.settings = provider_section(config, SPEC.name, NyseConfig)
         self._wanted: dict[str, tuple[bool, bool]] = {}
+        self.requests = self._request_client(self.settings.request_server)
+        server = self.settings.request_server
         self.feed = XdpFeed(
             self.settings.venue,
             self._filter,
             self.settings.gap_timeout_ms,
             self.settings.max_pending_packets,
+            self.settings.order_events,
+            requests=self.requests,
+            retransmit=server is not None and server.retransmit,
+            refresh=server is not None and server.refresh,
+            retransmission_timeout_ms=server.retransmission_timeout_ms if server else 1000.0,
         )
         for channel in self.settings.channels:
             self.feed.channel(channel.id, channel.venue)
         self._ready: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
+
+    def _request_client(self, server: RequestServerConfig | None) -> RequestClient | None:
+        if server is None:
+            return None
+        source_id = lookup(server.source_id_env)
+        if not source_id:
+            raise ProviderError(
+                f"[providers.nyse.request_server] needs the Source ID NYSE assigned: set "
+                f"{server.source_id_env} (or `mdc credentials set {server.source_id_env}`), "
+                "or remove request_server to run without retransmissions and refreshes"
+            )
+        host, port = parse_address(server.address)
+        return RequestClient(
+            host,
+            port,
+            Secret(source_id),
+            self.settings.product_id,
+            lambda *answer: self.feed.answered(*answer),
+            server.heartbeat_timeout_s,
+        )
 
     def _filter(self, symbol: str) -> tuple[bool, bool]:
         if self.settings.symbols_all:
@@ -115,6 +147,7 @@ class NyseStream(StreamingProvider):
         await self.subscribe(symbols)
         loop = asyncio.get_running_loop()
         transports: list[asyncio.BaseTransport] = []
+        session: asyncio.Task[None] | None = None
         try:
             for channel in self.settings.channels:
                 for index, text in enumerate(channel.lines):
@@ -133,12 +166,18 @@ class NyseStream(StreamingProvider):
             state.url = ", ".join(line for c in self.settings.channels for line in c.lines)
             state.since_ns = now_ns()
             tick = min(TICK_S_MAX, self.settings.gap_timeout_ms / 4000)
+            if self.requests is not None:
+                session = asyncio.create_task(self.requests.run())
             while True:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._ready.get(), tick)
+                    async with asyncio.timeout(tick):  # (wait_for can swallow a cancel)
+                        await self._ready.get()
                 self.feed.tick(now_ns())
                 await self._publish()
         finally:
+            if session is not None:
+                session.cancel()
+                await asyncio.gather(session, return_exceptions=True)
             for opened in transports:
                 opened.close()
             self.state.connected = False
@@ -153,10 +192,16 @@ class NyseStream(StreamingProvider):
             state.gaps += sum(1 for e in events if type(e) is Gap)
             state.bad_frames = self.feed.bad_packets + self.feed.bad_messages
             state.last_error = self.feed.last_error or state.last_error
-            state.details = self.feed.counters()
+            state.details = self._details()
             await self.sink.publish(events)
         else:
-            self.state.details = self.feed.counters()
+            self.state.details = self._details()
+
+    def _details(self) -> dict[str, object]:
+        details = self.feed.counters()
+        if self.requests is not None:
+            details["request_server"] = self.requests.counters()
+        return details
 
     async def subscribe(self, symbols: list[SymbolConfig]) -> None:
         for s in symbols:
@@ -171,8 +216,8 @@ class NyseStream(StreamingProvider):
         self._refresh_filters()
 
     async def resync(self, symbols: list[SymbolConfig]) -> None:
-        """Books are rebuilt from the feed itself (a new day, or a refresh this provider does
-        not request): there is nothing to ask for over multicast."""
+        """Books are rebuilt by the feed itself: from a refresh (requested from the Request
+        Server when ``request_server`` is set) or a new day; the runtime has nothing to do."""
 
     def _refresh_filters(self) -> None:
         for sym in self.feed.symbols.values():

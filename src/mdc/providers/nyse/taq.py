@@ -13,6 +13,7 @@ Sequence Number, ``trade_id``, ``conditions`` every Sale Condition character plu
 time); BBO quotes → ``Quote`` (venue ``TAQ``, both exchanges the quote's exchange, the Quote
 Condition kept); NBBO → ``Quote`` (venue ``NBBO``, the best bid/offer exchanges). A final
 ``END|…`` trailer line is skipped (its layout is not confirmed by a sample; open question).
+Master (reference) files are read by ``taq_master.py``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Final, Literal, TextIO
+from typing import Final, Literal, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from mdc.domain.events import Event, Quote, Trade
@@ -36,6 +38,41 @@ _DATE_RE: Final = re.compile(r"(\d{8})")
 _TRADE_COLUMNS: Final = ("Time", "Exchange", "Symbol", "Trade Volume", "Trade Price")
 _QUOTE_COLUMNS: Final = ("Time", "Exchange", "Symbol", "Bid_Price", "Offer_Price")
 _NBBO_COLUMNS: Final = ("Time", "Symbol", "Best_Bid_Price", "Best_Offer_Price")
+_BBO_FIELDS: Final = ("Bid_Price", "Bid_Size", "Offer_Price", "Offer_Size")
+_NBBO_FIELDS: Final = ("Best_Bid_Price", "Best_Bid_Size", "Best_Offer_Price", "Best_Offer_Size")
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class RowTally:
+    """Rows of a TAQ file read so far: how many, the bad ones (with examples), the trailer."""
+
+    rows: int = 0
+    bad_rows: int = 0
+    bad_examples: list[str] = field(default_factory=list)
+    trailer: str | None = None
+    """The ``END|date|count`` line, as it was."""
+
+    def parse(self, lines: Iterable[str], row: Callable[[list[str]], T]) -> Iterator[T]:
+        """``row(fields)`` of every data line; a row that raises ``ValueError``/``IndexError``
+        is counted and kept as an example (at most 10), never fatal."""
+        for line in lines:
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            fields = line.split("|")
+            if fields[0] == "END":
+                self.trailer = line
+                continue
+            self.rows += 1
+            try:
+                yield row(fields)
+            except (ValueError, IndexError) as exc:
+                self.bad_rows += 1
+                if len(self.bad_examples) < 10:
+                    self.bad_examples.append(f"row {self.rows}: {exc}: {line[:120]}")
 
 
 class TaqError(ValueError):
@@ -101,17 +138,14 @@ class _Clock:
         return self.ns(text) if text and text.strip("0") else None
 
 
-class TaqReader:
+class TaqReader(RowTally):
     """Events of one TAQ file in batches; rows that do not parse are counted and kept aside."""
 
     def __init__(self, path: Path, day: date | None = None) -> None:
+        super().__init__()
         self.path = path
         self.day = day if day is not None else file_date(path)
         self.clock = _Clock(self.day)
-        self.rows = 0
-        self.bad_rows = 0
-        self.bad_examples: list[str] = []
-        self.trailer: str | None = None
         self.kind: TaqKind | None = None
 
     def batches(self) -> Iterator[list[Event]]:
@@ -133,22 +167,8 @@ class TaqReader:
             }
             row_to_event = parsers[kind]
             batch: list[Event] = []
-            for line in f:
-                line = line.rstrip("\r\n")
-                if not line:
-                    continue
-                fields = line.split("|")
-                if fields[0] == "END":
-                    self.trailer = line
-                    continue
-                self.rows += 1
-                try:
-                    batch.append(row_to_event(fields, col))
-                except (ValueError, IndexError) as exc:
-                    self.bad_rows += 1
-                    if len(self.bad_examples) < 10:
-                        self.bad_examples.append(f"row {self.rows}: {exc}: {line[:120]}")
-                    continue
+            for event in self.parse(f, lambda fields: row_to_event(fields, col)):
+                batch.append(event)
                 if len(batch) >= BATCH:
                     yield batch
                     batch = []
@@ -187,32 +207,13 @@ class TaqReader:
         )
 
     def _quote(self, f: list[str], col: dict[str, int]) -> Quote:
-        get = self._get
-        ts = self.clock.ns(f[col["Time"]])
-        seq = get(f, col, "Sequence_Number")
         exchange = f[col["Exchange"]].strip()
-        condition = get(f, col, "Quote_Condition")
-        return Quote(
-            symbol=f[col["Symbol"]].strip(),
-            venue="TAQ",
-            provider=PROVIDER,
-            ts_event=ts,
-            ts_recv=ts,
-            seq=int(seq) if seq else None,
-            bid_price=float(f[col["Bid_Price"]]),
-            bid_size=float(get(f, col, "Bid_Size") or 0),
-            ask_price=float(f[col["Offer_Price"]]),
-            ask_size=float(get(f, col, "Offer_Size") or 0),
-            bid_exchange=exchange,
-            ask_exchange=exchange,
-            conditions=[condition] if condition else [],
-            tape=get(f, col, "Source_Of_Quote") or None,
-        )
+        condition = self._get(f, col, "Quote_Condition")
+        conditions = [condition] if condition else []
+        return self._make_quote(f, col, "TAQ", _BBO_FIELDS, exchange, exchange, conditions)
 
     def _nbbo(self, f: list[str], col: dict[str, int]) -> Quote:
         get = self._get
-        ts = self.clock.ns(f[col["Time"]])
-        seq = get(f, col, "Sequence_Number")
         conditions = [
             c
             for c in (
@@ -222,19 +223,44 @@ class TaqReader:
             )
             if c
         ]
+        return self._make_quote(
+            f,
+            col,
+            "NBBO",
+            _NBBO_FIELDS,
+            get(f, col, "Best_Bid_Exchange") or None,
+            get(f, col, "Best_Offer_Exchange") or None,
+            conditions,
+        )
+
+    def _make_quote(
+        self,
+        f: list[str],
+        col: dict[str, int],
+        venue: str,
+        names: tuple[str, str, str, str],
+        bid_exchange: str | None,
+        ask_exchange: str | None,
+        conditions: list[str],
+    ) -> Quote:
+        """A quote row of either kind; ``names`` are its bid/ask price and size columns."""
+        get = self._get
+        ts = self.clock.ns(f[col["Time"]])
+        seq = get(f, col, "Sequence_Number")
+        bid, bid_size, ask, ask_size = names
         return Quote(
             symbol=f[col["Symbol"]].strip(),
-            venue="NBBO",
+            venue=venue,
             provider=PROVIDER,
             ts_event=ts,
             ts_recv=ts,
             seq=int(seq) if seq else None,
-            bid_price=float(f[col["Best_Bid_Price"]]),
-            bid_size=float(get(f, col, "Best_Bid_Size") or 0),
-            ask_price=float(f[col["Best_Offer_Price"]]),
-            ask_size=float(get(f, col, "Best_Offer_Size") or 0),
-            bid_exchange=get(f, col, "Best_Bid_Exchange") or None,
-            ask_exchange=get(f, col, "Best_Offer_Exchange") or None,
+            bid_price=float(f[col[bid]]),
+            bid_size=float(get(f, col, bid_size) or 0),
+            ask_price=float(f[col[ask]]),
+            ask_size=float(get(f, col, ask_size) or 0),
+            bid_exchange=bid_exchange,
+            ask_exchange=ask_exchange,
             conditions=conditions,
             tape=get(f, col, "Source_Of_Quote") or None,
         )

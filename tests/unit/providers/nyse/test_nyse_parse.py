@@ -6,9 +6,19 @@ from collections import Counter
 
 from tests.support import xdp
 
-from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Integrity, Status, Trade
+from mdc.domain.events import (
+    BookDelta,
+    BookSnapshot,
+    Event,
+    Gap,
+    Integrity,
+    OrderUpdate,
+    Status,
+    Trade,
+)
 from mdc.domain.time import NS_PER_S
 from mdc.providers.nyse import messages as m
+from mdc.providers.nyse.book import Order
 from mdc.providers.nyse.parse import XdpFeed
 
 SYMBOLS = {"IBM": 2, "BRK A": 4, "T": 2}
@@ -213,7 +223,7 @@ def test_longer_messages_and_unknown_types_are_skipped_by_size() -> None:
     market.open()
     longer = bytearray(xdp.add_order(10, 1, 1, 55, 10000, 300, b"B")) + b"\xee" * 9
     longer[0:2] = len(longer).to_bytes(2, "little")  # a later release appended 9 bytes
-    unknown = xdp.message(12, 999, [(4, "I", 1)])
+    unknown = xdp.Spec(12, 999, "x:I@4")(x=1)
     market.send([bytes(longer), unknown, xdp.add_order(11, 1, 2, 56, 10001, 200, b"S")])
     feed, events = replay(market.packets)
     assert l2_books(events) == {"IBM": {"bid": {100.0: 300.0}, "ask": {100.01: 200.0}}}
@@ -241,3 +251,56 @@ def test_mid_session_join_starts_books_stale() -> None:
     assert sum(isinstance(e, Trade) for e in events) == sum(
         x.trades for x in market.listings.values()
     )
+
+
+def orders_from_l3(events: list[Event], divisors: dict[str, int]) -> dict[str, dict[int, Order]]:
+    """Every symbol's live orders rebuilt from the OrderUpdate events alone."""
+    books: dict[str, dict[int, Order]] = {}
+    for ev in events:
+        if not isinstance(ev, OrderUpdate):
+            continue
+        orders = books.setdefault(ev.symbol, {})
+        oid, price, size = int(ev.order_id), round(ev.price * divisors[ev.symbol]), int(ev.size)
+        if ev.action == "add":
+            orders[oid] = (ev.side == "bid", price, size)
+        elif ev.action == "modify":
+            orders[oid] = (orders[oid][0], price, size)
+        elif ev.action == "replace":
+            assert ev.new_order_id is not None
+            orders[int(ev.new_order_id)] = (orders.pop(oid)[0], price, size)
+        elif ev.action == "delete":
+            assert orders.pop(oid)[1:] == (price, size)
+        else:
+            is_bid, resting, left = orders[oid]
+            assert ev.side == ("bid" if is_bid else "ask") and ev.trade_id is not None
+            if left > size:
+                orders[oid] = (is_bid, resting, left - size)
+            else:
+                del orders[oid]
+    return books
+
+
+def test_order_events_are_off_by_default_and_exact_when_on() -> None:
+    market = day(seed=9, messages=4000)
+    _, plain = replay(market.packets)
+    assert not any(isinstance(e, OrderUpdate) for e in plain)
+    feed = XdpFeed(order_events=True)
+    for i, data in enumerate(market.packets):
+        feed.packet(1, "A", data, 1_000 + i)
+    events = feed.take()
+    updates = [e for e in events if isinstance(e, OrderUpdate)]
+    assert Counter((u.symbol, u.action) for u in updates) == Counter(
+        {(x.symbol, a): n for x in market.listings.values() for a, n in x.actions.items()}
+    )
+    assert len(updates) == sum(sum(x.actions.values()) for x in market.listings.values())
+    assert all(u.side in ("bid", "ask") for u in updates)  # a trusted book knows every order
+    divisors = {x.symbol: x.divisor for x in market.listings.values()}
+    assert orders_from_l3(events, divisors) == {
+        x.symbol: x.book.orders for x in market.listings.values()
+    }
+    executions = {u.trade_id for u in updates if u.action == "execute"}
+    trades = {
+        t.trade_id for t in events if isinstance(t, Trade) and "non_displayed" not in t.conditions
+    }
+    assert executions == trades
+    assert_matches(market, feed, events)  # L2 output is unchanged by L3 on

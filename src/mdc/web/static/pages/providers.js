@@ -9,7 +9,8 @@ export function providersPage(root) {
   const list = h("div", { id: "provider-list", class: "fit" });
   const live = h("div", { id: "provider-details" });
   const imports = h("div", { id: "import-list" });
-  root.append(h("h1", {}, "Providers"), h("section", { class: "card" }, list), live, imports);
+  const reference = h("div", { id: "reference-list" });
+  root.append(h("h1", {}, "Providers"), h("section", { class: "card" }, list), live, imports, reference);
   serverMode().then((mode) => mode === "archive" && list.before(archiveNotice("no provider is connected and no live state is shown")));
   const caps = (c) =>
     ["trades", "quotes", "depth", "bars", "corporate_actions"].filter((k) => c[k]).map((k) => k.replace("_", " ")).join(", ") + (c.max_depth_levels ? ` (${c.max_depth_levels} levels)` : "");
@@ -44,6 +45,16 @@ export function providersPage(root) {
               table(`${done.length} file imports (mdc import)`,
                 [{ label: "Kind" }, { label: "File" }, { label: "Events", num: true }, { label: "State" }],
                 done.map((i) => h("tr", {}, td(i.kind), td(i.source, "text"), num(fmtInt(i.events)), td(i.done ? "done" : "interrupted")))))
+          : "",
+      );
+      // Reference tables (mdc import taq EQY_US_ALL_REF_MASTER_…): days held per table.
+      const tables = Object.entries(await api("/api/reference"));
+      reference.replaceChildren(
+        tables.length
+          ? h("section", { class: "card" },
+              table(`${tables.length} reference tables`,
+                [{ label: "Table" }, { label: "Days", num: true }, { label: "Latest" }],
+                tables.map(([name, days]) => h("tr", { "data-table": name }, td(name), num(fmtInt(days.length)), td(days[days.length - 1] || "—")))))
           : "",
       );
     } catch (err) {
@@ -100,7 +111,7 @@ function detailTable(key, rows) {
   return table(
     `${label(key)} (${rows.length})`,
     columns.map((c) => ({ label: label(c), num: isNum(c) })),
-    rows.map((r) => h("tr", {}, columns.map((c) => (isNum(c) ? num(plain(r[c])) : td(plain(r[c]), "text"))))),
+    rows.map((r) => h("tr", {}, columns.map((c) => h("td", { class: isNum(c) ? "num" : "text", "data-col": c }, plain(r[c]))))),
     { class: "wrap", "data-table": key },
   );
 }
