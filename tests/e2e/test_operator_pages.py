@@ -195,6 +195,28 @@ def test_providers_fit_at_1400px_and_show_ib_live_state(
     w.close()
 
 
+def test_check_button_reports_each_providers_outcome(
+    watched: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TIINGO_API_KEY", raising=False)  # the collector runs in this process
+    go(watched, "providers")
+    simulated = watched.locator('tr[data-provider="simulated"] td.check')
+    simulated.get_by_role("button", name="Check").click()
+    result = simulated.locator(".check-result")
+    expect(result).to_have_attribute("data-outcome", "ok")
+    expect(result).to_contain_text("simulated: ok (daily bars of SPY")
+    tiingo = watched.locator('tr[data-provider="tiingo"] td.check')
+    tiingo.get_by_role("button", name="Check").click()
+    expect(tiingo.locator(".check-result")).to_contain_text(
+        "missing: tiingo: credentials missing; set the environment variable TIINGO_API_KEY"
+    )
+    with watched.expect_response(lambda r: r.url.endswith("/api/providers")):
+        pass  # the next refresh of the table keeps both answers
+    watched.wait_for_load_state("networkidle")
+    expect(result).to_have_attribute("data-outcome", "ok")
+    expect(tiingo.locator(".check-result")).to_have_attribute("data-outcome", "missing")
+
+
 # -- Archive mode: a real `mdc serve` over a small archive -------------------------------------
 def archive(root: Path) -> None:
     config = load_config(env={"MDC_STORAGE__ROOT": str(root)})
