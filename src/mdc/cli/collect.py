@@ -1,4 +1,5 @@
-"""``mdc collect``: run the live collector until Ctrl+C (or ``--duration``)."""
+"""``mdc collect``: run the live collector until Ctrl+C (or ``--duration``); SIGHUP, a change
+of the config file or ``POST /api/config/reload`` reload its config (docs/operating.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import asyncio
 import logging
 import signal
 import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -19,16 +22,18 @@ from mdc.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
     ConfigOption,
+    config_file,
     config_source,
     fail,
     load,
     split_symbols,
 )
 from mdc.cli.serve import bind_http, check_http
-from mdc.config import Config
+from mdc.config import Config, load_config
 from mdc.instruments.refresh import ScheduledRefresh
 from mdc.instruments.registry import Registry
 from mdc.log import setup_logging
+from mdc.pipeline.reload import ConfigReloader
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.credentials import missing_hint
@@ -107,17 +112,16 @@ def collect(
     Defaults are the built-in ones; the config (mdc.toml, MDC_* variables) changes them and
     a flag wins over both.
     """
-    config = load(
-        config_path,
-        {
-            "provider": provider,
-            "symbols": split_symbols(symbols),
-            "storage.root": str(data) if data else None,
-            "http.enabled": False if no_http else None,
-            "http.host": http_host,
-            "http.port": http_port,
-        },
-    )
+    overrides = {
+        "provider": provider,
+        "symbols": split_symbols(symbols),
+        "storage.root": str(data) if data else None,
+        "http.enabled": False if no_http else None,
+        "http.host": http_host,
+        "http.port": http_port,
+    }
+    config = load(config_path, overrides)
+    path = config_file(config_path)
     setup_logging(config.logging.level, config.logging.format)
     log.info("config: %s", config_source(config_path))
     check_provider(config)
@@ -129,7 +133,8 @@ def collect(
             config, port_flag="--http-port", extra="or run without the dashboard: --no-http"
         )
     try:
-        asyncio.run(_run(config, duration, sock))
+        reload_from = Reload(path, lambda: load_config(path, overrides=overrides))
+        asyncio.run(_run(config, duration, sock, reload_from))
     except CredentialsError as exc:
         fail(str(exc), EXIT_FAILURE)
     except ProviderError as exc:
@@ -158,8 +163,20 @@ def check_provider(config: Config) -> None:
             fail(f"provider {name!r} needs credentials: {missing_hint(missing)}", EXIT_USAGE)
 
 
-def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> EmbeddedServer | None:
-    """The backfill scheduler and, unless disabled, the HTTP server, as runtime services.
+@dataclass(frozen=True)
+class Reload:
+    """Where a hot reload reads the config: the file to watch and how ``collect`` loaded it
+    (the same file, the current ``MDC_*`` variables, the same flags)."""
+
+    path: Path | None
+    load: Callable[[], Config]
+
+
+def attach_services(
+    runtime: Runtime, sock: socket.socket | None = None, reload_from: Reload | None = None
+) -> EmbeddedServer | None:
+    """The backfill scheduler, the config reloader (SIGHUP, file watch, API) and, unless
+    disabled, the HTTP server, as runtime services.
 
     The socket is ``sock`` (bound by the caller) or bound here; either way a bad bind fails
     before collecting starts.
@@ -170,6 +187,12 @@ def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> Embe
     )
     runtime.add_service("backfill", scheduler.run)
     runtime.gap_listeners.append(scheduler.on_gap)
+    runtime.config_listeners.append(scheduler.reconfigure)
+    reloader = None
+    if reload_from is not None:
+        reloader = ConfigReloader(runtime, reload_from.load, reload_from.path)
+        runtime.add_service("config-watch", reloader.watch)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.on_signal)
     if config.instruments.refresh_cron:
         refresher = ScheduledRefresh(config, Registry(Path(config.storage.root)))
         runtime.add_service("instruments", refresher.run)
@@ -177,13 +200,17 @@ def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> Embe
         return None
     # Repair jobs compare the archive with the calendar: the service reads the files the
     # store commits (the same view `mdc backfill --repair` uses).
-    app = create_app(config, runtime, BackfillService(scheduler, archive=open_view(config)))
+    app = create_app(
+        config, runtime, BackfillService(scheduler, archive=open_view(config)), reloader
+    )
     server = make_server(app, config.http.host, config.http.port, sock)
     runtime.add_service("http", service(server))
     return server
 
 
-async def _run(config: Config, duration: float | None, sock: socket.socket | None) -> None:
+async def _run(
+    config: Config, duration: float | None, sock: socket.socket | None, reload_from: Reload
+) -> None:
     try:
         runtime = Runtime(config)
     except BaseException:
@@ -191,7 +218,7 @@ async def _run(config: Config, duration: float | None, sock: socket.socket | Non
             sock.close()
         raise
     try:
-        server = attach_services(runtime, sock)
+        server = attach_services(runtime, sock, reload_from)
     except BaseException:
         runtime.store.close()
         raise

@@ -44,6 +44,7 @@ from mdc.web.state import WebState
 
 if TYPE_CHECKING:
     from mdc.backfill.service import BackfillService
+    from mdc.pipeline.reload import ConfigReloader
     from mdc.pipeline.runtime import Runtime
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
@@ -66,7 +67,10 @@ ROUTERS: Final = (
 
 
 def create_app(
-    config: Config, runtime: Runtime | None = None, backfill_service: BackfillService | None = None
+    config: Config,
+    runtime: Runtime | None = None,
+    backfill_service: BackfillService | None = None,
+    reloader: ConfigReloader | None = None,
 ) -> FastAPI:
     redactor = Redactor(secrets_of(config))
     json_response = response_class(redactor)
@@ -90,7 +94,10 @@ def create_app(
         redactor=redactor,
         api_key=config.http.api_key or None,
         backfill=backfill_service,
+        reloader=reloader,
     )
+    if runtime is not None:
+        runtime.config_listeners.append(web.reconfigure)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
