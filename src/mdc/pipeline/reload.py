@@ -92,13 +92,18 @@ def effective(old: Config, new: Config, restart_needed: list[str]) -> Config:
     raw, running = msgspec.to_builtins(new), _flat(msgspec.to_builtins(old))
     for key in restart_needed:
         *parents, leaf = key.split(".")
-        node = raw
+        chain = [raw]
         for part in parents:
-            node = node.setdefault(part, {})
+            chain.append(chain[-1].setdefault(part, {}))
         if key in running:
-            node[leaf] = running[key]
-        else:
-            node.pop(leaf, None)
+            chain[-1][leaf] = running[key]
+            continue
+        chain[-1].pop(leaf, None)
+        for depth in range(len(parents), 0, -1):  # drop sections only the new config had
+            path = ".".join(parents[:depth])
+            if chain[depth] or any(k == path or k.startswith(f"{path}.") for k in running):
+                break
+            del chain[depth - 1][parents[depth - 1]]
     return msgspec.convert(raw, Config)
 
 
