@@ -1,7 +1,7 @@
 """Hot reload on a real ``mdc collect`` subprocess: a file edit adds and removes symbols and
 changes retention, a broken file is refused while collecting goes on, the API resubscribes a
-symbol at a new depth and names a key that needs a restart, SIGHUP reloads; the archive then
-holds exactly the acknowledged events, each once."""
+symbol at a new depth and names a key that needs a restart, SIGHUP and ``mdc config reload``
+reload; the archive then holds exactly the acknowledged events, each once."""
 
 from __future__ import annotations
 
@@ -170,6 +170,17 @@ def test_reloads_apply_live_refuse_bad_files_and_lose_nothing(tmp_path: Path) ->
             "sighup",
             "config reloaded: no changes; needs a restart of mdc collect for http.port",
         )
+        # 5. from the CLI, as an operator would
+        done = subprocess.run(
+            [sys.executable, "-m", "mdc.cli", "config", "reload", "--url", c.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == fourth["message"]
+        assert c.reloads(5)[4]["trigger"] == "api"
         spy = c.events_of("SPY")
         wait_until(lambda: c.events_of("SPY") > spy + 100)
     finally:
@@ -187,7 +198,7 @@ def test_reloads_apply_live_refuse_bad_files_and_lose_nothing(tmp_path: Path) ->
     keys = Counter(json.dumps(e, sort_keys=True) for e in events)
     assert keys.most_common(1)[0][1] == 1  # each exactly once
     statuses = [e for e in events if e["type"] == "status" and e["kind"] == "config"]
-    assert [s["state"] for s in statuses] == ["reloaded", "refused", "reloaded", "reloaded"]
+    assert [s["state"] for s in statuses] == ["reloaded", "refused", "reloaded", "reloaded", "reloaded"]
     late_aapl = [e for e in events if e["symbol"] == "AAPL" and e["ts_recv"] > refused["at_ns"]]
     assert late_aapl == [] and any(e["symbol"] == "AAPL" for e in events)
     snapshots = [e for e in events if e["type"] == "book_snapshot"]
