@@ -8,7 +8,6 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -133,8 +132,9 @@ def collect(
             config, port_flag="--http-port", extra="or run without the dashboard: --no-http"
         )
     try:
-        reload_from = Reload(path, lambda: load_config(path, overrides=overrides))
-        asyncio.run(_run(config, duration, sock, reload_from))
+        asyncio.run(
+            _run(config, duration, sock, path, lambda: load_config(path, overrides=overrides))
+        )
     except CredentialsError as exc:
         fail(str(exc), EXIT_FAILURE)
     except ProviderError as exc:
@@ -163,17 +163,10 @@ def check_provider(config: Config) -> None:
             fail(f"provider {name!r} needs credentials: {missing_hint(missing)}", EXIT_USAGE)
 
 
-@dataclass(frozen=True)
-class Reload:
-    """Where a hot reload reads the config: the file to watch and how ``collect`` loaded it
-    (the same file, the current ``MDC_*`` variables, the same flags)."""
-
-    path: Path | None
-    load: Callable[[], Config]
-
-
 def attach_services(
-    runtime: Runtime, sock: socket.socket | None = None, reload_from: Reload | None = None
+    runtime: Runtime,
+    sock: socket.socket | None = None,
+    reloader: ConfigReloader | None = None,
 ) -> EmbeddedServer | None:
     """The backfill scheduler, the config reloader (SIGHUP, file watch, API) and, unless
     disabled, the HTTP server, as runtime services.
@@ -188,11 +181,8 @@ def attach_services(
     runtime.add_service("backfill", scheduler.run)
     runtime.gap_listeners.append(scheduler.on_gap)
     runtime.config_listeners.append(scheduler.reconfigure)
-    reloader = None
-    if reload_from is not None:
-        reloader = ConfigReloader(runtime, reload_from.load, reload_from.path)
+    if reloader is not None:
         runtime.add_service("config-watch", reloader.watch)
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.on_signal)
     if config.instruments.refresh_cron:
         refresher = ScheduledRefresh(config, Registry(Path(config.storage.root)))
         runtime.add_service("instruments", refresher.run)
@@ -209,8 +199,14 @@ def attach_services(
 
 
 async def _run(
-    config: Config, duration: float | None, sock: socket.socket | None, reload_from: Reload
+    config: Config,
+    duration: float | None,
+    sock: socket.socket | None,
+    path: Path | None,
+    reload: Callable[[], Config],
 ) -> None:
+    """Collect; ``reload`` reads the config again as it was read now (file ``path``, the
+    ``MDC_*`` variables of the moment, the same flags) for hot reloads."""
     try:
         runtime = Runtime(config)
     except BaseException:
@@ -218,7 +214,8 @@ async def _run(
             sock.close()
         raise
     try:
-        server = attach_services(runtime, sock, reload_from)
+        reloader = ConfigReloader(runtime, reload, path)
+        server = attach_services(runtime, sock, reloader)
     except BaseException:
         runtime.store.close()
         raise
@@ -227,6 +224,7 @@ async def _run(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runtime.stop)
+    loop.add_signal_handler(signal.SIGHUP, reloader.on_signal)
     log.info(
         "collecting %s from %s into %s",
         ",".join(runtime.symbols),

@@ -55,7 +55,8 @@ async def reload(web: Annotated[WebState, Depends(get_web)]) -> dict[str, Any]:
     if web.reloader is None:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            detail="no live collector here: config reload needs `mdc collect`",
+            detail="this server has no config to reload: config reload needs a collector "
+            "started by `mdc collect`",
         )
     result = await web.reloader.reload("api")
     if not result.ok:
