@@ -15,6 +15,7 @@ from mdc.cli import (
     compact,
     config_cmd,
     credentials,
+    doctor,
     importer,
     providers,
     query,
@@ -74,6 +75,7 @@ app.add_typer(symbols.app, name="symbols")
 app.command()(query.query)
 app.command()(compact.compact)
 app.command()(selftest.selftest)
+app.command()(doctor.doctor)
 
 
 def main() -> None:
