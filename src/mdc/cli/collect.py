@@ -32,6 +32,7 @@ from mdc.config import Config, load_config
 from mdc.instruments.refresh import ScheduledRefresh
 from mdc.instruments.registry import Registry
 from mdc.log import setup_logging
+from mdc.pipeline.notify import SystemdNotifier
 from mdc.pipeline.reload import ConfigReloader
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
@@ -222,8 +223,20 @@ async def _run(
     if server is not None:
         log.info("dashboard on http://%s:%d/", config.http.host, server.port)
     loop = asyncio.get_running_loop()
+    notifier = SystemdNotifier()
+    runtime.add_service(
+        "systemd",
+        lambda: notifier.service(
+            lambda: runtime.accepting, lambda: f"collecting {len(runtime.symbols)} symbols"
+        ),
+    )
+
+    def stop() -> None:
+        notifier.stopping()
+        runtime.stop()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, runtime.stop)
+        loop.add_signal_handler(sig, stop)
     loop.add_signal_handler(signal.SIGHUP, reloader.on_signal)
     log.info(
         "collecting %s from %s into %s",

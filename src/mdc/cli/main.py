@@ -21,6 +21,7 @@ from mdc.cli import (
     query,
     selftest,
     serve,
+    service,
     symbols,
 )
 
@@ -72,6 +73,7 @@ app.add_typer(credentials.app, name="credentials")
 app.add_typer(archive.app, name="archive")
 app.add_typer(importer.app, name="import")
 app.add_typer(symbols.app, name="symbols")
+app.add_typer(service.app, name="service")
 app.command()(query.query)
 app.command()(compact.compact)
 app.command()(selftest.selftest)
