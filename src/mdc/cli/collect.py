@@ -26,12 +26,12 @@ from mdc.cli.common import (
     fail,
     load,
     split_symbols,
+    start_logging,
 )
 from mdc.cli.serve import bind_http, check_http
 from mdc.config import Config, load_config
 from mdc.instruments.refresh import ScheduledRefresh
 from mdc.instruments.registry import Registry
-from mdc.log import setup_logging
 from mdc.pipeline.notify import SystemdNotifier
 from mdc.pipeline.reload import ConfigReloader
 from mdc.pipeline.runtime import Runtime
@@ -122,7 +122,7 @@ def collect(
     }
     config = load(config_path, overrides)
     path = config_file(config_path)
-    setup_logging(config.logging.level, config.logging.format)
+    start_logging(config)
     log.info("config: %s", config_source(config_path))
     check_provider(config)
     sock = None

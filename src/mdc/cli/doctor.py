@@ -59,7 +59,11 @@ def doctor(
     ] = None,
     logs: Annotated[
         list[Path] | None,
-        typer.Option("--log", metavar="FILE", help="A log file to include (its last MiB)."),
+        typer.Option(
+            "--log",
+            metavar="FILE",
+            help="A log file to include (its last MiB). Default: logging.file, if set.",
+        ),
     ] = None,
     time_url: Annotated[
         str | None,
@@ -88,6 +92,9 @@ def doctor(
     for f in findings:
         console.print(f"{MARKS[f.level]} {f.check:<12} {f.detail}", soft_wrap=True)
     if bundle is not None:
+        own = Path(config.logging.file) if config.logging.file else None
+        if not logs and own is not None and own.is_file():
+            logs = [own]  # the collector's own log file (logging.file)
         write_bundle(bundle, config, config_path, findings, logs or [], url)
         console.print(f"wrote {bundle} (secrets redacted)", highlight=False)
     if any(f.level == "fail" for f in findings):

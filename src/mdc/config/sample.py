@@ -57,6 +57,7 @@ port = 8080
 [logging]
 level = "INFO"                 # DEBUG | INFO | WARNING | ERROR
 format = "text"                # text | json
+# file = "/var/log/mdc/mdc.log"   # also log here, rotated at file_max_mb, file_backups kept
 
 [backfill]
 providers = []                 # priority list, e.g. ["alpaca", "polygon", "stooq"]

@@ -1,5 +1,6 @@
 """``mdc service install``: the unit passes ``systemd-analyze verify``, the environment file is
-0600 and kept; a real ``mdc collect`` speaks the sd_notify protocol to a test socket."""
+0600 and kept; a real ``mdc collect`` speaks the sd_notify protocol to a test socket and writes
+its log file."""
 
 from __future__ import annotations
 
@@ -79,7 +80,12 @@ def test_collect_sends_ready_watchdog_and_stopping(tmp_path: Path) -> None:
         sock.bind(str(path))
         sock.settimeout(30)
         env = {k: v for k, v in os.environ.items() if not k.startswith("MDC_")}
-        env |= {"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "200000"}
+        log = tmp_path / "mdc.log"
+        env |= {
+            "NOTIFY_SOCKET": str(path),
+            "WATCHDOG_USEC": "200000",
+            "MDC_LOGGING__FILE": str(log),
+        }
         proc = subprocess.Popen(
             [*MDC, "collect", "--no-http", "--data", str(tmp_path / "data")],
             env=env,
@@ -103,3 +109,5 @@ def test_collect_sends_ready_watchdog_and_stopping(tmp_path: Path) -> None:
             proc.send_signal(signal.SIGTERM)
             _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
+    logged = log.read_text()  # file logging (rotated by size) holds what stderr showed
+    assert "events stored" in logged and logged.splitlines() == stderr.splitlines()
