@@ -11,9 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.collector import CollectorThread
-
 from mdc.config import load_config
+from tests.support.collector import CollectorThread
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = (ROOT / "Containerfile").read_text()
