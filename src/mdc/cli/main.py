@@ -17,6 +17,7 @@ from mdc.cli import (
     credentials,
     doctor,
     importer,
+    init_cmd,
     providers,
     query,
     selftest,
@@ -78,6 +79,7 @@ app.command()(query.query)
 app.command()(compact.compact)
 app.command()(selftest.selftest)
 app.command()(doctor.doctor)
+app.command(name="init")(init_cmd.init)
 
 
 def main() -> None:
