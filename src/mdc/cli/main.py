@@ -24,6 +24,7 @@ from mdc.cli import (
     serve,
     service,
     symbols,
+    tui,
 )
 
 app = typer.Typer(
@@ -80,6 +81,7 @@ app.command()(compact.compact)
 app.command()(selftest.selftest)
 app.command()(doctor.doctor)
 app.command(name="init")(init_cmd.init)
+app.command()(tui.tui)
 
 
 def main() -> None:
