@@ -68,6 +68,7 @@ async def list_providers(web: Annotated[WebState, Depends(get_web)]) -> list[dic
     summary="One live authenticated request: ok, missing, bad_key, not_in_plan, rate_limited, "
     "unreachable, no_extra or failed, with the fix in `message`",
     dependencies=[MutatingRoute],
+    responses={404: {"description": "unknown provider"}},
 )
 async def check(name: str, web: Annotated[WebState, Depends(get_web)]) -> dict[str, Any]:
     try:
