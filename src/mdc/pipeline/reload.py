@@ -130,12 +130,20 @@ class ConfigReloader:
         return result
 
     async def watch(self) -> None:
-        """A runtime service: reload when the file's mtime or content hash changes."""
+        """A runtime service: reload when the file's mtime or content hash changed and then
+        stayed the same for one more poll (an editor's half-written file is not read)."""
         if self.path is None:
             return
+        pending = None
         while True:
             await asyncio.sleep(WATCH_INTERVAL_S)
-            if self._fingerprint() != self._seen:
+            now = self._fingerprint()
+            if now == self._seen:
+                pending = None  # unchanged, or already reloaded by SIGHUP or the API
+            elif now != pending:
+                pending = now
+            else:
+                pending = None
                 await self.reload("file")
 
     def on_signal(self) -> None:

@@ -94,14 +94,14 @@ async def check_provider(
         return result("bad_key", f"{exc}; store a valid key with {hint}" if hint else str(exc))
     except RateLimited as exc:
         return result("rate_limited", f"{exc}; the key was accepted, try again later")
-    except (Unreachable, httpx.TransportError, OSError) as exc:
-        return result("unreachable", str(exc) or type(exc).__name__)
-    except TimeoutError:
+    except TimeoutError:  # before OSError, of which it is a subclass
         return result(
             "unreachable",
             f"{spec.name}: no answer within {CHECK_TIMEOUT_S:g} s; check the network, proxy or "
             f"[providers.{spec.name}] URLs",
         )
+    except (Unreachable, httpx.TransportError, OSError) as exc:
+        return result("unreachable", str(exc) or type(exc).__name__)
     except ProviderError as exc:
         return result("failed", str(exc))
     return result("ok", f"{spec.name}: ok ({probe}: {found})")
