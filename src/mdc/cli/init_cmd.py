@@ -1,7 +1,8 @@
 """``mdc init``: a wizard that writes a commented ``mdc.toml`` (``--yes`` and flags: none).
 
-It finds credentials already in the environment or the keyring, asks for the streaming
-provider, symbols, storage root and format, retention and disk budget, checks each answer the
+It finds credentials already in the environment or the keyring (and tries them live: a
+rejected key or a plan without the data is asked again), asks for the streaming provider,
+symbols, storage root and format, retention and disk budget, checks each answer the
 moment it is given (a bad one is asked again with the reason), and validates the whole file
 with the same loader ``mdc collect`` uses before writing it. Prompts are rich's (already a
 dependency through typer); ``mdc config init`` still writes the full commented sample.
@@ -9,6 +10,7 @@ dependency through typer); ``mdc config init`` still writes the full commented s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable
@@ -21,13 +23,17 @@ import typer
 from rich.prompt import Prompt
 
 from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, console, err_console, fail
-from mdc.config import ConfigError, load_config
+from mdc.config import Config, ConfigError, load_config
 from mdc.config.schema import StorageConfig
+from mdc.providers.check import check_provider as check_live
 from mdc.providers.registry import all_specs, check_config, get_spec
 
 Check = Callable[[str], str | None]
 """An answer's problem in words, or None when it is fine."""
 FORMATS: Final = ("jsonl", "parquet", "both")
+REJECTED: Final = frozenset({"bad_key", "not_in_plan"})
+"""Live-check outcomes that make the provider answer wrong; others (unreachable, throttled)
+only warn, since the key may well be good."""
 
 
 def detected() -> list[str]:
@@ -49,6 +55,19 @@ def check_provider(name: str) -> str | None:
             f"{name} needs {', '.join(missing)}: set it in the environment or with "
             "`mdc credentials set NAME`, then run mdc init again (or choose simulated)"
         )
+    if not spec.credentials:
+        return None
+    # The keys are there: try them live (one cheap request, `mdc providers check`), with the
+    # endpoints of the environment's MDC_PROVIDERS__* variables if any.
+    try:
+        config = load_config(env=os.environ)
+    except ConfigError:
+        config = Config()
+    result = asyncio.run(check_live(spec, config))
+    if result.outcome in REJECTED:
+        return result.message
+    if not result.ok:
+        console.print(f"  could not confirm the key now: {result.message}", markup=False)
     return None
 
 

@@ -4,11 +4,13 @@ again with the reason, and the file it writes validates and collects."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pexpect
+from pytest_httpserver import HTTPServer
 
 from mdc.config import load_config
 
@@ -89,3 +91,39 @@ def test_yes_with_a_bad_flag_is_a_usage_error_naming_it(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "archive format: choose one of jsonl, parquet, both, got 'csv'" in done.stderr
     assert not (tmp_path / "x.toml").exists()
+
+
+def test_a_rejected_key_is_asked_again(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request(re.compile(r"/v2/aggs/ticker/SPY/.*")).respond_with_json(
+        {"status": "ERROR", "error": "Unknown API Key"}, status=401
+    )
+    out = tmp_path / "mdc.toml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MDC_", "POLYGON_"))}
+    env |= {
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+        "COLUMNS": "300",
+        "POLYGON_API_KEY": "pk_wrong_0123456789",
+        "MDC_PROVIDERS__POLYGON__REST__URL": httpserver.url_for("/"),
+        "MDC_PROVIDERS__POLYGON__REST__MAX_ATTEMPTS": "1",
+    }
+    flags = ["--symbols", "SPY", "--data", str(tmp_path / "d"), "--format", "jsonl"]
+    flags += ["--retention-days", "0", "--max-mb", "0"]
+    child = pexpect.spawn(
+        MDC[0], [*MDC[1:], "init", "--output", str(out), *flags], env=env,
+        encoding="utf-8", timeout=30,
+    )  # fmt: skip
+    try:
+        child.expect(r"credentials found for: polygon")
+        child.expect(r"Streaming provider \(polygon\): ")
+        child.sendline("")
+        child.expect(r"not accepted: polygon: HTTP 401: .*Unknown API Key; check POLYGON_API_KEY")
+        child.expect(r"Streaming provider \(polygon\): ")
+        child.sendline("simulated")
+        child.expect(r"wrote ")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert load_config(out, env={}).provider == "simulated"
+    assert len(httpserver.log) == 1  # one cheap request per answer
