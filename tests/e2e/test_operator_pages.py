@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 import httpx
+import msgspec
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import doc_image
@@ -27,7 +28,7 @@ from tests.support.feed import trades
 from tests.support.net import free_port
 from tests.support.tws_thread import ib_collector
 
-from mdc.config import load_config
+from mdc.config import Config, ConfigError, load_config
 from mdc.domain.events import Event
 from mdc.domain.time import datetime_to_ns
 from mdc.storage import open_store
@@ -183,6 +184,63 @@ def test_providers_fit_at_1400px_and_show_ib_live_state(
     no_overflow(page, "main, main .card, #provider-list, #provider-list table")
     doc_image(page, "providers")
     w.close()
+
+
+def test_check_button_reports_each_providers_outcome(
+    watched: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TIINGO_API_KEY", raising=False)  # the collector runs in this process
+    go(watched, "providers")
+    simulated = watched.locator('tr[data-provider="simulated"] td.check')
+    simulated.get_by_role("button", name="Check").click()
+    result = simulated.locator(".check-result")
+    expect(result).to_have_attribute("data-outcome", "ok")
+    expect(result).to_contain_text("simulated: ok (daily bars of SPY")
+    tiingo = watched.locator('tr[data-provider="tiingo"] td.check')
+    tiingo.get_by_role("button", name="Check").click()
+    expect(tiingo.locator(".check-result")).to_contain_text(
+        "missing: tiingo: credentials missing; set the environment variable TIINGO_API_KEY"
+    )
+    with watched.expect_response(lambda r: r.url.endswith("/api/providers")):
+        pass  # the next refresh of the table keeps both answers
+    watched.wait_for_load_state("networkidle")
+    expect(result).to_have_attribute("data-outcome", "ok")
+    expect(tiingo.locator(".check-result")).to_have_attribute("data-outcome", "missing")
+
+
+def test_settings_reload_applies_and_refuses(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("e2e-reload") / "data"
+    config = load_config(env={"MDC_STORAGE__ROOT": str(root), "MDC_SYMBOLS": "SPY"})
+    answers: list[Config | ConfigError] = [ConfigError("symbols[1]: must not be empty")]
+    with CollectorThread(config, reload=lambda: _next(answers)) as running:
+        answers.append(msgspec.structs.replace(running.config, symbols=["SPY", "QQQ"]))
+        w = Watched(browser, running.url)
+        page = w.page
+        go(page, "settings")
+        page.click("#reload-btn")
+        expect(page.locator("#reload-msg")).to_have_text(
+            "config not reloaded, still running the previous one: symbols[1]: must not be empty"
+        )
+        page.click("#reload-btn")
+        expect(page.locator("#reload-msg")).to_have_text(
+            "config reloaded: applied symbols; added QQQ"
+        )
+        expect(page.locator("#config-view")).to_contain_text('"QQQ"')
+        items = page.locator("#reload-history li")
+        expect(items).to_have_count(2)
+        expect(items.nth(0)).to_contain_text("api · config reloaded: applied symbols; added QQQ")
+        expect(items.nth(1)).to_have_attribute("data-ok", "false")
+        w.errors = [e for e in w.errors if "422" not in e]  # the refusal's own HTTP status
+        w.close()
+
+
+def _next(answers: list[Config | ConfigError]) -> Config:
+    answer = answers.pop(0)
+    if isinstance(answer, ConfigError):
+        raise answer
+    return answer
 
 
 # -- Archive mode: a real `mdc serve` over a small archive -------------------------------------

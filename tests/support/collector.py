@@ -20,6 +20,7 @@ from mdc.config import Config, SymbolConfig
 from mdc.domain.capabilities import Capabilities
 from mdc.domain.events import Event, Gap
 from mdc.domain.time import now_ns
+from mdc.pipeline.reload import ConfigReloader
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import ProviderSpec, StreamingProvider, StreamSink
 
@@ -32,12 +33,15 @@ class CollectorThread:
         self,
         config: Config,
         provider: Callable[[Config, StreamSink], StreamingProvider] | None = None,
+        reload: Callable[[], Config] | None = None,
     ) -> None:
+        """``reload`` gives the config a hot reload reads (``POST /api/config/reload``)."""
         # Port 0: the OS picks a free one; the server reports it.
         self.config = msgspec.structs.replace(
             config, http=msgspec.structs.replace(config.http, port=0)
         )
         self.provider_factory = provider
+        self.reload = reload
         self.runtime: Runtime | None = None
         self.app: FastAPI | None = None
         self.port = 0
@@ -72,7 +76,8 @@ class CollectorThread:
             provider = self.provider_factory(self.config, runtime)
             runtime.collectors.register_provider(provider.spec.name, provider.spec.capabilities)
             runtime.providers[provider.spec.name] = provider
-        server = attach_services(runtime)
+        reloader = ConfigReloader(runtime, self.reload) if self.reload is not None else None
+        server = attach_services(runtime, reloader=reloader)
         assert server is not None
         self.app = server.config.app
         self.runtime = runtime

@@ -85,8 +85,19 @@ class BackfillScheduler:
         self.repairs_submitted = 0
         self._wake = asyncio.Event()
         self._repairs: dict[tuple[str, str], _PendingRepair] = {}
-        now = datetime.fromtimestamp(clock(), tz=UTC)
-        self._schedules = [
+        self._schedules = self._plan_schedules(config)
+
+    def reconfigure(self, config: Config) -> None:
+        """A reloaded config (``Runtime.config_listeners``): its ``backfill`` settings and cron
+        schedules apply from now on; queued and running jobs keep their own specs."""
+        self.config = config
+        self.runner.config = config
+        self._schedules = self._plan_schedules(config)
+        self._wake.set()
+
+    def _plan_schedules(self, config: Config) -> list[_Schedule]:
+        now = datetime.fromtimestamp(self.clock(), tz=UTC)
+        return [
             _Schedule(s, cron, ZoneInfo(s.timezone), cron.next_after(now, ZoneInfo(s.timezone)))
             for s in config.backfill.schedules
             for cron in [parse_cron(s.cron)]

@@ -1,4 +1,5 @@
-"""``mdc collect``: run the live collector until Ctrl+C (or ``--duration``)."""
+"""``mdc collect``: run the live collector until Ctrl+C (or ``--duration``); SIGHUP, a change
+of the config file or ``POST /api/config/reload`` reload its config (docs/operating.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import logging
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -19,16 +21,19 @@ from mdc.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
     ConfigOption,
+    config_file,
     config_source,
     fail,
     load,
     split_symbols,
+    start_logging,
 )
 from mdc.cli.serve import bind_http, check_http
-from mdc.config import Config
+from mdc.config import Config, load_config
 from mdc.instruments.refresh import ScheduledRefresh
 from mdc.instruments.registry import Registry
-from mdc.log import setup_logging
+from mdc.pipeline.notify import SystemdNotifier
+from mdc.pipeline.reload import ConfigReloader
 from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.credentials import missing_hint
@@ -110,18 +115,17 @@ def collect(
     Defaults are the built-in ones; the config (mdc.toml, MDC_* variables) changes them and
     a flag wins over both.
     """
-    config = load(
-        config_path,
-        {
-            "provider": provider,
-            "symbols": split_symbols(symbols),
-            "storage.root": str(data) if data else None,
-            "http.enabled": False if no_http else None,
-            "http.host": http_host,
-            "http.port": http_port,
-        },
-    )
-    setup_logging(config.logging.level, config.logging.format)
+    overrides = {
+        "provider": provider,
+        "symbols": split_symbols(symbols),
+        "storage.root": str(data) if data else None,
+        "http.enabled": False if no_http else None,
+        "http.host": http_host,
+        "http.port": http_port,
+    }
+    config = load(config_path, overrides)
+    path = config_file(config_path)
+    start_logging(config)
     log.info("config: %s", config_source(config_path))
     check_provider(config)
     sock = None
@@ -132,7 +136,9 @@ def collect(
             config, port_flag="--http-port", extra="or run without the dashboard: --no-http"
         )
     try:
-        asyncio.run(_run(config, duration, sock))
+        asyncio.run(
+            _run(config, duration, sock, path, lambda: load_config(path, overrides=overrides))
+        )
     except CredentialsError as exc:
         fail(str(exc), EXIT_FAILURE)
     except ProviderError as exc:
@@ -162,8 +168,13 @@ def check_provider(config: Config) -> None:
             fail(f"provider {name!r} needs credentials: {missing_hint(missing)}", EXIT_USAGE)
 
 
-def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> EmbeddedServer | None:
-    """The backfill scheduler, the live anomaly detectors, the alert rules and, unless
+def attach_services(
+    runtime: Runtime,
+    sock: socket.socket | None = None,
+    reloader: ConfigReloader | None = None,
+) -> EmbeddedServer | None:
+    """The backfill scheduler, the config reloader (SIGHUP, file watch, API), the live anomaly
+    detectors, the alert rules and, unless
     disabled, the HTTP server, as runtime services.
 
     The socket is ``sock`` (bound by the caller) or bound here; either way a bad bind fails
@@ -175,6 +186,9 @@ def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> Embe
     )
     runtime.add_service("backfill", scheduler.run)
     runtime.gap_listeners.append(scheduler.on_gap)
+    runtime.config_listeners.append(scheduler.reconfigure)
+    if reloader is not None:
+        runtime.add_service("config-watch", reloader.watch)
     if config.instruments.refresh_cron:
         refresher = ScheduledRefresh(config, Registry(Path(config.storage.root)))
         runtime.add_service("instruments", refresher.run)
@@ -190,18 +204,34 @@ def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> Embe
         return None
     # Repair jobs compare the archive with the calendar: the service reads the files the
     # store commits (the same view `mdc backfill --repair` uses).
-    app = create_app(config, runtime, BackfillService(scheduler, archive=open_view(config)), alerts)
+    app = create_app(
+        config,
+        runtime,
+        BackfillService(scheduler, archive=open_view(config)),
+        alerts=alerts,
+        reloader=reloader,
+    )
     server = make_server(app, config.http.host, config.http.port, sock)
     runtime.add_service("http", service(server))
     return server
 
 
-async def _run(config: Config, duration: float | None, sock: socket.socket | None) -> None:
+async def _run(
+    config: Config,
+    duration: float | None,
+    sock: socket.socket | None,
+    path: Path | None,
+    reload: Callable[[], Config],
+) -> None:
+    """Collect; ``reload`` reads the config again as it was read now (file ``path``, the
+    ``MDC_*`` variables of the moment, the same flags) for hot reloads."""
     # Handlers first: a signal during recovery (open_store) is queued by the loop and acted
     # on once it returns, instead of interrupting it with a traceback.
     started: list[Runtime] = []
+    notifier = SystemdNotifier()
 
     def stop() -> None:
+        notifier.stopping()
         for r in started:
             r.stop()
 
@@ -215,13 +245,21 @@ async def _run(config: Config, duration: float | None, sock: socket.socket | Non
             sock.close()
         raise
     try:
-        server = attach_services(runtime, sock)
+        reloader = ConfigReloader(runtime, reload, path)
+        server = attach_services(runtime, sock, reloader)
     except BaseException:
         runtime.store.close()
         raise
     started.append(runtime)
     if server is not None:
         log.info("dashboard on http://%s:%d/", config.http.host, server.port)
+    runtime.add_service(
+        "systemd",
+        lambda: notifier.service(
+            lambda: runtime.accepting, lambda: f"collecting {len(runtime.symbols)} symbols"
+        ),
+    )
+    loop.add_signal_handler(signal.SIGHUP, reloader.on_signal)
     log.info(
         "collecting %s from %s into %s",
         ",".join(runtime.symbols),

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from mdc.config import Config, ConfigError, load_config
 from mdc.config.load import ENV_PREFIX
+from mdc.log import setup_logging
 from mdc.providers.registry import check_config
 
 EXIT_OK: Final = 0
@@ -96,6 +97,20 @@ def parse_day(option: str, text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         fail(f"{option}: expected a date YYYY-MM-DD, got {text!r}", EXIT_USAGE)
+
+
+def start_logging(config: Config) -> None:
+    """The config's logging (stderr, and ``logging.file`` rotated); a file that cannot be
+    opened is a usage error naming the key, not a traceback."""
+    try:
+        c = config.logging
+        setup_logging(c.level, c.format, c.file, c.file_max_mb, c.file_backups)
+    except OSError as exc:
+        fail(
+            f"logging.file: cannot open {config.logging.file} ({exc.strerror or exc}); create "
+            "its directory or choose another path",
+            EXIT_USAGE,
+        )
 
 
 def split_symbols(value: str | None) -> list[str] | None:

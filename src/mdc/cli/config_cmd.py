@@ -1,4 +1,4 @@
-"""``mdc config validate|show|init``."""
+"""``mdc config validate|show|init|reload``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from typing import Annotated
 import msgspec
 import typer
 
-from mdc.cli.common import EXIT_USAGE, LOCAL_CONFIG, ConfigOption, console, fail, load
+from mdc.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    LOCAL_CONFIG,
+    ConfigOption,
+    console,
+    fail,
+    load,
+)
+from mdc.cli.remote import CollectorUnavailable, UrlOption, call_json, collector_url
 from mdc.config import to_dict
 from mdc.config.sample import SAMPLE_CONFIG
 
@@ -41,6 +50,19 @@ def show(
         typer.echo(_to_toml(data))
     else:
         fail(f"--format: must be json or toml, got {fmt!r}", EXIT_USAGE)
+
+
+@app.command()
+def reload(config_path: ConfigOption = None, url: UrlOption = None) -> None:
+    """Make the running collector reload its config file now (as SIGHUP or an edit would):
+    print what was applied and what needs a restart; exit 1 when the new config is refused
+    (the collector keeps running on the previous one)."""
+    config = load(config_path)
+    try:
+        result = call_json("POST", collector_url(config, url), "/api/config/reload", config, 30.0)
+    except CollectorUnavailable as exc:
+        fail(str(exc), EXIT_FAILURE)
+    console.print(result["message"], highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()

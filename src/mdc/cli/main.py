@@ -16,8 +16,10 @@ from mdc.cli import (
     compact,
     config_cmd,
     credentials,
+    doctor,
     export,
     importer,
+    init_cmd,
     package,
     providers,
     quality,
@@ -26,7 +28,9 @@ from mdc.cli import (
     replay,
     selftest,
     serve,
+    service,
     symbols,
+    tui,
 )
 from mdc.cli.common import EXIT_USAGE, err_console
 from mdc.storage import ArchiveRootError
@@ -82,11 +86,15 @@ app.add_typer(package.app, name="package")
 app.add_typer(symbols.app, name="symbols")
 app.add_typer(export.app, name="export")
 app.add_typer(quality.app, name="quality")
+app.add_typer(service.app, name="service")
 app.command()(query.query)
 app.command()(replay.replay)
 app.command()(compact.compact)
 app.command("rederive")(rederive.rederive_cmd)
 app.command()(selftest.selftest)
+app.command()(doctor.doctor)
+app.command(name="init")(init_cmd.init)
+app.command()(tui.tui)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
-"""``mdc providers`` (list) and ``mdc providers show NAME`` (capabilities, credentials, keys,
-and the live connection when a collector runs it).
+"""``mdc providers`` (list), ``mdc providers show NAME`` (capabilities, credentials, keys,
+and the live connection when a collector runs it) and ``mdc providers check [NAME]`` (one live
+authenticated request per provider: ok / missing / bad key / plan lacks it / unreachable).
 
 Credentials are reported as present or missing, never shown. Every config key of a provider is
 listed with its effective value and the ``MDC_PROVIDERS__<NAME>__<KEY>`` variable that sets it;
@@ -11,6 +12,7 @@ market-data lines in use), printed generically so every provider's facts show.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Final
 
 import msgspec
@@ -32,7 +34,8 @@ from mdc.config import Config, ConfigError, provider_section
 from mdc.config.load import ENV_PREFIX, mask
 from mdc.domain.capabilities import Capabilities
 from mdc.providers.base import ProviderSpec
-from mdc.providers.registry import UnknownProvider, all_specs, get_spec
+from mdc.providers.check import CheckResult, check_provider
+from mdc.providers.registry import UnknownProvider, all_specs, get_spec, used_providers
 
 app = typer.Typer(help="List the data providers and show how to configure one.")
 
@@ -110,6 +113,42 @@ def show(
         title=f"[providers.{spec.name}]",
     )
     print_live(spec.name, live)
+
+
+@app.command()
+def check(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[NAME]...",
+            help="Providers to check. Default: every provider the config names or configures.",
+            show_default=False,
+        ),
+    ] = None,
+    config_path: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check credentials and plan live: one cheap authenticated request per provider, one line
+    each naming the fix. Exit 1 when any check is not ok."""
+    config = load(config_path)
+    try:
+        specs = [get_spec(n) for n in names or used_providers(config)]
+    except UnknownProvider as exc:
+        fail(str(exc), EXIT_USAGE)
+
+    async def run_all() -> list[CheckResult]:
+        return list(await asyncio.gather(*(check_provider(s, config) for s in specs)))
+
+    results = asyncio.run(run_all())
+    if as_json:
+        console.print_json(msgspec.json.encode(results).decode())
+    else:
+        width = max(len(r.provider) for r in results)
+        for r in results:
+            line = f"{r.provider:<{width}}  {r.outcome:<12}  {r.message}"
+            console.print(line, highlight=False, soft_wrap=True, markup=False)
+    if not all(r.ok for r in results):
+        raise typer.Exit(EXIT_FAILURE)
 
 
 def live_state(name: str, config: Config, url: str | None) -> dict[str, Any]:

@@ -42,9 +42,14 @@ def collector_url(config: Config, url: str | None) -> str:
 
 def get_json(base: str, path: str, config: Config) -> Any:
     """``GET base+path`` as JSON, or :class:`CollectorUnavailable` naming the fix."""
+    return call_json("GET", base, path, config)
+
+
+def call_json(method: str, base: str, path: str, config: Config, timeout: float = TIMEOUT_S) -> Any:
+    """``method base+path`` as JSON; a refusal's ``detail`` (FastAPI errors) is the message."""
     headers = {HEADER: config.http.api_key} if config.http.api_key else {}
     try:
-        res = httpx.get(f"{base}{path}", headers=headers, timeout=TIMEOUT_S)
+        res = httpx.request(method, f"{base}{path}", headers=headers, timeout=timeout)
     except httpx.TransportError as exc:
         raise CollectorUnavailable(
             f"no collector answers at {base} ({exc or type(exc).__name__}); start `mdc collect` "
@@ -56,7 +61,10 @@ def get_json(base: str, path: str, config: Config) -> Any:
             "set MDC_API_KEY to its API key"
         )
     if res.status_code != 200:
-        detail = res.text[:200]
+        try:
+            detail = str(res.json()["detail"])
+        except (ValueError, KeyError, TypeError):
+            detail = res.text[:200]
         raise CollectorUnavailable(f"the collector at {base} answered {res.status_code}: {detail}")
     try:
         return res.json()

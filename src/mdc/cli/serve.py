@@ -11,9 +11,16 @@ from typing import Annotated
 
 import typer
 
-from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, config_source, fail, load
+from mdc.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    ConfigOption,
+    config_source,
+    fail,
+    load,
+    start_logging,
+)
 from mdc.config import Config
-from mdc.log import setup_logging
 from mdc.web.app import create_app
 from mdc.web.security import BindError, check_bind
 from mdc.web.server import bind, make_server
@@ -38,7 +45,7 @@ def serve(
             "http.port": port,
         },
     )
-    setup_logging(config.logging.level, config.logging.format)
+    start_logging(config)
     log.info("config: %s", config_source(config_path))
     check_http(config)
     root = Path(config.storage.root)

@@ -197,6 +197,11 @@ class Collectors:
         return [b for b in self._depth.books.values() if self._depth.awaiting_snapshot(b)]
 
     # -- control ----------------------------------------------------------------------------
+    def widen_depth(self, levels: int) -> None:
+        """Books opened from now on keep at least ``levels`` levels (a reload added a deeper
+        symbol; existing books keep theirs until they are reset)."""
+        self._depth.depth_levels = max(self._depth.depth_levels, levels)
+
     def reset(self, symbol: str | None = None) -> None:
         """Forget all state (or one symbol's): books, BBOs, trade ticks, per-symbol sequences.
         Per-feed sequences span symbols, so only a full reset clears them."""

@@ -59,6 +59,7 @@ open_metrics = false           # true: /metrics without the key (a Prometheus sc
 [logging]
 level = "INFO"                 # DEBUG | INFO | WARNING | ERROR
 format = "text"                # text | json
+# file = "/var/log/mdc/mdc.log"   # also log here, rotated at file_max_mb, file_backups kept
 
 [backfill]
 providers = []                 # priority list, e.g. ["alpaca", "polygon", "stooq"]

@@ -127,6 +127,12 @@ class HttpConfig(_Section):
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
+    file: str = ""
+    """Also write the log to this file (``mdc collect``, ``mdc serve``), rotated by size."""
+    file_max_mb: Annotated[int, Meta(ge=1, le=100_000)] = 50
+    """Rotate the file at this size: ``mdc.log`` becomes ``mdc.log.1`` and so on."""
+    file_backups: Annotated[int, Meta(ge=0, le=1000)] = 5
+    """Rotated files kept (0: the file is truncated when it reaches its size)."""
 
 
 BackfillType = Literal["bars", "trades", "quotes", "corporate_actions"]

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_MERGE_EVENTS: Final = 65_536
 """The processor merges queued batches up to this many events per store append."""
 RECENT_BAD_FRAMES: Final = 100
+RECENT_RELOADS: Final = 20
 STORAGE_TICK_S: Final = 0.1
 RESYNC_CHECK_S: Final = 1.0
 """How often books reset after a gap are looked for, to ask their provider for a snapshot."""
@@ -88,6 +89,11 @@ class Runtime:
         """Why writing is paused (the disk guard's reason), for the stop log; None when writing."""
         self.gap_listeners: list[Callable[[Gap], None]] = []
         """Called with every stored ``Gap`` (e.g. the backfill scheduler's auto-repair)."""
+        self.config_listeners: list[Callable[[Config], None]] = []
+        """Called with the new config after a reload (scheduler, web state)."""
+        self.reloads: deque[dict[str, Any]] = deque(maxlen=RECENT_RELOADS)
+        """The latest config reloads (``pipeline/reload.py``), newest last, for /status."""
+        self._feeds_changed = asyncio.Event()
         self.add_service("storage", self._maintain_storage)
 
     # -- StreamSink -------------------------------------------------------------------------
@@ -205,18 +211,64 @@ class Runtime:
                 self.start_provider(route.provider, key)
             self._routed.update(dict.fromkeys(route.symbols, key))
 
+    def _start_feeds(self) -> None:
+        routed = {s for route in self.config.routes for s in route.symbols}
+        if not routed or any(s not in routed for s in self.symbols):
+            self._start_default()
+        self._start_routes()
+
     def _launch(self, key: str) -> None:
         provider = self.providers[key]
         task = asyncio.create_task(provider.run(self.symbols_for(key)), name=key)
         self._provider_tasks[key] = task
+        self._feeds_changed.set()
+
+    async def reconfigure(self, config: Config, *, restart_feeds: bool = False) -> None:
+        """Run on ``config`` from now on (a hot reload, ``pipeline/reload.py``): symbols added,
+        removed or resubscribed, storage budgets set, listeners told; with ``restart_feeds``
+        the streaming providers stop and start again on the new routes and failover lists.
+        What the old feeds published stays queued and is stored as usual."""
+        wanted = {s.symbol: s for s in config.symbol_configs()}
+        changed = [s for s, c in wanted.items() if s in self.symbols and self.symbols[s] != c]
+        removed = [s for s in self.symbols if s not in wanted]
+        self.config = config
+        self.collectors.widen_depth(max((s.depth_levels for s in wanted.values()), default=1))
+        self.store.set_budgets(
+            config.storage.retention_days,
+            config.storage.retention_max_mb,
+            config.storage.min_free_mb,
+        )
+        if restart_feeds:
+            await self._stop_feeds()
+            self.symbols = dict(wanted)
+            self.collectors.reset()  # new connections: fresh books and sequences
+            if self.accepting:
+                self._start_feeds()
+                for key in self.providers:
+                    self._launch(key)
+        else:
+            await self.remove_symbols(removed + changed)
+            for symbol in changed:
+                self.collectors.reset(symbol)  # resubscribed: its next snapshot starts afresh
+            await self.add_symbols([c for s, c in wanted.items() if s not in self.symbols])
+            self.symbols = {s: self.symbols[s] for s in wanted}  # the config's order
+        for listener in self.config_listeners:
+            listener(config)
+
+    async def _stop_feeds(self) -> None:
+        tasks = list(self._provider_tasks.values())
+        self._provider_tasks.clear()
+        self.providers.clear()
+        self._routed.clear()
+        self._route_keys.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run(self, duration: float | None = None) -> None:
         """Collect until :meth:`stop` or ``duration`` seconds, then drain and close the store."""
         if not self.providers:
-            routed = {s for route in self.config.routes for s in route.symbols}
-            if not routed or any(s not in routed for s in self.symbols):
-                self._start_default()
-            self._start_routes()
+            self._start_feeds()
         processor = asyncio.create_task(self._process(), name="processor")
         services = [asyncio.create_task(f(), name=n) for n, f in self._services.items()]
         services.append(asyncio.create_task(self._resync_books(), name="resync"))
@@ -224,21 +276,29 @@ class Runtime:
             self._launch(key)
         self.accepting = True
         stopper = asyncio.create_task(self._stop.wait())
+        changer = asyncio.create_task(self._feeds_changed.wait())
         finished: set[asyncio.Task[Any]] = set()
         loop = asyncio.get_running_loop()
         deadline = None if duration is None else loop.time() + duration
         try:
             while True:
                 timeout = None if deadline is None else max(0.0, deadline - loop.time())
-                # Provider tasks can be added while running (a default feed's first symbol).
+                # Provider tasks can be added while running (a default feed's first symbol, a
+                # reload that restarts the feeds): ``changer`` wakes us to wait on them too.
+                self._feeds_changed.clear()
                 feeds = set(self._provider_tasks.values()) - finished
                 done, _ = await asyncio.wait(
-                    {stopper, processor, *feeds},
+                    {stopper, processor, changer, *feeds},
                     timeout=timeout,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 if not done or stopper in done:
                     break
+                if changer in done:
+                    done.discard(changer)
+                    changer = asyncio.create_task(self._feeds_changed.wait())
+                if not self._provider_tasks and processor not in done:
+                    continue  # between a reload's stop and start of the feeds
                 for task in done:
                     finished.add(task)
                     if task is processor or task.cancelled():
@@ -252,6 +312,7 @@ class Runtime:
         finally:
             self.accepting = False
             self._stop.set()  # --duration too: a paused store gives up waiting (see _store)
+            changer.cancel()
             await self._shutdown(processor, services, stopper)
         if not processor.cancelled() and (error := processor.exception()) is not None:
             raise error
@@ -454,4 +515,5 @@ class Runtime:
             },
             "collectors": self.collectors.stats(),
             "storage": self.storage_stats(),
+            "config": {"reloads": list(self.reloads)},
         }

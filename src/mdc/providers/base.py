@@ -282,6 +282,11 @@ class NotInPlan(UnsupportedRequest):
     plan that includes it (or another provider) will. The message says which."""
 
 
+class Unreachable(ProviderError):
+    """The provider's host did not answer (connection refused, DNS, timeout) after the retries:
+    the network, a proxy or the configured URL is at fault, not the key."""
+
+
 class RateLimited(ProviderError):
     """Still throttled after the retries (HTTP 429, or a quota note in the body)."""
 

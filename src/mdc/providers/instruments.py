@@ -16,7 +16,7 @@ from typing import Final
 import httpx
 import msgspec
 
-from mdc.providers.base import ProviderError, SymbolInfo
+from mdc.providers.base import ProviderError, SymbolInfo, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,8 @@ class InstrumentCache:
         except (httpx.HTTPError, ProviderError) as exc:
             if self._table is not None:
                 return self._table  # a stale list beats none; retried at the next call
-            raise ProviderError(
+            down = isinstance(exc, httpx.TransportError | Unreachable)
+            raise (Unreachable if down else ProviderError)(
                 f"{self.venue}: cannot load the product list from {self.url}: {exc}"
             ) from exc
         try:

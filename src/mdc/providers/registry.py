@@ -91,6 +91,12 @@ def check_config(config: Config) -> None:
         provider_section(config, name, specs[name].config)
 
 
+def used_providers(config: Config) -> list[str]:
+    """Every provider the config names or configures, once each, in the order they appear."""
+    names = [name for _, name, _ in _named_providers(config)] + list(config.providers)
+    return list(dict.fromkeys(names))
+
+
 def _unknown(name: str, specs: dict[str, ProviderSpec]) -> str:
     close = difflib.get_close_matches(name, specs, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""

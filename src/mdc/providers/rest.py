@@ -41,6 +41,7 @@ from mdc.providers.base import (
     ProviderError,
     ProviderSpec,
     RateLimited,
+    Unreachable,
 )
 from mdc.providers.credentials import read_credentials
 from mdc.providers.ratelimit import ALL, RateLimiter, RateSpecError
@@ -267,13 +268,14 @@ class RestClient:
             await self._limiter.acquire(self.provider, endpoint, weight)
             self.stats.requests += 1
             retry_after: float | None = None
-            rate_limited = unreachable = False
+            rate_limited = unreachable = timed_out = False
             try:
                 response = await self._http.request(
                     method, url, params=params, json=json, headers=headers
                 )
             except httpx.TimeoutException:
                 problem = f"timed out after {settings.timeout_s:g} s"
+                timed_out = True
             except httpx.TransportError as exc:
                 host = f"{full.scheme}://{full.netloc.decode('ascii')}"
                 problem = f"cannot reach {host} ({type(exc).__name__}: {self.redact(str(exc))})"
@@ -313,9 +315,13 @@ class RestClient:
                 message = f"{self.provider}: {problem} after {attempt} attempts ({shown})"
                 if unreachable:
                     message += f": {UNREACHABLE_HINT.format(provider=self.provider)}"
-                error = (
-                    RateLimited(message, retry_after) if rate_limited else ProviderError(message)
-                )
+                error: ProviderError
+                if rate_limited:
+                    error = RateLimited(message, retry_after)
+                elif unreachable or timed_out:
+                    error = Unreachable(message)
+                else:
+                    error = ProviderError(message)
                 raise self._fail(error)
             delay = retry_after if retry_after is not None else self._backoff(attempt)
             log.warning(
@@ -352,7 +358,7 @@ class RestClient:
             full = httpx.URL(url)
             host = f"{full.scheme}://{full.netloc.decode('ascii')}"
             raise self._fail(
-                ProviderError(
+                Unreachable(
                     f"{self.provider}: cannot reach {host} ({type(exc).__name__}: "
                     f"{self.redact(str(exc))}): {UNREACHABLE_HINT.format(provider=self.provider)}"
                 )

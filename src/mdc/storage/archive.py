@@ -17,8 +17,9 @@ after ``storage.format`` went from ``both`` to ``jsonl`` (the JSONL one, after a
 prints it. ``source="jsonl"`` / ``"parquet"`` force one format.
 
 DuckDB views (``trades``, ``quotes``, ``bars``, ``quote_bars``, ``book_deltas``,
-``book_snapshots``, ``order_updates``, ``gaps``, ``integrity``, ``statuses``, ``corporate_actions``) span both
-formats with one schema: timestamps are ``TIMESTAMPTZ_NS`` in both.
+``book_snapshots``, ``order_updates``, ``gaps``, ``integrity``, ``statuses``,
+``corporate_actions``) span both formats with one schema: timestamps are ``TIMESTAMPTZ_NS`` in
+both.
 """
 
 from __future__ import annotations

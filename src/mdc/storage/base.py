@@ -35,6 +35,9 @@ class EventStore(Protocol):
     def write_bad_frame(self, provider: str, ts_recv: int, data: bytes | str, error: str) -> None:
         """Keep a frame that failed to parse, for inspection."""
 
+    def set_budgets(self, retention_days: int, retention_max_mb: int, min_free_mb: int) -> None:
+        """Apply new retention and disk budgets (a config reload); 0 means off, as in config."""
+
     def close(self) -> None:
         """Flush, fsync and checkpoint everything acknowledged; idempotent."""
 

@@ -41,6 +41,13 @@ class DiskGuard:
         self._next_check = time.monotonic() + DISK_CHECK_INTERVAL_S
         self._next_resume = 0.0
 
+    def set_min_free(self, min_free_mb: int) -> None:
+        """A new minimum (config reload), looked at on the next timed check."""
+        self.min_free_mb = min_free_mb
+        self.min_free = min_free_mb * MB
+        self._check_bytes = max(MB, self.min_free // 4)
+        self._next_check = 0.0
+
     def interval_due(self, now: float) -> bool:
         """Whether ``DISK_CHECK_INTERVAL_S`` passed since the last timed look."""
         if now >= self._next_check:

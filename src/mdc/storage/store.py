@@ -479,6 +479,19 @@ class Store:
         self._capture.write_bad_frame(provider, ts_recv, data, error)
 
     # -- retention ---------------------------------------------------------------------------
+    def set_budgets(self, retention_days: int, retention_max_mb: int, min_free_mb: int) -> None:
+        """New retention and disk budgets (a config reload); retention runs again soon."""
+        self.config = msgspec.structs.replace(
+            self.config,
+            retention_days=retention_days,
+            retention_max_mb=retention_max_mb,
+            min_free_mb=min_free_mb,
+        )
+        self._retention.days = retention_days
+        self._retention.max_bytes = retention_max_mb * MB
+        self._guard.set_min_free(min_free_mb)
+        self._next_retention = 0.0
+
     def _protected(self, path: Path) -> bool:
         """Open outputs, outputs the checkpoint names, and today's raw files stay."""
         rel = str(path.relative_to(self.root)).replace(os.sep, "/")

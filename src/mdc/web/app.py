@@ -59,6 +59,7 @@ from mdc.web.state import WebState
 
 if TYPE_CHECKING:
     from mdc.backfill.service import BackfillService
+    from mdc.pipeline.reload import ConfigReloader
     from mdc.pipeline.runtime import Runtime
     from mdc.quality.alerts import AlertManager
 
@@ -93,6 +94,7 @@ def create_app(
     runtime: Runtime | None = None,
     backfill_service: BackfillService | None = None,
     alerts: AlertManager | None = None,
+    reloader: ConfigReloader | None = None,
 ) -> FastAPI:
     redactor = Redactor(secrets_of(config))
     json_response = response_class(redactor)
@@ -116,7 +118,10 @@ def create_app(
         reads_need_key=reads_need_key(config.http),
         backfill=backfill_service,
         alerts=alerts,
+        reloader=reloader,
     )
+    if runtime is not None:
+        runtime.config_listeners.append(web.reconfigure)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

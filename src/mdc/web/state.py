@@ -26,6 +26,7 @@ from mdc.web.verifier import ArchiveVerifier
 
 if TYPE_CHECKING:
     from mdc.backfill.service import BackfillService
+    from mdc.pipeline.reload import ConfigReloader
     from mdc.pipeline.runtime import Runtime
     from mdc.quality.alerts import AlertManager
 
@@ -48,6 +49,8 @@ class WebState:
     """The running collector's backfill service (None when serving a bare archive)."""
     alerts: AlertManager | None = None
     """The running collector's alert rules (None when serving a bare archive)."""
+    reloader: ConfigReloader | None = None
+    """Hot reload of the running collector's config (None: no collector, or not from a file)."""
     rows: RowCounter = field(default_factory=RowCounter)
     """Row counts of archive files for the coverage grid (remembered between requests)."""
     verifier: ArchiveVerifier = field(init=False)
@@ -72,6 +75,11 @@ class WebState:
     @property
     def mode(self) -> str:
         return "live" if self.runtime is not None else "archive"
+
+    def reconfigure(self, config: Config) -> None:
+        """A reloaded config: what the API shows and the health checks measure against."""
+        self.config = config
+        self.health.config = config
 
     def start(self) -> None:
         """Background tasks: the dashboard's consumer and the 1 Hz monitor."""

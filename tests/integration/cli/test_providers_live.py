@@ -87,10 +87,10 @@ def test_an_api_key_is_sent_and_a_refusal_names_the_fix(
 
     client = httpx.Client(transport=httpx.MockTransport(refuse))
 
-    def get(url: str, headers: dict[str, str], timeout: float) -> httpx.Response:
-        return client.get(url, headers=headers)
+    def request(method: str, url: str, headers: dict[str, str], timeout: float) -> httpx.Response:
+        return client.request(method, url, headers=headers)
 
-    monkeypatch.setattr(httpx, "get", get)
+    monkeypatch.setattr(httpx, "request", request)
     monkeypatch.setenv("MDC_API_KEY", "k-123")
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["providers", "show", "ib", "--url", "http://collector:8080"])

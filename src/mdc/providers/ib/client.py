@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from mdc.providers.base import ProviderError
+from mdc.providers.base import ProviderError, Unreachable
 from mdc.providers.ib.config import MARKET_DATA_TYPES, IbConfig
 
 INSTALL_HINT: Final = "the ib provider needs the optional extra: pip install 'mdc[ib]'"
@@ -24,7 +24,7 @@ SEARCH_CLIENT: Final = 2
 connection with an id already in use)."""
 
 
-class TwsUnavailable(ProviderError):
+class TwsUnavailable(Unreachable):
     """Nothing answered on the API port, or the handshake did not complete (retryable)."""
 
 

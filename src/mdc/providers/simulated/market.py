@@ -200,6 +200,23 @@ class SymbolModel:
 
     # -- state ---------------------------------------------------------------------------------
 
+    def options(self) -> tuple[bool, bool, bool, int]:
+        return self.emit_trades, self.emit_quotes, self.emit_depth, self.levels
+
+    def reconfigure(self, symbol: SymbolConfig) -> None:
+        """New options of a resubscribed symbol (a config reload): what it emits and its depth.
+        A shallower book drops its deepest levels (the snapshot that follows says so); a deeper
+        one is restocked by the next steps."""
+        self.emit_trades = symbol.trades
+        self.emit_quotes = symbol.quotes
+        self.emit_depth = symbol.depth
+        self.levels = symbol.depth_levels
+        self.min_fair = 2.0 * self.levels + 2.0
+        for side in (self.bids, self.asks):
+            for key in side.keys[self.levels :]:
+                del side.sizes[key]
+            del side.keys[self.levels :]
+
     def _seed_book(self) -> None:
         """A full book around the start price: one tick wide, ``levels`` contiguous ticks."""
         best_bid = max(self.levels + 1, math.floor(self.fair - 0.5))
@@ -470,6 +487,8 @@ class Market:
             price = price or start_price(symbol.symbol, config.start_prices)
             model = SymbolModel(symbol, price, config.volatility, config.seed, ts, self.salt)
             self.models[symbol.symbol] = model
+        elif model.options() != (symbol.trades, symbol.quotes, symbol.depth, symbol.depth_levels):
+            model.reconfigure(symbol)
         if model not in self.active:
             self.active.append(model)
         model.snapshot(ts, self.pending)

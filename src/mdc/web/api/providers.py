@@ -1,13 +1,17 @@
-"""Providers: what each can deliver, which credentials it needs, and its live connection."""
+"""Providers: what each can deliver, which credentials it needs, its live connection, and a
+live check of its credentials and plan (``POST /api/providers/{name}/check``)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+import msgspec
+from fastapi import APIRouter, Depends, HTTPException, status
 
-from mdc.providers.registry import all_specs
+from mdc.providers.check import check_provider
+from mdc.providers.registry import UnknownProvider, all_specs, get_spec
+from mdc.web.security import MutatingRoute
 from mdc.web.state import WebState, get_web
 
 router = APIRouter(prefix="/api/providers", tags=["providers"])
@@ -57,3 +61,19 @@ async def list_providers(web: Annotated[WebState, Depends(get_web)]) -> list[dic
             }
         )
     return out
+
+
+@router.post(
+    "/{name}/check",
+    summary="One live authenticated request: ok, missing, bad_key, not_in_plan, rate_limited, "
+    "unreachable, no_extra or failed, with the fix in `message`",
+    dependencies=[MutatingRoute],
+    responses={404: {"description": "unknown provider"}},
+)
+async def check(name: str, web: Annotated[WebState, Depends(get_web)]) -> dict[str, Any]:
+    try:
+        spec = get_spec(name)
+    except UnknownProvider as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    result: dict[str, Any] = msgspec.to_builtins(await check_provider(spec, web.config))
+    return result

@@ -2,7 +2,8 @@
 // running provider with its live connection and whatever facts the provider publishes in
 // `connection.details` (IB: server version, data farms, market-data lines in use; NYSE XDP:
 // per-channel sequence and A/B line counters), rendered generically so a new provider's facts
-// appear without a page change.
+// appear without a page change. The Check button asks POST /api/providers/NAME/check (one live
+// authenticated request) and keeps its answer on the row across refreshes.
 import { REFRESH_MS, h, api, fmtInt, fmtAge, fmtDateTime, table, td, num, every, serverMode, archiveNotice } from "../ui.js";
 
 export function providersPage(root) {
@@ -15,13 +16,34 @@ export function providersPage(root) {
   const caps = (c) =>
     ["trades", "quotes", "depth", "bars", "corporate_actions"].filter((k) => c[k]).map((k) => k.replace("_", " ")).join(", ") + (c.max_depth_levels ? ` (${c.max_depth_levels} levels)` : "");
   const counter = (p, key, cls) => h("td", { class: `num ${cls}` }, p.connection ? fmtInt(p.connection[key]) : "—");
-  return every(REFRESH_MS, async () => {
+  const checks = new Map(); // provider name -> "running" | {outcome, message}
+  const checkCell = (p) => {
+    const r = checks.get(p.name);
+    const running = r === "running";
+    const shown = r && !running
+      ? h("span", { class: `check-result ${r.outcome === "ok" ? "status-healthy" : "status-unhealthy"}`, "data-outcome": r.outcome }, ` ${r.outcome.replace("_", " ")}: ${r.message}`)
+      : "";
+    return h("td", { class: "text check" },
+      h("button", { type: "button", class: "secondary", disabled: running, onclick: () => runCheck(p.name) }, running ? "Checking…" : "Check"),
+      shown);
+  };
+  const runCheck = async (name) => {
+    checks.set(name, "running");
+    refresh();
+    try {
+      checks.set(name, await api(`/api/providers/${encodeURIComponent(name)}/check`, { method: "POST" }));
+    } catch (err) {
+      checks.set(name, { outcome: "failed", message: err.message });
+    }
+    refresh();
+  };
+  const refresh = async () => {
     try {
       const rows = await api("/api/providers");
       list.replaceChildren(
         table(
           `${rows.length} providers known · ${rows.filter((p) => p.running).length} running here`,
-          [{ label: "Provider" }, { label: "Kind" }, { label: "Capabilities" }, { label: "Credentials" }, { label: "Connection" }, { label: "Messages", num: true }, { label: "Events", num: true }, { label: "Gaps", num: true }, { label: "Bad frames", num: true }, { label: "Reconnects", num: true }, { label: "Last message" }],
+          [{ label: "Provider" }, { label: "Kind" }, { label: "Capabilities" }, { label: "Credentials" }, { label: "Connection" }, { label: "Messages", num: true }, { label: "Events", num: true }, { label: "Gaps", num: true }, { label: "Bad frames", num: true }, { label: "Reconnects", num: true }, { label: "Last message" }, { label: "Check" }],
           rows.map((p) =>
             h("tr", { "data-provider": p.name },
               td(h("span", { title: p.plan_notes ? `${p.description}. Plans: ${p.plan_notes}` : p.description }, p.name + (p.primary ? " (primary)" : ""))),
@@ -32,6 +54,7 @@ export function providersPage(root) {
               counter(p, "messages", ""), counter(p, "events", "conn-events"), counter(p, "gaps", "conn-gaps"),
               counter(p, "bad_frames", "conn-bad-frames"), counter(p, "reconnects", ""),
               td(p.connection ? fmtAge(p.connection.last_message_ns) : "—"),
+              checkCell(p),
             ),
           ),
           { class: "wrap" },
@@ -60,7 +83,8 @@ export function providersPage(root) {
     } catch (err) {
       list.replaceChildren(h("p", { class: "msg error" }, err.message));
     }
-  });
+  };
+  return every(REFRESH_MS, refresh);
 }
 
 // One running provider: its connection, then its published details.
