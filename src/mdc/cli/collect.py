@@ -25,6 +25,7 @@ from mdc.cli.common import (
     split_symbols,
 )
 from mdc.cli.serve import bind_http, check_http
+from mdc.cli.store import attach_publisher, check_bus
 from mdc.config import Config
 from mdc.instruments.refresh import ScheduledRefresh
 from mdc.instruments.registry import Registry
@@ -101,6 +102,14 @@ def collect(
             help=f"HTTP port (0: any free one).  [default: {DEFAULTS.http.port}]",
         ),
     ] = None,
+    publish: Annotated[
+        str | None,
+        typer.Option(
+            "--publish",
+            metavar="URL",
+            help="Also publish the WAL to NATS JetStream, nats://HOST:PORT (docs/scaling.md).",
+        ),
+    ] = None,
 ) -> None:
     """Collect live data into the archive until Ctrl+C (SIGINT/SIGTERM drain and exit 0).
 
@@ -116,11 +125,15 @@ def collect(
             "http.enabled": False if no_http else None,
             "http.host": http_host,
             "http.port": http_port,
+            "distributed.publish": True if publish else None,
+            "distributed.servers": [publish] if publish else None,
         },
     )
     setup_logging(config.logging.level, config.logging.format)
     log.info("config: %s", config_source(config_path))
     check_provider(config)
+    if config.distributed.publish:
+        check_bus(config)
     sock = None
     if config.http.enabled:
         check_http(config)
@@ -207,6 +220,15 @@ async def _run(config: Config, duration: float | None, sock: socket.socket | Non
     except BaseException:
         runtime.store.close()
         raise
+    if config.distributed.publish:
+        publisher = attach_publisher(runtime)
+        log.info(
+            "publishing to JetStream stream %s on %s as collector %s (from LSN %d)",
+            config.distributed.stream,
+            ", ".join(config.distributed.servers),
+            publisher.collector,
+            publisher.position,
+        )
     started.append(runtime)
     if server is not None:
         log.info("dashboard on http://%s:%d/", config.http.host, server.port)

@@ -21,6 +21,7 @@ from mdc.cli import (
     query,
     selftest,
     serve,
+    store,
     symbols,
 )
 from mdc.cli.common import EXIT_USAGE, err_console
@@ -77,6 +78,7 @@ app.add_typer(symbols.app, name="symbols")
 app.command()(query.query)
 app.command()(compact.compact)
 app.command()(selftest.selftest)
+app.command()(store.store)
 
 
 def main() -> None:

@@ -211,6 +211,38 @@ class InstrumentsConfig(_Section):
             parse_cron(self.refresh_cron)
 
 
+class DistributedConfig(_Section):
+    """Publishing the WAL to NATS JetStream and archiving from it (docs/scaling.md)."""
+
+    publish: bool = False
+    """``mdc collect`` publishes its WAL to the stream (``--publish URL`` sets this too)."""
+    servers: list[str] = msgspec.field(default_factory=lambda: ["nats://127.0.0.1:4222"])
+    stream: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "MDC"
+    subject_prefix: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")] = "mdc"
+    collector_id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{0,64}$")] = ""
+    """This collector's id in subjects and message ids; empty: the host name."""
+    replicas: Annotated[int, Meta(ge=1, le=5)] = 1
+    duplicate_window_s: Annotated[float, Meta(gt=0, le=86_400)] = 120.0
+    """How long JetStream remembers a message id (the stream's duplicate window)."""
+    max_age_s: Annotated[float, Meta(ge=0)] = 0.0
+    """Stream retention by age (0 = keep until the stream's limits say otherwise)."""
+    creds_file: str | None = None
+    """A NATS ``.creds`` file (JWT + NKey seed)."""
+    nkey_seed_file: str | None = None
+    token: str | None = None
+    user: str | None = None
+    password: str | None = None
+    tls_ca_file: str | None = None
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    publish_batch: Annotated[int, Meta(ge=1, le=100_000)] = 256
+    """WAL records published concurrently before the position is checkpointed."""
+    fetch_batch: Annotated[int, Meta(ge=1, le=100_000)] = 512
+    """Messages an archive writer fetches per pull."""
+    ack_wait_s: Annotated[float, Meta(gt=0, le=3600)] = 30.0
+    """Redelivery after this long without an ack (a writer that died)."""
+
+
 class Config(_Section):
     provider: str = "simulated"
     """The streaming provider ``mdc collect`` uses (``mdc providers`` lists them)."""
@@ -230,6 +262,7 @@ class Config(_Section):
     providers: dict[str, dict[str, Any]] = {}
     """Per-provider settings (endpoint URLs, options), validated by each provider's config."""
     instruments: InstrumentsConfig = msgspec.field(default_factory=InstrumentsConfig)
+    distributed: DistributedConfig = msgspec.field(default_factory=DistributedConfig)
     watchlists: dict[str, list[str | SymbolConfig]] = {}
     """Named symbol lists (``[watchlists] tech = ["AAPL", "MSFT"]``), shown and subscribed
     from ``mdc symbols`` and the dashboard; entries take the same form as ``symbols``."""

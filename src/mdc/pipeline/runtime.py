@@ -86,6 +86,8 @@ class Runtime:
         """Why writing is paused (the disk guard's reason), for the stop log; None when writing."""
         self.gap_listeners: list[Callable[[Gap], None]] = []
         """Called with every stored ``Gap`` (e.g. the backfill scheduler's auto-repair)."""
+        self.wal_consumers: dict[str, Callable[[], dict[str, Any]]] = {}
+        """Stats of the WAL's other consumers (a JetStream publisher, sinks) by name."""
         self.add_service("storage", self._maintain_storage)
 
     # -- StreamSink -------------------------------------------------------------------------
@@ -436,4 +438,5 @@ class Runtime:
             },
             "collectors": self.collectors.stats(),
             "storage": self.store.stats(),
+            "wal_consumers": {name: stats() for name, stats in self.wal_consumers.items()},
         }
