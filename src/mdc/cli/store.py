@@ -56,6 +56,7 @@ def attach_publisher(runtime: Runtime) -> Publisher:
     publisher = Publisher(store, runtime.config.distributed, collector_id(runtime.config))
     runtime.add_service("publish", publisher.run)
     runtime.wal_consumers["publish"] = publisher.stats
+    runtime.drains.append(publisher.drain)
     return publisher
 
 

@@ -66,14 +66,17 @@ async def connect(cfg: DistributedConfig, name: str) -> Client:
     async def error_cb(exc: Exception) -> None:
         log.warning("nats: %s", exc)
 
+    client: list[Client] = []
+
     async def disconnected_cb() -> None:
-        log.warning("nats: disconnected; reconnecting (publishing paused, the WAL keeps it)")
+        if client and not client[0].is_closed:  # not our own close()
+            log.warning("nats: disconnected from %s; reconnecting", ", ".join(cfg.servers))
 
     async def reconnected_cb() -> None:
         log.info("nats: reconnected")
 
     try:
-        return await nats.connect(
+        nc = await nats.connect(
             name=name,
             error_cb=error_cb,
             disconnected_cb=disconnected_cb,
@@ -86,6 +89,8 @@ async def connect(cfg: DistributedConfig, name: str) -> Client:
             f"cannot connect to NATS at {servers}: {exc or type(exc).__name__}; is nats-server "
             "running with JetStream (-js)? check distributed.servers / --publish / --from"
         ) from exc
+    client.append(nc)
+    return nc
 
 
 async def ensure_stream(js: JetStreamContext, cfg: DistributedConfig) -> None:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 POSITION: Final = "publish"
 IDLE_S: Final = 0.02
+DRAIN_S: Final = 5.0
+"""How long a stopping collector waits for the bus to take what it has not published yet."""
 _encoder: Final = msgspec.msgpack.Encoder()
 
 
@@ -107,6 +109,19 @@ class Publisher:
                 pending = []
         finally:
             await nc.close()
+
+    async def drain(self, timeout_s: float = DRAIN_S) -> None:
+        """At stop: wait (bounded) until everything written is published."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self.position < self.store.wal_lsn and loop.time() < deadline:
+            await asyncio.sleep(IDLE_S)
+        if self.position < self.store.wal_lsn:
+            log.warning(
+                "stopping with WAL records %d..%d not yet published; the next start publishes them",
+                self.position + 1,
+                self.store.wal_lsn,
+            )
 
     async def _connect(self) -> Client:
         """Connect, retrying while NATS is unreachable: collecting never waits for the bus."""

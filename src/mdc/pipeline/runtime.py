@@ -88,6 +88,9 @@ class Runtime:
         """Called with every stored ``Gap`` (e.g. the backfill scheduler's auto-repair)."""
         self.wal_consumers: dict[str, Callable[[], dict[str, Any]]] = {}
         """Stats of the WAL's other consumers (a JetStream publisher, sinks) by name."""
+        self.drains: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        """Awaited at stop once everything is stored, before the services are cancelled: a
+        WAL consumer hands on what it still can (it goes on from its position next start)."""
         self.add_service("storage", self._maintain_storage)
 
     # -- StreamSink -------------------------------------------------------------------------
@@ -273,6 +276,8 @@ class Runtime:
             await asyncio.wait({sentinel, processor}, return_when=asyncio.FIRST_COMPLETED)
             await asyncio.wait({processor})
             sentinel.cancel()
+        for drain in self.drains:
+            await drain()
         for task in [*services, stopper]:
             task.cancel()
         await asyncio.gather(*services, stopper, return_exceptions=True)
