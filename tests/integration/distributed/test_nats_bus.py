@@ -19,7 +19,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from tests.support.nats_server import PrivateServer, shared_server
 from tests.support.wal_audit import acknowledged, archived
 
