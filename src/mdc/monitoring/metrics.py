@@ -410,8 +410,9 @@ def wal_consumer_families(
         for key, (name, doc) in table.items():
             metric = family(name, doc, labels=["consumer"])
             for consumer, values in stats.items():
-                if _number(values.get(key)):
-                    metric.add_metric([consumer], float(values[key]))
+                value = values.get(key)
+                if value is not None and (isinstance(value, bool) or _number(value)):
+                    metric.add_metric([consumer], float(value))
             yield metric
 
 
