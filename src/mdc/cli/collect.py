@@ -27,6 +27,7 @@ from mdc.cli.common import (
 from mdc.cli.serve import bind_http, check_http
 from mdc.cli.store import attach_publisher, check_bus
 from mdc.config import Config
+from mdc.distributed.connect import shown
 from mdc.instruments.refresh import ScheduledRefresh
 from mdc.instruments.registry import Registry
 from mdc.log import setup_logging
@@ -225,7 +226,7 @@ async def _run(config: Config, duration: float | None, sock: socket.socket | Non
         log.info(
             "publishing to JetStream stream %s on %s as collector %s (from LSN %d)",
             config.distributed.stream,
-            ", ".join(config.distributed.servers),
+            shown(config.distributed.servers),
             publisher.collector,
             publisher.position,
         )

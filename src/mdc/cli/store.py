@@ -18,7 +18,7 @@ import typer
 
 from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, config_source, fail, load
 from mdc.config import Config
-from mdc.distributed.connect import BusError, options
+from mdc.distributed.connect import BusError, options, shown
 from mdc.distributed.publisher import Publisher
 from mdc.distributed.writer import ArchiveWriter
 from mdc.log import setup_logging
@@ -41,7 +41,10 @@ def check_bus(config: Config) -> None:
         fail(str(exc), EXIT_USAGE)
     for url in config.distributed.servers:
         if not re.match(r"^(nats|tls)://[^/\s]+$", url):
-            fail(f"NATS server {url!r}: give nats://HOST:PORT (or tls://HOST:PORT)", EXIT_USAGE)
+            fail(
+                f"NATS server {shown([url])!r}: give nats://HOST:PORT (or tls://HOST:PORT)",
+                EXIT_USAGE,
+            )
 
 
 def collector_id(config: Config) -> str:

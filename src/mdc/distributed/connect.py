@@ -8,6 +8,7 @@ durable pull consumers, explicit acks).
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,11 @@ def _check_file(key: str, value: str | None) -> str | None:
     if value is not None and not Path(value).is_file():
         raise BusError(f"distributed.{key} = {value!r}: no such file; fix the path")
     return value
+
+
+def shown(servers: list[str]) -> str:
+    """The server list for logs and errors: credentials in a URL (``user:pass@``) cut out."""
+    return ", ".join(re.sub(r"//[^/@]*@", "//***@", url) for url in servers)
 
 
 def options(cfg: DistributedConfig) -> dict[str, Any]:
@@ -70,7 +76,7 @@ async def connect(cfg: DistributedConfig, name: str) -> Client:
 
     async def disconnected_cb() -> None:
         if client and not client[0].is_closed:  # not our own close()
-            log.warning("nats: disconnected from %s; reconnecting", ", ".join(cfg.servers))
+            log.warning("nats: disconnected from %s; reconnecting", shown(cfg.servers))
 
     async def reconnected_cb() -> None:
         log.info("nats: reconnected")
@@ -84,10 +90,10 @@ async def connect(cfg: DistributedConfig, name: str) -> Client:
             **options(cfg),
         )
     except Exception as exc:
-        servers = ", ".join(cfg.servers)
         raise BusError(
-            f"cannot connect to NATS at {servers}: {exc or type(exc).__name__}; is nats-server "
-            "running with JetStream (-js)? check distributed.servers / --publish / --from"
+            f"cannot connect to NATS at {shown(cfg.servers)}: {exc or type(exc).__name__}; "
+            "is nats-server running with JetStream (-js)? check distributed.servers / "
+            "--publish / --from"
         ) from exc
     client.append(nc)
     return nc
