@@ -7,11 +7,12 @@ durable pull consumers, explicit acks).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import ssl
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from mdc.config.schema import DistributedConfig
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from nats.js.client import JetStreamContext
 
 log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S: Final = 5.0
 
 
 class BusError(RuntimeError):
@@ -82,16 +85,20 @@ async def connect(cfg: DistributedConfig, name: str) -> Client:
         log.info("nats: reconnected")
 
     try:
-        nc = await nats.connect(
-            name=name,
-            error_cb=error_cb,
-            disconnected_cb=disconnected_cb,
-            reconnected_cb=reconnected_cb,
-            **options(cfg),
+        # nats-py retries a first connect forever when reconnecting is on: bound it here.
+        nc = await asyncio.wait_for(
+            nats.connect(
+                name=name,
+                error_cb=error_cb,
+                disconnected_cb=disconnected_cb,
+                reconnected_cb=reconnected_cb,
+                **options(cfg),
+            ),
+            CONNECT_TIMEOUT_S,
         )
     except Exception as exc:
         raise BusError(
-            f"cannot connect to NATS at {shown(cfg.servers)}: {exc or type(exc).__name__}; "
+            f"cannot connect to NATS at {shown(cfg.servers)}: {str(exc) or type(exc).__name__}; "
             "is nats-server running with JetStream (-js)? check distributed.servers / "
             "--publish / --from"
         ) from exc
