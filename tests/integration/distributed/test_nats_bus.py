@@ -9,6 +9,7 @@ their intact WAL records are exactly what they acknowledged (tests/support/wal_a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -243,3 +244,47 @@ def test_two_writers_on_one_durable_share_the_work_and_take_over(tmp_path: Path)
     for type_name in COMPARED:
         union = have_1[type_name] + have_2[type_name]
         assert union == want[type_name], type_name
+
+
+def test_a_bad_message_is_kept_and_the_writer_goes_on(tmp_path: Path) -> None:
+    import msgspec
+    import nats
+
+    from mdc.domain.events import Trade
+
+    url = shared_server()
+    stream, prefix = f"T20BAD{os.getpid()}", f"t20b{os.getpid()}"
+    good = [
+        Trade(symbol="G", venue="V", provider="p", ts_event=i, ts_recv=i, price=1.0, size=1.0)
+        for i in range(1, 4)
+    ]
+
+    async def publish() -> None:
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        await js.add_stream(name=stream, subjects=[f"{prefix}.>"])
+        await js.publish(f"{prefix}.x.V.trade", b"\xc1 not msgpack", headers={"Mdc-Count": "1"})
+        body = msgspec.msgpack.encode(good)
+        await js.publish(f"{prefix}.x.V.trade", body, headers={"Mdc-Count": "9"})  # lies
+        await js.publish(f"{prefix}.x.V.trade", body, headers={"Mdc-Count": "3"})
+        await nc.close()
+
+    asyncio.run(publish())
+    cfg = tmp_path / "w.toml"
+    cfg.write_text(f'[distributed]\nstream = "{stream}"\nsubject_prefix = "{prefix}"\n')
+    log = tmp_path / "w.log"
+    try:
+        proc = _mdc("store", "-c", str(cfg), "--from", url, "-d", str(tmp_path / "w"), log=log)
+        _ready(log)
+        _drained(url, stream, ["mdc-archive"])
+        _stop(proc, log)
+    finally:
+        _delete_stream(url, stream)
+    assert "stopped: 3 messages, 3 events, 1 acked, 0 redelivered, 2 bad" in log.read_text()
+    bad = [
+        json.loads(line) for line in (tmp_path / "w/_bad/nats").glob("*.jsonl").__next__().open()
+    ]
+    assert len(bad) == 2
+    assert "Mdc-Count says 9, the payload holds 3" in bad[1]["error"]
+    have = archived(tmp_path / "w", "jsonl")["trades"]
+    assert have == Counter(msgspec.msgpack.encode(e) for e in good)
