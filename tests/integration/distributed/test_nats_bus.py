@@ -281,9 +281,8 @@ def test_a_bad_message_is_kept_and_the_writer_goes_on(tmp_path: Path) -> None:
     finally:
         _delete_stream(url, stream)
     assert "stopped: 3 messages, 3 events, 1 acked, 0 redelivered, 2 bad" in log.read_text()
-    bad = [
-        json.loads(line) for line in (tmp_path / "w/_bad/nats").glob("*.jsonl").__next__().open()
-    ]
+    (bad_file,) = (tmp_path / "w/_bad/nats").glob("*.jsonl")
+    bad = [json.loads(line) for line in bad_file.read_text().splitlines()]
     assert len(bad) == 2
     assert "Mdc-Count says 9, the payload holds 3" in bad[1]["error"]
     have = archived(tmp_path / "w", "jsonl")["trades"]
