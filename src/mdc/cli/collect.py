@@ -35,7 +35,8 @@ from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.credentials import missing_hint
 from mdc.providers.registry import UnknownProvider, get_spec
-from mdc.storage import ArchiveRootError, StorageError
+from mdc.sinks.postgres import PostgresSink
+from mdc.storage import ArchiveRootError, StorageError, Store
 from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
 
@@ -135,6 +136,7 @@ def collect(
     check_provider(config)
     if config.distributed.publish:
         check_bus(config)
+    check_sinks(config)
     sock = None
     if config.http.enabled:
         check_http(config)
@@ -171,6 +173,33 @@ def check_provider(config: Config) -> None:
         missing = spec.missing_credentials()
         if missing:
             fail(f"provider {name!r} needs credentials: {missing_hint(missing)}", EXIT_USAGE)
+
+
+def check_sinks(config: Config) -> None:
+    names = [s.name for s in config.sinks]
+    if len(set(names)) != len(names):
+        fail(f"sinks: names must be unique, got {names}", EXIT_USAGE)
+    if config.sinks:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            fail(
+                "the postgres sink needs the postgres extra: pip install 'mdc[postgres]'",
+                EXIT_USAGE,
+            )
+
+
+def attach_sinks(runtime: Runtime) -> list[PostgresSink]:
+    """Every ``[[sinks]]`` entry as a runtime service, its stats under ``wal_consumers``."""
+    store = runtime.store
+    if not isinstance(store, Store) or not runtime.config.sinks:
+        return []
+    sinks = [PostgresSink(store, cfg) for cfg in runtime.config.sinks]
+    for sink in sinks:
+        runtime.add_service(sink.position_name, sink.run)
+        runtime.wal_consumers[sink.position_name] = sink.stats
+        runtime.drains.append(sink.drain)
+    return sinks
 
 
 def attach_services(runtime: Runtime, sock: socket.socket | None = None) -> EmbeddedServer | None:
@@ -230,6 +259,8 @@ async def _run(config: Config, duration: float | None, sock: socket.socket | Non
             publisher.collector,
             publisher.position,
         )
+    for sink in attach_sinks(runtime):
+        log.info("sink %s (%s) from LSN %d", sink.cfg.name, sink.cfg.kind, sink.position)
     started.append(runtime)
     if server is not None:
         log.info("dashboard on http://%s:%d/", config.http.host, server.port)

@@ -243,6 +243,20 @@ class DistributedConfig(_Section):
     """Redelivery after this long without an ack (a writer that died)."""
 
 
+class SinkConfig(_Section):
+    """A downstream copy of the collector's WAL, with its own checkpointed position."""
+
+    name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,48}$")]
+    kind: Literal["postgres"]
+    dsn: str
+    """libpq connection string or URL (``postgresql://user@host/db``); a password belongs in
+    ``PGPASSWORD`` or ``~/.pgpass``, not here."""
+    schema: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "public"
+    table_prefix: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,30}$")] = "mdc_"
+    batch_records: Annotated[int, Meta(ge=1, le=100_000)] = 256
+    """WAL records written per transaction."""
+
+
 class Config(_Section):
     provider: str = "simulated"
     """The streaming provider ``mdc collect`` uses (``mdc providers`` lists them)."""
@@ -263,6 +277,7 @@ class Config(_Section):
     """Per-provider settings (endpoint URLs, options), validated by each provider's config."""
     instruments: InstrumentsConfig = msgspec.field(default_factory=InstrumentsConfig)
     distributed: DistributedConfig = msgspec.field(default_factory=DistributedConfig)
+    sinks: list[SinkConfig] = []
     watchlists: dict[str, list[str | SymbolConfig]] = {}
     """Named symbol lists (``[watchlists] tech = ["AAPL", "MSFT"]``), shown and subscribed
     from ``mdc symbols`` and the dashboard; entries take the same form as ``symbols``."""

@@ -23,7 +23,7 @@ from mdc.distributed import subjects as subj
 from mdc.distributed.connect import BusError, connect, ensure_stream
 from mdc.domain.backoff import backoff_delay
 from mdc.storage import Store
-from mdc.storage.tail import TailRecord, WalTail
+from mdc.storage.tail import TailRecord, WalTail, drain
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -110,18 +110,9 @@ class Publisher:
         finally:
             await nc.close()
 
-    async def drain(self, timeout_s: float = DRAIN_S) -> None:
+    async def drain(self) -> None:
         """At stop: wait (bounded) until everything written is published."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while self.position < self.store.wal_lsn and loop.time() < deadline:
-            await asyncio.sleep(IDLE_S)
-        if self.position < self.store.wal_lsn:
-            log.warning(
-                "stopping with WAL records %d..%d not yet published; the next start publishes them",
-                self.position + 1,
-                self.store.wal_lsn,
-            )
+        await drain("publisher", lambda: self.position, lambda: self.store.wal_lsn, DRAIN_S)
 
     async def _connect(self) -> Client:
         """Connect, retrying while NATS is unreachable: collecting never waits for the bus."""
