@@ -389,8 +389,9 @@ WAL_CONSUMER_GAUGES: Final = {
     "connected": ("mdc_wal_consumer_connected", "1 while the consumer's last attempt worked."),
 }
 WAL_CONSUMER_COUNTERS: Final = {
-    "published_events": ("mdc_wal_consumer_events", "Events handed on."),
-    "published_messages": ("mdc_wal_consumer_messages", "Messages sent (acknowledged)."),
+    "delivered_events": ("mdc_wal_consumer_events", "Events handed on."),
+    "delivered_records": ("mdc_wal_consumer_records", "WAL records handed on."),
+    "published_messages": ("mdc_wal_consumer_messages", "Messages the bus acknowledged."),
     "duplicates": ("mdc_wal_consumer_duplicates", "Messages the bus already held (republish)."),
     "errors": ("mdc_wal_consumer_errors", "Failed attempts (each retried)."),
 }

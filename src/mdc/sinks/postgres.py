@@ -13,30 +13,26 @@ and https://www.postgresql.org/docs/15/sql-insert.html (ON CONFLICT).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import types
 import typing
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, Union, get_args, get_origin
 
 import msgspec
 
 from mdc.config.schema import SinkConfig
-from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import EVENT_TYPES, TYPE_NAMES, Event
 from mdc.storage import Store
+from mdc.storage.consumer import WalConsumer
 from mdc.storage.dedup import KEYS
-from mdc.storage.tail import TailRecord, WalTail, drain
+from mdc.storage.tail import TailRecord
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 log = logging.getLogger(__name__)
 
-IDLE_S: Final = 0.05
-DRAIN_S: Final = 5.0
 KEY_COLUMN: Final = "nk"
 
 
@@ -102,25 +98,14 @@ class Table:
         return ", ".join([KEY_COLUMN, *(f'"{n}"' for n in self.fields)])
 
 
-class PostgresSink:
+class PostgresSink(WalConsumer):
     def __init__(self, store: Store, cfg: SinkConfig) -> None:
-        self.store = store
+        super().__init__(store, f"sink-{cfg.name}", cfg.batch_records)
+        self.label = f"sink {cfg.name}"
         self.cfg = cfg
-        self.position_name = f"sink-{cfg.name}"
-        start = store.positions.register(self.position_name)
-        self.tail = WalTail(store.wal_dir, start)
-        self.position = start
         self.tables = {cls: Table(cls, cfg.schema, cfg.table_prefix) for cls in EVENT_TYPES}
-        self.events = 0
         self.rows_inserted = 0
-        self.errors = 0
-        self.last_error = ""
-        self.connected = False
-
-    async def drain(self) -> None:
-        """At stop: wait (bounded) until everything written is in PostgreSQL."""
-        name = f"sink {self.cfg.name}"
-        await drain(name, lambda: self.position, lambda: self.store.wal_lsn, DRAIN_S)
+        self._conn: AsyncConnection[Any] | None = None
 
     async def _connect(self) -> AsyncConnection[Any]:
         import psycopg
@@ -132,49 +117,10 @@ class PostgresSink:
                 await conn.execute(table.ddl())
         return conn
 
-    async def run(self) -> None:
-        """Write until cancelled; failures are retried with backoff from the same position."""
-        conn: AsyncConnection[Any] | None = None
-        pending: list[TailRecord] = []
-        failures = 0
-        try:
-            while True:
-                if not pending:
-                    pending = self.tail.read(self.store.acknowledged_lsn, self.cfg.batch_records)
-                    if not pending:
-                        await asyncio.sleep(IDLE_S)
-                        continue
-                try:
-                    if conn is None or conn.closed:
-                        conn = await self._connect()
-                    await self._write(conn, pending)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    failures += 1
-                    self.errors += 1
-                    self.connected = False
-                    self.last_error = f"{type(exc).__name__}: {exc}"
-                    delay = backoff_delay(failures, 0.2, 10.0)
-                    log.warning(
-                        "sink %s: %s; retrying in %.1fs (the WAL keeps it)",
-                        self.cfg.name,
-                        self.last_error,
-                        delay,
-                    )
-                    if conn is not None:
-                        await conn.close()
-                        conn = None
-                    await asyncio.sleep(delay)
-                    continue
-                failures = 0
-                self.connected = True
-                pending = []
-        finally:
-            if conn is not None:
-                await conn.close()
-
-    async def _write(self, conn: AsyncConnection[Any], records: Sequence[TailRecord]) -> None:
+    async def deliver(self, records: list[TailRecord]) -> None:
+        if self._conn is None or self._conn.closed:
+            self._conn = await self._connect()
+        conn = self._conn
         by_type: dict[type[Event], list[Event]] = {}
         for rec in records:
             for ev in rec.events:
@@ -196,20 +142,15 @@ class PostgresSink:
                     f"FROM {table.staging} ON CONFLICT ({KEY_COLUMN}) DO NOTHING"
                 )
                 inserted += max(cur.rowcount, 0)
-        last = records[-1].lsn
-        await asyncio.to_thread(self.store.positions.commit, self.position_name, last)
-        self.position = last
-        self.events += sum(len(r.events) for r in records)
         self.rows_inserted += inserted
 
+    async def reset(self) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
     def stats(self) -> dict[str, Any]:
-        return {
-            "kind": "postgres",
-            "connected": self.connected,
-            "position_lsn": self.position,
-            "lag_records": max(0, self.store.acknowledged_lsn - self.position),
-            "published_events": self.events,
-            "rows_inserted": self.rows_inserted,
-            "errors": self.errors,
-            "last_error": self.last_error,
-        }
+        return {**super().stats(), "kind": "postgres", "rows_inserted": self.rows_inserted}

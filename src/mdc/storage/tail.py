@@ -9,16 +9,11 @@ being written is simply not returned yet.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mdc.domain.events import Event
 from mdc.storage.wal import SEGMENT_HEADER, RecordRef, _record_at, decode_payload, list_segments
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,20 +76,3 @@ class WalTail:
                 self.lsn = rec.lsn
         self._offset += pos
         return out
-
-
-async def drain(
-    name: str, position: Callable[[], int], written: Callable[[], int], timeout_s: float
-) -> None:
-    """At stop: wait (bounded) until a consumer's position reaches what the WAL holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while position() < written() and loop.time() < deadline:
-        await asyncio.sleep(0.02)
-    if position() < written():
-        log.warning(
-            "%s stops with WAL records %d..%d not yet handed on; the next start does it",
-            name,
-            position() + 1,
-            written(),
-        )
