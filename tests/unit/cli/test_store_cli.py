@@ -54,3 +54,15 @@ def test_no_server_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"cannot connect to NATS at {url}" in result.output
     assert "is nats-server running with JetStream" in result.output
+
+
+def test_config_show_masks_bus_and_sink_secrets(tmp_path: Path) -> None:
+    (tmp_path / "mdc.toml").write_text(
+        '[distributed]\ntoken = "t0ken-s3cret"\npassword = "pw-s3cret"\n'
+        '[[sinks]]\nname = "pg"\nkind = "postgres"\n'
+        'dsn = "postgresql://mdc:dsn-s3cret@db/market"\n'
+    )
+    result = runner.invoke(app, ["config", "show", "-c", "mdc.toml"])
+    assert result.exit_code == 0, result.output
+    assert "s3cret" not in result.output
+    assert "pg" in result.output
