@@ -35,8 +35,10 @@ from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.credentials import missing_hint
 from mdc.providers.registry import UnknownProvider, get_spec
-from mdc.sinks.postgres import PostgresSink
+from mdc.sinks.build import check_sinks as sink_problem
+from mdc.sinks.build import make_sink
 from mdc.storage import ArchiveRootError, StorageError, Store
+from mdc.storage.consumer import WalConsumer
 from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
 
@@ -176,25 +178,17 @@ def check_provider(config: Config) -> None:
 
 
 def check_sinks(config: Config) -> None:
-    names = [s.name for s in config.sinks]
-    if len(set(names)) != len(names):
-        fail(f"sinks: names must be unique, got {names}", EXIT_USAGE)
-    if config.sinks:
-        try:
-            import psycopg  # noqa: F401
-        except ImportError:
-            fail(
-                "the postgres sink needs the postgres extra: pip install 'mdc[postgres]'",
-                EXIT_USAGE,
-            )
+    problem = sink_problem(config.sinks)
+    if problem:
+        fail(problem, EXIT_USAGE)
 
 
-def attach_sinks(runtime: Runtime) -> list[PostgresSink]:
+def attach_sinks(runtime: Runtime) -> list[WalConsumer]:
     """Every ``[[sinks]]`` entry as a runtime service, its stats under ``wal_consumers``."""
     store = runtime.store
     if not isinstance(store, Store) or not runtime.config.sinks:
         return []
-    sinks = [PostgresSink(store, cfg) for cfg in runtime.config.sinks]
+    sinks = [make_sink(store, cfg) for cfg in runtime.config.sinks]
     for sink in sinks:
         runtime.add_service(sink.position_name, sink.run)
         runtime.wal_consumers[sink.position_name] = sink.stats
@@ -260,7 +254,7 @@ async def _run(config: Config, duration: float | None, sock: socket.socket | Non
             publisher.position,
         )
     for sink in attach_sinks(runtime):
-        log.info("sink %s (%s) from LSN %d", sink.cfg.name, sink.cfg.kind, sink.position)
+        log.info("%s from LSN %d", sink.label, sink.position)
     started.append(runtime)
     if server is not None:
         log.info("dashboard on http://%s:%d/", config.http.host, server.port)

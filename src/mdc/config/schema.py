@@ -247,14 +247,20 @@ class SinkConfig(_Section):
     """A downstream copy of the collector's WAL, with its own checkpointed position."""
 
     name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,48}$")]
-    kind: Literal["postgres"]
+    kind: Literal["postgres", "redis"]
     dsn: str
-    """libpq connection string or URL (``postgresql://user@host/db``); a password belongs in
-    ``PGPASSWORD`` or ``~/.pgpass``, not here."""
+    """postgres: a libpq string or URL (``postgresql://user@host/db``; the password belongs in
+    ``PGPASSWORD`` or ``~/.pgpass``); redis: ``redis://host:6379/0``."""
     schema: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "public"
+    """postgres: the schema of the tables."""
     table_prefix: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,30}$")] = "mdc_"
+    """postgres: tables are ``{prefix}trades`` …"""
+    key_prefix: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] = "mdc"
+    """redis: streams are ``{prefix}:{venue}:{type}``."""
+    maxlen: Annotated[int, Meta(ge=1)] = 1_000_000
+    """redis: entries each stream keeps (``XADD MAXLEN``, exact)."""
     batch_records: Annotated[int, Meta(ge=1, le=100_000)] = 256
-    """WAL records written per transaction."""
+    """WAL records written per pass (one transaction or pipeline)."""
 
 
 class Config(_Section):

@@ -9,23 +9,15 @@ ids and JetStream drops it within the stream's duplicate window.
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from mdc.domain.events import TAGS, Event
-
-_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_\-]")
+from mdc.domain.tokens import token
 
 HDR_COLLECTOR: Final = "Mdc-Collector"
 HDR_LSN: Final = "Mdc-Lsn"
 HDR_COUNT: Final = "Mdc-Count"
 HDR_MSG_ID: Final = "Nats-Msg-Id"
-
-
-def token(value: str) -> str:
-    """``value`` as one subject token: every character outside ``A-Za-z0-9_-`` percent-encoded
-    (``%`` itself included), so ``.``, ``*``, ``>`` and spaces never split or widen a subject."""
-    return _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), value) or "%"
 
 
 def group(events: list[Event]) -> dict[tuple[str, str], list[Event]]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from mdc.distributed.subjects import group, msg_id, subject, token
+from mdc.distributed.subjects import group, msg_id, subject
 from mdc.domain.events import Quote, Trade
+from mdc.domain.tokens import token
 
 T = 1_709_303_400_000_000_000
 

@@ -1,0 +1,35 @@
+"""``[[sinks]]`` entries → sink objects, and the checks to run before anything starts."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Final
+
+from mdc.config.schema import SinkConfig
+from mdc.sinks.postgres import PostgresSink
+from mdc.sinks.redis import RedisSink
+from mdc.storage import Store
+from mdc.storage.consumer import WalConsumer
+
+CLIENTS: Final = {"postgres": ("psycopg", "postgres"), "redis": ("redis", "redis")}
+"""kind → (client module, the mdc extra that installs it)."""
+
+
+def check_sinks(sinks: list[SinkConfig]) -> str | None:
+    """What is wrong with the sinks' settings (with the fix), or None."""
+    names = [s.name for s in sinks]
+    if len(set(names)) != len(names):
+        return f"sinks: names must be unique, got {names}"
+    for kind in {s.kind for s in sinks}:
+        module, extra = CLIENTS[kind]
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return f"a {kind} sink needs the extra: pip install 'mdc[{extra}]'"
+    return None
+
+
+def make_sink(store: Store, cfg: SinkConfig) -> WalConsumer:
+    if cfg.kind == "redis":
+        return RedisSink(store, cfg)
+    return PostgresSink(store, cfg)
