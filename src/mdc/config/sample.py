@@ -69,6 +69,16 @@ refresh_cron = ""              # e.g. "15 6 * * 1-5" to refresh while `mdc colle
 # [watchlists]
 # megacaps = ["AAPL", "MSFT", { symbol = "NVDA", depth_levels = 20 }]
 
+# Beyond one machine (docs/scaling.md): publish the WAL to NATS JetStream, and downstream sinks.
+# [distributed]
+# publish = true                # or `mdc collect --publish nats://HOST:4222`
+# servers = ["nats://127.0.0.1:4222"]
+# collector_id = "nyc-1"        # unique per collector (default: the host name)
+# [[sinks]]
+# name = "pg"
+# kind = "postgres"             # or "redis" (dsn = "redis://127.0.0.1:6379/0")
+# dsn = "host=127.0.0.1 dbname=market user=mdc"
+
 [providers.simulated]
 seed = 42
 """
