@@ -247,10 +247,11 @@ class SinkConfig(_Section):
     """A downstream copy of the collector's WAL, with its own checkpointed position."""
 
     name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,48}$")]
-    kind: Literal["postgres", "redis"]
+    kind: Literal["postgres", "redis", "rabbitmq"]
     dsn: str
     """postgres: a libpq string or URL (``postgresql://user@host/db``; the password belongs in
-    ``PGPASSWORD`` or ``~/.pgpass``); redis: ``redis://host:6379/0``."""
+    ``PGPASSWORD`` or ``~/.pgpass``); redis: ``redis://host:6379/0``; rabbitmq:
+    ``amqp://user:password@host:5672/vhost``."""
     schema: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "public"
     """postgres: the schema of the tables."""
     table_prefix: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,30}$")] = "mdc_"
@@ -259,6 +260,8 @@ class SinkConfig(_Section):
     """redis: streams are ``{prefix}:{venue}:{type}``."""
     maxlen: Annotated[int, Meta(ge=1)] = 1_000_000
     """redis: entries each stream keeps (``XADD MAXLEN``, exact)."""
+    exchange: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.:-]{1,127}$")] = "mdc"
+    """rabbitmq: the durable topic exchange; routing keys ``{venue}.{type}.{symbol}``."""
     batch_records: Annotated[int, Meta(ge=1, le=100_000)] = 256
     """WAL records written per pass (one transaction or pipeline)."""
 
