@@ -7,11 +7,16 @@ from typing import Final
 
 from mdc.config.schema import SinkConfig
 from mdc.sinks.postgres import PostgresSink
+from mdc.sinks.rabbitmq import RabbitMqSink
 from mdc.sinks.redis import RedisSink
 from mdc.storage import Store
 from mdc.storage.consumer import WalConsumer
 
-CLIENTS: Final = {"postgres": ("psycopg", "postgres"), "redis": ("redis", "redis")}
+CLIENTS: Final = {
+    "postgres": ("psycopg", "postgres"),
+    "redis": ("redis", "redis"),
+    "rabbitmq": ("aio_pika", "rabbitmq"),
+}
 """kind → (client module, the mdc extra that installs it)."""
 
 
@@ -29,7 +34,12 @@ def check_sinks(sinks: list[SinkConfig]) -> str | None:
     return None
 
 
+KINDS: Final[dict[str, type[PostgresSink | RedisSink | RabbitMqSink]]] = {
+    "postgres": PostgresSink,
+    "redis": RedisSink,
+    "rabbitmq": RabbitMqSink,
+}
+
+
 def make_sink(store: Store, cfg: SinkConfig) -> WalConsumer:
-    if cfg.kind == "redis":
-        return RedisSink(store, cfg)
-    return PostgresSink(store, cfg)
+    return KINDS[cfg.kind](store, cfg)
