@@ -247,17 +247,18 @@ class SinkConfig(_Section):
     """A downstream copy of the collector's WAL, with its own checkpointed position."""
 
     name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,48}$")]
-    kind: Literal["postgres", "redis", "rabbitmq"]
+    kind: Literal["postgres", "redis", "rabbitmq", "mqtt"]
     dsn: str
     """postgres: a libpq string or URL (``postgresql://user@host/db``; the password belongs in
     ``PGPASSWORD`` or ``~/.pgpass``); redis: ``redis://host:6379/0``; rabbitmq:
-    ``amqp://user:password@host:5672/vhost``."""
+    ``amqp://user:password@host:5672/vhost``; mqtt: ``mqtt://[user:password@]host:1883``."""
     schema: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "public"
     """postgres: the schema of the tables."""
     table_prefix: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,30}$")] = "mdc_"
     """postgres: tables are ``{prefix}trades`` …"""
     key_prefix: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] = "mdc"
-    """redis: streams are ``{prefix}:{venue}:{type}``."""
+    """redis: streams ``{prefix}:{venue}:{type}``; mqtt: topics
+    ``{prefix}/{venue}/{type}/{symbol}``."""
     maxlen: Annotated[int, Meta(ge=1)] = 1_000_000
     """redis: entries each stream keeps (``XADD MAXLEN``, exact)."""
     exchange: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.:-]{1,127}$")] = "mdc"

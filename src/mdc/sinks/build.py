@@ -6,6 +6,7 @@ import importlib
 from typing import Final
 
 from mdc.config.schema import SinkConfig
+from mdc.sinks.mqtt import MqttSink
 from mdc.sinks.postgres import PostgresSink
 from mdc.sinks.rabbitmq import RabbitMqSink
 from mdc.sinks.redis import RedisSink
@@ -16,6 +17,7 @@ CLIENTS: Final = {
     "postgres": ("psycopg", "postgres"),
     "redis": ("redis", "redis"),
     "rabbitmq": ("aio_pika", "rabbitmq"),
+    "mqtt": ("paho.mqtt.client", "mqtt"),
 }
 """kind → (client module, the mdc extra that installs it)."""
 
@@ -34,10 +36,11 @@ def check_sinks(sinks: list[SinkConfig]) -> str | None:
     return None
 
 
-KINDS: Final[dict[str, type[PostgresSink | RedisSink | RabbitMqSink]]] = {
+KINDS: Final[dict[str, type[PostgresSink | RedisSink | RabbitMqSink | MqttSink]]] = {
     "postgres": PostgresSink,
     "redis": RedisSink,
     "rabbitmq": RabbitMqSink,
+    "mqtt": MqttSink,
 }
 
 
