@@ -8,7 +8,6 @@ port with its own store directory, so other tests on the shared server are not d
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.net import free_port
+from tests.support.services import listening
 
 NATS_SERVER = "/usr/sbin/nats-server"
 SHARED_URL = "nats://127.0.0.1:4222"
@@ -24,14 +24,6 @@ SHARED_START = [
     "-a", "127.0.0.1", "-p", "4222", "-js", "-sd", "/var/lib/nats-server",
     "-l", "/var/log/nats-server.log",
 ]  # fmt: skip
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _require_binary() -> None:
@@ -65,7 +57,7 @@ def wait_jetstream(url: str, timeout: float = 20.0) -> None:
 def shared_server() -> str:
     """The machine's nats-server, started with the documented command if it is not up."""
     _require_binary()
-    if not _listening(4222):
+    if not listening(4222):
         subprocess.run(SHARED_START, check=True)
     wait_jetstream(SHARED_URL)
     return SHARED_URL

@@ -35,10 +35,10 @@ from mdc.pipeline.runtime import Runtime
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.credentials import missing_hint
 from mdc.providers.registry import UnknownProvider, get_spec
+from mdc.sinks.base import Sink
 from mdc.sinks.build import check_sinks as sink_problem
 from mdc.sinks.build import make_sink
 from mdc.storage import ArchiveRootError, StorageError, Store
-from mdc.storage.consumer import WalConsumer
 from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
 
@@ -183,7 +183,7 @@ def check_sinks(config: Config) -> None:
         fail(problem, EXIT_USAGE)
 
 
-def attach_sinks(runtime: Runtime) -> list[WalConsumer]:
+def attach_sinks(runtime: Runtime) -> list[Sink]:
     """Every ``[[sinks]]`` entry as a runtime service, its stats under ``wal_consumers``."""
     store = runtime.store
     if not isinstance(store, Store) or not runtime.config.sinks:

@@ -6,12 +6,12 @@ import importlib
 from typing import Final
 
 from mdc.config.schema import SinkConfig
+from mdc.sinks.base import Sink
 from mdc.sinks.mqtt import MqttSink
 from mdc.sinks.postgres import PostgresSink
 from mdc.sinks.rabbitmq import RabbitMqSink
 from mdc.sinks.redis import RedisSink
 from mdc.storage import Store
-from mdc.storage.consumer import WalConsumer
 
 CLIENTS: Final = {
     "postgres": ("psycopg", "postgres"),
@@ -36,7 +36,7 @@ def check_sinks(sinks: list[SinkConfig]) -> str | None:
     return None
 
 
-KINDS: Final[dict[str, type[PostgresSink | RedisSink | RabbitMqSink | MqttSink]]] = {
+KINDS: Final[dict[str, type[Sink]]] = {
     "postgres": PostgresSink,
     "redis": RedisSink,
     "rabbitmq": RabbitMqSink,
@@ -44,5 +44,5 @@ KINDS: Final[dict[str, type[PostgresSink | RedisSink | RabbitMqSink | MqttSink]]
 }
 
 
-def make_sink(store: Store, cfg: SinkConfig) -> WalConsumer:
+def make_sink(store: Store, cfg: SinkConfig) -> Sink:
     return KINDS[cfg.kind](store, cfg)

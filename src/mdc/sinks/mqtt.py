@@ -21,8 +21,8 @@ import msgspec
 from mdc.config.schema import SinkConfig
 from mdc.domain.events import TAGS
 from mdc.domain.tokens import token
+from mdc.sinks.base import Sink
 from mdc.storage import Store
-from mdc.storage.consumer import WalConsumer
 from mdc.storage.tail import TailRecord
 
 if TYPE_CHECKING:
@@ -36,11 +36,9 @@ def topic(prefix: str, venue: str, kind: str, symbol: str) -> str:
     return f"{prefix}/{token(venue)}/{kind}/{token(symbol)}"
 
 
-class MqttSink(WalConsumer):
+class MqttSink(Sink):
     def __init__(self, store: Store, cfg: SinkConfig) -> None:
-        super().__init__(store, f"sink-{cfg.name}", cfg.batch_records)
-        self.label = f"sink {cfg.name}"
-        self.cfg = cfg
+        super().__init__(store, cfg)
         self.acknowledged = 0
         self._client: Client | None = None
 
@@ -88,9 +86,6 @@ class MqttSink(WalConsumer):
             info.wait_for_publish(ACK_TIMEOUT_S)
             if not info.is_published():
                 raise TimeoutError(f"no PUBACK from the broker in {ACK_TIMEOUT_S:.0f}s")
-
-    async def reset(self) -> None:
-        await self.close()
 
     async def close(self) -> None:
         client, self._client = self._client, None

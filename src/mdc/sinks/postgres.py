@@ -23,8 +23,8 @@ import msgspec
 
 from mdc.config.schema import SinkConfig
 from mdc.domain.events import EVENT_TYPES, TYPE_NAMES, Event
+from mdc.sinks.base import Sink
 from mdc.storage import Store
-from mdc.storage.consumer import WalConsumer
 from mdc.storage.dedup import KEYS
 from mdc.storage.tail import TailRecord
 
@@ -98,11 +98,9 @@ class Table:
         return ", ".join([KEY_COLUMN, *(f'"{n}"' for n in self.fields)])
 
 
-class PostgresSink(WalConsumer):
+class PostgresSink(Sink):
     def __init__(self, store: Store, cfg: SinkConfig) -> None:
-        super().__init__(store, f"sink-{cfg.name}", cfg.batch_records)
-        self.label = f"sink {cfg.name}"
-        self.cfg = cfg
+        super().__init__(store, cfg)
         self.tables = {cls: Table(cls, cfg.schema, cfg.table_prefix) for cls in EVENT_TYPES}
         self.rows_inserted = 0
         self._conn: AsyncConnection[Any] | None = None
@@ -143,9 +141,6 @@ class PostgresSink(WalConsumer):
                 )
                 inserted += max(cur.rowcount, 0)
         self.rows_inserted += inserted
-
-    async def reset(self) -> None:
-        await self.close()
 
     async def close(self) -> None:
         if self._conn is not None:

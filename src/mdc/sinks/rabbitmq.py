@@ -22,8 +22,8 @@ import msgspec
 from mdc.config.schema import SinkConfig
 from mdc.domain.events import TAGS
 from mdc.domain.tokens import token
+from mdc.sinks.base import Sink
 from mdc.storage import Store
-from mdc.storage.consumer import WalConsumer
 from mdc.storage.tail import TailRecord
 
 if TYPE_CHECKING:
@@ -36,11 +36,9 @@ def routing_key(venue: str, kind: str, symbol: str) -> str:
     return f"{token(venue)}.{kind}.{token(symbol)}"
 
 
-class RabbitMqSink(WalConsumer):
+class RabbitMqSink(Sink):
     def __init__(self, store: Store, cfg: SinkConfig) -> None:
-        super().__init__(store, f"sink-{cfg.name}", cfg.batch_records)
-        self.label = f"sink {cfg.name}"
-        self.cfg = cfg
+        super().__init__(store, cfg)
         self.confirmed = 0
         self._conn: AbstractRobustConnection | None = None
         self._exchange: AbstractExchange | None = None
@@ -75,9 +73,6 @@ class RabbitMqSink(WalConsumer):
                 sends.append(exchange.publish(message, key, mandatory=False))
         await asyncio.gather(*sends)  # each resolves when the broker confirms it
         self.confirmed += len(sends)
-
-    async def reset(self) -> None:
-        await self.close()
 
     async def close(self) -> None:
         self._exchange = None

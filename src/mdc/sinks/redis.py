@@ -19,8 +19,8 @@ import msgspec
 from mdc.config.schema import SinkConfig
 from mdc.domain.events import TAGS
 from mdc.domain.tokens import token
+from mdc.sinks.base import Sink
 from mdc.storage import Store
-from mdc.storage.consumer import WalConsumer
 from mdc.storage.tail import TailRecord
 
 if TYPE_CHECKING:
@@ -33,11 +33,9 @@ def stream_key(prefix: str, venue: str, kind: str) -> str:
     return f"{prefix}:{token(venue)}:{kind}"
 
 
-class RedisSink(WalConsumer):
+class RedisSink(Sink):
     def __init__(self, store: Store, cfg: SinkConfig) -> None:
-        super().__init__(store, f"sink-{cfg.name}", cfg.batch_records)
-        self.label = f"sink {cfg.name}"
-        self.cfg = cfg
+        super().__init__(store, cfg)
         self.entries_added = 0
         self._client: Redis | None = None
 
@@ -60,9 +58,6 @@ class RedisSink(WalConsumer):
                 added += 1
         await pipe.execute()
         self.entries_added += added
-
-    async def reset(self) -> None:
-        await self.close()
 
     async def close(self) -> None:
         if self._client is not None:

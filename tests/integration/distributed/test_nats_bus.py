@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.nats_server import PrivateServer, shared_server
-from tests.support.postgres import postgres
+from tests.support.services import postgres
 from tests.support.wal_audit import acknowledged, archived
 
 from mdc.domain.events import EVENT_TYPES, TYPE_NAMES

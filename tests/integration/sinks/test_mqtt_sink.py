@@ -10,25 +10,14 @@ from pathlib import Path
 import msgspec
 from paho.mqtt.client import Client, MQTTMessage
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from tests.support.mosquitto import mosquitto
 from tests.support.net import free_port
+from tests.support.services import mosquitto
+from tests.support.sink_run import through_outage, trades
 
 from mdc.config.schema import SinkConfig, StorageConfig
-from mdc.domain.events import Event, Trade
+from mdc.domain.events import Trade
 from mdc.sinks.mqtt import MqttSink
 from mdc.storage import open_store
-
-T = 1_709_303_400_000_000_000
-
-
-def trades(symbol: str, start: int, n: int) -> list[Event]:
-    return [
-        Trade(
-            symbol=symbol, venue="X/NAS", provider="sim", ts_event=T + i, ts_recv=T + i, seq=i,
-            price=100.0 + i / 8, size=1.0,
-        )
-        for i in range(start, start + n)
-    ]  # fmt: skip
 
 
 def test_events_arrive_with_qos1_on_their_topics_after_an_outage(tmp_path: Path) -> None:
@@ -47,21 +36,10 @@ def test_events_arrive_with_qos1_on_their_topics_after_an_outage(tmp_path: Path)
     down = f"mqtt://127.0.0.1:{free_port()}"
     sink = MqttSink(store, SinkConfig(name="mq", kind="mqtt", dsn=down, key_prefix=prefix))
 
-    async def scenario() -> None:
-        task = asyncio.create_task(sink.run())
-        store.append(trades("A+B", 0, 30))
-        while sink.errors < 2:
-            await asyncio.sleep(0.05)
-        assert sink.position == 0 and not sink.connected
-        sink.cfg = SinkConfig(name="mq", kind="mqtt", dsn=url, key_prefix=prefix)
-        store.append(trades("A+B", 30, 20))
-        while sink.position < store.wal_lsn:
-            await asyncio.sleep(0.05)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
+    up = SinkConfig(name="mq", kind="mqtt", dsn=url, key_prefix=prefix)
+    first, second = trades(0, 30, "A+B", "X/NAS"), trades(30, 20, "A+B", "X/NAS")
     try:
-        asyncio.run(scenario())
+        asyncio.run(through_outage(sink, store, up, first, second))
         for _ in range(100):
             if len(got) >= 50:
                 break
@@ -74,5 +52,5 @@ def test_events_arrive_with_qos1_on_their_topics_after_an_outage(tmp_path: Path)
     assert {m.topic for m in got} == {f"{prefix}/X%2FNAS/trade/A%2BB"}
     ids = [dict(m.properties.UserProperty)["id"] for m in got]  # type: ignore[union-attr]
     assert ids[:2] == ["1:0", "1:1"] and ids[-1] == "2:19"
-    assert msgspec.json.decode(got[5].payload, type=Trade) == trades("A+B", 5, 1)[0]
+    assert msgspec.json.decode(got[5].payload, type=Trade) == trades(5, 1, "A+B", "X/NAS")[0]
     assert sink.stats()["acknowledged"] == 50

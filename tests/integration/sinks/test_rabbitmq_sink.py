@@ -9,24 +9,13 @@ from pathlib import Path
 import aio_pika
 import msgspec
 from tests.support.net import free_port
-from tests.support.rabbitmq import rabbitmq
+from tests.support.services import rabbitmq
+from tests.support.sink_run import through_outage, trades
 
 from mdc.config.schema import SinkConfig, StorageConfig
-from mdc.domain.events import Event, Trade
+from mdc.domain.events import Trade
 from mdc.sinks.rabbitmq import RabbitMqSink
 from mdc.storage import open_store
-
-T = 1_709_303_400_000_000_000
-
-
-def trades(symbol: str, start: int, n: int) -> list[Event]:
-    return [
-        Trade(
-            symbol=symbol, venue="XNAS", provider="sim", ts_event=T + i, ts_recv=T + i, seq=i,
-            price=100.0 + i / 8, size=1.0,
-        )
-        for i in range(start, start + n)
-    ]  # fmt: skip
 
 
 def test_confirmed_events_reach_a_bound_queue_after_an_outage(tmp_path: Path) -> None:
@@ -43,17 +32,9 @@ def test_confirmed_events_reach_a_bound_queue_after_an_outage(tmp_path: Path) ->
         ex = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         queue = await channel.declare_queue(exclusive=True)
         await queue.bind(ex, "XNAS.trade.AAPL")  # MSFT's are not routed here
-        task = asyncio.create_task(sink.run())
-        store.append(trades("AAPL", 0, 30) + trades("MSFT", 0, 5))
-        while sink.errors < 2:
-            await asyncio.sleep(0.05)
-        assert sink.position == 0 and not sink.connected
-        sink.cfg = SinkConfig(name="mq", kind="rabbitmq", dsn=url, exchange=exchange)
-        store.append(trades("AAPL", 30, 20))
-        while sink.position < store.wal_lsn:
-            await asyncio.sleep(0.05)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        up = SinkConfig(name="mq", kind="rabbitmq", dsn=url, exchange=exchange)
+        first = trades(0, 30, "AAPL") + trades(0, 5, "MSFT")
+        await through_outage(sink, store, up, first, trades(30, 20, "AAPL"))
         got = []
         while len(got) < 50 and (msg := await queue.get(timeout=5, fail=False)) is not None:
             await msg.ack()
@@ -69,5 +50,5 @@ def test_confirmed_events_reach_a_bound_queue_after_an_outage(tmp_path: Path) ->
     assert len(got) == 50
     assert [m.message_id for m in got[:2]] == ["1:0", "1:1"] and got[-1].message_id == "2:19"
     assert all(m.type == "trade" and m.delivery_mode == 2 for m in got)
-    assert msgspec.json.decode(got[31].body, type=Trade) == trades("AAPL", 31, 1)[0]
+    assert msgspec.json.decode(got[31].body, type=Trade) == trades(31, 1, "AAPL")[0]
     assert sink.stats()["confirmed"] == 55

@@ -9,24 +9,13 @@ from pathlib import Path
 import msgspec
 import redis
 from tests.support.net import free_port
-from tests.support.redis_server import redis_server
+from tests.support.services import redis_server
+from tests.support.sink_run import T, through_outage, trades
 
 from mdc.config.schema import SinkConfig, StorageConfig
-from mdc.domain.events import Event, Quote, Trade
+from mdc.domain.events import Quote, Trade
 from mdc.sinks.redis import RedisSink
 from mdc.storage import open_store
-
-T = 1_709_303_400_000_000_000
-
-
-def trades(start: int, n: int, venue: str = "X.NAS") -> list[Event]:
-    return [
-        Trade(
-            symbol="AAPL", venue=venue, provider="sim", ts_event=T + i, ts_recv=T + i, seq=i,
-            price=100.0 + i / 8, size=1.0,
-        )
-        for i in range(start, start + n)
-    ]  # fmt: skip
 
 
 def test_events_go_to_capped_streams_per_venue_and_type_after_an_outage(tmp_path: Path) -> None:
@@ -41,28 +30,17 @@ def test_events_go_to_capped_streams_per_venue_and_type_after_an_outage(tmp_path
         bid_price=1.0, bid_size=2.0, ask_price=1.5, ask_size=3.0,
     )  # fmt: skip
 
-    async def scenario() -> None:
-        task = asyncio.create_task(sink.run())
-        store.append([*trades(0, 100), quote])
-        while sink.errors < 2:
-            await asyncio.sleep(0.05)
-        assert sink.position == 0 and not sink.connected
-        sink.cfg = SinkConfig(name="rs", kind="redis", dsn=url, key_prefix=prefix, maxlen=120)
-        store.append(trades(100, 50))
-        while sink.position < store.wal_lsn:
-            await asyncio.sleep(0.05)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
     client = redis.Redis.from_url(url)
+    up = SinkConfig(name="rs", kind="redis", dsn=url, key_prefix=prefix, maxlen=120)
+    first, second = [*trades(0, 100, venue="X.NAS"), quote], trades(100, 50, venue="X.NAS")
     try:
-        asyncio.run(scenario())
+        asyncio.run(through_outage(sink, store, up, first, second))
         trades_key, quotes_key = f"{prefix}:X%2ENAS:trade", f"{prefix}:X%2ENAS:quote"
         assert client.xlen(trades_key) == 120  # 150 added, MAXLEN 120
         entries = client.xrange(trades_key)
         first = entries[0][1]
         assert first[b"id"] == b"1:30" and first[b"symbol"] == b"AAPL"
-        assert msgspec.json.decode(first[b"event"], type=Trade) == trades(30, 1)[0]
+        assert msgspec.json.decode(first[b"event"], type=Trade) == trades(30, 1, venue="X.NAS")[0]
         assert entries[-1][1][b"id"] == b"2:49"
         (q,) = client.xrange(quotes_key)
         assert q[1][b"id"] == b"1:100"
