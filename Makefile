@@ -34,6 +34,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/provider_parse.py
 	$(BIN)/python benchmarks/crypto_replay.py
 	$(BIN)/python benchmarks/registry_search.py
+	$(BIN)/python benchmarks/nats_bus.py
 
 # The dashboard screenshots in docs/img (docs/dashboard.md), taken by the browser tests.
 doc-images: $(DEV_STAMP)

@@ -29,7 +29,9 @@ from mdc.cli.common import (
     start_logging,
 )
 from mdc.cli.serve import bind_http, check_http
+from mdc.cli.store import attach_publisher, check_bus
 from mdc.config import Config, load_config
+from mdc.distributed.connect import shown
 from mdc.instruments.refresh import ScheduledRefresh
 from mdc.instruments.registry import Registry
 from mdc.pipeline.notify import SystemdNotifier
@@ -41,7 +43,10 @@ from mdc.providers.registry import UnknownProvider, get_spec
 from mdc.quality.alerts import CONSUMER_NAME as ALERTS_CONSUMER
 from mdc.quality.alerts import AlertManager
 from mdc.quality.live import LiveQuality
-from mdc.storage import ArchiveRootError, StorageError
+from mdc.sinks.base import Sink
+from mdc.sinks.build import check_sinks as sink_problem
+from mdc.sinks.build import make_sink
+from mdc.storage import ArchiveRootError, StorageError, Store
 from mdc.web.app import create_app
 from mdc.web.server import EmbeddedServer, make_server, service
 
@@ -109,6 +114,14 @@ def collect(
             help=f"HTTP port (0: any free one).  [default: {DEFAULTS.http.port}]",
         ),
     ] = None,
+    publish: Annotated[
+        str | None,
+        typer.Option(
+            "--publish",
+            metavar="URL",
+            help="Also publish the WAL to NATS JetStream, nats://HOST:PORT (docs/scaling.md).",
+        ),
+    ] = None,
 ) -> None:
     """Collect live data into the archive until Ctrl+C (SIGINT/SIGTERM drain and exit 0).
 
@@ -122,12 +135,17 @@ def collect(
         "http.enabled": False if no_http else None,
         "http.host": http_host,
         "http.port": http_port,
+        "distributed.publish": True if publish else None,
+        "distributed.servers": [publish] if publish else None,
     }
     config = load(config_path, overrides)
     path = config_file(config_path)
     start_logging(config)
     log.info("config: %s", config_source(config_path))
     check_provider(config)
+    if config.distributed.publish:
+        check_bus(config)
+    check_sinks(config)
     sock = None
     if config.http.enabled:
         check_http(config)
@@ -166,6 +184,25 @@ def check_provider(config: Config) -> None:
         missing = spec.missing_credentials()
         if missing:
             fail(f"provider {name!r} needs credentials: {missing_hint(missing)}", EXIT_USAGE)
+
+
+def check_sinks(config: Config) -> None:
+    problem = sink_problem(config.sinks)
+    if problem:
+        fail(problem, EXIT_USAGE)
+
+
+def attach_sinks(runtime: Runtime) -> list[Sink]:
+    """Every ``[[sinks]]`` entry as a runtime service, its stats under ``wal_consumers``."""
+    store = runtime.store
+    if not isinstance(store, Store) or not runtime.config.sinks:
+        return []
+    sinks = [make_sink(store, cfg) for cfg in runtime.config.sinks]
+    for sink in sinks:
+        runtime.add_service(sink.position_name, sink.run)
+        runtime.wal_consumers[sink.position_name] = sink.stats
+        runtime.drains.append(sink.drain)
+    return sinks
 
 
 def attach_services(
@@ -250,6 +287,17 @@ async def _run(
     except BaseException:
         runtime.store.close()
         raise
+    if config.distributed.publish:
+        publisher = attach_publisher(runtime)
+        log.info(
+            "publishing to JetStream stream %s on %s as collector %s (from LSN %d)",
+            config.distributed.stream,
+            shown(config.distributed.servers),
+            publisher.collector,
+            publisher.position,
+        )
+    for sink in attach_sinks(runtime):
+        log.info("%s from LSN %d", sink.label, sink.position)
     started.append(runtime)
     if server is not None:
         log.info("dashboard on http://%s:%d/", config.http.host, server.port)

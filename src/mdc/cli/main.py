@@ -29,6 +29,7 @@ from mdc.cli import (
     selftest,
     serve,
     service,
+    store,
     symbols,
     tui,
 )
@@ -95,6 +96,7 @@ app.command()(selftest.selftest)
 app.command()(doctor.doctor)
 app.command(name="init")(init_cmd.init)
 app.command()(tui.tui)
+app.command()(store.store)
 
 
 def main() -> None:

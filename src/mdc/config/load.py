@@ -38,7 +38,7 @@ _ENV_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "MDC_DATA": ("storage", "root"),
 }
 _ENV_IGNORED: Final = frozenset({"MDC_CONFIG"})
-_SECRET_KEY = re.compile(r"(key|secret|token|password|passphrase|webhook)", re.IGNORECASE)
+_SECRET_KEY = re.compile(r"(key|secret|token|password|passphrase|webhook|dsn)", re.IGNORECASE)
 MASK: Final = "****"
 
 T = TypeVar("T")

@@ -86,6 +86,16 @@ divergence_bps = 50.0           # two providers' mean prices apart this much, 3 
 # seconds = 120
 # targets = [{ type = "slack", webhook = "https://hooks.slack.com/services/…" }]
 
+# Beyond one machine (docs/scaling.md): publish the WAL to NATS JetStream, and downstream sinks.
+# [distributed]
+# publish = true                # or `mdc collect --publish nats://HOST:4222`
+# servers = ["nats://127.0.0.1:4222"]
+# collector_id = "nyc-1"        # unique per collector (default: the host name)
+# [[sinks]]
+# name = "pg"
+# kind = "postgres"             # or "redis" (dsn = "redis://127.0.0.1:6379/0")
+# dsn = "host=127.0.0.1 dbname=market user=mdc"
+
 [providers.simulated]
 seed = 42
 """

@@ -290,6 +290,62 @@ class AlertRule(_Section, kw_only=True):
     targets: Annotated[list[AlertTarget], Meta(min_length=1)]
 
 
+class DistributedConfig(_Section):
+    """Publishing the WAL to NATS JetStream and archiving from it (docs/scaling.md)."""
+
+    publish: bool = False
+    """``mdc collect`` publishes its WAL to the stream (``--publish URL`` sets this too)."""
+    servers: list[str] = msgspec.field(default_factory=lambda: ["nats://127.0.0.1:4222"])
+    stream: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "MDC"
+    subject_prefix: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")] = "mdc"
+    collector_id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{0,64}$")] = ""
+    """This collector's id in subjects and message ids; empty: the host name."""
+    replicas: Annotated[int, Meta(ge=1, le=5)] = 1
+    duplicate_window_s: Annotated[float, Meta(gt=0, le=86_400)] = 120.0
+    """How long JetStream remembers a message id (the stream's duplicate window)."""
+    max_age_s: Annotated[float, Meta(ge=0)] = 0.0
+    """Stream retention by age (0 = keep until the stream's limits say otherwise)."""
+    creds_file: str | None = None
+    """A NATS ``.creds`` file (JWT + NKey seed)."""
+    nkey_seed_file: str | None = None
+    token: str | None = None
+    user: str | None = None
+    password: str | None = None
+    tls_ca_file: str | None = None
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    publish_batch: Annotated[int, Meta(ge=1, le=100_000)] = 256
+    """WAL records published concurrently before the position is checkpointed."""
+    fetch_batch: Annotated[int, Meta(ge=1, le=100_000)] = 512
+    """Messages an archive writer fetches per pull."""
+    ack_wait_s: Annotated[float, Meta(gt=0, le=3600)] = 30.0
+    """Redelivery after this long without an ack (a writer that died)."""
+
+
+class SinkConfig(_Section):
+    """A downstream copy of the collector's WAL, with its own checkpointed position."""
+
+    name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,48}$")]
+    kind: Literal["postgres", "redis", "rabbitmq", "mqtt"]
+    dsn: str
+    """postgres: a libpq string or URL (``postgresql://user@host/db``; the password belongs in
+    ``PGPASSWORD`` or ``~/.pgpass``); redis: ``redis://host:6379/0``; rabbitmq:
+    ``amqp://user:password@host:5672/vhost``; mqtt: ``mqtt://[user:password@]host:1883``."""
+    schema: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "public"
+    """postgres: the schema of the tables."""
+    table_prefix: Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,30}$")] = "mdc_"
+    """postgres: tables are ``{prefix}trades`` …"""
+    key_prefix: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] = "mdc"
+    """redis: streams ``{prefix}:{venue}:{type}``; mqtt: topics
+    ``{prefix}/{venue}/{type}/{symbol}``."""
+    maxlen: Annotated[int, Meta(ge=1)] = 1_000_000
+    """redis: entries each stream keeps (``XADD MAXLEN``, exact)."""
+    exchange: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.:-]{1,127}$")] = "mdc"
+    """rabbitmq: the durable topic exchange; routing keys ``{venue}.{type}.{symbol}``."""
+    batch_records: Annotated[int, Meta(ge=1, le=100_000)] = 256
+    """WAL records written per pass (one transaction or pipeline)."""
+
+
 class Config(_Section):
     provider: str = "simulated"
     """The streaming provider ``mdc collect`` uses (``mdc providers`` lists them)."""
@@ -312,6 +368,8 @@ class Config(_Section):
     providers: dict[str, dict[str, Any]] = {}
     """Per-provider settings (endpoint URLs, options), validated by each provider's config."""
     instruments: InstrumentsConfig = msgspec.field(default_factory=InstrumentsConfig)
+    distributed: DistributedConfig = msgspec.field(default_factory=DistributedConfig)
+    sinks: list[SinkConfig] = []
     watchlists: dict[str, list[str | SymbolConfig]] = {}
     """Named symbol lists (``[watchlists] tech = ["AAPL", "MSFT"]``), shown and subscribed
     from ``mdc symbols`` and the dashboard; entries take the same form as ``symbols``."""

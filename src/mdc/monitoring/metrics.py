@@ -163,6 +163,7 @@ class RuntimeCollector(Collector):
             yield from self._symbols(rt)
             yield from provider_families(rt.providers)
             yield from self._storage(rt)
+            yield from wal_consumer_families(rt.wal_consumers)
         if self.tallies is not None:
             yield from self._quality(self.tallies())
         if self.extra is not None:
@@ -378,6 +379,40 @@ def storage_families(stats: Mapping[str, Any]) -> Iterator[Metric]:
             yield HistogramMetricFamily(
                 name, doc, buckets=buckets, sum_value=float(hist.get("sum", 0.0))
             )
+
+
+WAL_CONSUMER_GAUGES: Final = {
+    "position_lsn": ("mdc_wal_consumer_position", "Newest WAL LSN the consumer handed on."),
+    "lag_records": ("mdc_wal_consumer_lag_records", "Acknowledged WAL records not yet handed on."),
+    "connected": ("mdc_wal_consumer_connected", "1 while the consumer's last attempt worked."),
+}
+WAL_CONSUMER_COUNTERS: Final = {
+    "delivered_events": ("mdc_wal_consumer_events", "Events handed on."),
+    "delivered_records": ("mdc_wal_consumer_records", "WAL records handed on."),
+    "published_messages": ("mdc_wal_consumer_messages", "Messages the bus acknowledged."),
+    "duplicates": ("mdc_wal_consumer_duplicates", "Messages the bus already held (republish)."),
+    "errors": ("mdc_wal_consumer_errors", "Failed attempts (each retried)."),
+}
+
+
+def wal_consumer_families(
+    consumers: Mapping[str, Callable[[], Mapping[str, Any]]],
+) -> Iterator[Metric]:
+    """Lag and errors of the WAL's other consumers (the JetStream publisher, sinks)."""
+    if not consumers:
+        return
+    stats = {name: fn() for name, fn in consumers.items()}
+    for table, family in (
+        (WAL_CONSUMER_GAUGES, GaugeMetricFamily),
+        (WAL_CONSUMER_COUNTERS, CounterMetricFamily),
+    ):
+        for key, (name, doc) in table.items():
+            metric = family(name, doc, labels=["consumer"])
+            for consumer, values in stats.items():
+                value = values.get(key)
+                if value is not None and (isinstance(value, bool) or _number(value)):
+                    metric.add_metric([consumer], float(value))
+            yield metric
 
 
 def backfill_families(service: BackfillService) -> Iterator[Metric]:

@@ -94,6 +94,11 @@ class Runtime:
         self.reloads: deque[dict[str, Any]] = deque(maxlen=RECENT_RELOADS)
         """The latest config reloads (``pipeline/reload.py``), newest last, for /status."""
         self._feeds_changed = asyncio.Event()
+        self.wal_consumers: dict[str, Callable[[], dict[str, Any]]] = {}
+        """Stats of the WAL's other consumers (a JetStream publisher, sinks) by name."""
+        self.drains: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        """Awaited at stop once everything is stored, before the services are cancelled: a
+        WAL consumer hands on what it still can (it goes on from its position next start)."""
         self.add_service("storage", self._maintain_storage)
 
     # -- StreamSink -------------------------------------------------------------------------
@@ -334,6 +339,8 @@ class Runtime:
             await asyncio.wait({sentinel, processor}, return_when=asyncio.FIRST_COMPLETED)
             await asyncio.wait({processor})
             sentinel.cancel()
+        for drain in self.drains:
+            await drain()
         for task in [*services, stopper]:
             task.cancel()
         await asyncio.gather(*services, stopper, return_exceptions=True)
@@ -516,4 +523,5 @@ class Runtime:
             "collectors": self.collectors.stats(),
             "storage": self.storage_stats(),
             "config": {"reloads": list(self.reloads)},
+            "wal_consumers": {name: stats() for name, stats in self.wal_consumers.items()},
         }

@@ -35,6 +35,7 @@ from mdc.storage.fsutil import (
 )
 from mdc.storage.layout import CONTROL_DIR, Layout, LayoutSpec, read_spec
 from mdc.storage.outputs import Outputs, ReplayFloor
+from mdc.storage.positions import Positions
 from mdc.storage.recovery import (
     ISSUE_SYMBOL,
     Issue,
@@ -186,6 +187,8 @@ class Store:
             segment_max_age_s=cfg.wal.segment_max_age_s,
         )
         self._checkpointer.wal = self._wal
+        self.positions = Positions(self.control, self.sync)
+        self._wal.hold = self.positions.floor
         self._check_disk()
         try:
             self._finish_setup()
@@ -294,6 +297,15 @@ class Store:
     def acknowledged_lsn(self) -> int:
         """The newest record the fsync policy vouches for (fsynced; written with ``off``)."""
         return self._wal.durable_lsn
+
+    @property
+    def wal_dir(self) -> Path:
+        return self._wal.dir
+
+    @property
+    def committed_lsn(self) -> int:
+        """The newest record the last checkpoint vouches for in every output (L)."""
+        return self._checkpointer.last.lsn
 
     @property
     def wal_lsn(self) -> int:

@@ -16,7 +16,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
@@ -314,6 +314,8 @@ class WalWriter:
         self.last_error = ""
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.hold: Callable[[], int | None] = lambda: None
+        """The lowest position of the WAL's other consumers (storage/positions.py), if any."""
         self._segments = list_segments(wal_dir)
         self._fd = -1
         self._size = 0
@@ -454,7 +456,11 @@ class WalWriter:
             return list(self._segments)
 
     def drop_through(self, lsn: int, archive_dir: Path | None) -> int:
-        """Delete (or move to ``archive_dir``) segments whose records are all ``<= lsn``."""
+        """Delete (or move to ``archive_dir``) segments whose records are all ``<= lsn`` and
+        behind every other consumer's position (``hold``)."""
+        held = self.hold()
+        if held is not None:
+            lsn = min(lsn, held)
         with self._lock:
             victims = [
                 path

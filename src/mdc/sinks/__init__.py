@@ -1,0 +1,6 @@
+"""Downstream sinks: consumers of the collector's WAL, each with its own checkpointed position.
+
+A sink reads acknowledged records with ``storage.tail.WalTail`` and records how far it got in
+``_mdc/positions/sink-{name}.json`` (``storage.positions``), which keeps the WAL segments it has
+not written yet. ``[[sinks]]`` in the config (docs/scaling.md, "Sinks").
+"""
