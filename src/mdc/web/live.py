@@ -10,8 +10,11 @@ throughput for the Overview chart.
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from itertools import compress, groupby, repeat
+from operator import contains, floordiv, is_
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -27,10 +30,14 @@ CONSUMER_NAME: Final = "dashboard"
 TRADES_PER_SYMBOL: Final = 200
 PRICE_POINTS: Final = 1200
 PRICE_STEP_NS: Final = 250 * NS_PER_MS
-"""One price point per this interval (the last trade in it): 5 minutes of path at 4 per second."""
+"""One price point per this interval of ``ts_event`` (the last trade in it, at its time): 5
+minutes of path at 4 per second."""
 QUALITY_EVENTS: Final = 5000
 THROUGHPUT_POINTS: Final = 600
 BOOK_LEVELS: Final = 10
+_symbol = operator.attrgetter("symbol")
+_ts_event = operator.attrgetter("ts_event")
+_QUALITY_TYPES: Final = frozenset((Gap, Integrity))
 
 
 @dataclass
@@ -73,28 +80,50 @@ class LiveView:
             await asyncio.sleep(0)  # let the processor and the server run between batches
 
     def ingest(self, batch: list[Any]) -> None:
-        for event in batch:
-            kind = type(event)
-            if kind is Trade:
-                view = self._view(event.symbol)
-                view.trades.append(event)
-                view.trade_count += 1
-                view.version += 1
-                prices = view.prices
-                if prices and event.ts_event - prices[-1][0] < PRICE_STEP_NS:
-                    prices[-1] = (prices[-1][0], event.price)
+        """Take one batch as aggregates: per symbol its trade count, last trades, price points
+        and last quote, each computed by C-level passes over the batch (no Python code runs
+        per event); only the rare ``Gap``/``Integrity`` events are looked at one by one."""
+        types = list(map(type, batch))
+        present = set(types)
+        if Trade in present:
+            self._trades(list(compress(batch, map(is_, types, repeat(Trade)))))
+        if Quote in present:
+            self._quotes(list(compress(batch, map(is_, types, repeat(Quote)))))
+        if not present.isdisjoint(_QUALITY_TYPES):  # in batch order, as the page lists them
+            for event in compress(batch, map(contains, repeat(_QUALITY_TYPES), types)):
+                if type(event) is Gap:
+                    self.gap_reasons[event.reason] += 1
+                    self._quality(event, "gap", event.reason)
                 else:
-                    prices.append((event.ts_event, event.price))
-            elif kind is Quote:
-                view = self._view(event.symbol)
-                view.quote = event
-                view.version += 1
-            elif kind is Gap:
-                self.gap_reasons[event.reason] += 1
-                self._quality(event, "gap", event.reason)
-            elif kind is Integrity:
-                self.integrity_kinds[event.kind] += 1
-                self._quality(event, "integrity", event.kind)
+                    self.integrity_kinds[event.kind] += 1
+                    self._quality(event, "integrity", event.kind)
+
+    def _trades(self, trades: list[Trade]) -> None:
+        """Trades grouped by symbol (a stable sort keeps each symbol's order)."""
+        trades.sort(key=_symbol)
+        for symbol, grouped in groupby(trades, _symbol):
+            group = list(grouped)
+            view = self._view(symbol)
+            view.trades.extend(group[-TRADES_PER_SYMBOL:])
+            view.trade_count += len(group)
+            view.version += len(group)
+            # The last trade of each PRICE_STEP_NS interval: later trades overwrite earlier
+            # ones of their interval in the dict, which keeps the intervals' first-seen order.
+            steps = map(floordiv, map(_ts_event, group), repeat(PRICE_STEP_NS))
+            last = dict(zip(steps, group, strict=True))
+            prices = view.prices
+            if prices and prices[-1][0] // PRICE_STEP_NS in last:
+                prices.pop()  # the interval the previous batch ended in goes on
+            prices.extend((t.ts_event, t.price) for t in list(last.values())[-PRICE_POINTS:])
+
+    def _quotes(self, quotes: list[Quote]) -> None:
+        symbols = list(map(_symbol, quotes))
+        last = dict(zip(symbols, quotes, strict=True))
+        counts = Counter(symbols) if len(last) > 1 else {symbols[0]: len(symbols)}
+        for symbol, quote in last.items():
+            view = self._view(symbol)
+            view.quote = quote
+            view.version += counts[symbol]
 
     def _view(self, symbol: str) -> SymbolView:
         view = self.symbols.get(symbol)
