@@ -4,8 +4,9 @@ baseline commit, measured alternately in the same run, as ratios to the decode f
 Stages (simulated frames, ``trades_quotes`` mix):
 
 - ``floor``: msgspec decode of every frame into wire messages (the throughput table's floor);
-- ``raw``: ``FrameCapture.write_raw`` of every frame, then ``close`` (what the read loop pays
-  plus the wait for the last compressed batch);
+- ``raw``: ``FrameCapture.write_raw`` of every frame, then ``close`` (all the work, the
+  compression on the worker thread included); "in the read loop" is the time until ``close``,
+  what a provider's read loop waits for;
 - ``accounting``: ``Runtime._count`` and ``LiveView.ingest`` of every collected batch (what the
   processor and the dashboard consumer do per acknowledged batch).
 
@@ -65,6 +66,7 @@ def child(stage: str, events: int, tmp: Path, run_stage: bool) -> dict[str, floa
         live = LiveView.attach(runtime)
         setup = (runtime, live, batches)
     start = time.perf_counter()
+    loop = 0.0
     if run_stage:
         if stage == "floor":
             stages.decode(data)
@@ -74,6 +76,7 @@ def child(stage: str, events: int, tmp: Path, run_stage: bool) -> dict[str, floa
             ts = 1_700_000_000_000_000_000
             for i, frame in enumerate(data):
                 write(PROVIDER, ts + i, frame)
+            loop = time.perf_counter() - start
             capture.close()
         else:
             runtime, live, batches = setup
@@ -81,7 +84,7 @@ def child(stage: str, events: int, tmp: Path, run_stage: bool) -> dict[str, floa
                 runtime._count(batch)
                 live.ingest(batch)
     seconds = time.perf_counter() - start
-    return {"events": gen.events, "frames": len(data), "seconds": seconds}
+    return {"events": gen.events, "frames": len(data), "seconds": seconds, "loop": loop}
 
 
 class _NoStore:
@@ -93,6 +96,7 @@ class _NoStore:
 
 def export(rev: str, into: Path) -> Path:
     """``src/`` of ``rev`` under ``into`` (read-only use: imported by the baseline children)."""
+    into.mkdir(parents=True)
     archive = into / "src.tar"
     with archive.open("wb") as out:
         subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], stdout=out, check=True)
@@ -104,7 +108,7 @@ def export(rev: str, into: Path) -> Path:
 def spawn(
     src: Path, stage: str, events: int, tmp: Path, run_stage: bool = True, callgrind: bool = False
 ) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}  # same dict layouts
     cmd = [sys.executable, __file__, "--child", stage, "--events", str(events), "--tmp", str(tmp)]
     if not run_stage:
         cmd.append("--setup-only")
@@ -177,6 +181,17 @@ def render(results: dict[str, dict[str, dict[str, float]]], args: argparse.Names
             if args.callgrind:
                 row.append(f"{r.get('ir', 0):,.0f}")
         rows.append(row)
+        if stage.startswith("raw"):
+            row = [f"… of which in the read loop ({LABELS[stage].split(', ')[1]})"]
+            for tree in trees:
+                r = results[tree][stage]
+                floor = results[tree]["floor"]
+                ns = r["loop"] / r["events"] * 1e9
+                floor_ns = floor["seconds"] / floor["events"] * 1e9
+                row += [f"{ns:,.0f}", f"{floor_ns / ns:.2f}"]
+                if args.callgrind:
+                    row.append("")
+            rows.append(row)
     base = (
         f"baseline `{args.baseline}` (before) against this tree (after)"
         if args.baseline

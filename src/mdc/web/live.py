@@ -1,8 +1,9 @@
 """What the dashboard shows of the live stream, kept from its own fan-out consumer.
 
 The consumer's queue has the ``pipeline.dashboard_policy`` (drop by default), so a slow browser
-or a burst never slows the pipeline; the view keeps bounded recent history per symbol (trades,
-price path, last quote) and the recent ``Gap``/``Integrity`` events. Order books and BBOs are
+or a burst never slows the pipeline; the view keeps bounded recent history (one shared tape of
+trades; per symbol its counts, price path and last quote) and the recent ``Gap``/``Integrity``
+events, each taken per batch, never with Python code per trade or quote. Order books and BBOs are
 read from the collectors, which own that state. Once a second :meth:`LiveView.tick` records
 throughput for the Overview chart.
 """
@@ -12,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import operator
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import compress, groupby, repeat
-from operator import contains, floordiv, is_
+from itertools import compress, islice, repeat
+from operator import contains, is_
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -27,22 +29,21 @@ if TYPE_CHECKING:
     from mdc.pipeline.runtime import Runtime
 
 CONSUMER_NAME: Final = "dashboard"
-TRADES_PER_SYMBOL: Final = 200
+TAPE_TRADES: Final = 20_000
+"""The shared tape: the last trades of all symbols together (a symbol's recent trades are read
+from it when a page asks, not sorted out per event)."""
 PRICE_POINTS: Final = 1200
 PRICE_STEP_NS: Final = 250 * NS_PER_MS
-"""One price point per this interval of ``ts_event`` (the last trade in it, at its time): 5
-minutes of path at 4 per second."""
+"""One price point per this interval (the last trade in it): 5 minutes of path at 4 per second."""
 QUALITY_EVENTS: Final = 5000
 THROUGHPUT_POINTS: Final = 600
 BOOK_LEVELS: Final = 10
 _symbol = operator.attrgetter("symbol")
-_ts_event = operator.attrgetter("ts_event")
 _QUALITY_TYPES: Final = frozenset((Gap, Integrity))
 
 
 @dataclass
 class SymbolView:
-    trades: deque[Trade] = field(default_factory=lambda: deque(maxlen=TRADES_PER_SYMBOL))
     prices: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=PRICE_POINTS))
     quote: Quote | None = None
     trade_count: int = 0
@@ -55,6 +56,7 @@ class LiveView:
         self.runtime = runtime
         self.queue = queue
         self.symbols: dict[str, SymbolView] = {}
+        self.tape: deque[Trade] = deque(maxlen=TAPE_TRADES)
         self.quality: deque[dict[str, Any]] = deque(maxlen=QUALITY_EVENTS)
         self.quality_version = 0
         self.gap_reasons: Counter[str] = Counter()
@@ -80,9 +82,10 @@ class LiveView:
             await asyncio.sleep(0)  # let the processor and the server run between batches
 
     def ingest(self, batch: list[Any]) -> None:
-        """Take one batch as aggregates: per symbol its trade count, last trades, price points
-        and last quote, each computed by C-level passes over the batch (no Python code runs
-        per event); only the rare ``Gap``/``Integrity`` events are looked at one by one."""
+        """Take one batch as aggregates, from C-level passes over it (no Python code runs per
+        trade or quote): per symbol its trade and quote counts, its last quote and the price of
+        its last trade; the trades go to one shared tape. Only the rare ``Gap``/``Integrity``
+        events are looked at one by one."""
         types = list(map(type, batch))
         present = set(types)
         if Trade in present:
@@ -99,22 +102,22 @@ class LiveView:
                     self._quality(event, "integrity", event.kind)
 
     def _trades(self, trades: list[Trade]) -> None:
-        """Trades grouped by symbol (a stable sort keeps each symbol's order)."""
-        trades.sort(key=_symbol)
-        for symbol, grouped in groupby(trades, _symbol):
-            group = list(grouped)
+        """The price path takes each symbol's last trade of the batch: one point per
+        ``PRICE_STEP_NS`` (batches are a frame or a few, far shorter than the step, except a
+        backlog merged into one batch, whose path is then coarser)."""
+        self.tape.extend(trades)
+        symbols = list(map(_symbol, trades))
+        last = dict(zip(symbols, trades, strict=True))
+        counts = Counter(symbols) if len(last) > 1 else {symbols[0]: len(symbols)}
+        for symbol, trade in last.items():
             view = self._view(symbol)
-            view.trades.extend(group[-TRADES_PER_SYMBOL:])
-            view.trade_count += len(group)
-            view.version += len(group)
-            # The last trade of each PRICE_STEP_NS interval: later trades overwrite earlier
-            # ones of their interval in the dict, which keeps the intervals' first-seen order.
-            steps = map(floordiv, map(_ts_event, group), repeat(PRICE_STEP_NS))
-            last = dict(zip(steps, group, strict=True))
+            view.trade_count += counts[symbol]
+            view.version += counts[symbol]
             prices = view.prices
-            if prices and prices[-1][0] // PRICE_STEP_NS in last:
-                prices.pop()  # the interval the previous batch ended in goes on
-            prices.extend((t.ts_event, t.price) for t in list(last.values())[-PRICE_POINTS:])
+            if prices and trade.ts_event - prices[-1][0] < PRICE_STEP_NS:
+                prices[-1] = (prices[-1][0], trade.price)
+            else:
+                prices.append((trade.ts_event, trade.price))
 
     def _quotes(self, quotes: list[Quote]) -> None:
         symbols = list(map(_symbol, quotes))
@@ -157,8 +160,7 @@ class LiveView:
     def snapshot(self, symbol: str, trades: int = 50, levels: int = BOOK_LEVELS) -> dict[str, Any]:
         """Everything the Live page shows for one symbol."""
         view = self.symbols.get(symbol) or SymbolView()
-        recent = list(view.trades)[-trades:]
-        recent.reverse()
+        recent = list(islice(filter(_of_symbol(symbol), reversed(self.tape)), trades))
         return {
             "symbol": symbol,
             "version": view.version,
@@ -232,3 +234,7 @@ class LiveView:
             if len(out) >= limit:
                 break
         return out
+
+
+def _of_symbol(symbol: str) -> Callable[[Trade], bool]:
+    return lambda trade: trade.symbol == symbol

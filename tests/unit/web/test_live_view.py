@@ -6,7 +6,9 @@ from mdc.config.schema import Config
 from mdc.domain.events import Event, Gap, Integrity, Quote, Trade
 from mdc.domain.time import NS_PER_MS
 from mdc.pipeline.runtime import Runtime
-from mdc.web.live import PRICE_STEP_NS, TRADES_PER_SYMBOL, LiveView
+from mdc.web.live import PRICE_STEP_NS, TAPE_TRADES, LiveView
+
+TRADES_SHOWN = 50
 
 T = 1_709_251_200_000_000_000
 
@@ -29,40 +31,40 @@ def view() -> LiveView:
     return LiveView.attach(Runtime(Config(), store=object()))  # type: ignore[arg-type]
 
 
-def test_trades_quotes_and_price_points_per_symbol_across_batches() -> None:
+def test_counts_quotes_tape_and_price_points_per_symbol_across_batches() -> None:
     live = view()
-    step = PRICE_STEP_NS
     first: list[Event] = []
-    for i in range(300):  # interleaved symbols, 10 ms apart: 25 trades per price interval
+    for i in range(300):  # interleaved symbols, 10 ms apart
         first.append(trade("AAA" if i % 3 else "BBB", T + i * 10 * NS_PER_MS, 100 + i))
         if i % 50 == 0:
             first.append(quote("AAA", T + i, float(i)))
+    late = trade("AAA", T + 4000 * NS_PER_MS, 1.0)
     live.ingest(first)
-    live.ingest([trade("AAA", T + 300 * 10 * NS_PER_MS, 1.0), quote("BBB", T, 7.0)])
-    aaa = live.symbols["AAA"]
-    aaa_trades = [e for e in first if isinstance(e, Trade) and e.symbol == "AAA"]
-    assert aaa.trade_count == 200 + 1
-    assert aaa.version == 201 + 6  # every trade and quote
-    assert list(aaa.trades) == [*aaa_trades, live.symbols["AAA"].trades[-1]][-TRADES_PER_SYMBOL:]
-    assert aaa.trades[-1].price == 1.0
-    assert aaa.quote is not None and aaa.quote.bid_price == 250.0
-    bbb = live.symbols["BBB"]
+    live.ingest([late, quote("BBB", T, 7.0)])
+    aaa, bbb = live.symbols["AAA"], live.symbols["BBB"]
+    assert (aaa.trade_count, aaa.version) == (201, 201 + 6)  # every trade and quote
     assert (bbb.trade_count, bbb.version) == (100, 101)
+    assert aaa.quote is not None and aaa.quote.bid_price == 250.0
     assert bbb.quote is not None and bbb.quote.bid_price == 7.0
-    # One point per 250 ms interval of ts_event: the last AAA trade in it, at its time. The
-    # second batch's trade (at 3000 ms) opens interval 12: the first batch ends in interval 11.
-    expected = {}
-    for t in [*aaa_trades, aaa.trades[-1]]:
-        expected[(t.ts_event - T) // step] = (t.ts_event, t.price)
-    assert list(aaa.prices) == list(expected.values())
-    assert len(aaa.prices) == 13
+    aaa_trades = [e for e in first if isinstance(e, Trade) and e.symbol == "AAA"] + [late]
+    snap = live.snapshot("AAA", trades=TRADES_SHOWN)
+    assert [t["price"] for t in snap["trades"]] == [t.price for t in aaa_trades[::-1]][:50]
+    assert snap["trade_count"] == 201
+    # The path: each batch's last trade of the symbol, one point per PRICE_STEP_NS.
+    assert list(aaa.prices) == [(T + 299 * 10 * NS_PER_MS, 399), (late.ts_event, 1.0)]
+    assert list(bbb.prices) == [(T + 297 * 10 * NS_PER_MS, 397)]
 
 
-def test_the_interval_a_batch_ends_in_goes_on_in_the_next() -> None:
+def test_a_symbol_goes_on_in_its_interval_and_the_tape_is_bounded() -> None:
     live = view()
-    live.ingest([trade("AAA", T, 1.0), trade("AAA", T + 10, 2.0)])
-    live.ingest([trade("AAA", T + 20, 3.0), trade("AAA", T + PRICE_STEP_NS, 4.0)])
-    assert list(live.symbols["AAA"].prices) == [(T + 20, 3.0), (T + PRICE_STEP_NS, 4.0)]
+    live.ingest([trade("AAA", T, 1.0)])
+    live.ingest([trade("AAA", T + 10, 2.0)])
+    live.ingest([trade("AAA", T + PRICE_STEP_NS, 3.0)])
+    assert list(live.symbols["AAA"].prices) == [(T, 2.0), (T + PRICE_STEP_NS, 3.0)]
+    live.ingest([trade("BBB", T + i, float(i)) for i in range(TAPE_TRADES)])
+    assert live.snapshot("AAA")["trades"] == []  # pushed out of the shared tape
+    assert live.snapshot("AAA")["trade_count"] == 3
+    assert live.snapshot("BBB", trades=2)["trades"][0]["price"] == TAPE_TRADES - 1
 
 
 def test_gaps_and_integrity_are_tallied_and_kept() -> None:
