@@ -108,7 +108,7 @@ def export(rev: str, into: Path) -> Path:
 def spawn(
     src: Path, stage: str, events: int, tmp: Path, run_stage: bool = True, callgrind: bool = False
 ) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}  # same dict layouts
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
     cmd = [sys.executable, __file__, "--child", stage, "--events", str(events), "--tmp", str(tmp)]
     if not run_stage:
         cmd.append("--setup-only")
