@@ -162,6 +162,13 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, float]]]:
     return results
 
 
+def _cells(r: dict[str, float], tree: dict[str, dict[str, float]], key: str) -> list[str]:
+    """ns per event of ``r[key]`` and its ratio to the tree's floor."""
+    ns = r[key] / r["events"] * 1e9
+    floor_ns = tree["floor"]["seconds"] / tree["floor"]["events"] * 1e9
+    return [f"{ns:,.0f}", f"{floor_ns / ns:.2f}"]
+
+
 def render(results: dict[str, dict[str, dict[str, float]]], args: argparse.Namespace) -> str:
     trees = list(results)
     header = ["stage"]
@@ -171,27 +178,18 @@ def render(results: dict[str, dict[str, dict[str, float]]], args: argparse.Names
             header.append(f"instructions/event {tree}")
     rows = []
     for stage in STAGES:
-        row = [LABELS[stage]]
+        raw = stage.startswith("raw")
+        total = [LABELS[stage]]
+        loop = [f"… of which in the read loop ({LABELS[stage].split(', ')[-1]})"]
         for tree in trees:
             r = results[tree][stage]
-            floor = results[tree]["floor"]
-            ns = r["seconds"] / r["events"] * 1e9
-            floor_ns = floor["seconds"] / floor["events"] * 1e9
-            row += [f"{ns:,.0f}", f"{floor_ns / ns:.2f}"]
+            total += _cells(r, results[tree], "seconds")
+            if raw:
+                loop += _cells(r, results[tree], "loop")
             if args.callgrind:
-                row.append(f"{r.get('ir', 0):,.0f}")
-        rows.append(row)
-        if stage.startswith("raw"):
-            row = [f"… of which in the read loop ({LABELS[stage].split(', ')[1]})"]
-            for tree in trees:
-                r = results[tree][stage]
-                floor = results[tree]["floor"]
-                ns = r["loop"] / r["events"] * 1e9
-                floor_ns = floor["seconds"] / floor["events"] * 1e9
-                row += [f"{ns:,.0f}", f"{floor_ns / ns:.2f}"]
-                if args.callgrind:
-                    row.append("")
-            rows.append(row)
+                total.append(f"{r.get('ir', 0):,.0f}")
+                loop.append("")
+        rows += [total, loop] if raw else [total]
     base = (
         f"baseline `{args.baseline}` (before) against this tree (after)"
         if args.baseline
