@@ -16,7 +16,7 @@ from mdc.storage import checkpoint as ckpt
 from mdc.storage import store as store_module
 from mdc.storage.archive import open_archive
 from mdc.storage.fsutil import StorageLocked
-from mdc.storage.jsonl import JsonlFile, read_jsonl_bytes
+from mdc.storage.jsonl import JsonlFile
 from mdc.storage.raw import iter_raw
 from mdc.storage.store import LayoutMismatch, Store
 
