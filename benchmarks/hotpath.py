@@ -5,8 +5,9 @@ Stages (simulated frames, ``trades_quotes`` mix):
 
 - ``floor``: msgspec decode of every frame into wire messages (the throughput table's floor);
 - ``raw``: ``FrameCapture.write_raw`` of every frame, then ``close`` (all the work, the
-  compression on the worker thread included); "in the read loop" is the time until ``close``,
-  what a provider's read loop waits for;
+  compression on the worker thread included); "CPU of the read loop's thread" is the CPU time
+  of the calling thread until ``close`` (``time.thread_time``): what the read loop itself
+  spends, without the compression it hands off or the waits when the worker is behind;
 - ``accounting``: ``Runtime._count`` and ``LiveView.ingest`` of every collected batch (what the
   processor and the dashboard consumer do per acknowledged batch).
 
@@ -74,9 +75,10 @@ def child(stage: str, events: int, tmp: Path, run_stage: bool) -> dict[str, floa
             capture = FrameCapture(tmp)
             write = capture.write_raw
             ts = 1_700_000_000_000_000_000
+            cpu = time.thread_time()
             for i, frame in enumerate(data):
                 write(PROVIDER, ts + i, frame)
-            loop = time.perf_counter() - start
+            loop = time.thread_time() - cpu
             capture.close()
         else:
             runtime, live, batches = setup
@@ -180,7 +182,7 @@ def render(results: dict[str, dict[str, dict[str, float]]], args: argparse.Names
     for stage in STAGES:
         raw = stage.startswith("raw")
         total = [LABELS[stage]]
-        loop = [f"… of which in the read loop ({LABELS[stage].split(', ')[-1]})"]
+        loop = [f"… CPU of the read loop's thread ({LABELS[stage].split(', ')[-1]})"]
         for tree in trees:
             r = results[tree][stage]
             total += _cells(r, results[tree], "seconds")

@@ -122,9 +122,9 @@ def test_hotpath_bench_reports_raw_capture_and_accounting_rows(tmp_path: Path) -
     assert [r.split(" | ")[0] for r in rows[1:]] == [
         "| decode (floor)",
         "| raw capture, 1,000-event frames",
-        "| … of which in the read loop (1,000-event frames)",
+        "| … CPU of the read loop's thread (1,000-event frames)",
         "| raw capture, 10-event frames",
-        "| … of which in the read loop (10-event frames)",
+        "| … CPU of the read loop's thread (10-event frames)",
         "| runtime + live view accounting",
     ]
     assert "| 1.00 |" in rows[1]
