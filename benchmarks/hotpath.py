@@ -203,9 +203,15 @@ def render(results: dict[str, dict[str, dict[str, float]]], args: argparse.Names
         f"Written by `benchmarks/hotpath.py`: {int(results[trees[-1]]['floor']['events']):,} "
         f"simulated events (`trades_quotes`, 20 symbols), {base}, each stage in its own process, "
         f"alternating, best of {args.repeats}. × floor = floor time / stage time (higher is "
-        "cheaper; the floor decodes the 1,000-event frames). "
-        "Instructions: valgrind callgrind, a setup-only run subtracted, all threads, "
-        f"{args.callgrind_events:,} events.\n\n" + report.table(header, rows)
+        "cheaper; the floor decodes the 1,000-event frames)."
+        + (
+            " Instructions: valgrind callgrind, a setup-only run subtracted, all threads, "
+            f"{args.callgrind_events:,} events."
+            if args.callgrind
+            else ""
+        )
+        + "\n\n"
+        + report.table(header, rows)
     )
 
 
