@@ -111,9 +111,14 @@ class _DailyFiles:
         self._day_iso = ""
         """The UTC day (``ts_recv // NS_PER_DAY``) of the last frame and its file name part:
         the date is formatted once a day, not once a frame."""
+        self._last: tuple[str, _FrameFile] | None = None
+        """The provider and file of the last frame (most frames go where the one before went)."""
 
     def _file(self, provider: str, ts_recv: int) -> _FrameFile:
         day = ts_recv // NS_PER_DAY
+        last = self._last
+        if last is not None and day == self._day and provider == last[0]:
+            return last[1]  # the file of the frame before (most recent: nothing to reorder)
         if day != self._day:
             self._day_iso = (EPOCH + timedelta(days=day)).isoformat()
             self._day = day
@@ -127,6 +132,7 @@ class _DailyFiles:
                 self._retire(old)
         else:
             self.files.move_to_end(key)
+        self._last = (provider, f)
         return f
 
     def _open(self, path: Path) -> _FrameFile:
@@ -173,6 +179,7 @@ class _DailyFiles:
             for f in self.files.values():
                 os.close(f.fd)
             self.files.clear()
+            self._last = None
 
     def open_fds(self) -> list[int]:
         return [f.fd for f in self.files.values()]
@@ -264,6 +271,7 @@ class RawLog(_DailyFiles):
             for f in self.files.values():
                 self._retire(f)
             self.files.clear()
+            self._last = None
             self._reap(0)
         finally:
             self._worker.shutdown()
