@@ -104,3 +104,27 @@ def test_a_stage_module_without_run_is_an_error(tmp_path: Path, bench_modules: N
     (tmp_path / "broken_stage.py").write_text("def go(batches):\n    return 0\n")
     with pytest.raises(TypeError, match=r"broken_stage\.py: must define run\(batches, tmp_dir\)"):
         stages.plugin_stages(tmp_path)
+
+
+def test_hotpath_bench_reports_raw_capture_and_accounting_rows(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "hotpath.py"), "--events", "3000", "--repeats", "1",
+         "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = output.read_text()
+    assert "<!-- begin:hotpath -->" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split(" | ")[0] for r in rows[1:]] == [
+        "| decode (floor)",
+        "| raw capture, 1,000-event frames",
+        "| … CPU of the read loop's thread (1,000-event frames)",
+        "| raw capture, 10-event frames",
+        "| … CPU of the read loop's thread (10-event frames)",
+        "| runtime + live view accounting",
+    ]
+    assert "| 1.00 |" in rows[1]

@@ -1,7 +1,7 @@
 """Re-derivation (``mdc rederive``): today's parser over the stored raw frames, as a new archive
 version (or in place, swapped in atomically), so a parser fix repairs history.
 
-The raw capture (``_raw/{provider}/{day}.jsonl.zst``, see ``storage/raw.py``) keeps every frame
+The raw capture (``_raw/{provider}/{day}.frames.zst``, see ``storage/raw.py``) keeps every frame
 a streaming provider received with its receive time. Re-derivation writes a **new root**:
 
 * every stored event is copied, except the derived ones of the provider received in the range
@@ -48,7 +48,7 @@ from mdc.storage.archive import Archive, TimeArg, to_ns
 from mdc.storage.arrow import from_table
 from mdc.storage.fsutil import DirLock, exchange_paths
 from mdc.storage.layout import CONTROL_DIR, RAW_DIR
-from mdc.storage.raw import raw_days, read_raw
+from mdc.storage.raw import iter_raw, raw_days
 from mdc.storage.reader import read_jsonl_table, read_parquet_table
 
 DERIVED: Final = frozenset(
@@ -229,15 +229,14 @@ def rederive(
         collectors.register_provider(spec.name, spec.capabilities)
         pending: list[Event] = []
         for _, path in days:
-            for record in read_raw(path):
-                if not lo <= record.ts_recv < hi:
+            for ts_recv, data in iter_raw(path):
+                if not lo <= ts_recv < hi:
                     continue
                 report.frames += 1
-                data = record.data()
                 if protocol.is_heartbeat(data):
                     continue
                 try:
-                    pending.extend(protocol.parse(data, record.ts_recv))
+                    pending.extend(protocol.parse(data, ts_recv))
                 except (Reconnect, ProviderError):
                     report.resets += 1  # live, the connection ended here and was reset
                     protocol.reset()
@@ -246,7 +245,7 @@ def rederive(
                     report.bad_frames += 1
                     if len(report.bad_examples) < 5:
                         report.bad_examples.append(error[:300])
-                    store.write_bad_frame(provider, record.ts_recv, data, error)
+                    store.write_bad_frame(provider, ts_recv, data, error)
                 if report.frames % BATCH_FRAMES == 0 and pending:
                     _write(store, collectors, pending, after, report)
                     pending = []
@@ -300,12 +299,12 @@ def rederive_in_place(
 def _coverage(paths: list[Path], lo: int, hi: int) -> tuple[int, int] | None:
     """``ts_recv`` of the first raw frame in ``[lo, hi)`` and one past the last one."""
     first = next(
-        (r.ts_recv for path in paths for r in read_raw(path) if lo <= r.ts_recv < hi), None
+        (ts for path in paths for ts, _ in iter_raw(path) if lo <= ts < hi), None
     )
     if first is None:
         return None
     for path in reversed(paths):
-        last = max((r.ts_recv for r in read_raw(path) if lo <= r.ts_recv < hi), default=None)
+        last = max((ts for ts, _ in iter_raw(path) if lo <= ts < hi), default=None)
         if last is not None:
             return first, last + 1
     return None

@@ -40,7 +40,7 @@ compression = "none"           # none | gzip | zstd (JSONL)
 retention_days = 0             # 0 keeps everything
 retention_max_mb = 0           # 0: no size cap; else the oldest days go first
 min_free_mb = 100              # pause writing below this much free disk
-raw_capture = true             # keep raw provider frames (zstd JSONL)
+raw_capture = true             # keep raw provider frames (zstd binary records)
 checkpoint_interval_s = 1.0    # how often the archive is fsynced and committed
 parquet_part_max_age_s = 300   # a Parquet part is finished (readable) at this age
 

@@ -42,7 +42,6 @@ RESYNC_RETRY_S: Final = 10.0
 
 ServiceFactory = Callable[[], Coroutine[Any, Any, None]]
 _symbol = operator.attrgetter("symbol")
-_ts_recv = operator.attrgetter("ts_recv")
 
 
 class Runtime:
@@ -451,6 +450,8 @@ class Runtime:
         log.warning("stopping while storage is paused: %s", self.storage_paused)
 
     def _count(self, batch: list[Event]) -> None:
+        """The counters of an acknowledged batch, from C-level passes over it (no Python code
+        runs per event): counts by type and by symbol, each symbol's last event."""
         self.events_stored += len(batch)
         by_type = Counter(map(type, batch))
         for cls, count in by_type.items():
@@ -462,7 +463,9 @@ class Runtime:
                         listener(gap)
         symbols = list(map(_symbol, batch))
         self.symbol_counts.update(symbols)
-        self.last_event_ns.update(zip(symbols, map(_ts_recv, batch), strict=True))
+        last_ns = self.last_event_ns
+        for symbol, event in dict(zip(symbols, batch, strict=True)).items():
+            last_ns[symbol] = event.ts_recv
 
     def storage_stats(self) -> dict[str, Any]:
         """``store.stats()`` plus ``stats_errors``; when the store cannot report, a document

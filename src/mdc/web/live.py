@@ -1,8 +1,9 @@
 """What the dashboard shows of the live stream, kept from its own fan-out consumer.
 
 The consumer's queue has the ``pipeline.dashboard_policy`` (drop by default), so a slow browser
-or a burst never slows the pipeline; the view keeps bounded recent history per symbol (trades,
-price path, last quote) and the recent ``Gap``/``Integrity`` events. Order books and BBOs are
+or a burst never slows the pipeline; the view keeps bounded recent history (one shared tape of
+trades; per symbol its counts, price path and last quote) and the recent ``Gap``/``Integrity``
+events, each taken per batch, never with Python code per trade or quote. Order books and BBOs are
 read from the collectors, which own that state. Once a second :meth:`LiveView.tick` records
 throughput for the Overview chart.
 """
@@ -10,8 +11,12 @@ throughput for the Overview chart.
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress, islice, repeat
+from operator import contains, is_
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -24,18 +29,21 @@ if TYPE_CHECKING:
     from mdc.pipeline.runtime import Runtime
 
 CONSUMER_NAME: Final = "dashboard"
-TRADES_PER_SYMBOL: Final = 200
+TAPE_TRADES: Final = 20_000
+"""The shared tape: the last trades of all symbols together (a symbol's recent trades are read
+from it when a page asks, not sorted out per event)."""
 PRICE_POINTS: Final = 1200
 PRICE_STEP_NS: Final = 250 * NS_PER_MS
 """One price point per this interval (the last trade in it): 5 minutes of path at 4 per second."""
 QUALITY_EVENTS: Final = 5000
 THROUGHPUT_POINTS: Final = 600
 BOOK_LEVELS: Final = 10
+_symbol = operator.attrgetter("symbol")
+_QUALITY_TYPES: Final = frozenset((Gap, Integrity))
 
 
 @dataclass
 class SymbolView:
-    trades: deque[Trade] = field(default_factory=lambda: deque(maxlen=TRADES_PER_SYMBOL))
     prices: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=PRICE_POINTS))
     quote: Quote | None = None
     trade_count: int = 0
@@ -48,6 +56,7 @@ class LiveView:
         self.runtime = runtime
         self.queue = queue
         self.symbols: dict[str, SymbolView] = {}
+        self.tape: deque[Trade] = deque(maxlen=TAPE_TRADES)
         self.quality: deque[dict[str, Any]] = deque(maxlen=QUALITY_EVENTS)
         self.quality_version = 0
         self.gap_reasons: Counter[str] = Counter()
@@ -73,28 +82,51 @@ class LiveView:
             await asyncio.sleep(0)  # let the processor and the server run between batches
 
     def ingest(self, batch: list[Any]) -> None:
-        for event in batch:
-            kind = type(event)
-            if kind is Trade:
-                view = self._view(event.symbol)
-                view.trades.append(event)
-                view.trade_count += 1
-                view.version += 1
-                prices = view.prices
-                if prices and event.ts_event - prices[-1][0] < PRICE_STEP_NS:
-                    prices[-1] = (prices[-1][0], event.price)
+        """Take one batch as aggregates, from C-level passes over it (no Python code runs per
+        trade or quote): per symbol its trade and quote counts, its last quote and the price of
+        its last trade; the trades go to one shared tape. Only the rare ``Gap``/``Integrity``
+        events are looked at one by one."""
+        types = list(map(type, batch))
+        present = set(types)
+        if Trade in present:
+            self._trades(list(compress(batch, map(is_, types, repeat(Trade)))))
+        if Quote in present:
+            self._quotes(list(compress(batch, map(is_, types, repeat(Quote)))))
+        if not present.isdisjoint(_QUALITY_TYPES):  # in batch order, as the page lists them
+            for event in compress(batch, map(contains, repeat(_QUALITY_TYPES), types)):
+                if type(event) is Gap:
+                    self.gap_reasons[event.reason] += 1
+                    self._quality(event, "gap", event.reason)
                 else:
-                    prices.append((event.ts_event, event.price))
-            elif kind is Quote:
-                view = self._view(event.symbol)
-                view.quote = event
-                view.version += 1
-            elif kind is Gap:
-                self.gap_reasons[event.reason] += 1
-                self._quality(event, "gap", event.reason)
-            elif kind is Integrity:
-                self.integrity_kinds[event.kind] += 1
-                self._quality(event, "integrity", event.kind)
+                    self.integrity_kinds[event.kind] += 1
+                    self._quality(event, "integrity", event.kind)
+
+    def _trades(self, trades: list[Trade]) -> None:
+        """The price path takes each symbol's last trade of the batch: one point per
+        ``PRICE_STEP_NS`` (batches are a frame or a few, far shorter than the step, except a
+        backlog merged into one batch, whose path is then coarser)."""
+        self.tape.extend(trades)
+        symbols = list(map(_symbol, trades))
+        last = dict(zip(symbols, trades, strict=True))
+        counts = Counter(symbols) if len(last) > 1 else {symbols[0]: len(symbols)}
+        for symbol, trade in last.items():
+            view = self._view(symbol)
+            view.trade_count += counts[symbol]
+            view.version += counts[symbol]
+            prices = view.prices
+            if prices and trade.ts_event - prices[-1][0] < PRICE_STEP_NS:
+                prices[-1] = (prices[-1][0], trade.price)
+            else:
+                prices.append((trade.ts_event, trade.price))
+
+    def _quotes(self, quotes: list[Quote]) -> None:
+        symbols = list(map(_symbol, quotes))
+        last = dict(zip(symbols, quotes, strict=True))
+        counts = Counter(symbols) if len(last) > 1 else {symbols[0]: len(symbols)}
+        for symbol, quote in last.items():
+            view = self._view(symbol)
+            view.quote = quote
+            view.version += counts[symbol]
 
     def _view(self, symbol: str) -> SymbolView:
         view = self.symbols.get(symbol)
@@ -128,8 +160,7 @@ class LiveView:
     def snapshot(self, symbol: str, trades: int = 50, levels: int = BOOK_LEVELS) -> dict[str, Any]:
         """Everything the Live page shows for one symbol."""
         view = self.symbols.get(symbol) or SymbolView()
-        recent = list(view.trades)[-trades:]
-        recent.reverse()
+        recent = list(islice(filter(_of_symbol(symbol), reversed(self.tape)), trades))
         return {
             "symbol": symbol,
             "version": view.version,
@@ -203,3 +234,7 @@ class LiveView:
             if len(out) >= limit:
                 break
         return out
+
+
+def _of_symbol(symbol: str) -> Callable[[Trade], bool]:
+    return lambda trade: trade.symbol == symbol

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from tests.support.wal_audit import acknowledged, assert_exactly_once
 
+from mdc.providers.simulated.wire import FRAME_DECODER
+from mdc.storage.raw import iter_raw, raw_paths
 from mdc.storage.wal import iter_records
 
 ROUNDS = 20
@@ -110,3 +112,8 @@ def test_mdc_collect_killed_at_random_moments_keeps_every_acknowledged_event_onc
     assert sum(expected["book_deltas"].values()) > 1000
     for source in ("jsonl", "parquet"):
         assert_exactly_once(root, source)
+    # Raw capture after 20 kills: every file ends in whole records, each a whole frame.
+    frames = [f for p in raw_paths(root / "_raw/simulated") for _, f in iter_raw(p)]
+    assert len(frames) > 100
+    for frame in frames:
+        FRAME_DECODER.decode(frame)

@@ -15,7 +15,7 @@ from mdc.domain.events import Trade
 from mdc.storage import open_store
 from mdc.storage.archive import open_archive
 from mdc.storage.layout import BAD_DIR, RAW_DIR
-from mdc.storage.raw import FrameLog, read_raw
+from mdc.storage.raw import RawLog, iter_raw
 
 T0 = 1_709_294_400 * 10**9  # 2024-03-01T12:00:00Z
 
@@ -37,7 +37,7 @@ def archive(root: Path) -> Config:
     store = open_store(config.storage)
     store.append([early])
     store.close()
-    log = FrameLog(root / RAW_DIR, compressed=True)
+    log = RawLog(root / RAW_DIR, on_error=print)
     for i in range(1, 6):
         log.write_frame("coinbase", T0 + i * 10**9, match(i, i))
     log.write_frame("coinbase", T0 + 6 * 10**9, '{"type":"match","trade_id":"x"}')
@@ -48,7 +48,7 @@ def archive(root: Path) -> Config:
 def test_only_the_captured_span_is_replaced(tmp_path: Path) -> None:
     root = tmp_path / "data"
     config = archive(root)
-    raw = [r.ts_recv for r in read_raw(root / RAW_DIR / "coinbase" / "2024-03-01.jsonl.zst")]
+    raw = [ts for ts, _ in iter_raw(root / RAW_DIR / "coinbase" / "2024-03-01.frames.zst")]
     assert raw == [T0 + i * 10**9 for i in range(1, 7)]
     report = rederive(config, root, tmp_path / "v2", "coinbase", "2024-03-01", "2024-03-01")
     assert (report.frames, report.bad_frames, report.derived) == (6, 1, 5)

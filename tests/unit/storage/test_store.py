@@ -16,7 +16,8 @@ from mdc.storage import checkpoint as ckpt
 from mdc.storage import store as store_module
 from mdc.storage.archive import open_archive
 from mdc.storage.fsutil import StorageLocked
-from mdc.storage.jsonl import JsonlFile, read_jsonl_bytes
+from mdc.storage.jsonl import JsonlFile
+from mdc.storage.raw import iter_raw
 from mdc.storage.store import LayoutMismatch, Store
 
 DAY = 86_400 * 10**9
@@ -297,11 +298,8 @@ def test_raw_capture_and_bad_frames_are_kept(tmp_path: Path) -> None:
     stats = store.stats()
     store.close()
     assert (stats["raw_frames"], stats["bad_frames"]) == (2, 1)
-    raw = read_jsonl_bytes(tmp_path / "_raw/coinbase/2024-03-01.jsonl.zst").splitlines()
-    assert [json.loads(line) for line in raw] == [
-        {"ts_recv": T, "frame": '{"type":"match","price":"1.5"}'},
-        {"ts_recv": T + 1, "frame_b64": "//4gYmluYXJ5"},
-    ]
+    raw = list(iter_raw(tmp_path / "_raw/coinbase/2024-03-01.frames.zst"))
+    assert raw == [(T, b'{"type":"match","price":"1.5"}'), (T + 1, b"\xff\xfe binary")]
     bad = (tmp_path / "_bad/coinbase/2024-03-01.jsonl").read_text().splitlines()
     assert json.loads(bad[0]) == {
         "ts_recv": T + 2,
@@ -314,13 +312,13 @@ def test_a_torn_raw_file_is_cut_when_reopened(tmp_path: Path) -> None:
     store = open_store(cfg(tmp_path))
     store.write_raw("p", T, "one")
     store.close()
-    path = tmp_path / "_raw/p/2024-03-01.jsonl.zst"
+    path = tmp_path / "_raw/p/2024-03-01.frames.zst"
     whole = path.read_bytes()
     path.write_bytes(whole + whole[:5])  # a torn second frame
     store = open_store(cfg(tmp_path))
-    store.write_raw("p", T, "two")
+    store.write_raw("p", T + 1, "two")
     store.close()
-    assert read_jsonl_bytes(path, strict=True).count(b"\n") == 2
+    assert list(iter_raw(path)) == [(T, b"one"), (T + 1, b"two")]
 
 
 def run_retention(store: Store) -> None:
