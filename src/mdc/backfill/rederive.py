@@ -298,9 +298,7 @@ def rederive_in_place(
 
 def _coverage(paths: list[Path], lo: int, hi: int) -> tuple[int, int] | None:
     """``ts_recv`` of the first raw frame in ``[lo, hi)`` and one past the last one."""
-    first = next(
-        (ts for path in paths for ts, _ in iter_raw(path) if lo <= ts < hi), None
-    )
+    first = next((ts for path in paths for ts, _ in iter_raw(path) if lo <= ts < hi), None)
     if first is None:
         return None
     for path in reversed(paths):
