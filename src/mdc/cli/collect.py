@@ -237,6 +237,8 @@ def attach_services(
         pipeline = config.pipeline
         queue = runtime.fanout.add(ALERTS_CONSUMER, pipeline.capacity, pipeline.dashboard_policy)
         runtime.add_service("alerts", lambda: alerts.run(queue))
+        runtime.config_listeners.append(alerts.reconfigure)
+        runtime.live_keys.add("alerts")
     if not config.http.enabled:
         return None
     # Repair jobs compare the archive with the calendar: the service reads the files the

@@ -10,8 +10,9 @@ ones unsubscribed, a symbol whose options changed — depth levels, trades/quote
 resubscribed), routes, ``provider`` and ``failover`` lists (the streaming feeds restart on the
 new config; what they had published is processed first), storage retention and disk budgets,
 the log level, and everything under ``backfill`` and ``watchlists`` (the scheduler rebuilds its
-cron schedules). Every other changed key is reported as needing a restart and keeps its running
-value, so ``/api/config`` always shows what runs.
+cron schedules); services add what they apply themselves (``Runtime.live_keys``: ``alerts``
+when the alert rules run). Every other changed key is reported as needing a restart and keeps
+its running value, so ``/api/config`` always shows what runs.
 
 Nothing acknowledged is lost or duplicated: a reload never touches the ingest queue, the
 processor or the store's WAL; feeds that stop have their published batches drained through the
@@ -83,8 +84,10 @@ def changed_keys(old: Config, new: Config) -> list[str]:
     return sorted(k for k in a.keys() | b.keys() if a.get(k, _ABSENT) != b.get(k, _ABSENT))
 
 
-def is_live(key: str) -> bool:
-    return any(key == live or key.startswith(f"{live}.") for live in LIVE_KEYS)
+def is_live(key: str, extra: tuple[str, ...] = ()) -> bool:
+    """Whether a reload applies ``key`` without a restart: one of :data:`LIVE_KEYS`, or of
+    ``extra`` (what the running services apply, ``Runtime.live_keys``)."""
+    return any(key == live or key.startswith(f"{live}.") for live in (*LIVE_KEYS, *extra))
 
 
 def effective(old: Config, new: Config, restart_needed: list[str]) -> Config:
@@ -165,8 +168,9 @@ class ConfigReloader:
                 message=f"config not reloaded, still running the previous one: {exc}",
             )
         changed = changed_keys(old, new)
-        live = [k for k in changed if is_live(k)]
-        restart = [k for k in changed if not is_live(k)]
+        extra = tuple(self.runtime.live_keys)
+        live = [k for k in changed if is_live(k, extra)]
+        restart = [k for k in changed if not is_live(k, extra)]
         target = effective(old, new, restart) if restart else new
         before = dict(self.runtime.symbols)
         after = {s.symbol: s for s in target.symbol_configs()}

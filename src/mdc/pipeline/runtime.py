@@ -90,6 +90,8 @@ class Runtime:
         """Called with every stored ``Gap`` (e.g. the backfill scheduler's auto-repair)."""
         self.config_listeners: list[Callable[[Config], None]] = []
         """Called with the new config after a reload (scheduler, web state)."""
+        self.live_keys: set[str] = set()
+        """Config keys a service applies itself on a reload (its listener reads them)."""
         self.reloads: deque[dict[str, Any]] = deque(maxlen=RECENT_RELOADS)
         """The latest config reloads (``pipeline/reload.py``), newest last, for /status."""
         self._feeds_changed = asyncio.Event()

@@ -132,6 +132,23 @@ class AlertManager:
                 subject = f"{ev.symbol} {ev.kind}"
                 self._seen[(rule.name, subject)] = (now, f"{ev.severity}: {ev.detail}")
 
+    def reconfigure(self, config: Config) -> None:
+        """A reloaded config (``Runtime.config_listeners``): its ``[[alerts]]`` rules from now
+        on. A removed rule's open incidents and snooze go with it (nothing more is sent for
+        them); a changed rule keeps its incidents, judged by the new thresholds."""
+        self.config = config
+        self.rules = list(config.alerts)
+        names = {r.name for r in self.rules}
+        by_name = {r.name: r for r in self.rules}
+        for key, incident in list(self.open.items()):
+            if key[0] not in names:
+                del self.open[key]
+            else:
+                incident.rule = by_name[key[0]]
+        for rule in list(self.snoozed):
+            if rule not in names:
+                del self.snoozed[rule]
+
     def snooze(self, rule: str, seconds: float) -> int:
         """Silence ``rule`` for ``seconds`` (0 ends a snooze); returns until when (ns)."""
         if rule not in {r.name for r in self.rules}:

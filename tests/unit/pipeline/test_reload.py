@@ -104,3 +104,11 @@ def test_a_reload_with_new_routes_restarts_the_feeds_and_loses_nothing(tmp_path:
     config_states = [e["state"] for e in lines if e["type"] == "status" and e["kind"] == "config"]
     assert sorted(config_states) == ["refused", "reloaded"]
     assert [r["ok"] for r in runtime.status()["config"]["reloads"]] == [False, True]
+
+
+def test_services_extend_what_applies_live() -> None:
+    """``alerts`` applies live only where the alert service runs (it adds the key)."""
+    assert not is_live("alerts")
+    assert is_live("alerts", ("alerts",))
+    assert is_live("alerts.0.seconds", ("alerts",))
+    assert not is_live("alertsx", ("alerts",))

@@ -255,3 +255,27 @@ def test_a_halted_symbol_is_not_a_gap(receiver: Receiver) -> None:
     assert step(manager, clock, 450) == 0  # silence counts from the resumption
     assert step(manager, clock, 461) == 1
     assert receiver.posts[0][1]["detail"] == "no data for 61 s during the session"
+
+
+def test_a_reload_changes_the_rules_live(receiver: Receiver) -> None:
+    """``reconfigure`` (a hot reload): a new threshold judges the open incident, a removed
+    rule takes its incident and snooze with it and sends nothing more, a new rule fires."""
+    target = [AlertTarget(type="webhook", webhook=f"{receiver.url}/hook")]
+    silent = AlertRule(name="silent", when="gap", seconds=60, targets=target)
+    runtime = FakeRuntime(symbols={"BTC/USD": None}, last_event_ns={"BTC/USD": T0})
+    clock = Clock()
+    manager = AlertManager(Config(symbols=["BTC/USD"], alerts=[silent]), runtime, clock)
+    assert step(manager, clock, 61) == 1
+    longer = AlertRule(name="silent", when="gap", seconds=300, targets=target)
+    manager.reconfigure(Config(symbols=["BTC/USD"], alerts=[longer]))
+    assert step(manager, clock, 90) == 1  # silent 90 s < 300 s: resolved by the new rule
+    assert [b["state"] for _, b in receiver.posts] == ["firing", "resolved"]
+    assert step(manager, clock, 400) == 1  # silent 400 s: fires again under the new rule
+    manager.snooze("silent", 600)
+    other = AlertRule(name="disk", when="disk", free_below_pct=0.001, targets=target)
+    manager.reconfigure(Config(symbols=["BTC/USD"], alerts=[other]))
+    assert manager.open == {} and manager.snoozed == {}
+    assert step(manager, clock, 500) == 0  # the removed rule says nothing more
+    assert len(receiver.posts) == 3
+    with pytest.raises(KeyError):
+        manager.snooze("silent", 60)
