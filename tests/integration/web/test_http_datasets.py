@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.support.packages import middle_of
 
 from mdc.backfill.packages import PACKAGES_DIR
 from mdc.config import load_config
@@ -79,7 +80,7 @@ def test_package_create_list_verify_download(client: TestClient, tmp_path: Path)
     assert "nothing selected" in empty.json()["detail"]
 
     data = bytearray(path.read_bytes())
-    data[len(data) - 100] ^= 1  # inside the last member: the one data file
+    data[middle_of(bytes(data), "data/SPY/trades/2024-03-01.jsonl")] ^= 1  # the one data file
     path.write_bytes(bytes(data))
     bad = wait(client, client.post("/api/datasets/packages/spy.tar.zst/verify").json())
     assert bad["result"]["ok"] is False

@@ -3,7 +3,6 @@ back identical; a flipped byte fails ``verify`` naming the file; a second import
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import zstandard
+from tests.support.packages import middle_of
 from typer.testing import CliRunner
 
 from mdc.cli.main import app
@@ -159,27 +159,6 @@ def test_flipped_byte_fails_verify_naming_the_file(tmp_path: Path) -> None:
     assert "failed verification, nothing imported: BBB/quotes/2025-12-01.jsonl" in out
 
 
-def _frames(data: bytes) -> list[tuple[int, int, bytes]]:
-    """(start, end, decompressed bytes) of each zstd frame."""
-    out, offset = [], 0
-    while offset < len(data):
-        d = zstandard.ZstdDecompressor().decompressobj()
-        body = d.decompress(data[offset:])
-        end = len(data) - len(d.unused_data)
-        out.append((offset, end, body))
-        offset = end
-    return out
-
-
-def _member(frame: bytes) -> str:
-    try:
-        with tarfile.open(fileobj=io.BytesIO(frame)) as tar:
-            names = tar.getnames()
-    except tarfile.ReadError:  # the end-of-archive blocks
-        return ""
-    return names[0] if names else ""
-
-
 def test_flipped_byte_in_a_tar_zst_names_the_file(tmp_path: Path) -> None:
     """One checksummed zstd frame per member: damage is found in the member it hits; a tar
     stream cannot be read past it, so the later files are reported as not reached."""
@@ -189,10 +168,7 @@ def test_flipped_byte_in_a_tar_zst_names_the_file(tmp_path: Path) -> None:
     code, out = cli("package", "create", str(pkg), "-d", str(src), "--json")
     names = [f["path"] for f in json.loads(out)["files"]]
     target = "BBB/quotes/2025-12-01.jsonl"
-    ((start, end),) = [
-        (s, e) for s, e, body in _frames(pkg.read_bytes()) if _member(body) == f"data/{target}"
-    ]
-    _flip(pkg, (start + end) // 2)
+    _flip(pkg, middle_of(pkg.read_bytes(), f"data/{target}"))
     code, out = cli("package", "verify", str(pkg), "--json")
     assert code == 1
     problems = json.loads(out)["problems"]
