@@ -3,6 +3,7 @@ and the archive must hold every acknowledged event once — in JSONL and in Parq
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def check_exactly_once(root: Path, acks: list[tuple[int, int, int, bool]], round
 def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> None:
     root, ack = tmp_path / "archive", tmp_path / "acks.log"
     rng = random.Random(20240301)
-    rounds = 22
+    rounds = int(os.environ.get("MDC_CRASH_ROUNDS", "12"))  # raise it for a soak run
     for r in range(rounds):
         before = len(read_acks(ack))
         proc = start_writer(root, ack, r)
