@@ -26,17 +26,21 @@ class PlotError(RuntimeError):
     """The plotting library is missing."""
 
 
-def _figure(width: float, height: float) -> Figure:
+def _require() -> None:
+    """matplotlib on its file backend, or :class:`PlotError` naming the extra to install."""
     try:
         import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib.figure import Figure
     except ImportError:
         raise PlotError(
             "the quality report draws with matplotlib: pip install 'mdc[report]'"
         ) from None
+    matplotlib.use("Agg")
+
+
+def _figure(width: float, height: float) -> Figure:
+    _require()
     import matplotlib as mpl
+    from matplotlib.figure import Figure
 
     mpl.rcParams["svg.fonttype"] = "path"
     mpl.rcParams["svg.hashsalt"] = "mdc"  # the same report gives the same bytes
@@ -53,6 +57,7 @@ def _svg(fig: Figure) -> str:
 def calendar_svg(symbol: str, days: Sequence[DayCompleteness], start: date, end: date) -> str:
     """A heatmap calendar, one cell per date (weeks down, weekdays across): the day's lowest
     score over its types, grey where the market had no session."""
+    _require()
     from matplotlib.colors import LinearSegmentedColormap
 
     scores: dict[date, float] = {}

@@ -24,7 +24,7 @@ from mdc.storage.raw import iter_raw, raw_paths
 from mdc.storage.wal import iter_records
 
 ROUNDS = int(os.environ.get("MDC_CRASH_ROUNDS", "12"))
-"""SIGKILL rounds (12 in CI); a soak run raises it, e.g. MDC_CRASH_ROUNDS=200 (docs/durability.md)."""
+"""SIGKILL rounds (12 in CI); a soak run raises it: MDC_CRASH_ROUNDS=200 (docs/durability.md)."""
 
 
 def collect_env(round_no: int) -> dict[str, str]:
