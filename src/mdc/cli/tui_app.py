@@ -10,6 +10,7 @@ import httpx
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Header, Input, Sparkline, Static
 
 REFRESH_S: Final = 1.0
@@ -93,6 +94,12 @@ class CollectorApp(App[None]):
         return res.json()
 
     async def refresh_all(self) -> None:
+        try:
+            await self._refresh()
+        except NoMatches:
+            return  # the app closed (its widgets gone) while a refresh waited on the collector
+
+    async def _refresh(self) -> None:
         try:
             health = await self.get("/health")
             providers = await self.get("/api/providers")

@@ -122,8 +122,8 @@ def rss_kib(pid: int) -> int:
 
 
 def post_streamed(base: str, path: str, declared: int | None) -> tuple[int, dict[str, str]]:
-    """POST a 150 MiB body in 1 MiB pieces (chunked unless ``declared``) while reading the
-    answer, as a hostile client would; returns the status and the JSON body."""
+    """POST a 150 MiB body in 1 MiB chunks while reading the answer, as a hostile client would,
+    or (``declared``) only the head announcing that size; returns the status and the JSON body."""
     host, port = base.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)))
     framing = f"Content-Length: {declared}" if declared else "Transfer-Encoding: chunked"
@@ -136,10 +136,12 @@ def post_streamed(base: str, path: str, declared: int | None) -> tuple[int, dict
     def write() -> None:
         try:
             sock.sendall(head.encode())
+            if declared:
+                return  # refused on its declared length: the answer comes before any body
+                # (sending it anyway races the server's close: a reset can drop the answer)
             for _ in range(BODY_MIB):
-                sock.sendall(piece if declared else b"%x\r\n%b\r\n" % (len(piece), piece))
-            if not declared:
-                sock.sendall(b"0\r\n\r\n")  # a well-formed body: only its size is wrong
+                sock.sendall(b"%x\r\n%b\r\n" % (len(piece), piece))
+            sock.sendall(b"0\r\n\r\n")  # a well-formed body: only its size is wrong
         except OSError:
             pass  # the server answered and closed: that is the point
 
