@@ -10,10 +10,13 @@ identical; ``status()`` tells ``mdc doctor`` and ``/metrics`` which one each pat
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import os
+from pathlib import Path
 from types import ModuleType
 
 PURE_ENV = "MDC_PURE_PYTHON"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 _loaded: dict[str, bool] = {}
 
@@ -38,3 +41,20 @@ def load(module: str) -> ModuleType | None:
 def status() -> dict[str, bool]:
     """Every kernel asked for so far, and whether its compiled code is the one running."""
     return dict(_loaded)
+
+
+def kernels(package_dir: Path = PACKAGE_DIR) -> dict[str, bool]:
+    """Every kernel of this install (a ``.pyx`` source or a compiled module under ``mdc/``) and
+    whether it is compiled: a source without its module means the build fell back to Python."""
+    found: dict[str, bool] = {}
+    root = package_dir.parent
+    for path in package_dir.rglob("*.pyx"):
+        found.setdefault(_module(path.with_suffix(""), root), False)
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        for path in package_dir.rglob(f"*{suffix}"):
+            found[_module(path.with_name(path.name.removesuffix(suffix)), root)] = True
+    return dict(sorted(found.items()))
+
+
+def _module(stem: Path, root: Path) -> str:
+    return ".".join(stem.relative_to(root).parts)

@@ -25,6 +25,7 @@ import msgspec
 
 from mdc.config.load import ConfigError
 from mdc.config.schema import Config
+from mdc.domain import native
 from mdc.providers.registry import check_config, get_spec, used_providers
 
 Level = Literal["ok", "warn", "fail"]
@@ -55,6 +56,7 @@ def run_checks(
         disk_space(config),
         http_port(config),
         clock_skew(config, time_url, now),
+        compiled_kernels(),
     ]
 
 
@@ -66,6 +68,27 @@ def python_version(info: tuple[int, ...] = tuple(sys.version_info[:3])) -> Findi
             check="python", level="fail", detail=f"Python {shown}; mdc needs {need} or newer"
         )
     return Finding(check="python", level="ok", detail=f"Python {shown} on {platform.platform()}")
+
+
+def compiled_kernels(found: dict[str, bool] | None = None) -> Finding:
+    """Whether the hot paths run compiled (``mdc.domain.native``); the Python path is correct
+    but slower, so a kernel that did not build is a warning, not a failure."""
+    found = native.kernels() if found is None else found
+    if native.pure_python():
+        detail = f"{native.PURE_ENV}=1: the Python path runs everywhere (slower); unset it"
+        return Finding(check="kernels", level="warn", detail=detail)
+    missing = [name for name, built in found.items() if not built]
+    if missing:
+        return Finding(
+            check="kernels",
+            level="warn",
+            detail=f"not compiled: {', '.join(missing)} (their Python path runs, slower); "
+            "install a C compiler and the Python headers (gcc, python3-dev), then reinstall mdc",
+        )
+    if not found:
+        return Finding(check="kernels", level="ok", detail="none in this install")
+    names = ", ".join(found)
+    return Finding(check="kernels", level="ok", detail=f"{len(found)} compiled: {names}")
 
 
 def config_valid(config: Config) -> Finding:

@@ -94,6 +94,7 @@ def test_checks_pass_with_a_true_clock(tmp_path: Path, clock_ok: str) -> None:
         ["ok", "disk"],
         ["ok", "port"],
         ["ok", "clock"],
+        ["ok", "kernels"],
     ]
 
 
@@ -139,5 +140,5 @@ def test_bundle_holds_the_report_and_no_secret(
     assert "POLYGON_API_KEY is set" in files["environment.txt"].decode()
     assert json.loads(files["status.json"])["symbols"].keys() == {"SPY"}
     assert b"mdc_events_stored_total" in files["metrics.txt"]
-    assert [f["check"] for f in json.loads(files["doctor.json"])][-1] == "clock"
+    assert [f["check"] for f in json.loads(files["doctor.json"])][-2:] == ["clock", "kernels"]
     assert json.loads(files["versions.json"])["python"] == sys.version.split()[0]

@@ -40,3 +40,26 @@ def test_every_kernel_is_compiled_in_ci() -> None:
         )
     ]
     assert missing == []
+
+
+def test_kernels_lists_sources_and_compiled_modules(tmp_path: Path) -> None:
+    package = tmp_path / "mdc"
+    (package / "feed").mkdir(parents=True)
+    (package / "feed" / "kernel.pyx").write_text("")
+    (package / "book.pyx").write_text("")
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    (package / "feed" / f"kernel{suffix}").write_bytes(b"")
+    assert native.kernels(package) == {"mdc.book": False, "mdc.feed.kernel": True}
+
+
+def test_doctor_warns_about_a_kernel_that_fell_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mdc.monitoring.preflight import compiled_kernels
+
+    monkeypatch.delenv(native.PURE_ENV, raising=False)
+    built = compiled_kernels({"mdc.a.kernel": True})
+    assert (built.level, built.detail) == ("ok", "1 compiled: mdc.a.kernel")
+    fell_back = compiled_kernels({"mdc.a.kernel": True, "mdc.b.kernel": False})
+    assert fell_back.level == "warn"
+    assert fell_back.detail.startswith("not compiled: mdc.b.kernel (their Python path runs")
+    monkeypatch.setenv(native.PURE_ENV, "1")
+    assert compiled_kernels({"mdc.a.kernel": True}).level == "warn"
