@@ -32,6 +32,7 @@ from prometheus_client.registry import Collector
 from mdc import __version__
 from mdc.backfill.jobs import FINISHED
 from mdc.config.schema import Config
+from mdc.domain import native
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.monitoring.health import RANK, HealthMonitor
 from mdc.pipeline.failover import FailoverSupervisor
@@ -150,6 +151,7 @@ class RuntimeCollector(Collector):
         info = InfoMetricFamily("mdc_build", "Build information.")
         info.add_metric([], {"version": __version__})
         yield info
+        yield kernel_family(native.status())
         yield from self._health()
         yield from self._disk()
         rt = self.runtime
@@ -590,3 +592,15 @@ def _number(value: Any) -> bool:
 
 def _le(value: Any) -> str:
     return "+Inf" if value in ("+Inf", float("inf")) else repr(float(value))
+
+
+def kernel_family(loaded: Mapping[str, bool]) -> GaugeMetricFamily:
+    """1 for each hot path running its compiled kernel, 0 where its Python path runs."""
+    family = GaugeMetricFamily(
+        "mdc_kernel_compiled",
+        "1 when the hot path runs its compiled kernel, 0 when its Python path runs.",
+        labels=["module"],
+    )
+    for module, compiled in sorted(loaded.items()):
+        family.add_metric([module], 1.0 if compiled else 0.0)
+    return family

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.support.metrics import exposition
 
-from mdc.monitoring.metrics import MAX_REASONS, OTHER, bounded, storage_families
+from mdc.monitoring.metrics import MAX_REASONS, OTHER, bounded, kernel_family, storage_families
 
 
 def test_bounded_keeps_the_largest_and_sums_the_rest() -> None:
@@ -37,3 +37,9 @@ def test_store_stats_become_counters_gauges_and_histograms() -> None:
     assert 'mdc_wal_fsync_duration_seconds_bucket{le="+Inf"} 10.0' in text
     assert "mdc_wal_fsync_duration_seconds_sum 0.02" in text
     assert "unknown" not in text
+
+
+def test_kernel_family_says_which_path_runs() -> None:
+    text = exposition([kernel_family({"mdc.b.kernel": False, "mdc.a.kernel": True})])
+    assert 'mdc_kernel_compiled{module="mdc.a.kernel"} 1.0' in text
+    assert 'mdc_kernel_compiled{module="mdc.b.kernel"} 0.0' in text
