@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
@@ -359,3 +360,32 @@ def _stamp(text: str) -> datetime:
         day = date(int(text[:4]), int(text[4:6]), int(text[6:]))
         return datetime(day.year, day.month, day.day, 16, tzinfo=UTC)
     return datetime.fromtimestamp(int(text), UTC)
+
+
+SEARCH_LISTINGS: Final = (
+    Listing("AAPL", 265598, primary="NASDAQ", name="APPLE INC", derivatives=("OPT", "WAR")),
+    Listing("AAP", 40224, primary="NYSE", name="ADVANCE AUTO PARTS INC", derivatives=("OPT",)),
+    Listing("APC", 38708077, primary="IBIS", currency="EUR", name="APPLE INC", min_tick=0.001),
+    Listing(
+        "ES",
+        551601503,
+        sec_type="FUT",
+        exchange="CME",
+        primary="CME",
+        expiry="20240315",
+        name="E-mini S&P 500",
+        min_tick=0.25,
+    ),
+)
+"""What the symbol-search tests look up: two tickers starting ``AAP``, one company listed on
+two exchanges in two currencies, a future."""
+
+
+@asynccontextmanager
+async def search_tws(clock: Callable[[], float] = time.monotonic) -> AsyncIterator[FakeTws]:
+    """The stand-in serving :data:`SEARCH_LISTINGS` for the length of the block."""
+    tws = await FakeTws(list(SEARCH_LISTINGS), clock=clock).start()
+    try:
+        yield tws
+    finally:
+        await tws.stop()

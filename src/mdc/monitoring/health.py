@@ -24,6 +24,7 @@ from mdc.domain.time import NS_PER_S, now_ns
 
 if TYPE_CHECKING:
     from mdc.pipeline.runtime import Runtime
+    from mdc.pipeline.storage_stats import StorageStats
     from mdc.providers.base import ConnectionState
 
 Status = Literal["healthy", "degraded", "unhealthy"]
@@ -305,8 +306,9 @@ class HealthMonitor:
             return Check("disk_space", "unhealthy", f"cannot stat the archive disk: {exc}")
         min_free = self.config.storage.min_free_mb * 1024 * 1024
         stats = self._store_stats()
+        counters = (stats.counters if stats is not None else None) or {}
         detail = f"{free / 1024**2:,.0f} MiB free (minimum {self.config.storage.min_free_mb} MiB)"
-        if stats.get("disk_paused") or free < min_free:
+        if counters.get("disk_paused") or free < min_free:
             return Check("disk_space", "unhealthy", f"writing paused: {detail}", free)
         if free < min_free * DISK_DEGRADED_FACTOR:
             return Check("disk_space", "degraded", detail, free)
@@ -314,8 +316,11 @@ class HealthMonitor:
 
     def _storage_writable(self) -> Check:
         stats = self._store_stats()
-        if stats.get("writable") is False:
-            reason = stats.get("last_error") or "the store reports it cannot write"
+        if stats is not None and stats.error is not None:  # a failing store is itself a finding
+            return Check("storage_writable", "unhealthy", stats.error)
+        counters = (stats.counters if stats is not None else None) or {}
+        if counters.get("writable") is False:
+            reason = counters.get("last_error") or "the store reports it cannot write"
             return Check("storage_writable", "unhealthy", str(reason))
         probe = self._probe
         if time.monotonic() - probe.t >= PROBE_INTERVAL_S:
@@ -325,10 +330,8 @@ class HealthMonitor:
             return Check("storage_writable", "unhealthy", probe.detail)
         return Check("storage_writable", "healthy", probe.detail)
 
-    def _store_stats(self) -> dict[str, Any]:
-        if self.runtime is None:
-            return {}
-        return self.runtime.storage_stats()  # a failing store is itself a health finding
+    def _store_stats(self) -> StorageStats | None:
+        return self.runtime.storage_stats() if self.runtime is not None else None
 
 
 def _down_text(name: str, state: ConnectionState) -> str:

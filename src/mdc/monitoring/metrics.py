@@ -291,7 +291,7 @@ class RuntimeCollector(Collector):
         )
 
     def _storage(self, rt: Runtime) -> Iterator[Metric]:
-        yield from storage_families(rt.storage_stats())
+        yield from storage_families(rt.storage_stats().document())
 
     def _quality(self, tallies: Mapping[str, Mapping[str, int]]) -> Iterator[Metric]:
         gaps = CounterMetricFamily(

@@ -23,6 +23,7 @@ from mdc.domain.events import TYPE_NAMES, Event, Gap
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.pipeline.failover import FailoverSupervisor
 from mdc.pipeline.fanout import FanOut
+from mdc.pipeline.storage_stats import StorageStats
 from mdc.providers.base import StreamingProvider
 from mdc.providers.registry import get_spec, load_class
 from mdc.storage import StoragePaused, open_store
@@ -469,21 +470,19 @@ class Runtime:
         for symbol, event in dict(zip(symbols, batch, strict=True)).items():
             last_ns[symbol] = event.ts_recv
 
-    def storage_stats(self) -> dict[str, Any]:
-        """``store.stats()`` plus ``stats_errors``; when the store cannot report, a document
-        that says why (``writable`` False, ``last_error``) instead of an exception: status,
-        health and metrics stay up. A new kind of failure is logged once."""
+    def storage_stats(self) -> StorageStats:
+        """``store.stats()``, or, when the store cannot report, why (instead of an exception:
+        status, health and metrics stay up). A new kind of failure is logged once."""
         try:
-            stats = dict(self.store.stats())
+            counters = dict(self.store.stats())
         except Exception as exc:
             self.stats_errors += 1
             error = f"store stats failed: {type(exc).__name__}: {exc}"
             if error != self._stats_error:
                 log.error("%s (counted in mdc_storage_stats_errors_total)", error, exc_info=exc)
                 self._stats_error = error
-            return {"writable": False, "last_error": error, "stats_errors": self.stats_errors}
-        stats["stats_errors"] = self.stats_errors
-        return stats
+            return StorageStats(None, error, self.stats_errors)
+        return StorageStats(counters, None, self.stats_errors)
 
     def status(self) -> dict[str, Any]:
         """Plain data for /status and `mdc` status output (no secrets)."""
@@ -526,7 +525,7 @@ class Runtime:
                 "consumers": self.fanout.stats(),
             },
             "collectors": self.collectors.stats(),
-            "storage": self.storage_stats(),
+            "storage": self.storage_stats().document(),
             "config": {"reloads": list(self.reloads)},
             "wal_consumers": {name: stats() for name, stats in self.wal_consumers.items()},
         }

@@ -1,50 +1,48 @@
-"""Lean exports started from the dashboard: one at a time, in a thread, each kept for download.
+"""Lean exports started from the dashboard: jobs of a serial runner (exports are I/O-bound),
+each kept for download.
 
 A job writes Lean's folder under ``<root>/_exports/<id>/`` (the archive reader skips ``_``
 folders) and, when done, one ``<id>.zip`` of that folder for the browser to download (stored,
-not recompressed: Lean's zips inside are deflated already). Jobs are listed for the lifetime
-of the server; the files stay on disk until removed.
+not recompressed: Lean's zips inside are deflated already). The files stay on disk until
+removed.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
-import threading
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
-from mdc.domain.time import now_ns
 from mdc.integrations.lean.export import ExportedFile, LeanExporter, SecurityChoice
 from mdc.integrations.lean.paths import Resolution
 from mdc.storage.archive import open_archive
+from mdc.web.jobs import Job, Jobs
 
 EXPORTS_DIR: Final = "_exports"
-MAX_JOBS: Final = 50
-"""Jobs listed at most (oldest dropped from the list, not from disk)."""
-
-JobState = Literal["queued", "running", "done", "failed"]
 
 
-@dataclass
-class ExportJob:
-    id: str
+@dataclass(frozen=True)
+class ExportSpec:
+    """What to export."""
+
     symbols: list[str]
     start: date
     end: date
     resolution: Resolution
-    security_type: SecurityChoice
-    market: str | None
-    state: JobState = "queued"
-    created_ns: int = field(default_factory=now_ns)
-    finished_ns: int | None = None
+    security_type: SecurityChoice = "auto"
+    market: str | None = None
+
+
+@dataclass
+class ExportOutput:
+    """What an export wrote so far (files appear as they are written)."""
+
     files: list[ExportedFile] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    error: str = ""
     folder: str = ""
     bundle: str = ""
     bundle_bytes: int = 0
@@ -54,69 +52,38 @@ class ExportJob:
         return sum(f.rows for f in self.files)
 
 
-class ExportJobs:
-    """The exports of one archive root (a single worker: exports are I/O-bound)."""
+ExportJob = Job[ExportSpec, ExportOutput]
+ExportJobs = Jobs[ExportSpec, ExportOutput]
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._lock = threading.Lock()
-        self._jobs: list[ExportJob] = []
-        self._counter = itertools.count(1)
-        self._worker = threading.Lock()
 
-    def submit(
-        self,
-        symbols: list[str],
-        start: date,
-        end: date,
-        resolution: Resolution,
-        security_type: SecurityChoice = "auto",
-        market: str | None = None,
-    ) -> ExportJob:
-        job_id = f"lean-{now_ns() // 1_000_000}-{next(self._counter)}"
-        job = ExportJob(job_id, symbols, start, end, resolution, security_type, market)
-        with self._lock:
-            self._jobs.insert(0, job)
-            del self._jobs[MAX_JOBS:]
-        threading.Thread(
-            target=self._run, args=(job,), name=f"export-{job_id}", daemon=True
-        ).start()
-        return job
+def new_export_jobs() -> ExportJobs:
+    return Jobs(serial=True)
 
-    def jobs(self) -> list[ExportJob]:
-        with self._lock:
-            return list(self._jobs)
 
-    def get(self, job_id: str) -> ExportJob | None:
-        with self._lock:
-            return next((j for j in self._jobs if j.id == job_id), None)
+def start_export(jobs: ExportJobs, root: Path, spec: ExportSpec) -> ExportJob:
+    """Queue the export of ``spec`` from the archive at ``root``; the job's id names its folder."""
+    output = ExportOutput()
 
-    def _run(self, job: ExportJob) -> None:
-        with self._worker:
-            job.state = "running"
-            folder = self.root / EXPORTS_DIR / job.id
-            try:
-                archive = open_archive(self.root)
-                exporter = LeanExporter(
-                    archive,
-                    folder,
-                    job.resolution,
-                    job.security_type,
-                    job.market,
-                    on_file=job.files.append,
-                )
-                result = exporter.export(job.symbols, job.start, job.end)
-                job.empty, job.problems = result.empty, result.problems
-                job.folder = str(folder)
-                if job.files:
-                    bundle = folder.with_suffix(".zip")
-                    _bundle(folder, bundle)
-                    job.bundle, job.bundle_bytes = str(bundle), bundle.stat().st_size
-                job.state = "done"
-            except Exception as exc:  # reported to the page; the server goes on
-                job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
-            finally:
-                job.finished_ns = now_ns()
+    def work(job_id: str) -> ExportOutput:
+        folder = root / EXPORTS_DIR / job_id
+        exporter = LeanExporter(
+            open_archive(root),
+            folder,
+            spec.resolution,
+            spec.security_type,
+            spec.market,
+            on_file=output.files.append,
+        )
+        result = exporter.export(spec.symbols, spec.start, spec.end)
+        output.empty, output.problems = result.empty, result.problems
+        output.folder = str(folder)
+        if output.files:
+            bundle = folder.with_suffix(".zip")
+            _bundle(folder, bundle)
+            output.bundle, output.bundle_bytes = str(bundle), bundle.stat().st_size
+        return output
+
+    return jobs.start("lean", spec, work, progress=output)
 
 
 def _bundle(folder: Path, bundle: Path) -> None:

@@ -9,7 +9,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import HTTPException, Request, status
 from prometheus_client import CollectorRegistry
@@ -18,7 +18,7 @@ from mdc.config.schema import Config
 from mdc.monitoring.health import HealthMonitor
 from mdc.storage.rowcount import RowCounter
 from mdc.storage.usage import WriteRate, archive_growth_bytes
-from mdc.web.exports import ExportJobs
+from mdc.web.exports import ExportJobs, new_export_jobs
 from mdc.web.jobs import Jobs
 from mdc.web.live import LiveView
 from mdc.web.responses import Redactor
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from mdc.quality.alerts import AlertManager
 
 TICK_S: Final = 1.0
+DatasetJobs = Jobs[dict[str, Any], Any]
+"""Package and re-derivation jobs: plain-data params and results, shown as they are."""
 log = logging.getLogger(__name__)
 
 
@@ -55,18 +57,17 @@ class WebState:
     """Row counts of archive files for the coverage grid (remembered between requests)."""
     verifier: ArchiveVerifier = field(init=False)
     write_rate: WriteRate = field(default_factory=WriteRate)
-    jobs: Jobs = field(default_factory=Jobs)
-    """Package and re-derivation jobs started from the dashboard."""
     """The archive's measured growth (sampled by the monitor while a collector writes)."""
-    exports: ExportJobs = field(init=False)
-    """Lean exports started from the dashboard (``web/exports.py``)."""
+    jobs: DatasetJobs = field(default_factory=Jobs)
+    """Package and re-derivation jobs started from the dashboard."""
+    exports: ExportJobs = field(default_factory=new_export_jobs)
+    """Lean exports started from the dashboard (``web/exports.py``), one at a time."""
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     started: float = field(default_factory=time.time)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.verifier = ArchiveVerifier(self.root)
-        self.exports = ExportJobs(self.root)
 
     @property
     def root(self) -> Path:

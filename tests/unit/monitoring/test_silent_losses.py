@@ -105,6 +105,8 @@ def test_failing_store_stats_are_counted_logged_once_and_metrics_stay_up(
             second = generate_latest(app.state.web.registry).decode()
             with TestClient(app) as client:
                 storage = client.get("/status").json()["storage"]
+                checks = {c["name"]: c for c in client.get("/health").json()["checks"]}
+                page = client.get("/api/storage/stats").json()
     finally:
         runtime.store.close()
     # Each scrape asks twice (the health check, then the storage families) and counts both.
@@ -113,6 +115,14 @@ def test_failing_store_stats_are_counted_logged_once_and_metrics_stay_up(
     assert storage["writable"] is False
     assert storage["last_error"] == "store stats failed: OSError: [Errno 5] Input/output error"
     assert storage["stats_errors"] >= 3
+    writable = checks["storage_writable"]
+    assert (writable["status"], writable["detail"]) == ("unhealthy", storage["last_error"])
+    # The storage page shows the failure as /status does, and the disk figures without the
+    # store's (no WAL lag from a store that could not say).
+    assert page["store"] == {**storage, "stats_errors": page["store"]["stats_errors"]}
+    assert page["store"]["stats_errors"] > storage["stats_errors"]
+    assert page["summary"]["writing"] is False
+    assert "wal" not in page["summary"] and "checkpoint" not in page["summary"]
     logged = [r.getMessage() for r in caplog.records]
     assert logged == [
         "store stats failed: OSError: [Errno 5] Input/output error "

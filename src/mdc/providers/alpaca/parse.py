@@ -58,6 +58,7 @@ from mdc.domain.rfc3339 import rfc3339_ns
 from mdc.domain.time import NS_PER_S
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.connection import Frame, Reconnect
+from mdc.providers.tagged import TaggedFrames
 
 PROVIDER: Final = "alpaca"
 MSGPACK_TIMESTAMP: Final = -1
@@ -277,20 +278,8 @@ PackMessage: TypeAlias = Union[  # noqa: UP007
 ]
 AnyMessage: TypeAlias = JsonMessage | PackMessage
 
-_json_frame = msgspec.json.Decoder(list[JsonMessage])
-_json_one = msgspec.json.Decoder(JsonMessage)
-_json_raw = msgspec.json.Decoder(list[msgspec.Raw])
-_pack_frame = msgspec.msgpack.Decoder(list[PackMessage])
-_pack_one = msgspec.msgpack.Decoder(PackMessage)
-_pack_raw = msgspec.msgpack.Decoder(list[msgspec.Raw])
-
-
-class _Tag(msgspec.Struct):
-    T: str = ""
-
-
-_json_tag = msgspec.json.Decoder(_Tag)
-_pack_tag = msgspec.msgpack.Decoder(_Tag)
+_json: TaggedFrames[JsonMessage] = TaggedFrames(JsonMessage, "T", KNOWN_TAGS)
+_pack: TaggedFrames[PackMessage] = TaggedFrames(PackMessage, "T", KNOWN_TAGS, msgpack=True)
 
 
 _u32 = struct.Struct(">I").unpack
@@ -318,23 +307,8 @@ def msgpack_time_ns(ext: Ext) -> int:
 def decode_frame(frame: Frame) -> list[AnyMessage]:
     """Typed messages of one frame; unknown message types are skipped, not fatal."""
     if isinstance(frame, bytes):
-        try:
-            return _pack_frame.decode(frame)  # type: ignore[return-value]
-        except msgspec.ValidationError:
-            # Perhaps a message type this version does not know: decode one by one.
-            return [
-                _pack_one.decode(raw)
-                for raw in _pack_raw.decode(frame)
-                if _pack_tag.decode(raw).T in KNOWN_TAGS
-            ]
-    try:
-        return _json_frame.decode(frame)  # type: ignore[return-value]
-    except msgspec.ValidationError:
-        return [
-            _json_one.decode(raw)
-            for raw in _json_raw.decode(frame)
-            if _json_tag.decode(raw).T in KNOWN_TAGS
-        ]
+        return _pack.decode(frame)  # type: ignore[return-value]
+    return _json.decode(frame)  # type: ignore[return-value]
 
 
 class AlpacaParser:

@@ -40,6 +40,7 @@ from mdc.domain.events import Bar, Event, Quote, Status, Trade
 from mdc.domain.time import NS_PER_MS
 from mdc.providers.base import CredentialsError, ProviderError
 from mdc.providers.connection import Frame, Reconnect
+from mdc.providers.tagged import TaggedFrames
 
 PROVIDER: Final = "polygon"
 VENUE: Final = "SIP"
@@ -130,26 +131,12 @@ KNOWN_TAGS: Final = frozenset(
     str(t.__struct_config__.tag) for t in (PTrade, PQuote, PSecondAgg, PMinuteAgg, PLuld, PStatus)
 )
 
-_frame = msgspec.json.Decoder(list[Message])
-_one = msgspec.json.Decoder(Message)
-_raws = msgspec.json.Decoder(list[msgspec.Raw])
-
-
-class _Tag(msgspec.Struct):
-    ev: str = ""
-
-
-_tag = msgspec.json.Decoder(_Tag)
+_frames: TaggedFrames[Message] = TaggedFrames(Message, "ev", KNOWN_TAGS)
 
 
 def decode_frame(frame: Frame) -> list[Message]:
     """Typed messages of one frame; unknown event types are skipped, not fatal."""
-    try:
-        return _frame.decode(frame)
-    except msgspec.ValidationError:
-        return [
-            _one.decode(raw) for raw in _raws.decode(frame) if _tag.decode(raw).ev in KNOWN_TAGS
-        ]
+    return _frames.decode(frame)
 
 
 class PolygonParser:

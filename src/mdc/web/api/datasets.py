@@ -27,6 +27,7 @@ from mdc.backfill.packages import (
 )
 from mdc.backfill.rederive import rederive
 from mdc.storage.archive import open_archive
+from mdc.web.jobs import Job
 from mdc.web.security import MutatingRoute
 from mdc.web.state import WebState, get_web
 
@@ -53,6 +54,19 @@ class RederiveIn(BaseModel):
     start: date
     end: date
     out: str = Field(pattern=NAME_RE, description="Directory beside the archive root")
+
+
+def _view(job: Job[dict[str, Any], Any]) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "params": job.params,
+        "state": job.state,
+        "result": job.result,
+        "error": job.error,
+        "started_ns": job.created_ns,
+        "finished_ns": job.finished_ns,
+    }
 
 
 def _packages_dir(web: WebState) -> FsPath:
@@ -95,11 +109,11 @@ async def create(web: Web, body: PackageIn) -> dict[str, Any]:
             status.HTTP_400_BAD_REQUEST, detail="nothing selected: check symbols, types, dates"
         )
 
-    def work() -> Any:
+    def work(_job_id: str) -> Any:
         manifest = create_package(archive, target, files, body.name, body.description)
         return {"file": target.name, "files": len(manifest.files), "rows": manifest.rows}
 
-    return web.jobs.start("package", body.model_dump(mode="json"), work).view()
+    return _view(web.jobs.start("package", body.model_dump(mode="json"), work))
 
 
 @router.post(
@@ -112,9 +126,10 @@ async def verify(web: Web, file: PackageFile) -> dict[str, Any]:
     path = _packages_dir(web) / file
     if not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no package {file}")
-    return web.jobs.start(
-        "verify", {"file": file}, lambda: msgspec.to_builtins(verify_package(path))
-    ).view()
+    job = web.jobs.start(
+        "verify", {"file": file}, lambda _id: msgspec.to_builtins(verify_package(path))
+    )
+    return _view(job)
 
 
 @router.get("/packages/{file}", summary="Download a package", response_class=FileResponse)
@@ -140,16 +155,16 @@ async def rederive_job(web: Web, body: RederiveIn) -> dict[str, Any]:
     if not re.fullmatch(NAME_RE, body.provider):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="bad provider name")
 
-    def work() -> Any:
+    def work(_job_id: str) -> Any:
         report = rederive(web.config, web.root, out, body.provider, body.start, body.end)
         return msgspec.to_builtins(report)
 
-    return web.jobs.start("rederive", body.model_dump(mode="json"), work).view()
+    return _view(web.jobs.start("rederive", body.model_dump(mode="json"), work))
 
 
 @router.get("/jobs", summary="Dataset jobs of this server, newest first")
 async def jobs(web: Web) -> list[dict[str, Any]]:
-    return web.jobs.list()
+    return [_view(j) for j in web.jobs.list()]
 
 
 @router.get("/jobs/{job_id}", summary="One dataset job with its result")
@@ -157,4 +172,4 @@ async def job(web: Web, job_id: Annotated[str, Path(max_length=64)]) -> dict[str
     found = web.jobs.get(job_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no job {job_id}")
-    return found
+    return _view(found)

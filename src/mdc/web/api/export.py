@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from mdc.integrations.lean.export import SecurityChoice
 from mdc.integrations.lean.paths import Resolution
-from mdc.web.exports import ExportJob
+from mdc.web.exports import ExportJob, ExportSpec, start_export
 from mdc.web.security import MutatingRoute
 from mdc.web.state import WebState, get_web
 
@@ -42,23 +42,25 @@ class LeanExportRequest(BaseModel):
 
 
 def _view(job: ExportJob) -> dict[str, Any]:
+    spec, out = job.params, job.result
+    assert out is not None  # started with its progress record
     return {
         "id": job.id,
         "state": job.state,
-        "symbols": job.symbols,
-        "start": job.start.isoformat(),
-        "end": job.end.isoformat(),
-        "resolution": job.resolution,
-        "security_type": job.security_type,
+        "symbols": spec.symbols,
+        "start": spec.start.isoformat(),
+        "end": spec.end.isoformat(),
+        "resolution": spec.resolution,
+        "security_type": spec.security_type,
         "created_ns": job.created_ns,
         "finished_ns": job.finished_ns,
-        "files": [{"path": f.rel, "rows": f.rows, "source": f.source} for f in job.files],
-        "rows": job.rows,
-        "empty": job.empty,
-        "problems": job.problems,
+        "files": [{"path": f.rel, "rows": f.rows, "source": f.source} for f in list(out.files)],
+        "rows": out.rows,
+        "empty": out.empty,
+        "problems": out.problems,
         "error": job.error,
-        "download": f"/api/export/jobs/{job.id}/download" if job.bundle else None,
-        "bundle_bytes": job.bundle_bytes,
+        "download": f"/api/export/jobs/{job.id}/download" if out.bundle else None,
+        "bundle_bytes": out.bundle_bytes,
     }
 
 
@@ -71,7 +73,7 @@ def _view(job: ExportJob) -> dict[str, Any]:
 async def start_lean(request: LeanExportRequest, web: Web) -> dict[str, Any]:
     if not web.root.is_dir():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"archive root {web.root} does not exist")
-    job = web.exports.submit(
+    spec = ExportSpec(
         [s.strip().upper() for s in request.symbols],
         request.start,
         request.end,
@@ -79,12 +81,12 @@ async def start_lean(request: LeanExportRequest, web: Web) -> dict[str, Any]:
         request.security_type,
         request.market,
     )
-    return _view(job)
+    return _view(start_export(web.exports, web.root, spec))
 
 
 @router.get("/jobs", summary="Export jobs of this server, newest first")
 async def list_jobs(web: Web) -> list[dict[str, Any]]:
-    return [_view(j) for j in web.exports.jobs()]
+    return [_view(j) for j in web.exports.list()]
 
 
 def _job(web: WebState, job_id: str) -> ExportJob:
@@ -106,9 +108,10 @@ async def get_job(job_id: str, web: Web) -> dict[str, Any]:
 )
 async def download(job_id: str, web: Web) -> FileResponse:
     job = _job(web, job_id)
-    if not job.bundle or not Path(job.bundle).is_file():
+    bundle = job.result.bundle if job.result is not None else ""
+    if not bundle or not Path(bundle).is_file():
         detail = f"export {job_id} is {job.state}" + (
             ": nothing was written" if job.state == "done" else ""
         )
         raise HTTPException(status.HTTP_409_CONFLICT, detail)
-    return FileResponse(job.bundle, media_type="application/zip", filename=f"{job.id}.zip")
+    return FileResponse(bundle, media_type="application/zip", filename=f"{job.id}.zip")

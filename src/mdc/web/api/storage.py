@@ -125,10 +125,10 @@ async def stats(web: Web) -> dict[str, Any]:
     disk = DiskFigures(used_bytes=walked["bytes"], free_bytes=fs.free, total_bytes=fs.total)
     rate = web.write_rate if store is not None else None
     # A store that cannot report (storage_stats says why) gives the disk figures only.
-    counters = store if store is not None and "wal_lsn" in store else None
+    counters = store.counters if store is not None else None
     out["summary"] = usage_summary(counters, disk, web.config.storage, rate, now_ns())
     if store is not None:
-        out["store"] = store
+        out["store"] = store.document()
     return out
 
 

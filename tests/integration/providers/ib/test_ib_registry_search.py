@@ -8,7 +8,7 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
-from tests.support.fake_tws import FakeTws, Listing
+from tests.support.fake_tws import search_tws
 
 from mdc.config.schema import Config
 from mdc.instruments.refresh import keep_found
@@ -16,21 +16,12 @@ from mdc.instruments.registry import Registry
 from mdc.providers.base import SymbolInfo
 from mdc.providers.search import search_providers
 
-LISTINGS = [
-    Listing("AAPL", 265598, name="APPLE INC"),
-    Listing("AAP", 33442, primary="NYSE", name="ADVANCE AUTO PARTS INC"),
-    Listing("MSFT", 272093),
-]
-
 
 def test_ib_answers_join_the_registry(tmp_path: Path) -> None:
     async def main() -> None:
-        tws = await FakeTws(LISTINGS).start()
-        try:
+        async with search_tws() as tws:
             config = Config(providers={"ib": {"port": tws.port}})
             found = await search_providers(config, ["ib", "tiingo"], "aap", 10)
-        finally:
-            await tws.stop()
         assert found.errors == {"tiingo": found.errors["tiingo"]}  # no search: named, not fatal
         assert "tiingo has no symbol search" in found.errors["tiingo"]
         hits = found.listings["ib"]

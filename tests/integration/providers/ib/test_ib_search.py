@@ -7,28 +7,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
-from tests.support.fake_tws import REQ_CONTRACT_DETAILS, REQ_MATCHING_SYMBOLS, FakeTws, Listing
+from tests.support.fake_tws import REQ_CONTRACT_DETAILS, REQ_MATCHING_SYMBOLS, FakeTws, search_tws
 from tests.support.virtual_time import VirtualTimeLoop
 
 from mdc.config.schema import Config
 from mdc.providers.base import ProviderError, SymbolInfo
 from mdc.providers.ib.search import IbSearch
-
-LISTINGS = [
-    Listing("AAPL", 265598, primary="NASDAQ", name="APPLE INC", derivatives=("OPT", "WAR")),
-    Listing("AAP", 40224, primary="NYSE", name="ADVANCE AUTO PARTS INC", derivatives=("OPT",)),
-    Listing("APC", 38708077, primary="IBIS", currency="EUR", name="APPLE INC", min_tick=0.001),
-    Listing(
-        "ES",
-        551601503,
-        sec_type="FUT",
-        exchange="CME",
-        primary="CME",
-        expiry="20240315",
-        name="E-mini S&P 500",
-        min_tick=0.25,
-    ),
-]
 
 
 def brief(found: list[SymbolInfo]) -> list[tuple[str, str, str, str, float | None]]:
@@ -38,14 +22,13 @@ def brief(found: list[SymbolInfo]) -> list[tuple[str, str, str, str, float | Non
 
 def run(body: Callable[[IbSearch, FakeTws], Awaitable[None]]) -> None:
     async def main() -> None:
-        tws = await FakeTws(LISTINGS).start()
-        search = IbSearch(Config(providers={"ib": {"port": tws.port}}))
-        try:
-            async with asyncio.timeout(20):
-                await body(search, tws)
-        finally:
-            await search.aclose()
-            await tws.stop()
+        async with search_tws() as tws:
+            search = IbSearch(Config(providers={"ib": {"port": tws.port}}))
+            try:
+                async with asyncio.timeout(20):
+                    await body(search, tws)
+            finally:
+                await search.aclose()
 
     asyncio.run(main())
 
@@ -95,15 +78,16 @@ def test_a_tws_that_does_not_answer_is_an_error_not_an_empty_result() -> None:
     """ib_async waits 4 s for the answer; on a virtual clock that costs no wall time."""
 
     async def main() -> None:
-        tws = await FakeTws(LISTINGS, clock=asyncio.get_running_loop().time).start()
-        tws.unanswered.add(REQ_MATCHING_SYMBOLS)
-        search = IbSearch(Config(providers={"ib": {"port": tws.port}}))
-        try:
-            with pytest.raises(ProviderError, match="did not answer the symbol search for 'AAPL'"):
-                await search.search("AAPL")
-        finally:
-            await search.aclose()
-            await tws.stop()
+        async with search_tws(clock=asyncio.get_running_loop().time) as tws:
+            tws.unanswered.add(REQ_MATCHING_SYMBOLS)
+            search = IbSearch(Config(providers={"ib": {"port": tws.port}}))
+            try:
+                with pytest.raises(
+                    ProviderError, match="did not answer the symbol search for 'AAPL'"
+                ):
+                    await search.search("AAPL")
+            finally:
+                await search.aclose()
         (asked,) = tws.requested(REQ_MATCHING_SYMBOLS)
         assert asyncio.get_running_loop().time() - asked.at >= 4.0
 
