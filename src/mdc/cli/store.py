@@ -39,6 +39,14 @@ def check_bus(config: Config) -> None:
         options(config.distributed)
     except BusError as exc:
         fail(str(exc), EXIT_USAGE)
+    bus = config.distributed
+    live, stored = bus.live_prefix, bus.subject_prefix
+    if (bus.live_publish or bus.live_watch) and (live == stored or live.startswith(stored + ".")):
+        fail(
+            f"distributed.live_prefix = {live!r} is inside subject_prefix {stored!r}: the "
+            "stream would store every live view; choose a prefix outside it (default mdclive)",
+            EXIT_USAGE,
+        )
     for url in config.distributed.servers:
         if not re.match(r"^(nats|tls)://[^/\s]+$", url):
             fail(
