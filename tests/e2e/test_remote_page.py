@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.conftest import VIEWPORT, screenshot
+from tests.e2e.conftest import VIEWPORT, doc_image
 from tests.integration.distributed.test_live_view import events, live_config
 from tests.support.collector import CollectorThread, scripted
 from tests.support.feed import push
@@ -86,7 +86,7 @@ def test_the_remote_page_lists_both_collectors_and_shows_the_chosen_ones_symbols
     expect(page.locator('#remote-symbols tr[data-symbol="AAA"] .trades')).to_have_text("3")
     expect(page.locator('#remote-symbols tr[data-symbol="BBB"] .trades')).to_have_text("2")
     expect(page.locator("#remote-tape caption")).to_have_text("last 4 trades")
-    screenshot(page, "remote")
+    doc_image(page, "remote")
 
     picker.select_option("c2")
     expect(page.locator("#remote-symbols caption")).to_have_text("1 symbols of c2")
