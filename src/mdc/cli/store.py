@@ -24,6 +24,9 @@ from mdc.distributed.writer import ArchiveWriter
 from mdc.log import setup_logging
 from mdc.pipeline.runtime import Runtime
 from mdc.storage import ArchiveRootError, StorageError, Store, open_store
+from mdc.web.security import BindError, check_bind
+from mdc.web.server import bind, make_server
+from mdc.web.writer_app import create_writer_app
 
 log = logging.getLogger("mdc.store")
 _DURABLE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -104,6 +107,24 @@ def store(
         float | None,
         typer.Option("--duration", min=0.0, metavar="SECONDS", help="Stop after this long."),
     ] = None,
+    http_port: Annotated[
+        int | None,
+        typer.Option(
+            "--http-port",
+            metavar="PORT",
+            help="Serve /metrics, /status and /live on this port (0: any free one).  "
+            "[default: no HTTP server]",
+        ),
+    ] = None,
+    http_host: Annotated[
+        str | None,
+        typer.Option(
+            "--http-host",
+            metavar="HOST",
+            help="Bind address for --http-port (not loopback: needs MDC_API_KEY).  "
+            "[default: http.host]",
+        ),
+    ] = None,
     config_path: ConfigOption = None,
 ) -> None:
     """Store what collectors publish to JetStream into this writer's archive.
@@ -116,6 +137,7 @@ def store(
         {
             "distributed.servers": [from_url] if from_url else None,
             "storage.root": str(data) if data else None,
+            "http.host": http_host,
         },
     )
     setup_logging(config.logging.level, config.logging.format)
@@ -123,16 +145,33 @@ def store(
     if not _DURABLE.match(durable):
         fail(f"--durable {durable!r}: use letters, digits, '_' or '-'", EXIT_USAGE)
     check_bus(config)
+    sock = None if http_port is None else _bind(config, http_port)
     try:
-        asyncio.run(_run(config, durable, filter_subject, duration))
+        asyncio.run(_run(config, durable, filter_subject, duration, sock))
     except BusError as exc:
         fail(str(exc), EXIT_FAILURE)
     except StorageError as exc:
         fail(f"storage: {exc}", EXIT_USAGE if isinstance(exc, ArchiveRootError) else EXIT_FAILURE)
 
 
+def _bind(config: Config, port: int) -> socket.socket:
+    """The metrics socket, bound before the archive opens: a bad bind leaves nothing behind."""
+    try:
+        check_bind(config.http.host, config.http.api_key)
+    except BindError as exc:
+        fail(str(exc), EXIT_USAGE)
+    try:
+        return bind(config.http.host, port)
+    except OSError as exc:
+        fail(f"{exc.strerror or exc}; choose another port with --http-port N", EXIT_FAILURE)
+
+
 async def _run(
-    config: Config, durable: str, filter_subject: str | None, duration: float | None
+    config: Config,
+    durable: str,
+    filter_subject: str | None,
+    duration: float | None,
+    sock: socket.socket | None = None,
 ) -> None:
     writer: ArchiveWriter | None = None
     stopping = False
@@ -158,7 +197,18 @@ async def _run(
             durable,
             config.storage.root,
         )
-        await writer.run(duration)
+        server = None
+        if sock is not None:
+            app = create_writer_app(config, writer.stats)
+            server = make_server(app, config.http.host, 0, sock)
+            http = asyncio.create_task(server.run_until_cancelled(), name="http")
+            log.info("metrics on http://%s:%d/metrics", config.http.host, server.port)
+        try:
+            await writer.run(duration)
+        finally:
+            if server is not None:
+                server.stop()
+                await http
     finally:
         archive.close()
     stats = writer.stats()
