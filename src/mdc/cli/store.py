@@ -7,12 +7,14 @@ anything starts, and attaching the WAL publisher to a runtime (docs/scaling.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import signal
 import socket
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -145,7 +147,7 @@ def store(
     if not _DURABLE.match(durable):
         fail(f"--durable {durable!r}: use letters, digits, '_' or '-'", EXIT_USAGE)
     check_bus(config)
-    sock = None if http_port is None else _bind(config, http_port)
+    sock = None if http_port is None else bind_metrics(config, http_port)
     try:
         asyncio.run(_run(config, durable, filter_subject, duration, sock))
     except BusError as exc:
@@ -154,8 +156,8 @@ def store(
         fail(f"storage: {exc}", EXIT_USAGE if isinstance(exc, ArchiveRootError) else EXIT_FAILURE)
 
 
-def _bind(config: Config, port: int) -> socket.socket:
-    """The metrics socket, bound before the archive opens: a bad bind leaves nothing behind."""
+def bind_metrics(config: Config, port: int) -> socket.socket:
+    """The metrics socket, bound before anything opens: a bad bind leaves nothing behind."""
     try:
         check_bind(config.http.host, config.http.api_key)
     except BindError as exc:
@@ -164,6 +166,24 @@ def _bind(config: Config, port: int) -> socket.socket:
         return bind(config.http.host, port)
     except OSError as exc:
         fail(f"{exc.strerror or exc}; choose another port with --http-port N", EXIT_FAILURE)
+
+
+@contextlib.asynccontextmanager
+async def serving_metrics(
+    config: Config, sock: socket.socket | None, stats: Callable[[], dict[str, Any]], kind: str
+) -> AsyncIterator[None]:
+    """``/metrics``, ``/status``, ``/live`` on ``sock`` while the body runs (nothing if None)."""
+    if sock is None:
+        yield
+        return
+    server = make_server(create_writer_app(config, stats, kind), config.http.host, 0, sock)
+    http = asyncio.create_task(server.run_until_cancelled(), name="http")
+    log.info("metrics on http://%s:%d/metrics", config.http.host, server.port)
+    try:
+        yield
+    finally:
+        server.stop()
+        await http
 
 
 async def _run(
@@ -197,18 +217,8 @@ async def _run(
             durable,
             config.storage.root,
         )
-        server = None
-        if sock is not None:
-            app = create_writer_app(config, writer.stats)
-            server = make_server(app, config.http.host, 0, sock)
-            http = asyncio.create_task(server.run_until_cancelled(), name="http")
-            log.info("metrics on http://%s:%d/metrics", config.http.host, server.port)
-        try:
+        async with serving_metrics(config, sock, writer.stats, "writer"):
             await writer.run(duration)
-        finally:
-            if server is not None:
-                server.stop()
-                await http
     finally:
         archive.close()
     stats = writer.stats()

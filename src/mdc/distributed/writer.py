@@ -20,13 +20,13 @@ import msgspec
 
 from mdc.config.schema import DistributedConfig
 from mdc.distributed import subjects as subj
-from mdc.distributed.connect import BusError, connect, ensure_stream
+from mdc.distributed.connect import connect, ensure_stream
+from mdc.distributed.durable import subscribe_durable
 from mdc.domain.events import Event
 from mdc.storage import StoragePaused, Store
 
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
-    from nats.js.client import JetStreamContext
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class ArchiveWriter:
         try:
             js = nc.jetstream()
             await ensure_stream(js, self.cfg)
-            psub = await self._subscribe(js)
+            psub = await subscribe_durable(js, self.cfg, self.durable, self.filter)
             loop = asyncio.get_running_loop()
             deadline = None if duration is None else loop.time() + duration
             while not self._stop.is_set():
@@ -111,28 +111,6 @@ class ArchiveWriter:
             return
         self.lag_messages = int(info.num_pending or 0)
         self.ack_pending = int(info.num_ack_pending or 0)
-
-    async def _subscribe(self, js: JetStreamContext) -> Any:
-        from nats.js import api
-
-        config = api.ConsumerConfig(
-            durable_name=self.durable,
-            ack_policy=api.AckPolicy.EXPLICIT,
-            deliver_policy=api.DeliverPolicy.ALL,
-            ack_wait=self.cfg.ack_wait_s,
-            max_ack_pending=max(self.cfg.fetch_batch * 64, 10_000),
-            filter_subject=self.filter,
-        )
-        try:
-            return await js.pull_subscribe(
-                self.filter, durable=self.durable, stream=self.cfg.stream, config=config
-            )
-        except Exception as exc:
-            raise BusError(
-                f"cannot consume {self.filter!r} as durable {self.durable!r} on stream "
-                f"{self.cfg.stream}: {exc}; an existing durable keeps the filter it was made "
-                "with: use another --durable name or the same --filter"
-            ) from exc
 
     async def _fetch(self, psub: Any) -> list[Msg]:
         from nats.errors import TimeoutError as NatsTimeout

@@ -1,6 +1,6 @@
-"""The HTTP side of an archive writer (``mdc store --http-port``): ``/metrics``, ``/status``,
-``/live``. Same key rules as the collector's server: a non-loopback bind needs the API key, and
-``/metrics`` needs it where reads do unless ``http.open_metrics``."""
+"""The HTTP side of a stream consumer (``mdc store --http-port``, ``mdc sink --http-port``):
+``/metrics``, ``/status``, ``/live``. The collector's key rules: a non-loopback bind needs the
+API key, and ``/metrics`` needs it where reads do unless ``http.open_metrics``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi import FastAPI, Response
 from mdc import __version__
 from mdc.config.schema import Config
 from mdc.monitoring.metrics import CONTENT_TYPE, render
-from mdc.monitoring.writer_metrics import writer_registry
+from mdc.monitoring.writer_metrics import sink_feed_registry, writer_registry
 from mdc.web.security import MetricsRoute, ReadRoute, reads_need_key
 
 
@@ -28,10 +28,14 @@ class WriterWeb:
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def create_writer_app(config: Config, stats: Callable[[], dict[str, Any]]) -> FastAPI:
-    registry = writer_registry(stats)
+def create_writer_app(
+    config: Config, stats: Callable[[], dict[str, Any]], kind: str = "writer"
+) -> FastAPI:
+    """``kind`` "writer" (``mdc store``) or "sink" (``mdc sink``): its metric families and the
+    key of its figures in ``/status``."""
+    registry = writer_registry(stats) if kind == "writer" else sink_feed_registry(stats)
     app = FastAPI(
-        title="mdc archive writer",
+        title=f"mdc stream {kind}",
         version=__version__,
         docs_url=None,
         redoc_url=None,
@@ -53,6 +57,6 @@ def create_writer_app(config: Config, stats: Callable[[], dict[str, Any]]) -> Fa
 
     @app.get("/status", dependencies=[ReadRoute])
     async def status() -> dict[str, Any]:
-        return {"version": __version__, "writer": stats()}
+        return {"version": __version__, kind: stats()}
 
     return app

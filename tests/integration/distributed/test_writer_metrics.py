@@ -22,11 +22,11 @@ from mdc.domain.events import Trade
 pytestmark = pytest.mark.slow
 
 
-def scrape(text: str) -> dict[str, float]:
-    """``name`` → value for the ``mdc_writer_*`` samples (one label set here)."""
+def scrape(text: str, prefix: str = "mdc_writer_") -> dict[str, float]:
+    """``name`` → value for the ``{prefix}*`` samples (one label set here)."""
     out = {}
     for line in text.splitlines():
-        if line.startswith("mdc_writer_"):
+        if line.startswith(prefix):
             name, value = re.sub(r"\{[^}]*\}", "", line).split()
             out[name] = float(value)
     return out
