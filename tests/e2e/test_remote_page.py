@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import VIEWPORT, doc_image
-from tests.integration.distributed.test_live_view import events, live_config
+from tests.integration.distributed.test_live_fanout import events, live_config
 from tests.support.collector import CollectorThread, scripted
 from tests.support.feed import push
 from tests.support.nats_server import shared_server

@@ -23,7 +23,7 @@ import redis
 from tests.integration.distributed.test_nats_bus import _delete_stream, _drained
 from tests.integration.distributed.test_writer_metrics import scrape
 from tests.support.nats_server import shared_server
-from tests.support.services import postgres, redis_server
+from tests.support.services import postgres, rabbitmq, redis_server
 
 from mdc.domain.events import Trade
 
@@ -245,3 +245,59 @@ def test_the_sink_serves_its_counts_and_the_stream_lag(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
         _delete_stream(url, stream)
+
+
+def test_rabbitmq_fed_from_the_stream_has_every_event_under_stable_ids_across_a_sigkill(
+    tmp_path: Path,
+) -> None:
+    import aio_pika
+
+    url = shared_server()
+    amqp = rabbitmq()
+    tag = f"{os.getpid()}"
+    stream, prefix, exchange = f"T20SINKMQ{tag}", f"t20mq{tag}", f"mdc-jsink-{tag}"
+    queue_name = f"{exchange}-all"
+    sink = f'[[sinks]]\nname = "out"\nkind = "rabbitmq"\ndsn = "{amqp}"\nexchange = "{exchange}"\n'
+    cfg = config(tmp_path / "s.toml", url, stream, prefix, sink)
+    log = tmp_path / "sink.log"
+
+    async def declare() -> None:
+        conn = await aio_pika.connect(amqp)
+        channel = await conn.channel()
+        ex = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(queue_name, durable=True)
+        await queue.bind(ex, "#")
+        await conn.close()
+
+    async def count() -> int:
+        conn = await aio_pika.connect(amqp)
+        channel = await conn.channel()
+        queue = await channel.declare_queue(queue_name, durable=True, passive=True)
+        await conn.close()
+        return int(queue.declaration_result.message_count or 0)
+
+    async def drain() -> list[tuple[str, bytes]]:
+        conn = await aio_pika.connect(amqp)
+        channel = await conn.channel()
+        queue = await channel.declare_queue(queue_name, durable=True, passive=True)
+        got = []
+        while (msg := await queue.get(timeout=5, fail=False)) is not None:
+            await msg.ack()
+            got.append((str(msg.message_id), msg.body))
+        await queue.delete(if_unused=False, if_empty=False)
+        await channel.exchange_delete(exchange)
+        await conn.close()
+        return got
+
+    asyncio.run(declare())
+    publish(url, stream, prefix)
+    try:
+        kill_mid_run(cfg, log, lambda: asyncio.run(count()))
+        got = asyncio.run(drain())
+    finally:
+        _delete_stream(url, stream)
+    ids = Counter(i for i, _ in got)
+    want = {f"{stream}:{m + 2}:{i}" for m in range(MESSAGES) for i in range(PER_MESSAGE)}
+    assert set(ids) == want and sum(ids.values()) >= len(want)
+    first = dict(got)[f"{stream}:2:0"]
+    assert msgspec.json.decode(first, type=Trade) == batches()[0][0]
