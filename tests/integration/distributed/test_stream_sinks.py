@@ -23,7 +23,7 @@ import redis
 from tests.integration.distributed.test_nats_bus import _delete_stream, _drained
 from tests.integration.distributed.test_writer_metrics import scrape
 from tests.support.nats_server import shared_server
-from tests.support.services import postgres, rabbitmq, redis_server
+from tests.support.services import mosquitto, postgres, rabbitmq, redis_server
 
 from mdc.domain.events import Trade
 
@@ -301,3 +301,47 @@ def test_rabbitmq_fed_from_the_stream_has_every_event_under_stable_ids_across_a_
     assert set(ids) == want and sum(ids.values()) >= len(want)
     first = dict(got)[f"{stream}:2:0"]
     assert msgspec.json.decode(first, type=Trade) == batches()[0][0]
+
+
+def test_mqtt_fed_from_the_stream_has_every_event_under_stable_ids_across_a_sigkill(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    from paho.mqtt.client import Client, MQTTMessage
+    from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+    url = shared_server()
+    broker = mosquitto()
+    tag = f"{os.getpid()}"
+    stream, prefix, topics = f"T20SINKMT{tag}", f"t20mt{tag}", f"jsink{tag}"
+    sink = f'[[sinks]]\nname = "out"\nkind = "mqtt"\ndsn = "{broker}"\nkey_prefix = "{topics}"\n'
+    cfg = config(tmp_path / "s.toml", url, stream, prefix, sink)
+    log = tmp_path / "sink.log"
+    got: list[MQTTMessage] = []
+    subscribed = threading.Event()
+    reader = Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
+    reader.on_message = lambda _c, _u, msg: got.append(msg)
+    reader.on_subscribe = lambda *_: subscribed.set()
+    reader.connect("127.0.0.1", 1883)
+    reader.loop_start()
+    reader.subscribe(f"{topics}/#", qos=1)
+    assert subscribed.wait(10)
+    publish(url, stream, prefix)
+    want = {f"{stream}:{m + 2}:{i}" for m in range(MESSAGES) for i in range(PER_MESSAGE)}
+
+    def ids() -> Counter[str]:
+        return Counter(dict(m.properties.UserProperty)["id"] for m in list(got))  # type: ignore[union-attr]
+
+    try:
+        kill_mid_run(cfg, log, lambda: len(got))
+        deadline = time.monotonic() + 20
+        while set(ids()) != want and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        reader.loop_stop()
+        reader.disconnect()
+        _delete_stream(url, stream)
+    seen = ids()
+    assert set(seen) == want and sum(seen.values()) >= len(want)
+    assert {m.topic for m in got} == {f"{topics}/V/trade/S"}
