@@ -1,23 +1,23 @@
-"""``mdc tui --nats`` with Textual's Pilot: two ``mdc collect --live`` processes (simulated feed)
-publish their live views on the real nats-server; the TUI lists both collectors and shows each
-one's own symbols, switching with ``n``."""
+"""``mdc tui --nats`` with Textual's Pilot: two collectors on the simulated feed publish their live
+views on the real nats-server (as ``mdc collect --live`` does); the TUI lists both collectors and
+shows each one's own symbols, switching with ``n``."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.collector import CollectorThread
 from tests.support.nats_server import shared_server
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from mdc.cli.tui_remote import RemoteApp
+from mdc.config import load_config
 from mdc.config.schema import DistributedConfig
 
 FEEDS = {"c1": "SPY,AAPL", "c2": "MSFT"}
@@ -25,34 +25,27 @@ FEEDS = {"c1": "SPY,AAPL", "c2": "MSFT"}
 
 @pytest.fixture
 def collectors(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two collectors on the simulated feed, publishing their live views."""
     server = shared_server()
     prefix = f"mdclive-tui-{os.getpid()}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MDC_")}
-    env |= {
-        "MDC_PROVIDERS__SIMULATED__RATE": "200",
-        "MDC_STORAGE__RAW_CAPTURE": "false",
-        "MDC_DISTRIBUTED__LIVE_PREFIX": prefix,
-        "MDC_DISTRIBUTED__LIVE_INTERVAL_S": "0.3",
-    }
-    procs = [
-        subprocess.Popen(
-            [
-                *(sys.executable, "-m", "mdc.cli", "collect", "--data", str(tmp_path / cid)),
-                *("--no-http", "--symbols", symbols, "--live", server),
-            ],
-            env=env | {"MDC_DISTRIBUTED__COLLECTOR_ID": cid},
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / f"{cid}.log").open("wb"),
+    configs = [
+        load_config(
+            env={
+                "MDC_STORAGE__ROOT": str(tmp_path / cid),
+                "MDC_SYMBOLS": symbols,
+                "MDC_PROVIDERS__SIMULATED__RATE": "200",
+                "MDC_STORAGE__RAW_CAPTURE": "false",
+                "MDC_DISTRIBUTED__SERVERS": f'["{server}"]',
+                "MDC_DISTRIBUTED__LIVE_PUBLISH": "true",
+                "MDC_DISTRIBUTED__LIVE_PREFIX": prefix,
+                "MDC_DISTRIBUTED__LIVE_INTERVAL_S": "0.3",
+                "MDC_DISTRIBUTED__COLLECTOR_ID": cid,
+            }
         )
         for cid, symbols in FEEDS.items()
     ]
-    try:
+    with CollectorThread(configs[0]), CollectorThread(configs[1]):
         yield server, prefix
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            assert proc.wait(30) == 0, (tmp_path / "c1.log").read_text()
 
 
 async def until(pilot: Pilot[None], check: Callable[[], bool], seconds: float = 40) -> None:
