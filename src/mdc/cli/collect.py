@@ -9,7 +9,7 @@ import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import typer
 
@@ -29,9 +29,12 @@ from mdc.cli.common import (
     start_logging,
 )
 from mdc.cli.serve import bind_http, check_http
-from mdc.cli.store import attach_publisher, check_bus
+from mdc.cli.store import attach_publisher, check_bus, collector_id
 from mdc.config import Config, load_config
 from mdc.distributed.connect import shown
+from mdc.distributed.live import CONSUMER_NAME as LIVE_CONSUMER
+from mdc.distributed.live import LivePublisher
+from mdc.domain.time import NS_PER_S, now_ns
 from mdc.instruments.refresh import ScheduledRefresh
 from mdc.instruments.registry import Registry
 from mdc.pipeline.notify import SystemdNotifier
@@ -122,12 +125,23 @@ def collect(
             help="Also publish the WAL to NATS JetStream, nats://HOST:PORT (docs/scaling.md).",
         ),
     ] = None,
+    live: Annotated[
+        str | None,
+        typer.Option(
+            "--live",
+            metavar="URL",
+            help="Also publish the live view on core NATS, nats://HOST:PORT, for "
+            "`mdc serve --live` and `mdc tui --nats` (docs/scaling.md).",
+        ),
+    ] = None,
 ) -> None:
     """Collect live data into the archive until Ctrl+C (SIGINT/SIGTERM drain and exit 0).
 
     Defaults are the built-in ones; the config (mdc.toml, MDC_* variables) changes them and
     a flag wins over both.
     """
+    if publish and live and publish != live:
+        fail("--publish and --live name different servers: give both the same URL", EXIT_USAGE)
     overrides = {
         "provider": provider,
         "symbols": split_symbols(symbols),
@@ -136,14 +150,15 @@ def collect(
         "http.host": http_host,
         "http.port": http_port,
         "distributed.publish": True if publish else None,
-        "distributed.servers": [publish] if publish else None,
+        "distributed.live_publish": True if live else None,
+        "distributed.servers": [url] if (url := publish or live) else None,
     }
     config = load(config_path, overrides)
     path = config_file(config_path)
     start_logging(config)
     log.info("config: %s", config_source(config_path))
     check_provider(config)
-    if config.distributed.publish:
+    if config.distributed.publish or config.distributed.live_publish:
         check_bus(config)
     check_sinks(config)
     sock = None
@@ -205,6 +220,42 @@ def attach_sinks(runtime: Runtime) -> list[Sink]:
     return sinks
 
 
+def attach_live(runtime: Runtime) -> LivePublisher:
+    """The live-view publisher as a fan-out consumer (the dashboard's drop policy, so it never
+    slows the pipeline); an unreachable NATS is logged once per outage."""
+    config = runtime.config
+    pipeline = config.pipeline
+    queue = runtime.fanout.add(LIVE_CONSUMER, pipeline.capacity, pipeline.dashboard_policy)
+
+    def status() -> dict[str, Any]:
+        return {
+            "provider": ", ".join(runtime.providers) or runtime.config.provider,
+            "accepting": runtime.accepting,
+            "fatal_error": runtime.fatal_error,
+            "storage_paused": runtime.storage_paused,
+            "uptime_s": round((now_ns() - runtime.started_ns) / NS_PER_S, 3),
+            "events_in": runtime.events_in,
+            "events_stored": runtime.events_stored,
+            "events_by_type": dict(runtime.events_by_type),
+            "bad_frames": runtime.bad_frames,
+            "dropped": queue.dropped,
+            "subscribed": list(runtime.symbols),
+            "providers": {
+                name: {
+                    "connected": p.state.connected,
+                    "state": p.state.state,
+                    "reconnects": p.state.reconnects,
+                    "last_error": p.state.last_error,
+                }
+                for name, p in runtime.providers.items()
+            },
+        }
+
+    publisher = LivePublisher(config.distributed, collector_id(config), queue, status)
+    runtime.add_service("live-publish", publisher.run)
+    return publisher
+
+
 def attach_services(
     runtime: Runtime,
     sock: socket.socket | None = None,
@@ -239,6 +290,8 @@ def attach_services(
         runtime.add_service("alerts", lambda: alerts.run(queue))
         runtime.config_listeners.append(alerts.reconfigure)
         runtime.live_keys.add("alerts")
+    if config.distributed.live_publish:
+        attach_live(runtime)
     if not config.http.enabled:
         return None
     # Repair jobs compare the archive with the calendar: the service reads the files the

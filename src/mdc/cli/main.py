@@ -29,6 +29,7 @@ from mdc.cli import (
     selftest,
     serve,
     service,
+    sink,
     store,
     symbols,
     tui,
@@ -97,6 +98,7 @@ app.command()(doctor.doctor)
 app.command(name="init")(init_cmd.init)
 app.command()(tui.tui)
 app.command()(store.store)
+app.command()(sink.sink)
 
 
 def main() -> None:

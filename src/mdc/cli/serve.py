@@ -20,7 +20,9 @@ from mdc.cli.common import (
     load,
     start_logging,
 )
+from mdc.cli.store import check_bus
 from mdc.config import Config
+from mdc.distributed.connect import shown
 from mdc.web.app import create_app
 from mdc.web.security import BindError, check_bind
 from mdc.web.server import bind, make_server
@@ -35,6 +37,15 @@ def serve(
     ] = None,
     host: Annotated[str | None, typer.Option("--host", help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option("--port", help="HTTP port (0: any free).")] = None,
+    live: Annotated[
+        str | None,
+        typer.Option(
+            "--live",
+            metavar="URL",
+            help="Also watch the collectors' live views on core NATS, nats://HOST:PORT "
+            "(the Remote page, /api/remote/collectors).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard and HTTP API over an archive until Ctrl+C."""
     config = load(
@@ -43,11 +54,15 @@ def serve(
             "storage.root": str(data) if data else None,
             "http.host": host,
             "http.port": port,
+            "distributed.live_watch": True if live else None,
+            "distributed.servers": [live] if live else None,
         },
     )
     start_logging(config)
     log.info("config: %s", config_source(config_path))
     check_http(config)
+    if config.distributed.live_watch:
+        check_bus(config)
     root = Path(config.storage.root)
     if not root.is_dir():
         fail(f"--data: {root} is not a directory (no archive there)", EXIT_USAGE)
@@ -81,4 +96,10 @@ async def _serve(config: Config, sock: socket.socket) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.stop)
     log.info("serving %s on http://%s:%d/", config.storage.root, config.http.host, server.port)
+    if config.distributed.live_watch:
+        log.info(
+            "watching live views on %s.*.view at %s",
+            config.distributed.live_prefix,
+            shown(config.distributed.servers),
+        )
     await server.run_until_cancelled()

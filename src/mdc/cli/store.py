@@ -7,12 +7,14 @@ anything starts, and attaching the WAL publisher to a runtime (docs/scaling.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import signal
 import socket
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,6 +26,9 @@ from mdc.distributed.writer import ArchiveWriter
 from mdc.log import setup_logging
 from mdc.pipeline.runtime import Runtime
 from mdc.storage import ArchiveRootError, StorageError, Store, open_store
+from mdc.web.security import BindError, check_bind
+from mdc.web.server import bind, make_server
+from mdc.web.writer_app import create_writer_app
 
 log = logging.getLogger("mdc.store")
 _DURABLE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -39,6 +44,14 @@ def check_bus(config: Config) -> None:
         options(config.distributed)
     except BusError as exc:
         fail(str(exc), EXIT_USAGE)
+    bus = config.distributed
+    live, stored = bus.live_prefix, bus.subject_prefix
+    if (bus.live_publish or bus.live_watch) and (live == stored or live.startswith(stored + ".")):
+        fail(
+            f"distributed.live_prefix = {live!r} is inside subject_prefix {stored!r}: the "
+            "stream would store every live view; choose a prefix outside it (default mdclive)",
+            EXIT_USAGE,
+        )
     for url in config.distributed.servers:
         if not re.match(r"^(nats|tls)://[^/\s]+$", url):
             fail(
@@ -96,6 +109,24 @@ def store(
         float | None,
         typer.Option("--duration", min=0.0, metavar="SECONDS", help="Stop after this long."),
     ] = None,
+    http_port: Annotated[
+        int | None,
+        typer.Option(
+            "--http-port",
+            metavar="PORT",
+            help="Serve /metrics, /status and /live on this port (0: any free one).  "
+            "[default: no HTTP server]",
+        ),
+    ] = None,
+    http_host: Annotated[
+        str | None,
+        typer.Option(
+            "--http-host",
+            metavar="HOST",
+            help="Bind address for --http-port (not loopback: needs MDC_API_KEY).  "
+            "[default: http.host]",
+        ),
+    ] = None,
     config_path: ConfigOption = None,
 ) -> None:
     """Store what collectors publish to JetStream into this writer's archive.
@@ -108,6 +139,7 @@ def store(
         {
             "distributed.servers": [from_url] if from_url else None,
             "storage.root": str(data) if data else None,
+            "http.host": http_host,
         },
     )
     setup_logging(config.logging.level, config.logging.format)
@@ -115,16 +147,51 @@ def store(
     if not _DURABLE.match(durable):
         fail(f"--durable {durable!r}: use letters, digits, '_' or '-'", EXIT_USAGE)
     check_bus(config)
+    sock = None if http_port is None else bind_metrics(config, http_port)
     try:
-        asyncio.run(_run(config, durable, filter_subject, duration))
+        asyncio.run(_run(config, durable, filter_subject, duration, sock))
     except BusError as exc:
         fail(str(exc), EXIT_FAILURE)
     except StorageError as exc:
         fail(f"storage: {exc}", EXIT_USAGE if isinstance(exc, ArchiveRootError) else EXIT_FAILURE)
 
 
+def bind_metrics(config: Config, port: int) -> socket.socket:
+    """The metrics socket, bound before anything opens: a bad bind leaves nothing behind."""
+    try:
+        check_bind(config.http.host, config.http.api_key)
+    except BindError as exc:
+        fail(str(exc), EXIT_USAGE)
+    try:
+        return bind(config.http.host, port)
+    except OSError as exc:
+        fail(f"{exc.strerror or exc}; choose another port with --http-port N", EXIT_FAILURE)
+
+
+@contextlib.asynccontextmanager
+async def serving_metrics(
+    config: Config, sock: socket.socket | None, stats: Callable[[], dict[str, Any]], kind: str
+) -> AsyncIterator[None]:
+    """``/metrics``, ``/status``, ``/live`` on ``sock`` while the body runs (nothing if None)."""
+    if sock is None:
+        yield
+        return
+    server = make_server(create_writer_app(config, stats, kind), config.http.host, 0, sock)
+    http = asyncio.create_task(server.run_until_cancelled(), name="http")
+    log.info("metrics on http://%s:%d/metrics", config.http.host, server.port)
+    try:
+        yield
+    finally:
+        server.stop()
+        await http
+
+
 async def _run(
-    config: Config, durable: str, filter_subject: str | None, duration: float | None
+    config: Config,
+    durable: str,
+    filter_subject: str | None,
+    duration: float | None,
+    sock: socket.socket | None = None,
 ) -> None:
     writer: ArchiveWriter | None = None
     stopping = False
@@ -150,7 +217,8 @@ async def _run(
             durable,
             config.storage.root,
         )
-        await writer.run(duration)
+        async with serving_metrics(config, sock, writer.stats, "writer"):
+            await writer.run(duration)
     finally:
         archive.close()
     stats = writer.stats()

@@ -7,6 +7,7 @@ Textual is the optional extra ``mdc[tui]``; only this command imports it (the ap
 from the same routes the dashboard reads (``/health``, ``/api/providers``, ``/api/symbols``,
 ``/api/live/throughput``, ``/api/live/{symbol}``, ``/api/quality/events``), once a second.
 Keys: ``a`` add a symbol, ``d`` drop the shown one, ``n``/``p`` next/previous symbol, ``q`` quit.
+``mdc tui --nats URL`` watches a remote collector set on core NATS instead (``tui_remote.py``).
 Textual docs: https://textual.textualize.io/ (read 2026-12-03).
 """
 
@@ -18,6 +19,7 @@ import typer
 
 from mdc.cli.common import EXIT_FAILURE, ConfigOption, fail, load
 from mdc.cli.remote import UrlOption, collector_url
+from mdc.cli.store import check_bus
 from mdc.web.security import HEADER
 
 INSTALL_HINT: Final = "mdc tui needs the optional extra: pip install 'mdc[tui]'"
@@ -29,8 +31,28 @@ def tui(
     symbol: Annotated[
         str | None, typer.Option("--symbol", "-s", help="Symbol to show first.")
     ] = None,
+    nats_url: Annotated[
+        str | None,
+        typer.Option(
+            "--nats",
+            metavar="URL",
+            help="Watch the remote collector set on core NATS instead, nats://HOST:PORT "
+            "(collectors run with `mdc collect --live`).",
+        ),
+    ] = None,
 ) -> None:
     """Watch and steer a running collector from the terminal (needs mdc[tui])."""
+    if nats_url:
+        config = load(
+            config_path, {"distributed.live_watch": True, "distributed.servers": [nats_url]}
+        )
+        check_bus(config)
+        try:
+            from mdc.cli.tui_remote import RemoteApp
+        except ImportError:
+            fail(INSTALL_HINT, EXIT_FAILURE)
+        RemoteApp(config.distributed).run()
+        return
     config = load(config_path)
     try:
         from mdc.cli.tui_app import CollectorApp

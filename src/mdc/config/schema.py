@@ -320,6 +320,17 @@ class DistributedConfig(_Section):
     """Messages an archive writer fetches per pull."""
     ack_wait_s: Annotated[float, Meta(gt=0, le=3600)] = 30.0
     """Redelivery after this long without an ack (a writer that died)."""
+    live_publish: bool = False
+    """``mdc collect`` publishes its live view on core NATS (``--live URL`` sets this too)."""
+    live_watch: bool = False
+    """The dashboard and API watch the collectors' live views (``mdc serve --live URL``)."""
+    live_prefix: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")] = "mdclive"
+    """Live views go to ``{live_prefix}.{collector_id}.view``: outside ``subject_prefix``, so
+    the JetStream stream never stores them."""
+    live_interval_s: Annotated[float, Meta(ge=0.05, le=60)] = 1.0
+    """How often a collector publishes its live view."""
+    live_tape: Annotated[int, Meta(ge=0, le=1000)] = 50
+    """Trades of the sampled tape in each view (the last ones of the interval)."""
 
 
 class SinkConfig(_Section):

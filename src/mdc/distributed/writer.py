@@ -20,17 +20,18 @@ import msgspec
 
 from mdc.config.schema import DistributedConfig
 from mdc.distributed import subjects as subj
-from mdc.distributed.connect import BusError, connect, ensure_stream
+from mdc.distributed.connect import connect, ensure_stream
+from mdc.distributed.durable import subscribe_durable
 from mdc.domain.events import Event
 from mdc.storage import StoragePaused, Store
 
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
-    from nats.js.client import JetStreamContext
 
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT_S: Final = 0.5
+LAG_POLL_S: Final = 1.0
 BAD_SOURCE: Final = "nats"
 _decoder: Final = msgspec.msgpack.Decoder(list[Event])
 
@@ -57,7 +58,13 @@ class ArchiveWriter:
         self.acked = 0
         self.bad_messages = 0
         self.redelivered = 0
+        self.fetched = 0
+        self.lag_messages: int | None = None
+        """The durable's ``num_pending`` (in the stream, not yet delivered), polled."""
+        self.ack_pending: int | None = None
+        self.connected = False
         self._last_progress = time.monotonic()
+        self._last_info = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -65,16 +72,20 @@ class ArchiveWriter:
     async def run(self, duration: float | None = None) -> None:
         """Consume until :meth:`stop` (or ``duration``), then commit and ack what is stored."""
         nc = await connect(self.cfg, f"mdc-store-{self.durable}")
+        self.connected = True
         try:
             js = nc.jetstream()
             await ensure_stream(js, self.cfg)
-            psub = await self._subscribe(js)
+            psub = await subscribe_durable(js, self.cfg, self.durable, self.filter)
             loop = asyncio.get_running_loop()
             deadline = None if duration is None else loop.time() + duration
             while not self._stop.is_set():
                 if deadline is not None and loop.time() >= deadline:
                     break
                 msgs = await self._fetch(psub)
+                self.fetched += len(msgs)
+                self.connected = nc.is_connected
+                await self._poll_lag(psub)
                 for msg in msgs:
                     await self._store(msg)
                 self.store.maintain()
@@ -84,29 +95,22 @@ class ArchiveWriter:
             await self._ack_committed()
             await nc.flush()
         finally:
+            self.connected = False
             await nc.close()
 
-    async def _subscribe(self, js: JetStreamContext) -> Any:
-        from nats.js import api
-
-        config = api.ConsumerConfig(
-            durable_name=self.durable,
-            ack_policy=api.AckPolicy.EXPLICIT,
-            deliver_policy=api.DeliverPolicy.ALL,
-            ack_wait=self.cfg.ack_wait_s,
-            max_ack_pending=max(self.cfg.fetch_batch * 64, 10_000),
-            filter_subject=self.filter,
-        )
+    async def _poll_lag(self, psub: Any) -> None:
+        """The consumer's pending counts from JetStream, at most every ``LAG_POLL_S``."""
+        now = time.monotonic()
+        if now - self._last_info < LAG_POLL_S:
+            return
+        self._last_info = now
         try:
-            return await js.pull_subscribe(
-                self.filter, durable=self.durable, stream=self.cfg.stream, config=config
-            )
-        except Exception as exc:
-            raise BusError(
-                f"cannot consume {self.filter!r} as durable {self.durable!r} on stream "
-                f"{self.cfg.stream}: {exc}; an existing durable keeps the filter it was made "
-                "with: use another --durable name or the same --filter"
-            ) from exc
+            info = await psub.consumer_info()
+        except Exception as exc:  # an outage: the metric keeps its last value
+            log.debug("consumer info failed: %s", exc)
+            return
+        self.lag_messages = int(info.num_pending or 0)
+        self.ack_pending = int(info.num_ack_pending or 0)
 
     async def _fetch(self, psub: Any) -> list[Msg]:
         from nats.errors import TimeoutError as NatsTimeout
@@ -175,12 +179,18 @@ class ArchiveWriter:
 
     def stats(self) -> dict[str, Any]:
         return {
+            "stream": self.cfg.stream,
             "durable": self.durable,
             "filter": self.filter,
+            "connected": int(self.connected),
+            "fetched": self.fetched,
             "messages": self.messages,
+            "stored_messages": self.messages - self.bad_messages,
             "events": self.events,
             "acked": self.acked,
             "awaiting_checkpoint": len(self._pending),
             "redelivered": self.redelivered,
             "bad_messages": self.bad_messages,
+            "lag_messages": self.lag_messages,
+            "ack_pending": self.ack_pending,
         }

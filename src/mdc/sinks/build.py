@@ -44,5 +44,6 @@ KINDS: Final[dict[str, type[Sink]]] = {
 }
 
 
-def make_sink(store: Store, cfg: SinkConfig) -> Sink:
-    return KINDS[cfg.kind](store, cfg)
+def make_sink(store: Store | None, cfg: SinkConfig, id_prefix: str = "") -> Sink:
+    """A sink of the local WAL (``store``), or one another loop feeds (``store`` None)."""
+    return KINDS[cfg.kind](store, cfg, id_prefix)

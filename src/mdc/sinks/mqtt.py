@@ -37,8 +37,8 @@ def topic(prefix: str, venue: str, kind: str, symbol: str) -> str:
 
 
 class MqttSink(Sink):
-    def __init__(self, store: Store, cfg: SinkConfig) -> None:
-        super().__init__(store, cfg)
+    def __init__(self, store: Store | None, cfg: SinkConfig, id_prefix: str = "") -> None:
+        super().__init__(store, cfg, id_prefix)
         self.acknowledged = 0
         self._client: Client | None = None
 
@@ -71,7 +71,7 @@ class MqttSink(Sink):
         for rec in records:
             for i, ev in enumerate(rec.events):
                 props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-                props.UserProperty = [("id", f"{rec.lsn}:{i}")]
+                props.UserProperty = [("id", self.id_of(rec.lsn, i))]
                 name = topic(self.cfg.key_prefix, ev.venue, TAGS[type(ev)], ev.symbol)
                 info = client.publish(name, _encoder.encode(ev), qos=1, properties=props)
                 if info.rc != 0:

@@ -99,8 +99,8 @@ class Table:
 
 
 class PostgresSink(Sink):
-    def __init__(self, store: Store, cfg: SinkConfig) -> None:
-        super().__init__(store, cfg)
+    def __init__(self, store: Store | None, cfg: SinkConfig, id_prefix: str = "") -> None:
+        super().__init__(store, cfg, id_prefix)
         self.tables = {cls: Table(cls, cfg.schema, cfg.table_prefix) for cls in EVENT_TYPES}
         self.rows_inserted = 0
         self._conn: AsyncConnection[Any] | None = None

@@ -37,8 +37,8 @@ def routing_key(venue: str, kind: str, symbol: str) -> str:
 
 
 class RabbitMqSink(Sink):
-    def __init__(self, store: Store, cfg: SinkConfig) -> None:
-        super().__init__(store, cfg)
+    def __init__(self, store: Store | None, cfg: SinkConfig, id_prefix: str = "") -> None:
+        super().__init__(store, cfg, id_prefix)
         self.confirmed = 0
         self._conn: AbstractRobustConnection | None = None
         self._exchange: AbstractExchange | None = None
@@ -66,7 +66,7 @@ class RabbitMqSink(Sink):
                     _encoder.encode(ev),
                     content_type="application/json",
                     delivery_mode=DeliveryMode.PERSISTENT,
-                    message_id=f"{rec.lsn}:{i}",
+                    message_id=self.id_of(rec.lsn, i),
                     type=kind,
                 )
                 key = routing_key(ev.venue, kind, ev.symbol)

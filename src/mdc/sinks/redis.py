@@ -34,8 +34,8 @@ def stream_key(prefix: str, venue: str, kind: str) -> str:
 
 
 class RedisSink(Sink):
-    def __init__(self, store: Store, cfg: SinkConfig) -> None:
-        super().__init__(store, cfg)
+    def __init__(self, store: Store | None, cfg: SinkConfig, id_prefix: str = "") -> None:
+        super().__init__(store, cfg, id_prefix)
         self.entries_added = 0
         self._client: Redis | None = None
 
@@ -49,7 +49,7 @@ class RedisSink(Sink):
         for rec in records:
             for i, ev in enumerate(rec.events):
                 fields: dict[Any, Any] = {
-                    "id": f"{rec.lsn}:{i}",
+                    "id": self.id_of(rec.lsn, i),
                     "symbol": ev.symbol,
                     "event": _encoder.encode(ev),
                 }

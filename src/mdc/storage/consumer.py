@@ -30,18 +30,26 @@ class WalConsumer:
 
     label = "WAL consumer"
 
-    def __init__(self, store: Store, position_name: str, batch_records: int) -> None:
-        self.store = store
+    def __init__(self, store: Store | None, position_name: str, batch_records: int) -> None:
+        """``store`` None: a consumer that another loop feeds through ``deliver`` (a sink fed
+        from JetStream, ``sinks/stream.py``); it has no position and ``run`` refuses."""
+        self._store = store
         self.position_name = position_name
         self.batch_records = batch_records
-        start = store.positions.register(position_name)
-        self.tail = WalTail(store.wal_dir, start)
+        start = store.positions.register(position_name) if store is not None else 0
+        self.tail = WalTail(store.wal_dir, start) if store is not None else None
         self.position = start
         self.delivered_records = 0
         self.delivered_events = 0
         self.errors = 0
         self.last_error = ""
         self.connected = False
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError(f"{self.label} is not fed from a local WAL")
+        return self._store
 
     async def deliver(self, records: list[TailRecord]) -> None:
         raise NotImplementedError
@@ -56,10 +64,12 @@ class WalConsumer:
         """Hand records on until cancelled (the runtime cancels its services at stop)."""
         pending: list[TailRecord] = []
         failures = 0
+        store, tail = self.store, self.tail
+        assert tail is not None  # set with the store
         try:
             while True:
                 if not pending:
-                    pending = self.tail.read(self.store.acknowledged_lsn, self.batch_records)
+                    pending = tail.read(store.acknowledged_lsn, self.batch_records)
                     if not pending:
                         await asyncio.sleep(IDLE_S)
                         continue
@@ -112,7 +122,9 @@ class WalConsumer:
         return {
             "connected": self.connected,
             "position_lsn": self.position,
-            "lag_records": max(0, self.store.acknowledged_lsn - self.position),
+            "lag_records": (
+                max(0, self._store.acknowledged_lsn - self.position) if self._store else None
+            ),
             "delivered_records": self.delivered_records,
             "delivered_events": self.delivered_events,
             "errors": self.errors,

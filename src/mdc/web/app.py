@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mdc import __version__
 from mdc.config.schema import Config
+from mdc.distributed.remote import RemoteSet
 from mdc.monitoring.health import HealthMonitor
 from mdc.monitoring.metrics import (
     RuntimeCollector,
@@ -44,6 +45,7 @@ from mdc.web.api import (
     providers,
     quality,
     reference,
+    remote,
     replay,
     status,
     storage,
@@ -84,6 +86,7 @@ ROUTERS: Final = (
     reference,
     replay,
     datasets,
+    remote,
 )
 ACCESS: Final = {health: [], metrics: [MetricsRoute], replay: [SocketRoute]}
 """Routers with another rule than "reads need the key where the bind says so" (web/security)."""
@@ -119,6 +122,7 @@ def create_app(
         backfill=backfill_service,
         alerts=alerts,
         reloader=reloader,
+        remote=RemoteSet(config.distributed) if config.distributed.live_watch else None,
     )
     if runtime is not None:
         runtime.config_listeners.append(web.reconfigure)

@@ -15,6 +15,7 @@ from fastapi import HTTPException, Request, status
 from prometheus_client import CollectorRegistry
 
 from mdc.config.schema import Config
+from mdc.distributed.remote import RemoteSet
 from mdc.monitoring.health import HealthMonitor
 from mdc.storage.rowcount import RowCounter
 from mdc.storage.usage import WriteRate, archive_growth_bytes
@@ -53,6 +54,8 @@ class WebState:
     """The running collector's alert rules (None when serving a bare archive)."""
     reloader: ConfigReloader | None = None
     """Hot reload of the running collector's config (None: no collector, or not from a file)."""
+    remote: RemoteSet | None = None
+    """The remote collector set watched on core NATS (``distributed.live_watch``), or None."""
     rows: RowCounter = field(default_factory=RowCounter)
     """Row counts of archive files for the coverage grid (remembered between requests)."""
     verifier: ArchiveVerifier = field(init=False)
@@ -87,6 +90,8 @@ class WebState:
         if self.live is not None:
             self._tasks.append(asyncio.create_task(self.live.run(), name="dashboard-consumer"))
         self._tasks.append(asyncio.create_task(self._monitor(), name="monitor"))
+        if self.remote is not None:
+            self._tasks.append(asyncio.create_task(self.remote.run(), name="remote-watch"))
 
     async def stop(self) -> None:
         self.closing.set()

@@ -102,11 +102,15 @@ def _drained(url: str, stream: str, durables: list[str], timeout: float = 60) ->
     import nats
 
     async def idle() -> bool:
+        from nats.js.errors import NotFoundError
+
         nc = await nats.connect(url)
         try:
             js = nc.jetstream()
             infos = [await js.consumer_info(stream, d) for d in durables]
             return all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos)
+        except NotFoundError:  # logged "storing" but not subscribed yet: not drained
+            return False
         finally:
             await nc.close()
 

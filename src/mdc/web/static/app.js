@@ -13,6 +13,7 @@ import { exportPage } from "./pages/export.js";
 import { notificationsPage } from "./pages/notifications.js";
 import { datasetsPage } from "./pages/datasets.js";
 import { settingsPage } from "./pages/settings.js";
+import { remotePage } from "./pages/remote.js";
 
 const main = document.getElementById("main");
 const pages = {
@@ -27,6 +28,7 @@ const pages = {
   notifications: notificationsPage,
   datasets: datasetsPage,
   settings: settingsPage,
+  remote: remotePage,
 };
 
 let cleanup = null;
