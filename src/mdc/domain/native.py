@@ -50,8 +50,10 @@ def kernels(package_dir: Path = PACKAGE_DIR) -> dict[str, bool]:
     root = package_dir.parent
     for path in package_dir.rglob("*.pyx"):
         found.setdefault(_module(path.with_suffix(""), root), False)
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        for path in package_dir.rglob(f"*{suffix}"):
+    suffixes = sorted(importlib.machinery.EXTENSION_SUFFIXES, key=len, reverse=True)
+    for path in package_dir.rglob("*.*"):
+        suffix = next((s for s in suffixes if path.name.endswith(s)), None)
+        if suffix is not None:  # the longest: "k.cpython-311-x86_64-linux-gnu.so" is k, not …so
             found[_module(path.with_name(path.name.removesuffix(suffix)), root)] = True
     return dict(sorted(found.items()))
 
