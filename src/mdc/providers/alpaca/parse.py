@@ -42,6 +42,7 @@ from typing import Final, Generic, TypeAlias, TypeVar, Union, cast
 import msgspec
 from msgspec.msgpack import Ext
 
+from mdc.domain import native
 from mdc.domain.events import (
     Bar,
     BookDelta,
@@ -314,114 +315,124 @@ def decode_frame(frame: Frame) -> list[AnyMessage]:
 class AlpacaParser:
     """Maps one stream's messages into events; ``venue`` names the feed (IEX, SIP, ALPACA)."""
 
-    def __init__(self, venue: str) -> None:
+    def __init__(self, venue: str, *, compiled: bool = True) -> None:
+        """``compiled=False`` keeps the Python reference even when the kernel is built."""
         self.venue = venue
+        self._kernel = _kernel if compiled else None
         self.subscribed: dict[str, list[str]] = {}
         """The server's last acknowledged subscription set, per channel."""
         self.unknown = 0
 
     def parse(self, frame: Frame, ts_recv: int) -> list[Event]:
+        messages = decode_frame(frame)
+        if self._kernel is not None:
+            return self._kernel.events(messages, self.venue, ts_recv, self._event)  # type: ignore[no-any-return]
         out: list[Event] = []
-        venue = self.venue
-        for msg in decode_frame(frame):
-            if isinstance(msg, ATrade):
-                out.append(
-                    Trade(
-                        symbol=msg.S,
-                        venue=venue,
-                        provider=PROVIDER,
-                        ts_event=_ts(msg.t),
-                        ts_recv=ts_recv,
-                        price=msg.p,
-                        size=msg.s,
-                        side=TAKER_SIDES.get(msg.tks or "", "unknown"),
-                        trade_id=None if msg.i is None else str(msg.i),
-                        exchange=msg.x,
-                        conditions=msg.c,
-                        tape=msg.z,
-                    )
-                )
-            elif isinstance(msg, AQuote):
-                out.append(
-                    Quote(
-                        symbol=msg.S,
-                        venue=venue,
-                        provider=PROVIDER,
-                        ts_event=_ts(msg.t),
-                        ts_recv=ts_recv,
-                        bid_price=msg.bp,
-                        bid_size=msg.bs,
-                        ask_price=msg.ap,
-                        ask_size=msg.as_,
-                        bid_exchange=msg.bx,
-                        ask_exchange=msg.ax,
-                        conditions=msg.c,
-                        tape=msg.z,
-                    )
-                )
-            elif isinstance(msg, _ABar):
-                out.append(self._bar(msg, ts_recv))
-            elif isinstance(msg, AOrderbook):
-                out.extend(self._book(msg, ts_recv))
-            elif isinstance(msg, AStatus):
-                out.append(
-                    _status(
-                        msg,
-                        venue,
-                        ts_recv,
-                        "trading_status",
-                        STATUS_STATES.get(msg.sc, "other"),
-                        f"status {msg.sc} ({msg.sm}); reason {msg.rc} ({msg.rm}); tape {msg.z}",
-                    )
-                )
-            elif isinstance(msg, ALuld):
-                out.append(
-                    _status(
-                        msg,
-                        venue,
-                        ts_recv,
-                        "luld",
-                        msg.i or "bands",
-                        f"limit up {msg.u}; limit down {msg.d}; indicator {msg.i}; tape {msg.z}",
-                    )
-                )
-            elif isinstance(msg, AImbalance):
-                out.append(
-                    _status(
-                        msg,
-                        venue,
-                        ts_recv,
-                        "imbalance",
-                        "indicative",
-                        f"price {msg.p}; tape {msg.z}",
-                    )
-                )
-            elif isinstance(msg, ACorrection):
-                out.append(
-                    _notice(
-                        msg,
-                        venue,
-                        ts_recv,
-                        "trade_correction",
-                        f"exchange {msg.x}; tape {msg.z}; original id {msg.oi} price "
-                        f"{msg.op} size {msg.os} conditions {msg.oc}; corrected id {msg.ci} "
-                        f"price {msg.cp} size {msg.cs} conditions {msg.cc}",
-                    )
-                )
-            elif isinstance(msg, ACancel):
-                out.append(
-                    _notice(
-                        msg,
-                        venue,
-                        ts_recv,
-                        CANCEL_KINDS.get(msg.a, "trade_cancel"),
-                        f"id {msg.i}; exchange {msg.x}; price {msg.p}; size {msg.s}; "
-                        f"action {msg.a}; tape {msg.z}",
-                    )
-                )
-            else:
-                self.control(msg)
+        for msg in messages:
+            self._event(msg, ts_recv, out)
         return out
+
+    def _event(self, msg: AnyMessage, ts_recv: int, out: list[Event]) -> None:
+        """The reference mapping of one message into ``out`` (the kernel hands back every
+        message it does not map itself)."""
+        venue = self.venue
+        if isinstance(msg, ATrade):
+            out.append(
+                Trade(
+                    symbol=msg.S,
+                    venue=venue,
+                    provider=PROVIDER,
+                    ts_event=_ts(msg.t),
+                    ts_recv=ts_recv,
+                    price=msg.p,
+                    size=msg.s,
+                    side=TAKER_SIDES.get(msg.tks or "", "unknown"),
+                    trade_id=None if msg.i is None else str(msg.i),
+                    exchange=msg.x,
+                    conditions=msg.c,
+                    tape=msg.z,
+                )
+            )
+        elif isinstance(msg, AQuote):
+            out.append(
+                Quote(
+                    symbol=msg.S,
+                    venue=venue,
+                    provider=PROVIDER,
+                    ts_event=_ts(msg.t),
+                    ts_recv=ts_recv,
+                    bid_price=msg.bp,
+                    bid_size=msg.bs,
+                    ask_price=msg.ap,
+                    ask_size=msg.as_,
+                    bid_exchange=msg.bx,
+                    ask_exchange=msg.ax,
+                    conditions=msg.c,
+                    tape=msg.z,
+                )
+            )
+        elif isinstance(msg, _ABar):
+            out.append(self._bar(msg, ts_recv))
+        elif isinstance(msg, AOrderbook):
+            out.extend(self._book(msg, ts_recv))
+        elif isinstance(msg, AStatus):
+            out.append(
+                _status(
+                    msg,
+                    venue,
+                    ts_recv,
+                    "trading_status",
+                    STATUS_STATES.get(msg.sc, "other"),
+                    f"status {msg.sc} ({msg.sm}); reason {msg.rc} ({msg.rm}); tape {msg.z}",
+                )
+            )
+        elif isinstance(msg, ALuld):
+            out.append(
+                _status(
+                    msg,
+                    venue,
+                    ts_recv,
+                    "luld",
+                    msg.i or "bands",
+                    f"limit up {msg.u}; limit down {msg.d}; indicator {msg.i}; tape {msg.z}",
+                )
+            )
+        elif isinstance(msg, AImbalance):
+            out.append(
+                _status(
+                    msg,
+                    venue,
+                    ts_recv,
+                    "imbalance",
+                    "indicative",
+                    f"price {msg.p}; tape {msg.z}",
+                )
+            )
+        elif isinstance(msg, ACorrection):
+            out.append(
+                _notice(
+                    msg,
+                    venue,
+                    ts_recv,
+                    "trade_correction",
+                    f"exchange {msg.x}; tape {msg.z}; original id {msg.oi} price "
+                    f"{msg.op} size {msg.os} conditions {msg.oc}; corrected id {msg.ci} "
+                    f"price {msg.cp} size {msg.cs} conditions {msg.cc}",
+                )
+            )
+        elif isinstance(msg, ACancel):
+            out.append(
+                _notice(
+                    msg,
+                    venue,
+                    ts_recv,
+                    CANCEL_KINDS.get(msg.a, "trade_cancel"),
+                    f"id {msg.i}; exchange {msg.x}; price {msg.p}; size {msg.s}; "
+                    f"action {msg.a}; tape {msg.z}",
+                )
+            )
+        else:
+            self.control(msg)
 
     def control(self, msg: AnyMessage) -> bool:
         """Handle a control message; True when it acknowledges authentication."""
@@ -544,3 +555,8 @@ def _notice(
 
 def _ts(value: str | Ext) -> int:
     return rfc3339_ns(value) if isinstance(value, str) else msgpack_time_ns(value)
+
+
+_kernel = native.load("mdc.providers.alpaca.kernel")
+if _kernel is not None:
+    _kernel.bind(ATrade, AQuote, AMinuteBar, AUpdatedBar, ADailyBar, TAKER_SIDES, _ts)

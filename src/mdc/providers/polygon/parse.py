@@ -36,6 +36,7 @@ from typing import Final, TypeAlias, Union
 
 import msgspec
 
+from mdc.domain import native
 from mdc.domain.events import Bar, Event, Quote, Status, Trade
 from mdc.domain.time import NS_PER_MS
 from mdc.providers.base import CredentialsError, ProviderError
@@ -140,92 +141,102 @@ def decode_frame(frame: Frame) -> list[Message]:
 
 
 class PolygonParser:
-    def __init__(self) -> None:
+    def __init__(self, *, compiled: bool = True) -> None:
+        """``compiled=False`` keeps the Python reference even when the kernel is built."""
         self.subscribed: set[str] = set()
         """Channels the server acknowledged (``T.AAPL``)."""
+        self._kernel = _kernel if compiled else None
 
     def parse(self, frame: Frame, ts_recv: int) -> list[Event]:
+        messages = decode_frame(frame)
+        if self._kernel is not None:
+            return self._kernel.events(messages, ts_recv, self._event)  # type: ignore[no-any-return]
         out: list[Event] = []
-        for msg in decode_frame(frame):
-            if isinstance(msg, PTrade):
-                out.append(
-                    Trade(
-                        symbol=msg.sym,
-                        venue=VENUE,
-                        provider=PROVIDER,
-                        ts_event=msg.t * NS_PER_MS,
-                        ts_recv=ts_recv,
-                        seq=msg.q,
-                        price=msg.p,
-                        size=float(msg.ds) if msg.ds else msg.s,
-                        trade_id=msg.i,
-                        exchange=None if msg.x is None else str(msg.x),
-                        conditions=[str(c) for c in msg.c],
-                        tape=_tape(msg.z),
-                        trf_id=None if msg.trfi is None else str(msg.trfi),
-                        trf_ts=None if msg.trft is None else msg.trft * NS_PER_MS,
-                    )
-                )
-            elif isinstance(msg, PQuote):
-                conditions = [] if msg.c is None else [str(msg.c)]
-                if msg.i:
-                    conditions += [f"{INDICATOR_PREFIX}{i}" for i in msg.i]
-                out.append(
-                    Quote(
-                        symbol=msg.sym,
-                        venue=VENUE,
-                        provider=PROVIDER,
-                        ts_event=msg.t * NS_PER_MS,
-                        ts_recv=ts_recv,
-                        seq=msg.q,
-                        bid_price=msg.bp,
-                        bid_size=msg.bs,
-                        ask_price=msg.ap,
-                        ask_size=msg.as_,
-                        bid_exchange=None if msg.bx is None else str(msg.bx),
-                        ask_exchange=None if msg.ax is None else str(msg.ax),
-                        conditions=conditions,
-                        tape=_tape(msg.z),
-                        trf_id=None if msg.trfi is None else str(msg.trfi),
-                        trf_ts=None if msg.trft is None else msg.trft * NS_PER_MS,
-                    )
-                )
-            elif isinstance(msg, _PAgg):
-                out.append(
-                    Bar(
-                        symbol=msg.sym,
-                        venue=OTC_VENUE if msg.otc else VENUE,
-                        provider=PROVIDER,
-                        ts_event=msg.s * NS_PER_MS,
-                        ts_recv=ts_recv,
-                        interval="1m" if isinstance(msg, PMinuteAgg) else "1s",
-                        open=msg.o,
-                        high=msg.h,
-                        low=msg.l,
-                        close=msg.c,
-                        volume=msg.v,
-                        vwap=msg.vw,
-                        trades=round(msg.v / msg.z) if msg.z else None,
-                    )
-                )
-            elif isinstance(msg, PLuld):
-                out.append(
-                    Status(
-                        symbol=msg.T,
-                        venue=VENUE,
-                        provider=PROVIDER,
-                        ts_event=msg.t * NS_PER_MS,
-                        ts_recv=ts_recv,
-                        seq=msg.q,
-                        kind="luld",
-                        state="bands",
-                        detail=f"limit up {msg.h}; limit down {msg.l}; indicators "
-                        f"{msg.i}; tape {_tape(msg.z)}",
-                    )
-                )
-            else:
-                self.status(msg)
+        for msg in messages:
+            self._event(msg, ts_recv, out)
         return out
+
+    def _event(self, msg: Message, ts_recv: int, out: list[Event]) -> None:
+        """The reference mapping of one message into ``out`` (the kernel hands back every
+        message it does not map itself)."""
+        if isinstance(msg, PTrade):
+            out.append(
+                Trade(
+                    symbol=msg.sym,
+                    venue=VENUE,
+                    provider=PROVIDER,
+                    ts_event=msg.t * NS_PER_MS,
+                    ts_recv=ts_recv,
+                    seq=msg.q,
+                    price=msg.p,
+                    size=float(msg.ds) if msg.ds else msg.s,
+                    trade_id=msg.i,
+                    exchange=None if msg.x is None else str(msg.x),
+                    conditions=[str(c) for c in msg.c],
+                    tape=_tape(msg.z),
+                    trf_id=None if msg.trfi is None else str(msg.trfi),
+                    trf_ts=None if msg.trft is None else msg.trft * NS_PER_MS,
+                )
+            )
+        elif isinstance(msg, PQuote):
+            conditions = [] if msg.c is None else [str(msg.c)]
+            if msg.i:
+                conditions += [f"{INDICATOR_PREFIX}{i}" for i in msg.i]
+            out.append(
+                Quote(
+                    symbol=msg.sym,
+                    venue=VENUE,
+                    provider=PROVIDER,
+                    ts_event=msg.t * NS_PER_MS,
+                    ts_recv=ts_recv,
+                    seq=msg.q,
+                    bid_price=msg.bp,
+                    bid_size=msg.bs,
+                    ask_price=msg.ap,
+                    ask_size=msg.as_,
+                    bid_exchange=None if msg.bx is None else str(msg.bx),
+                    ask_exchange=None if msg.ax is None else str(msg.ax),
+                    conditions=conditions,
+                    tape=_tape(msg.z),
+                    trf_id=None if msg.trfi is None else str(msg.trfi),
+                    trf_ts=None if msg.trft is None else msg.trft * NS_PER_MS,
+                )
+            )
+        elif isinstance(msg, _PAgg):
+            out.append(
+                Bar(
+                    symbol=msg.sym,
+                    venue=OTC_VENUE if msg.otc else VENUE,
+                    provider=PROVIDER,
+                    ts_event=msg.s * NS_PER_MS,
+                    ts_recv=ts_recv,
+                    interval="1m" if isinstance(msg, PMinuteAgg) else "1s",
+                    open=msg.o,
+                    high=msg.h,
+                    low=msg.l,
+                    close=msg.c,
+                    volume=msg.v,
+                    vwap=msg.vw,
+                    trades=round(msg.v / msg.z) if msg.z else None,
+                )
+            )
+        elif isinstance(msg, PLuld):
+            out.append(
+                Status(
+                    symbol=msg.T,
+                    venue=VENUE,
+                    provider=PROVIDER,
+                    ts_event=msg.t * NS_PER_MS,
+                    ts_recv=ts_recv,
+                    seq=msg.q,
+                    kind="luld",
+                    state="bands",
+                    detail=f"limit up {msg.h}; limit down {msg.l}; indicators "
+                    f"{msg.i}; tape {_tape(msg.z)}",
+                )
+            )
+        else:
+            self.status(msg)
 
     def status(self, msg: PStatus) -> bool:
         """Handle a status message; True when it confirms authentication."""
@@ -264,3 +275,8 @@ class PolygonParser:
 
 def _tape(z: int | None) -> str | None:
     return None if z is None else TAPES.get(z, str(z))
+
+
+_kernel = native.load("mdc.providers.polygon.kernel")
+if _kernel is not None:
+    _kernel.bind(PTrade, PQuote, PMinuteAgg, PSecondAgg, VENUE, OTC_VENUE, TAPES, INDICATOR_PREFIX)
