@@ -253,11 +253,10 @@ def run(feed, ch, bytes data, Py_ssize_t count, Py_ssize_t seq, Py_ssize_t skip)
     pk.book_events = feed.book_events
     dispatch = feed._dispatch
     for i in range(count):
-        if offset + 4 > limit:
-            feed._run(ch, data, count, seq, skip, i, offset)
-            return
-        size = u16(buf + offset)
-        if size < 4 or offset + size > limit:
+        size = u16(buf + offset) if offset + 4 <= limit else 0
+        if size < 4 or offset + size > limit:  # malformed: the reference reports it
+            if i > skip:
+                feed._msg_seq = msg_seq
             feed._run(ch, data, count, seq, skip, i, offset)
             return
         if i >= skip:
@@ -270,6 +269,7 @@ def run(feed, ch, bytes data, Py_ssize_t count, Py_ssize_t seq, Py_ssize_t skip)
             ):
                 dispatch(data, offset, size, msg_type, msg_seq)
                 pk.latest_seconds = ch.latest_seconds  # a Source Time Reference moves it
+                pk.out = feed.out
         offset += size
     if count > skip:
         feed._msg_seq = msg_seq
