@@ -37,7 +37,8 @@ _ENV_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "MDC_LOG_FORMAT": ("logging", "format"),
     "MDC_DATA": ("storage", "root"),
 }
-_ENV_IGNORED: Final = frozenset({"MDC_CONFIG"})
+_ENV_IGNORED: Final = frozenset({"MDC_CONFIG", "MDC_PURE_PYTHON"})
+"""Read elsewhere: the config file's path, and the kernels' switch (``mdc.domain.native``)."""
 _SECRET_KEY = re.compile(r"(key|secret|token|password|passphrase|webhook|dsn)", re.IGNORECASE)
 MASK: Final = "****"
 

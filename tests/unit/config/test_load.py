@@ -39,6 +39,10 @@ def test_env_list_and_aliases() -> None:
     assert config.logging.level == "DEBUG"
 
 
+def test_the_kernel_switch_is_not_a_config_key() -> None:
+    assert load_config(env={"MDC_PURE_PYTHON": "1", "MDC_CONFIG": ""}) == load_config(env={})
+
+
 def test_provider_sections_are_free_form_until_the_provider_validates() -> None:
     env = {"MDC_PROVIDERS__ALPACA__STREAM_URL": "ws://127.0.0.1:1/v2/iex"}
     config = load_config(env=env)

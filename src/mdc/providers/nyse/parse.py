@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from mdc.collectors.emit import BOOK_RESET, SEQUENCE_GAP_REASON
+from mdc.domain import native
 from mdc.domain.events import (
     BookDelta,
     BookSide,
@@ -105,6 +106,8 @@ _MIN_SIZE: Final[dict[int, int]] = {t: layout.size for t, layout in m.LAYOUTS.it
 BOOK_REFRESHED: Final = "book_refreshed"
 """Integrity kind (info) when a refresh made a stale book trusted again."""
 _BODY: Final = m.MESSAGE_HEADER_SIZE
+KERNEL: Final = native.load("mdc.providers.nyse.kernel")
+"""The compiled hot loop, or None (not built, or ``MDC_PURE_PYTHON=1``)."""
 
 _HALT_STATES: Final[dict[bytes, str]] = {
     b"3": "opening_delay",
@@ -277,6 +280,8 @@ class XdpFeed:
         retransmit: bool = True,
         refresh: bool = True,
         retransmission_timeout_ms: float = 1000.0,
+        book_events: bool = True,
+        compiled: bool = True,
     ) -> None:
         self.venue = venue
         self.requests = requests
@@ -287,6 +292,12 @@ class XdpFeed:
         """Stale books are asked for a refresh and rebuilt when it arrives."""
         self.retransmission_timeout_ns = int(retransmission_timeout_ms * NS_PER_MS)
         self.order_events = order_events
+        self.book_events = book_events
+        """Publish the L2 book (``BookSnapshot``/``BookDelta``); False keeps the books only,
+        for a consumer that reads them directly (and the decode + book benchmark)."""
+        self._kernel = KERNEL if compiled else None
+        """The compiled message loop (``kernel.pyx``), or None: the Python reference runs
+        (kernel not built, ``MDC_PURE_PYTHON=1``, or ``compiled=False``)."""
         """Publish every book message as an ``OrderUpdate`` (L3) besides the L2 deltas."""
         self.wanted = wanted
         self.gap_timeout_ns = int(gap_timeout_ms * NS_PER_MS)
@@ -350,6 +361,7 @@ class XdpFeed:
             "bad_messages": self.bad_messages,
             "unmapped_messages": self.unmapped,
             "unknown_orders": self.unknown_orders,
+            "decoder": "python" if self._kernel is None else "kernel",
         }
 
     def seed_symbols(self, rows: Iterable[tuple[int, str, int, int]]) -> None:
@@ -517,10 +529,18 @@ class XdpFeed:
             ch.latest_seconds = send_s
         self._channel = ch
         self._ts_recv = ts_recv
-        handlers = self._handlers
-        offset = m.PACKET_HEADER_SIZE
+        if self._kernel is not None and type(data) is bytes:  # the kernel reads bytes only
+            self._kernel.run(self, ch, data, count, seq, skip)
+        else:
+            self._run(ch, data, count, seq, skip, 0, m.PACKET_HEADER_SIZE)
+
+    def _run(
+        self, ch: Channel, data: bytes, count: int, seq: int, skip: int, first: int, offset: int
+    ) -> None:
+        """The messages of a packet from its ``first`` (at ``offset``) on: the reference loop,
+        and where the kernel hands a packet back at a malformed message header."""
         limit = len(data)
-        for i in range(count):
+        for i in range(first, count):
             if offset + 4 > limit:
                 self._bad_packet(f"channel {ch.id} seq {seq}: {count} messages announced, {i} fit")
                 return
@@ -529,19 +549,24 @@ class XdpFeed:
                 self._bad_packet(f"channel {ch.id} seq {seq + i}: bad MsgSize {size}")
                 return
             if i >= skip:
-                self._msg_seq = seq + i
-                handler = handlers.get(msg_type)
-                if handler is None:
-                    ch.skipped += 1
-                elif size < _MIN_SIZE[msg_type]:
-                    self._bad_message(f"type {msg_type} seq {seq + i}: MsgSize {size} too short")
-                else:
-                    try:
-                        handler(data, offset, size)
-                    except Exception as exc:  # one bad message never stops the feed
-                        self._bad_message(f"type {msg_type} seq {seq + i}: {exc}")
+                self._dispatch(data, offset, size, msg_type, seq + i)
             offset += size
         ch.messages += count - skip
+
+    def _dispatch(self, data: bytes, offset: int, size: int, msg_type: int, msg_seq: int) -> None:
+        """One message through its handler (the kernel sends here every message it does not
+        apply itself)."""
+        self._msg_seq = msg_seq
+        handler = self._handlers.get(msg_type)
+        if handler is None:
+            self._channel.skipped += 1
+        elif size < _MIN_SIZE[msg_type]:
+            self._bad_message(f"type {msg_type} seq {msg_seq}: MsgSize {size} too short")
+        else:
+            try:
+                handler(data, offset, size)
+            except Exception as exc:  # one bad message never stops the feed
+                self._bad_message(f"type {msg_type} seq {msg_seq}: {exc}")
 
     # -- Request Server: answers, unavailable messages, refreshes ----------------------------
     def answered(self, request: Request, accepted: bool, why: str) -> None:
@@ -787,7 +812,7 @@ class XdpFeed:
 
     def _levels(self, sym: Symbol, ts: int, changes: Iterable[Level]) -> None:
         book = sym.book
-        if not (sym.depth and book.trusted):
+        if not (self.book_events and sym.depth and book.trusted):
             return
         out = self.out
         if not book.published:
