@@ -1,0 +1,114 @@
+"""The simulated feed's compiled fast path, between its decoded frames and the store.
+
+``providers/simulated/kernel.pyx`` handles the common messages of a frame (in-order trades and
+quotes of streams the collectors know): it moves the collectors' state and writes the events'
+JSON lines straight into their partitions. It stops at the first message it does not handle;
+that message and the rest of the frame go the Python way (``parse_messages`` →
+``Collectors.process``), so what the archive gets is what the Python path alone would have
+written, byte for byte (``tests/unit/pipeline/test_fastpath_differential.py``).
+
+:func:`load` returns None — and the feed runs the Python path — when the kernel is not built,
+``MDC_PURE_PYTHON=1`` is set, or the provider's sequence is not the kind the kernel checks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import msgspec
+
+from mdc.collectors.chain import Collectors
+from mdc.domain import native
+from mdc.domain.events import Event
+from mdc.providers.simulated.parse import PROVIDER, parse_messages
+from mdc.providers.simulated.wire import WireDelta, WireMessage, WireQuote, WireTrade
+from mdc.storage.layout import Layout
+from mdc.storage.routing import PartKey, Router
+
+KERNEL: Final = "mdc.providers.simulated.kernel"
+_KERNEL_TYPES: Final = (WireQuote, WireTrade)
+
+
+@dataclass
+class Handled:
+    """What one frame leaves for the store and the consumers."""
+
+    lines: dict[PartKey, tuple[bytes, int]]
+    """Every event of the frame as its partition's JSON lines (with their count), in frame
+    order within each partition: the bytes the JSONL files and the WAL record get."""
+    events: list[Event]
+    """The events the Python path made (messages the kernel left to it, with the ``Gap`` and
+    ``Integrity`` events they raised): for the consumers that look at such events."""
+    fast: int
+    """Events the kernel made (in ``lines`` only)."""
+    by_type: Counter[str] = field(default_factory=Counter)
+    """Of ``fast``: by event type name (``quote``, ``trade``)."""
+    symbols: dict[str, int] = field(default_factory=dict)
+    """Of ``fast``: by symbol."""
+
+    @property
+    def count(self) -> int:
+        return self.fast + len(self.events)
+
+
+class FastPath:
+    """One simulated provider's frames through the kernel, and the rest through Python."""
+
+    def __init__(self, kernel: Any, collectors: Collectors, venue: str, layout: Layout) -> None:
+        self.collectors = collectors
+        self.venue = venue
+        state = collectors.kernel_state(PROVIDER)
+        if state is None:
+            raise ValueError(f"{PROVIDER}: its sequence rule is not per-symbol and contiguous")
+        self._kernel = kernel.FrameKernel(
+            state, venue, PROVIDER, layout.bucket_ns, layout.label, layout.spec.provider_in_path
+        )
+        self._router = Router(layout)
+        self._encode_lines = msgspec.json.Encoder().encode_lines
+        self.fast_events = 0
+        self.python_events = 0
+
+    def handle(self, messages: list[WireMessage], ts_recv: int) -> Handled:
+        """Run one decoded frame: the kernel as far as it goes, the message it stopped at (and
+        any other non-trade, non-quote messages right after it) through Python, and on.
+
+        After a book delta the rest of the frame stays Python: a book's crossed/locked check
+        waits for the end of its run of deltas or of the batch, so cutting the frame after a
+        delta could check it earlier than the Python path does.
+        """
+        kernel = self._kernel
+        python: list[Event] = []
+        n = len(messages)
+        done = 0
+        while done < n:
+            done = kernel.run(messages, ts_recv, done)
+            if done == n:
+                break
+            end = done + 1
+            while end < n and type(messages[end]) not in _KERNEL_TYPES:
+                end += 1
+            part = messages[done:end]
+            if any(type(m) is WireDelta for m in part):
+                part, end = messages[done:], n
+            events = self.collectors.process(parse_messages(part, ts_recv, self.venue))
+            for pk, group in self._router.route(events).items():
+                kernel.add_lines(pk, self._encode_lines(group), len(group))
+            python += events
+            done = end
+        fast, inferred = kernel.events, kernel.inferred
+        by_type = Counter({"quote": kernel.quotes_seen, "trade": kernel.trades_seen})
+        kernel.events = kernel.inferred = kernel.quotes_seen = kernel.trades_seen = 0
+        self.collectors.count_kernel(fast, inferred)
+        self.fast_events += fast
+        self.python_events += len(python)
+        return Handled(kernel.take(), python, fast, +by_type, kernel.take_symbols())
+
+
+def load(collectors: Collectors, venue: str, layout: Layout) -> FastPath | None:
+    """The fast path when its kernel is built and allowed (see the module doc), else None."""
+    kernel = native.load(KERNEL)
+    if kernel is None or collectors.kernel_state(PROVIDER) is None:
+        return None
+    return FastPath(kernel, collectors, venue, layout)
