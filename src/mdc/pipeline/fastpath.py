@@ -14,6 +14,7 @@ written, byte for byte (``tests/unit/pipeline/test_fastpath_differential.py``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -21,14 +22,19 @@ import msgspec
 
 from mdc.collectors.chain import Collectors
 from mdc.domain import native
-from mdc.domain.events import Event
+from mdc.domain.events import TYPE_NAMES, Event, Quote, Trade
 from mdc.providers.simulated.parse import PROVIDER, parse_messages
+from mdc.providers.simulated.stream import SimulatedProvider
 from mdc.providers.simulated.wire import WireDelta, WireMessage, WireQuote, WireTrade
 from mdc.storage.layout import Layout
 from mdc.storage.routing import PartKey, Router
+from mdc.storage.store import Store
+from mdc.storage.wal import decode_lines
 
 KERNEL: Final = "mdc.providers.simulated.kernel"
 _KERNEL_TYPES: Final = (WireQuote, WireTrade)
+_QUOTES: Final = TYPE_NAMES[Quote]
+_TRADES: Final = TYPE_NAMES[Trade]
 
 
 @dataclass
@@ -44,7 +50,7 @@ class Handled:
     fast: int
     """Events the kernel made (in ``lines`` only)."""
     by_type: Counter[str] = field(default_factory=Counter)
-    """Of ``fast``: by event type name (``quote``, ``trade``)."""
+    """Of ``fast``: by event type name (``quotes``, ``trades``)."""
     symbols: dict[str, int] = field(default_factory=dict)
     """Of ``fast``: by symbol."""
 
@@ -59,11 +65,8 @@ class FastPath:
     def __init__(self, kernel: Any, collectors: Collectors, venue: str, layout: Layout) -> None:
         self.collectors = collectors
         self.venue = venue
-        state = collectors.kernel_state(PROVIDER)
-        if state is None:
-            raise ValueError(f"{PROVIDER}: its sequence rule is not per-symbol and contiguous")
         self._kernel = kernel.FrameKernel(
-            state, venue, PROVIDER, layout.bucket_ns, layout.label, layout.spec.provider_in_path
+            venue, PROVIDER, layout.bucket_ns, layout.label, layout.spec.provider_in_path
         )
         self._router = Router(layout)
         self._encode_lines = msgspec.json.Encoder().encode_lines
@@ -82,6 +85,14 @@ class FastPath:
         python: list[Event] = []
         n = len(messages)
         done = 0
+        state = self.collectors.kernel_state(PROVIDER)
+        if state is None:  # the provider's rule changed: all of it is Python's
+            done = n
+            python = self.collectors.process(parse_messages(messages, ts_recv, self.venue))
+            for pk, group in self._router.route(python).items():
+                kernel.add_lines(pk, self._encode_lines(group), len(group))
+        else:
+            kernel.bind(state)
         while done < n:
             done = kernel.run(messages, ts_recv, done)
             if done == n:
@@ -98,7 +109,7 @@ class FastPath:
             python += events
             done = end
         fast, inferred = kernel.events, kernel.inferred
-        by_type = Counter({"quote": kernel.quotes_seen, "trade": kernel.trades_seen})
+        by_type = Counter({_QUOTES: kernel.quotes_seen, _TRADES: kernel.trades_seen})
         kernel.events = kernel.inferred = kernel.quotes_seen = kernel.trades_seen = 0
         self.collectors.count_kernel(fast, inferred)
         self.fast_events += fast
@@ -112,3 +123,46 @@ def load(collectors: Collectors, venue: str, layout: Layout) -> FastPath | None:
     if kernel is None or collectors.kernel_state(PROVIDER) is None:
         return None
     return FastPath(kernel, collectors, venue, layout)
+
+
+@dataclass(frozen=True, slots=True)
+class WireBatch:
+    """A decoded simulated frame on the ingest queue, for :meth:`FastPath.handle`."""
+
+    path: FastPath
+    messages: list[WireMessage]
+    ts_recv: int
+
+
+def attach(
+    provider: object,
+    collectors: Collectors,
+    store: object,
+    sink: Callable[[WireBatch], Awaitable[None]],
+) -> FastPath | None:
+    """Run ``provider``'s frames through the fast path when it is the simulated feed and
+    ``store`` the archive writer with JSONL on (the kernel writes JSON lines): its decoded
+    frames go to ``sink`` as :class:`WireBatch` items. None (the Python path) otherwise."""
+    if not isinstance(provider, SimulatedProvider) or not isinstance(store, Store):
+        return None
+    if store.config.format == "parquet":
+        return None
+    path = load(collectors, provider.settings.venue, store.layout)
+    if path is not None:
+        found = path
+
+        async def wire_sink(messages: list[WireMessage], ts_recv: int) -> None:
+            await sink(WireBatch(found, messages, ts_recv))
+
+        provider.wire_sink = wire_sink
+    return path
+
+
+def consumer_events(handled: Handled) -> list[Event]:
+    """Every event of a handled frame for live consumers, decoded from its lines (the bytes
+    the archive got): each partition's events in order, one partition after another (so each
+    stream's trades, then its quotes, rather than interleaved as received)."""
+    events: list[Event] = []
+    for lines, _ in handled.lines.values():
+        events += decode_lines(lines)
+    return events

@@ -161,7 +161,7 @@ cdef class _Stream:
 cdef class FrameKernel:
     """Runs frames of one simulated provider against its collectors' state (see module doc).
 
-    ``state``: ``Collectors.kernel_state(provider)``; ``bucket_ns``/``label``: the store
+    ``bucket_ns``/``label``: the store
     layout's partition bucket and label function; ``with_provider``: the layout puts the
     provider in the path (part of the partition key).
     """
@@ -187,9 +187,7 @@ cdef class FrameKernel:
     cdef public long long quotes_seen
     cdef public long long trades_seen
 
-    def __init__(self, state, str venue, str provider, long long bucket_ns, label,
-                 bint with_provider):
-        self.positions, self.quotes, self.ticks, self.stale_ns = state
+    def __init__(self, str venue, str provider, long long bucket_ns, label, bint with_provider):
         self.venue = venue
         self.provider = provider
         self.venue_json = _encode(venue)
@@ -210,6 +208,11 @@ cdef class FrameKernel:
         self.groups = {}
         self.labels = {}
         self.symbols = {}
+
+    def bind(self, state):
+        """Work on ``state``: ``Collectors.kernel_state(provider)`` (asked again before every
+        frame: a provider registered anew gets new position maps)."""
+        self.positions, self.quotes, self.ticks, self.stale_ns = state
 
     def take_symbols(self):
         """Events handled per symbol since the last call (the runtime's per-symbol counts)."""
