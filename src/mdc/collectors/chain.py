@@ -60,6 +60,7 @@ class Collectors:
         self._quotes = QuoteCollector()
         self._trades = TradeCollector(self._quotes.quotes, self._depth.books, stale_after_ns)
         self._events = 0
+        self._kernel_events = 0
 
     def register_provider(self, name: str, capabilities: Capabilities) -> None:
         """Track ``name``'s sequence numbers as its capabilities define them."""
@@ -153,6 +154,7 @@ class Collectors:
     def count_kernel(self, events: int, inferred: int) -> None:
         """Add what a kernel processed to the counters ``stats`` reports."""
         self._events += events
+        self._kernel_events += events
         self._trades.inferred += inferred
 
     def _after_gap(self, ev: Event, index: int) -> None:
@@ -239,6 +241,7 @@ class Collectors:
         counts = self._emit.counts
         out = {
             "events": self._events,
+            "kernel_events": self._kernel_events,
             "sides_inferred": self._trades.inferred,
             "bbo_streams": len(self._quotes),
             "sequences": len(self._sequence),

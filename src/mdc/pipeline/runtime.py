@@ -19,6 +19,7 @@ from typing import Any, Final
 from mdc import __version__
 from mdc.collectors.chain import Collectors
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain import native
 from mdc.domain.events import TYPE_NAMES, Event, Gap
 from mdc.domain.time import NS_PER_S, now_ns
 from mdc.pipeline import fastpath
@@ -574,6 +575,7 @@ class Runtime:
                 "consumers": self.fanout.stats(),
             },
             "collectors": self.collectors.stats(),
+            "kernels": native.status(),
             "storage": self.storage_stats(),
             "config": {"reloads": list(self.reloads)},
             "wal_consumers": {name: stats() for name, stats in self.wal_consumers.items()},

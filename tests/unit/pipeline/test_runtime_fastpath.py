@@ -24,10 +24,11 @@ def _runtime(root: Path) -> Runtime:
         env={
             "MDC_STORAGE__ROOT": str(root),
             "MDC_STORAGE__MIN_FREE_MB": "0",
-            "MDC_SYMBOLS": "AAPL,MSFT,SPY",
             "MDC_PROVIDERS__SIMULATED__RATE": "50000",
             "MDC_PROVIDERS__SIMULATED__GAP_EVERY_S": "0.2",
-        }
+        },
+        # Trades and quotes: book deltas are left to the Python path (see FastPath.handle).
+        overrides={"symbols": [{"symbol": s, "depth": False} for s in ("AAPL", "MSFT", "SPY")]},
     )
     return Runtime(config)
 
@@ -69,6 +70,8 @@ def test_the_fast_path_stores_and_counts_everything_once(tmp_path: Path, consume
     assert by_type["gaps"] > 0 and by_type["integrity"] >= by_type["gaps"]
     stats = runtime.collectors.stats()
     assert stats["events"] == runtime.events_in
+    assert 0.9 * stats["events"] < stats["kernel_events"] < stats["events"]
+    assert runtime.status()["kernels"][fastpath.KERNEL] is True
     if consumer:
         assert published == stored
 
