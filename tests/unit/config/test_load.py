@@ -131,3 +131,9 @@ def test_env_list_keys_take_a_single_value() -> None:
     assert config.symbols == ["SPY"]
     assert config.failover == ["polygon"]
     assert load_config(env={"MDC_SYMBOLS": '["A", "B"]'}).symbols == ["A", "B"]
+
+
+def test_mdc_pure_python_is_not_a_config_key() -> None:
+    """``MDC_PURE_PYTHON=1 mdc collect`` runs the Python reference paths, not a config error."""
+    config = load_config(env={"MDC_PURE_PYTHON": "1", "MDC_PROVIDERS__SIMULATED__RATE": "5"})
+    assert to_dict(config) == to_dict(load_config(env={"MDC_PROVIDERS__SIMULATED__RATE": "5"}))
