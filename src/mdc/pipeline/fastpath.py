@@ -141,11 +141,13 @@ def attach(
     sink: Callable[[WireBatch], Awaitable[None]],
 ) -> FastPath | None:
     """Run ``provider``'s frames through the fast path when it is the simulated feed and
-    ``store`` the archive writer with JSONL on (the kernel writes JSON lines): its decoded
-    frames go to ``sink`` as :class:`WireBatch` items. None (the Python path) otherwise."""
+    ``store`` the archive writer with JSONL only (the kernel writes JSON lines; for Parquet
+    they would be decoded back into events, which costs more than the kernel saves): its
+    decoded frames go to ``sink`` as :class:`WireBatch` items. None (the Python path)
+    otherwise."""
     if not isinstance(provider, SimulatedProvider) or not isinstance(store, Store):
         return None
-    if store.config.format == "parquet":
+    if store.config.format != "jsonl":
         return None
     path = load(collectors, provider.settings.venue, store.layout)
     if path is not None:
