@@ -29,7 +29,6 @@ from mdc.providers.simulated.wire import WireDelta, WireMessage, WireQuote, Wire
 from mdc.storage.layout import Layout
 from mdc.storage.routing import PartKey, Router
 from mdc.storage.store import Store
-from mdc.storage.wal import decode_lines
 
 KERNEL: Final = "mdc.providers.simulated.kernel"
 _KERNEL_TYPES: Final = (WireQuote, WireTrade)
@@ -71,7 +70,12 @@ class FastPath:
         self._router = Router(layout)
         self._encode_lines = msgspec.json.Encoder().encode_lines
         self.fast_events = 0
-        self.python_events = 0
+        self.python_events_count = 0
+
+    def python_events(self, messages: list[WireMessage], ts_recv: int) -> list[Event]:
+        """The events of a decoded frame, for the Python path (live consumers need them)."""
+        self.python_events_count += len(messages)
+        return parse_messages(messages, ts_recv, self.venue)
 
     def handle(self, messages: list[WireMessage], ts_recv: int) -> Handled:
         """Run one decoded frame: the kernel as far as it goes, the message it stopped at (and
@@ -113,7 +117,7 @@ class FastPath:
         kernel.events = kernel.inferred = kernel.quotes_seen = kernel.trades_seen = 0
         self.collectors.count_kernel(fast, inferred)
         self.fast_events += fast
-        self.python_events += len(python)
+        self.python_events_count += len(python)
         return Handled(kernel.take(), python, fast, +by_type, kernel.take_symbols())
 
 
@@ -158,13 +162,3 @@ def attach(
 
         provider.wire_sink = wire_sink
     return path
-
-
-def consumer_events(handled: Handled) -> list[Event]:
-    """Every event of a handled frame for live consumers, decoded from its lines (the bytes
-    the archive got): each partition's events in order, one partition after another (so each
-    stream's trades, then its quotes, rather than interleaved as received)."""
-    events: list[Event] = []
-    for lines, _ in handled.lines.values():
-        events += decode_lines(lines)
-    return events

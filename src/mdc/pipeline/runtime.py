@@ -432,8 +432,18 @@ class Runtime:
 
     async def _process_wire(self, wire: fastpath.WireBatch) -> bool:
         """A frame through the fast path: store its lines, count it from the kernel's
-        aggregates, fan it out (decoded only when there are consumers). False: stopped while
-        paused, nothing more can be stored."""
+        aggregates. With live consumers attached the frame takes the Python path instead
+        (decoding the lines back for them costs more than the kernel saves). False: stopped
+        while paused, nothing more can be stored."""
+        if self.fanout.consumers:  # they need every event: the Python path makes them once
+            batch = self.collectors.process(wire.path.python_events(wire.messages, wire.ts_recv))
+            stored = await self._store(batch)
+            self._count(batch[:stored])
+            await self.fanout.publish(batch[:stored])
+            if stored < len(batch):
+                self._give_up(len(batch) - stored)
+                return False
+            return True
         handled = wire.path.handle(wire.messages, wire.ts_recv)
         while True:
             try:
@@ -445,11 +455,6 @@ class Runtime:
                     self._give_up(handled.count)
                     return False
                 self.storage_paused = None
-        if self.fanout.consumers:
-            events = fastpath.consumer_events(handled)
-            self._count(events)
-            await self.fanout.publish(events)
-            return True
         self.events_stored += handled.fast
         self.events_by_type.update(handled.by_type)
         self.symbol_counts.update(handled.symbols)

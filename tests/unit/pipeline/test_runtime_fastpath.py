@@ -70,7 +70,10 @@ def test_the_fast_path_stores_and_counts_everything_once(tmp_path: Path, consume
     assert by_type["gaps"] > 0 and by_type["integrity"] >= by_type["gaps"]
     stats = runtime.collectors.stats()
     assert stats["events"] == runtime.events_in
-    assert 0.9 * stats["events"] < stats["kernel_events"] < stats["events"]
+    if consumer:  # a live consumer needs every event: the frames take the Python path
+        assert stats["kernel_events"] == 0
+    else:
+        assert 0.9 * stats["events"] < stats["kernel_events"] < stats["events"]
     assert runtime.status()["kernels"][fastpath.KERNEL] is True
     if consumer:
         assert published == stored
