@@ -17,10 +17,10 @@ import math
 from typing import Final
 
 from mdc.collectors.depth import DepthCollector
-from mdc.collectors.emit import BAD_EVENT, INTEGRITY_KINDS, Emitter
+from mdc.collectors.emit import BAD_EVENT, INTEGRITY_KINDS, Emitter, StreamKey
 from mdc.collectors.quote import QuoteCollector
 from mdc.collectors.sequence import SEQ_GAP, SEQ_OK, SequenceTracker, _Position
-from mdc.collectors.trade import TradeCollector
+from mdc.collectors.trade import TradeCollector, _Tick
 from mdc.domain.book import OrderBook
 from mdc.domain.capabilities import Capabilities, SeqScope
 from mdc.domain.events import (
@@ -60,6 +60,7 @@ class Collectors:
         self._quotes = QuoteCollector()
         self._trades = TradeCollector(self._quotes.quotes, self._depth.books, stale_after_ns)
         self._events = 0
+        self._kernel_events = 0
 
     def register_provider(self, name: str, capabilities: Capabilities) -> None:
         """Track ``name``'s sequence numbers as its capabilities define them."""
@@ -138,6 +139,23 @@ class Collectors:
             self._bad_event(batch[-1], len(batch) - 1, exc)
         self._emit.splice(batch)
         return batch
+
+    def kernel_state(
+        self, provider: str
+    ) -> tuple[dict[str, _Position], dict[StreamKey, Quote], dict[StreamKey, _Tick], int] | None:
+        """The state a compiled kernel moves for ``provider``'s streams (positions, BBOs, trade
+        ticks, the BBO staleness limit), or None when its sequence is not the per-symbol
+        contiguous kind the kernel's inline check assumes."""
+        rule = self._sequence.rule(provider)
+        if rule is None or not (rule[1] and rule[2]):
+            return None
+        return rule[0], self._quotes.quotes, self._trades.ticks, self._trades.stale_ns
+
+    def count_kernel(self, events: int, inferred: int) -> None:
+        """Add what a kernel processed to the counters ``stats`` reports."""
+        self._events += events
+        self._kernel_events += events
+        self._trades.inferred += inferred
 
     def _after_gap(self, ev: Event, index: int) -> None:
         self._depth.reset_after_gap(ev, index, self._sequence.per_symbol(ev.provider))
@@ -223,6 +241,7 @@ class Collectors:
         counts = self._emit.counts
         out = {
             "events": self._events,
+            "kernel_events": self._kernel_events,
             "sides_inferred": self._trades.inferred,
             "bbo_streams": len(self._quotes),
             "sequences": len(self._sequence),

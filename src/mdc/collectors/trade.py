@@ -41,15 +41,15 @@ class TradeCollector:
     ) -> None:
         self._quotes = quotes
         self._books = books
-        self._stale = stale_after_ns if stale_after_ns > 0 else _NO_LIMIT
-        self._ticks: dict[StreamKey, _Tick] = {}
+        self.stale_ns = stale_after_ns if stale_after_ns > 0 else _NO_LIMIT
+        self.ticks: dict[StreamKey, _Tick] = {}
         self.inferred = 0
 
     def on_trade(self, ev: Trade, key: StreamKey, in_order: bool) -> None:
         """Infer the side of ``ev``; ``in_order`` False (a duplicate or late print) leaves
         the tick state as it is."""
         price = ev.price
-        tick = self._ticks.get(key)
+        tick = self.ticks.get(key)
         if ev.side == "unknown":
             side = self._by_quote(key, price, ev.ts_event)
             if side is None and tick is not None:
@@ -64,7 +64,7 @@ class TradeCollector:
                 self.inferred += 1
         if in_order and -_INF < price < _INF:
             if tick is None:
-                self._ticks[key] = _Tick(price)
+                self.ticks[key] = _Tick(price)
             else:
                 if price > tick.price:
                     tick.direction = "buy"
@@ -73,7 +73,7 @@ class TradeCollector:
                 tick.price = price
 
     def _by_quote(self, key: StreamKey, price: float, ts: int) -> Side | None:
-        oldest = ts - self._stale
+        oldest = ts - self.stale_ns
         quote = self._quotes.get(key)
         if quote is not None and quote.ts_event >= oldest:
             if not (quote.bid_size > 0.0 and quote.ask_size > 0.0):
@@ -100,6 +100,6 @@ class TradeCollector:
 
     def forget(self, symbol: str | None = None, provider: str | None = None) -> None:
         """Drop tick state (all, one symbol's, one provider's)."""
-        for key in list(self._ticks):
+        for key in list(self.ticks):
             if (symbol is None or key[0] == symbol) and (provider is None or key[2] == provider):
-                del self._ticks[key]
+                del self.ticks[key]

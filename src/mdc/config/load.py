@@ -28,6 +28,7 @@ from typing import (
 import msgspec
 
 from mdc.config.schema import Config
+from mdc.domain.native import PURE_ENV
 
 ENV_PREFIX: Final = "MDC_"
 # Variables with a meaning of their own that are not key paths.
@@ -37,8 +38,8 @@ _ENV_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "MDC_LOG_FORMAT": ("logging", "format"),
     "MDC_DATA": ("storage", "root"),
 }
-_ENV_IGNORED: Final = frozenset({"MDC_CONFIG", "MDC_PURE_PYTHON"})
-"""Read elsewhere: the config file's path, and the kernels' switch (``mdc.domain.native``)."""
+_ENV_IGNORED: Final = frozenset({"MDC_CONFIG", PURE_ENV})
+"""Not config keys: the config file's path, and the switch to the Python reference paths."""
 _SECRET_KEY = re.compile(r"(key|secret|token|password|passphrase|webhook|dsn)", re.IGNORECASE)
 MASK: Final = "****"
 

@@ -19,8 +19,10 @@ from typing import Any, Final
 from mdc import __version__
 from mdc.collectors.chain import Collectors
 from mdc.config.schema import Config, SymbolConfig
+from mdc.domain import native
 from mdc.domain.events import TYPE_NAMES, Event, Gap
 from mdc.domain.time import NS_PER_S, now_ns
+from mdc.pipeline import fastpath
 from mdc.pipeline.failover import FailoverSupervisor
 from mdc.pipeline.fanout import FanOut
 from mdc.pipeline.storage_stats import StorageStats
@@ -61,7 +63,9 @@ class Runtime:
         )
         self.store: EventStore = store if store is not None else open_store(config.storage)
         self.fanout = FanOut()
-        self.ingest: asyncio.Queue[list[Event]] = asyncio.Queue(config.pipeline.ingest_batches)
+        self.ingest: asyncio.Queue[list[Event] | fastpath.WireBatch] = asyncio.Queue(
+            config.pipeline.ingest_batches
+        )
         self.providers: dict[str, StreamingProvider] = {}
         """Running streaming providers by key (the provider's name, or a route's label)."""
         self._routed: dict[str, str] = {}
@@ -110,6 +114,11 @@ class Runtime:
             # stored (``mdc_events_received`` vs ``mdc_events_stored``).
             self.events_in += len(events)
             await self.ingest.put(events)
+
+    async def publish_wire(self, batch: fastpath.WireBatch) -> None:
+        """Queue a decoded frame of a provider on the compiled fast path."""
+        self.events_in += len(batch.messages)
+        await self.ingest.put(batch)
 
     def raw(self, provider: str, ts_recv: int, data: bytes | str) -> None:
         if self.config.storage.raw_capture:
@@ -179,6 +188,7 @@ class Runtime:
         cls = load_class(spec.streaming)
         provider: StreamingProvider = cls(self.config, self)
         self.collectors.register_provider(spec.name, spec.capabilities)
+        fastpath.attach(provider, self.collectors, self.store, self.publish_wire)
         self.providers[key or spec.name] = provider
         return provider
 
@@ -387,14 +397,24 @@ class Runtime:
                     log.warning("%s: resync failed: %s", name, exc)
 
     async def _process(self) -> None:
+        held: fastpath.WireBatch | None = None
         while True:
-            batch = await self.ingest.get()
+            item = held or await self.ingest.get()
+            held = None
+            if isinstance(item, fastpath.WireBatch):
+                if not await self._process_wire(item):
+                    return
+                continue
+            batch = item
             finished = not batch
             # Merge what else is waiting: fewer, larger store appends.
             if not finished and not self.ingest.empty():
                 batch = list(batch)
                 while len(batch) < MAX_MERGE_EVENTS and not self.ingest.empty():
                     more = self.ingest.get_nowait()
+                    if isinstance(more, fastpath.WireBatch):
+                        held = more  # after this batch: the order of the feed is kept
+                        break
                     if not more:
                         finished = True
                         break
@@ -410,6 +430,39 @@ class Runtime:
                     return
             if finished:
                 return
+
+    async def _process_wire(self, wire: fastpath.WireBatch) -> bool:
+        """A frame through the fast path: store its lines, count it from the kernel's
+        aggregates. With live consumers attached the frame takes the Python path instead
+        (decoding the lines back for them costs more than the kernel saves). False: stopped
+        while paused, nothing more can be stored."""
+        if self.fanout.consumers:  # they need every event: the Python path makes them once
+            batch = self.collectors.process(wire.path.python_events(wire.messages, wire.ts_recv))
+            stored = await self._store(batch)
+            self._count(batch[:stored])
+            await self.fanout.publish(batch[:stored])
+            if stored < len(batch):
+                self._give_up(len(batch) - stored)
+                return False
+            return True
+        handled = wire.path.handle(wire.messages, wire.ts_recv)
+        while True:
+            try:
+                self.store.append_lines(handled.lines)  # type: ignore[attr-defined]
+                break
+            except StoragePaused as exc:
+                self.storage_paused = str(exc)
+                if self._stop.is_set() or not await self._wait_writable():
+                    self._give_up(handled.count)
+                    return False
+                self.storage_paused = None
+        self.events_stored += handled.fast
+        self.events_by_type.update(handled.by_type)
+        self.symbol_counts.update(handled.symbols)
+        self.last_event_ns.update(dict.fromkeys(handled.symbols, wire.ts_recv))
+        if handled.events:
+            self._count(handled.events)
+        return True
 
     async def _store(self, batch: list[Event]) -> int:
         """Append; while storage is paused (disk full) wait, then write what it did not take.
@@ -448,7 +501,8 @@ class Runtime:
         """Stop while paused: count what was received but never acknowledged (not in the WAL:
         it is not replayed) and drop what is still queued."""
         while not self.ingest.empty():
-            unstored += len(self.ingest.get_nowait())
+            item = self.ingest.get_nowait()
+            unstored += len(item.messages if isinstance(item, fastpath.WireBatch) else item)
         self.events_unacknowledged += unstored
         log.warning("stopping while storage is paused: %s", self.storage_paused)
 
@@ -525,6 +579,7 @@ class Runtime:
                 "consumers": self.fanout.stats(),
             },
             "collectors": self.collectors.stats(),
+            "kernels": native.status(),
             "storage": self.storage_stats().document(),
             "config": {"reloads": list(self.reloads)},
             "wal_consumers": {name: stats() for name, stats in self.wal_consumers.items()},

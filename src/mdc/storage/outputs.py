@@ -25,6 +25,7 @@ from mdc.storage.jsonl import JsonlFile, JsonlFiles
 from mdc.storage.layout import EXTENSIONS, Layout, label_range
 from mdc.storage.parquet import PartitionWriter, new_writer_id
 from mdc.storage.routing import PartKey
+from mdc.storage.wal import decode_lines
 
 PATH_CACHE_MAX = 100_000
 """Cached relative paths per format before the cache starts over (a long backfill)."""
@@ -129,6 +130,28 @@ class Outputs:
             self.events_written += count
         if self.pq_buffered > self.config.parquet_max_buffered_rows:
             self._spill_row_groups()
+
+    def write_lines(self, groups: dict[PartKey, tuple[bytes, int]], lsn: int) -> None:
+        """Write one record's groups given as their JSON lines and event counts (what the
+        compiled fast path makes). The lines go to the JSONL files as they are; when an output
+        needs the events themselves (Parquet, a dedup key set, a replay) they are decoded from
+        the lines and written the usual way."""
+        keysets = self._keysets
+        if (
+            self.parquet_on
+            or self.replay is not None
+            or any(("jsonl", pk) in keysets for pk in groups)
+        ):
+            events = {pk: decode_lines(lines) for pk, (lines, _) in groups.items()}
+            self.write(events, [lines for lines, _ in groups.values()], lsn, dedup=False)
+            return
+        self._register_new(dict.fromkeys(groups, (True, False)), lsn)
+        for pk, (lines, count) in groups.items():
+            f = self.jsonl.get(pk) or self._open_jsonl(pk, lsn)
+            before = f.size
+            f.write(lines, lsn)
+            self.bytes_written += f.size - before
+            self.events_written += count
 
     def _targets(
         self, groups: dict[PartKey, list[Event]], lsn: int

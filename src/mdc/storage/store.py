@@ -351,6 +351,41 @@ class Store:
                 self._archive_failed(exc)
             self._archived_lsn = lsn
 
+    def append_lines(self, groups: dict[PartKey, tuple[bytes, int]]) -> None:
+        """Acknowledge and archive one batch given as JSON lines per partition, with each
+        group's event count (the compiled fast path, ``pipeline/fastpath.py``).
+
+        The WAL record is the kind :meth:`append` writes with JSONL on, so recovery replays it
+        like any other. All or nothing: on :class:`StoragePaused` no part of it was written.
+        """
+        if self._closed:
+            raise StoragePaused("the store is closed")
+        if not self._outputs.jsonl_on:
+            raise ValueError("append_lines needs JSONL output (storage.format jsonl or both)")
+        count = sum(c for _, c in groups.values())
+        if count > MAX_RECORD_EVENTS:
+            raise ValueError(f"{count} events in one append_lines (at most {MAX_RECORD_EVENTS})")
+        now = time.monotonic()
+        if now >= self._next_tick:
+            self._tick(now)
+        if not count:
+            return
+        if self._guard.paused is not None and not self._try_resume():
+            raise StoragePaused(self._guard.paused)
+        try:
+            lsn = self._wal.append([lines for lines, _ in groups.values()], KIND_JSONL, count, 0)
+        except WalError as exc:
+            self._pause(exc.strerror or str(exc), rebuild=False)
+            raise StoragePaused(self._guard.paused or "") from exc
+        self.events_acknowledged += count
+        if self._guard.written_enough(self._wal.bytes_written):
+            self._check_disk()
+        try:
+            self._outputs.write_lines(groups, lsn)
+        except OSError as exc:
+            self._archive_failed(exc)
+        self._archived_lsn = lsn
+
     # -- checkpoints and housekeeping --------------------------------------------------------
     def _tick(self, now: float) -> None:
         self._next_tick = now + TICK_S

@@ -269,11 +269,17 @@ def pending(wal_dir: Path, after_lsn: int) -> tuple[int, int]:
     return len(counts), sum(counts)
 
 
+def decode_lines(lines: bytes) -> list[Event]:
+    """The events of JSON lines (a KIND_JSONL payload, or one group of it)."""
+    body = lines.rstrip(b"\n").replace(b"\n", b",")
+    events: list[Event] = _json_decoder.decode(b"[" + body + b"]")
+    return events
+
+
 def decode_payload(data: bytes, rec: RecordRef) -> list[Event]:
     payload = memoryview(data)[rec.offset : rec.offset + rec.length]
     if rec.kind == KIND_JSONL:
-        body = bytes(payload).rstrip(b"\n").replace(b"\n", b",")
-        events: list[Event] = _json_decoder.decode(b"[" + body + b"]")
+        events = decode_lines(bytes(payload))
     else:
         events = _msgpack_decoder.decode(payload)
     return events

@@ -74,7 +74,11 @@ def collect(root: Path, round_no: int, *extra: str) -> subprocess.Popen[str]:
 def last_lsn(root: Path) -> int:
     """The highest WAL position on disk (live segments and archived ones); -1 before any."""
     dirs = [d for d in (root / "_mdc/wal-archive", root / "_mdc/wal") if d.exists()]
-    return max((lsn for d in dirs for lsn, _, _ in iter_records(d)), default=-1)
+    while True:
+        try:
+            return max((lsn for d in dirs for lsn, _, _ in iter_records(d)), default=-1)
+        except FileNotFoundError:
+            continue  # a checkpoint moved a segment to the archive while it was listed
 
 
 def wait_for_first_write(proc: subprocess.Popen[str], root: Path, limit_s: float = 120.0) -> None:

@@ -112,6 +112,7 @@ def test_stats_has_every_counter() -> None:
     stats = c.stats()
     assert stats == {
         "events": 2,
+        "kernel_events": 0,
         "sides_inferred": 1,
         "bbo_streams": 1,
         "sequences": 0,

@@ -39,10 +39,6 @@ def test_env_list_and_aliases() -> None:
     assert config.logging.level == "DEBUG"
 
 
-def test_the_kernel_switch_is_not_a_config_key() -> None:
-    assert load_config(env={"MDC_PURE_PYTHON": "1", "MDC_CONFIG": ""}) == load_config(env={})
-
-
 def test_provider_sections_are_free_form_until_the_provider_validates() -> None:
     env = {"MDC_PROVIDERS__ALPACA__STREAM_URL": "ws://127.0.0.1:1/v2/iex"}
     config = load_config(env=env)
@@ -135,3 +131,9 @@ def test_env_list_keys_take_a_single_value() -> None:
     assert config.symbols == ["SPY"]
     assert config.failover == ["polygon"]
     assert load_config(env={"MDC_SYMBOLS": '["A", "B"]'}).symbols == ["A", "B"]
+
+
+def test_mdc_pure_python_is_not_a_config_key() -> None:
+    """``MDC_PURE_PYTHON=1 mdc collect`` runs the Python reference paths, not a config error."""
+    config = load_config(env={"MDC_PURE_PYTHON": "1", "MDC_PROVIDERS__SIMULATED__RATE": "5"})
+    assert to_dict(config) == to_dict(load_config(env={"MDC_PROVIDERS__SIMULATED__RATE": "5"}))

@@ -14,6 +14,7 @@ from mdc.providers.simulated.wire import (
     BID,
     WireDelta,
     WireHalt,
+    WireMessage,
     WireQuote,
     WireSnapshot,
     WireTrade,
@@ -26,9 +27,14 @@ PROVIDER: Final = "simulated"
 def parse_frame(data: bytes | str, ts_recv: int, venue: str) -> list[Event]:
     """The events of one frame, in order; raises ``msgspec.DecodeError`` if it is malformed
     (the caller hands the frame to ``StreamSink.bad_frame``)."""
+    return parse_messages(decode_frame(data), ts_recv, venue)
+
+
+def parse_messages(messages: list[WireMessage], ts_recv: int, venue: str) -> list[Event]:
+    """The events of decoded wire messages (what the compiled kernel leaves to Python)."""
     events: list[Event] = []
     append = events.append
-    for m in decode_frame(data):
+    for m in messages:
         # The decoder makes exactly these classes: an identity test beats isinstance.
         if type(m) is WireQuote:
             append(

@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import ClassVar, Final
+from collections.abc import Awaitable, Callable
+from typing import ClassVar, Final, TypeAlias
 
 import msgspec
 
@@ -30,7 +31,7 @@ from mdc.providers.simulated import SPEC
 from mdc.providers.simulated.config import simulated_config
 from mdc.providers.simulated.market import Market, symbol_seed
 from mdc.providers.simulated.parse import PROVIDER, parse_frame
-from mdc.providers.simulated.wire import encode_frame
+from mdc.providers.simulated.wire import WireMessage, decode_frame, encode_frame
 
 MAX_FRAME_MESSAGES: Final = 5_000
 """Larger bursts are split into several frames, like a real feed's maximum message size."""
@@ -40,6 +41,9 @@ beyond it the shortfall is dropped and counted."""
 MAX_AUTO_GAP: Final = 20
 """Automatic gaps skip 1..MAX_AUTO_GAP sequence numbers."""
 URL: Final = "simulated://local"
+
+WireSink: TypeAlias = Callable[[list[WireMessage], int], Awaitable[None]]
+"""Takes a decoded frame and its receive time (see ``SimulatedProvider.wire_sink``)."""
 
 
 class SimulatedProvider(StreamingProvider):
@@ -61,6 +65,9 @@ class SimulatedProvider(StreamingProvider):
         self.market: Market | None = None
         self.frames = 0
         self.behind_events = 0
+        self.wire_sink: WireSink | None = None
+        """Set by a pipeline that runs the compiled fast path: decoded frames go there instead
+        of being parsed into events here (``pipeline/fastpath.py``)."""
         self._chaos = random.Random(symbol_seed(self.settings.seed, "", "chaos"))
         self._resume_at: dict[str, float] = {}
 
@@ -117,6 +124,13 @@ class SimulatedProvider(StreamingProvider):
         ts_recv = now_ns()
         self.sink.raw(PROVIDER, ts_recv, frame)
         try:
+            if self.wire_sink is not None:
+                messages = decode_frame(frame)
+                self.frames += 1
+                self.state.messages += len(messages)
+                self.state.last_message_ns = ts_recv
+                await self.wire_sink(messages, ts_recv)
+                return
             events = parse_frame(frame, ts_recv, self.settings.venue)
         except msgspec.DecodeError as exc:
             self.state.errors += 1
