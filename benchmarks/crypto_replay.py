@@ -17,10 +17,10 @@ run on the same frames, is ``msgspec.json.decode`` of each frame plus a raw writ
 floor does not decode Binance's four REST snapshots (about 140 kB, 4,600 levels), which its
 parse must: on a 265-frame capture that is most of Binance's parse time.
 
-Coinbase and Kraken (v1) have compiled kernels (``providers/<venue>/kernel.pyx``): their parse,
-parse + collectors and end to end run twice in the same run, on the Python reference path
-(the plain rows) and with the kernel (the ``(kernel)`` rows); Binance and Kraken v2 run the
-Python path only. ``--callgrind`` adds valgrind instruction counts per frame of parse alone,
+Coinbase and Kraken (v1 and v2) have compiled kernels (``providers/<venue>/kernel.pyx``): their
+parse, parse + collectors and end to end run twice in the same run, on the Python reference
+path (the plain rows) and with the kernel (the ``(kernel)`` rows); Binance runs the Python path
+only. ``--callgrind`` adds valgrind instruction counts per frame of parse alone,
 Python against kernel, for the kernel venues (machine noise does not reach them).
 
 Two kinds of rows:
@@ -76,6 +76,7 @@ from mdc.providers.connection import WireProtocol
 from mdc.providers.kraken import SPEC as KRAKEN
 from mdc.providers.kraken.config import KrakenConfig
 from mdc.providers.kraken.parse import KrakenParser
+from mdc.providers.kraken.parse_v2 import KrakenV2Parser
 from mdc.providers.kraken.stream import KrakenProtocol
 
 HERE: Final = Path(__file__).resolve().parent
@@ -191,7 +192,7 @@ def read_depth_snapshots(paths: list[Path]) -> dict[str, bytes]:
 Parse = Callable[[bytes, int], list[Event]]
 
 
-KERNEL_VENUES: Final = ("coinbase", "kraken")
+KERNEL_VENUES: Final = ("coinbase", "kraken", "kraken-v2")
 """Venues whose parser has a compiled kernel (``providers/<venue>/kernel.pyx``)."""
 
 
@@ -212,7 +213,7 @@ def make_parse(
         protocol, spec = BinanceProtocol(BinanceConfig()), BINANCE
     protocol.subscribe_messages(symbols)
     parser = protocol.parser if isinstance(protocol, CoinbaseProtocol | KrakenProtocol) else None
-    if isinstance(parser, CoinbaseParser | KrakenParser):
+    if isinstance(parser, CoinbaseParser | KrakenParser | KrakenV2Parser):
         if kernel and parser.kernel is None:
             raise SystemExit(f"{venue.name}: the kernel is not built (make native)")
         if not kernel:

@@ -223,4 +223,4 @@ def _alike(times: list[str], sample: str) -> bool:
 
 
 KERNEL: Final = native.load("mdc.providers.kraken.kernel")
-"""Loaded last: the kernel imports this module's ``_latest_ns``."""
+"""The compiled book updates (``kernel.pyx``), or None when not built or ``MDC_PURE_PYTHON``."""

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import random
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.support.kernels import archive, encoded, flat, outcomes, read_capture, require_kernel
+from tests.support.kraken_v2 import recorded_session
 
 from mdc.domain.events import Event
 from mdc.providers.kraken.parse import KrakenParser
+from mdc.providers.kraken.parse_v2 import KrakenV2Parser
 
 MODULE = "mdc.providers.kraken.kernel"
 
@@ -108,3 +111,94 @@ def test_damaged_sessions_give_identical_gaps_resubscribes_and_errors(
     assert kernel.checksums_failed > 5 and kernel.checksums_ok > 100
     assert kernel.unvalidated > 200
     assert sum(isinstance(r, str) for r in slow) > 10  # bad levels and frames raised alike
+
+
+V2_PAIRS = {
+    "BTC/USD": (Decimal("45000.0"), Decimal("0.1"), (1, 8)),
+    "XRP/USD": (Decimal("0.60000"), Decimal("0.00001"), (5, 8)),
+    "ADA/BTC": (Decimal("0.0000120"), Decimal("0.0000001"), (7, 8)),
+}
+
+
+def v2_pair() -> tuple[KrakenV2Parser, KrakenV2Parser]:
+    symbols = {p: p.replace("/", "-") for p in V2_PAIRS}
+    kernel = KrakenV2Parser(10, dict(symbols))
+    assert kernel.kernel is require_kernel(MODULE)
+    python = KrakenV2Parser(10, dict(symbols))
+    python.kernel = None
+    return kernel, python
+
+
+def v2_damaged(frames: list[bytes], seed: int) -> list[bytes]:
+    """The v2 session with updates lost, checksums and numbers broken, odd number forms,
+    times in other forms, a pair never described and resets."""
+    rng = random.Random(seed)
+    out: list[bytes] = []
+    for frame in frames:
+        msg = json.loads(frame, parse_float=Decimal, parse_int=Decimal)
+        roll = rng.random()
+        update = msg["channel"] == "book" and msg["type"] == "update"
+        data = msg["data"][0] if update else {}
+        side = "asks" if data.get("asks") else "bids"
+        if roll < 0.02:
+            continue  # a lost update: the next checksum fails
+        if update and roll < 0.04:
+            data["checksum"] = (int(data["checksum"]) + 1) % 2**32
+        elif update and roll < 0.06:
+            data[side][0]["qty"] = rng.choice(["@1e-3@", "@2E2@", "@0.5e1@"])  # exponents
+        elif update and roll < 0.08:
+            data[side][0]["price"] = rng.choice(["x", "", None, [1]])
+        elif update and roll < 0.10:
+            data["timestamp"] = rng.choice(["2025-12-02T12:00:01Z", "2025-12-02T13:00:01+01:00",
+                                            "", "2025-13-02T12:00:01Z"])  # fmt: skip
+        elif update and roll < 0.11:
+            data["symbol"] = "DOT/USD"  # no book, no precision: unvalidated
+        elif roll < 0.115:
+            out.append(b"RESET")
+        text = json.dumps(_numbers(msg)).replace('"@', "").replace('@"', "")
+        out.append(text.encode())
+    return out
+
+
+def _numbers(obj: Any) -> Any:
+    """Decimals as bare JSON numbers (the wire form), through a marker json.dumps leaves."""
+    if isinstance(obj, Decimal):
+        return f"@{obj}@"
+    if isinstance(obj, dict):
+        return {k: _numbers(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_numbers(v) for v in obj]
+    return obj
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_v2_sessions_give_identical_events_books_and_errors(seed: int, tmp_path: Path) -> None:
+    frames = recorded_session(V2_PAIRS, updates=800, seed=2026 + seed)
+    if seed:
+        frames = v2_damaged(frames, seed)
+    kernel, python = v2_pair()
+
+    snapshots = [f for f in frames if b'"type":"snapshot"' in f.replace(b" ", b"")]
+
+    def parse(p: KrakenV2Parser) -> Any:
+        def one(frame: bytes, ts: int) -> list[Event]:
+            if frame == b"RESET":  # a new connection: the instruments and books again
+                p.reset()
+                return [e for f in snapshots for e in p.parse(f, ts)]
+            return p.parse(frame, ts)
+
+        return one
+
+    stamped = list(enumerate(frames))
+    fast = outcomes(parse(kernel), stamped)
+    slow = outcomes(parse(python), stamped)
+    assert fast == slow
+    assert state(kernel) == state(python)
+    assert kernel._book_precision == python._book_precision
+    if not seed:
+        assert kernel.checksums_ok == 3 + 800 and kernel.checksums_failed == 0
+        written = archive(flat(fast), tmp_path / "kernel")
+        assert written and written == archive(flat(slow), tmp_path / "python")
+    else:
+        assert kernel.checksums_failed > 0 and kernel.unvalidated > 3
+        assert sum(isinstance(r, str) for r in slow) > 3
