@@ -17,6 +17,12 @@ run on the same frames, is ``msgspec.json.decode`` of each frame plus a raw writ
 floor does not decode Binance's four REST snapshots (about 140 kB, 4,600 levels), which its
 parse must: on a 265-frame capture that is most of Binance's parse time.
 
+Coinbase and Kraken (v1 and v2) have compiled kernels (``providers/<venue>/kernel.pyx``): their
+parse, parse + collectors and end to end run twice in the same run, on the Python reference
+path (the plain rows) and with the kernel (the ``(kernel)`` rows); Binance runs the Python path
+only. ``--callgrind`` adds valgrind instruction counts per frame of parse alone,
+Python against kernel, for the kernel venues (machine noise does not reach them).
+
 Two kinds of rows:
 
 * Cold (the first table): each run is one replay of the capture on fresh state — a new parser,
@@ -40,6 +46,7 @@ import argparse
 import gc
 import math
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,10 +70,13 @@ from mdc.providers.binance.config import BinanceConfig
 from mdc.providers.binance.stream import BinanceProtocol
 from mdc.providers.coinbase import SPEC as COINBASE
 from mdc.providers.coinbase.config import CoinbaseConfig
+from mdc.providers.coinbase.parse import CoinbaseParser
 from mdc.providers.coinbase.stream import CoinbaseProtocol
 from mdc.providers.connection import WireProtocol
 from mdc.providers.kraken import SPEC as KRAKEN
 from mdc.providers.kraken.config import KrakenConfig
+from mdc.providers.kraken.parse import KrakenParser
+from mdc.providers.kraken.parse_v2 import KrakenV2Parser
 from mdc.providers.kraken.stream import KrakenProtocol
 
 HERE: Final = Path(__file__).resolve().parent
@@ -182,8 +192,15 @@ def read_depth_snapshots(paths: list[Path]) -> dict[str, bytes]:
 Parse = Callable[[bytes, int], list[Event]]
 
 
-def make_parse(venue: Venue, snapshots: dict[str, bytes]) -> tuple[Parse, str, Collectors]:
-    """A fresh protocol's parse (with its symbol maps set) and collectors that know it."""
+KERNEL_VENUES: Final = ("coinbase", "kraken", "kraken-v2")
+"""Venues whose parser has a compiled kernel (``providers/<venue>/kernel.pyx``)."""
+
+
+def make_parse(
+    venue: Venue, snapshots: dict[str, bytes], kernel: bool = False
+) -> tuple[Parse, str, Collectors]:
+    """A fresh protocol's parse (with its symbol maps set) and collectors that know it; the
+    Python reference path unless ``kernel`` (then the parser's compiled kernel must be built)."""
     symbols = [SymbolConfig(symbol=s) for s in venue.symbols]
     protocol: WireProtocol
     if venue.name == "coinbase":
@@ -195,6 +212,12 @@ def make_parse(venue: Venue, snapshots: dict[str, bytes]) -> tuple[Parse, str, C
     else:
         protocol, spec = BinanceProtocol(BinanceConfig()), BINANCE
     protocol.subscribe_messages(symbols)
+    parser = protocol.parser if isinstance(protocol, CoinbaseProtocol | KrakenProtocol) else None
+    if isinstance(parser, CoinbaseParser | KrakenParser | KrakenV2Parser):
+        if kernel and parser.kernel is None:
+            raise SystemExit(f"{venue.name}: the kernel is not built (make native)")
+        if not kernel:
+            parser.kernel = None
     collectors = Collectors()
     collectors.register_provider(spec.name, spec.capabilities)
     if not isinstance(protocol, BinanceProtocol):
@@ -281,11 +304,16 @@ class VenueResult:
         return self.frames_per_s(stage) / self.frames_per_s(floor)
 
 
-STAGES: Final = ("floor", "parse", "parse + collectors", "end to end")
+KERNEL: Final = " (kernel)"
+"""Suffix of a stage run with the venue's compiled kernel; the plain name is the Python path."""
+STAGES: Final = (
+    "floor", "parse", "parse" + KERNEL, "parse + collectors", "parse + collectors" + KERNEL,
+    "end to end", "end to end" + KERNEL,
+)  # fmt: skip
 """Cold stages: one replay on fresh state, fixed costs included."""
 STEADY_FLOOR: Final = "steady floor"
 STEADY_END_TO_END: Final = "steady end to end"
-STEADY_STAGES: Final = (STEADY_FLOOR, STEADY_END_TO_END)
+STEADY_STAGES: Final = (STEADY_FLOOR, STEADY_END_TO_END, STEADY_END_TO_END + KERNEL)
 """Steady-state stages: many replays into one open file or store, the warm-up pass excluded."""
 
 
@@ -337,12 +365,12 @@ def replay(
         with (directory / "raw.jsonl").open("wb") as raw:
             return floor_pass(raw)
 
-    def parse_only(directory: Path) -> int:
-        parse, _, _ = make_parse(venue, snapshots)
+    def parse_only(directory: Path, kernel: bool = False) -> int:
+        parse, _, _ = make_parse(venue, snapshots, kernel)
         return sum(len(parse(frame, ts)) for ts, frame in frames)
 
-    def with_collectors(directory: Path) -> int:
-        parse, _, collectors = make_parse(venue, snapshots)
+    def with_collectors(directory: Path, kernel: bool = False) -> int:
+        parse, _, collectors = make_parse(venue, snapshots, kernel)
         count = 0
         batch: list[Event] = []
         for ts, frame in frames:
@@ -352,8 +380,8 @@ def replay(
                 batch = []
         return count + len(collectors.process(batch))
 
-    def end_to_end(directory: Path) -> int:
-        pipeline = make_parse(venue, snapshots)
+    def end_to_end(directory: Path, kernel: bool = False) -> int:
+        pipeline = make_parse(venue, snapshots, kernel)
         store = mdc.storage.open_store(StorageConfig(root=str(directory)))
         count = end_to_end_pass(pipeline, store)
         store.close()
@@ -363,23 +391,33 @@ def replay(
         with (directory / "raw.jsonl").open("wb") as raw:
             return timed_passes([partial(floor_pass, raw)] * passes)
 
-    def steady_end_to_end(directory: Path, passes: int) -> Stage:
+    def steady_end_to_end(directory: Path, passes: int, kernel: bool = False) -> Stage:
         store = mdc.storage.open_store(StorageConfig(root=str(directory)))
-        pipelines = [make_parse(venue, snapshots) for _ in range(passes)]
+        pipelines = [make_parse(venue, snapshots, kernel) for _ in range(passes)]
         try:
             return timed_passes([partial(end_to_end_pass, p, store) for p in pipelines])
         finally:
             store.close()
 
-    cold = {
+    cold: dict[str, Callable[[Path], int]] = {
         "floor": floor,
         "parse": parse_only,
         "parse + collectors": with_collectors,
         "end to end": end_to_end,
     }
+    steady: dict[str, Callable[..., Stage]] = {
+        STEADY_FLOOR: steady_floor,
+        STEADY_END_TO_END: steady_end_to_end,
+    }
+    if venue.name in KERNEL_VENUES:
+        cold |= {
+            "parse" + KERNEL: partial(parse_only, kernel=True),
+            "parse + collectors" + KERNEL: partial(with_collectors, kernel=True),
+            "end to end" + KERNEL: partial(end_to_end, kernel=True),
+        }
+        steady[STEADY_END_TO_END + KERNEL] = partial(steady_end_to_end, kernel=True)
     stages = {name: best_of(timed(run), tmp, repeats, min_seconds) for name, run in cold.items()}
     passes = passes_for(stages["floor"], steady_seconds)
-    steady = {STEADY_FLOOR: steady_floor, STEADY_END_TO_END: steady_end_to_end}
     for _ in range(steady_repeats):  # floor and end to end alternate: both meet the same noise
         for name, run in steady.items():
             stage = best_of(partial(run, passes=passes), tmp, 1, 0.0)
@@ -404,7 +442,13 @@ def replay_all(
     ]
 
 
-def render(results: list[VenueResult], store_name: str, repeats: int, steady_repeats: int) -> str:
+def render(
+    results: list[VenueResult],
+    store_name: str,
+    repeats: int,
+    steady_repeats: int,
+    instructions: dict[str, tuple[float, float]] | None = None,
+) -> str:
     lines = [
         "## Crypto capture replay (per venue, one core)",
         "",
@@ -425,7 +469,7 @@ def render(results: list[VenueResult], store_name: str, repeats: int, steady_rep
         "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in results:
-        for name in STAGES:
+        for name in (n for n in STAGES if n in r.stages):
             lines.append(
                 f"| {r.venue} | {r.frames:,} | {r.megabytes:.2f} | {name} | {_rates(r, name)} |"
             )
@@ -442,20 +486,32 @@ def render(results: list[VenueResult], store_name: str, repeats: int, steady_rep
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        for name in STEADY_STAGES:
+        for name in (n for n in STEADY_STAGES if n in r.stages):
             label = name.removeprefix("steady ")
             passes = r.stages[name].passes
             lines.append(f"| {label} | {r.venue} | {passes:,} | {_rates(r, name)} |")
     lines.append("")
     for r in results:
-        ratio = r.ratio(STEADY_END_TO_END)
+        path = KERNEL if STEADY_END_TO_END + KERNEL in r.stages else ""
+        ratio = r.ratio(STEADY_END_TO_END + path)
         verdict = "met" if ratio >= TARGET else "not met"
         lines.append(
             f"- {r.venue}: steady-state end to end {ratio:.2f} × steady-state floor "
-            f"(target ≥ {TARGET}: {verdict}); cold end to end {r.ratio('end to end'):.2f} × "
-            f"cold floor; {r.stages['end to end'].events:,} events from {r.frames:,} frames "
-            "per pass."
+            f"({'kernel' if path else 'Python: no kernel'}; target ≥ {TARGET}: {verdict}); "
+            f"cold end to end {r.ratio('end to end' + path):.2f} × cold floor; "
+            f"{r.stages['end to end'].events:,} events from {r.frames:,} frames per pass."
         )
+    if instructions:
+        lines += [
+            "",
+            "Instructions per frame of parse alone (valgrind `--tool=callgrind`, a child "
+            "replaying the capture once on a fresh parser, less a child doing only the setup):",
+            "",
+            "| Venue | Python | kernel | kernel / Python |",
+            "|---|---:|---:|---:|",
+        ]
+        for venue, (python, kernel) in instructions.items():
+            lines.append(f"| {venue} | {python:,.0f} | {kernel:,.0f} | {kernel / python:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -469,6 +525,72 @@ def _rates(r: VenueResult, name: str) -> str:
     )
 
 
+def child(name: str, mode: str, fixtures: Path, capture: Path) -> int:
+    """One parse pass (``python``/``kernel``) of a venue's frames in ``capture``, or only the
+    setup."""
+    venue = next(v for v in VENUES if v.name == name)
+    frames = read_frames(capture)
+    snapshots = read_depth_snapshots([fixtures / n for n in venue.rest])
+    parse, _, _ = make_parse(venue, snapshots, kernel=mode == "kernel")
+    if mode != "setup":
+        for ts, frame in frames:
+            parse(frame, ts)
+    print(len(frames))
+    return 0
+
+
+def callgrind_all(fixtures: Path) -> dict[str, tuple[float, float]]:
+    """Venue → instructions per frame of parse alone, (Python, kernel). The frames are written
+    out first (a built session is built once, natively); a venue's three children run at once."""
+    out: dict[str, tuple[float, float]] = {}
+    modes = ("setup", "python", "kernel")
+    with tempfile.TemporaryDirectory(prefix="mdc-crypto-cg-") as tmp:
+        for venue in (v for v in VENUES if v.name in KERNEL_VENUES):
+            frames = venue.build() if venue.build else read_frames(fixtures / venue.ws)
+            capture = Path(tmp) / f"{venue.name}.frames"
+            capture.write_bytes(
+                b"".join(b"%d.%09d: %s\n" % (ts // 10**9, ts % 10**9, f) for ts, f in frames)
+            )
+            children = {
+                mode: subprocess.Popen(
+                    [
+                        "valgrind",
+                        "--tool=callgrind",
+                        f"--callgrind-out-file={Path(tmp) / f'{venue.name}.{mode}'}",
+                        sys.executable,
+                        __file__,
+                        "--fixtures",
+                        str(fixtures),
+                        "--child",
+                        venue.name,
+                        mode,
+                        str(capture),
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+                for mode in modes
+            }
+            counts = {}
+            for mode, proc in children.items():
+                stdout, _ = proc.communicate()
+                if proc.returncode != 0:
+                    raise RuntimeError(f"callgrind child {venue.name} {mode} failed")
+                assert int(stdout.split()[-1]) == len(frames)
+                counts[mode] = _total_ir(Path(tmp) / f"{venue.name}.{mode}")
+            python, kernel = ((counts[m] - counts["setup"]) / len(frames) for m in modes[1:])
+            out[venue.name] = (python, kernel)
+    return out
+
+
+def _total_ir(path: Path) -> int:
+    """The ``totals:`` (or ``summary:``) instruction count of a callgrind output file."""
+    for line in path.read_text().splitlines():
+        if line.startswith(("totals:", "summary:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no instruction total in {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -477,7 +599,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, default=OUTPUT, help="markdown file to update")
     parser.add_argument("--fixtures", type=Path, default=FIXTURES)
+    parser.add_argument(
+        "--callgrind", action="store_true", help="add instructions per frame (valgrind)"
+    )
+    parser.add_argument(
+        "--child", nargs=3, metavar=("VENUE", "MODE", "FRAMES"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child[0], args.child[1], args.fixtures, Path(args.child[2]))
     repeats, min_seconds = (1, 0.0) if args.quick else (MAX_REPEATS, MIN_SECONDS)
     steady_seconds, steady_repeats = (0.0, 1) if args.quick else (STEADY_SECONDS, STEADY_REPEATS)
     if not args.fixtures.is_dir():
@@ -490,7 +620,8 @@ def main(argv: list[str] | None = None) -> int:
         probe = mdc.storage.open_store(StorageConfig(root=str(Path(tmp) / "probe")))
         store_name = f"{type(probe).__module__}.{type(probe).__name__}"
         probe.close()
-    text = render(results, store_name, repeats, steady_repeats)
+    instructions = callgrind_all(args.fixtures) if args.callgrind else None
+    text = render(results, store_name, repeats, steady_repeats, instructions)
     print(text)
     if not args.no_write:
         report.write(args.output, "crypto", text)

@@ -28,10 +28,12 @@ product's next timed message and takes that time.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Final, Literal
 
 import msgspec
 
+from mdc.domain import native
 from mdc.domain.events import BookDelta, BookSnapshot, Event, Gap, Quote, Side, Trade
 from mdc.domain.rfc3339 import rfc3339_ns
 from mdc.providers.base import ProviderError
@@ -123,6 +125,8 @@ class CoinbaseParser:
         self._product_ts: dict[str, int] = {}
         """Last exchange time seen per product: a lower bound for an untimed snapshot."""
         self._pending: dict[str, tuple[Snapshot, int]] = {}
+        self.kernel: ModuleType | None = KERNEL
+        """The compiled fast path (``kernel.pyx``), or None: the Python methods do it all."""
 
     def reset(self) -> None:
         """Forget continuity: an outage is reported by the connection layer, not as a hole."""
@@ -140,6 +144,10 @@ class CoinbaseParser:
                 raise
             self.ignored += 1  # new message types may appear at any time: ignore them
             return []
+        if self.kernel is not None:
+            events: list[Event] | None = self.kernel.events(self, msg, ts_recv)
+            if events is not None:
+                return events
         match msg:  # most frequent first; LastMatch is a Match
             case L2Update():
                 return self._l2update(msg, ts_recv)
@@ -323,3 +331,6 @@ _KNOWN: Final = frozenset(
     str(t.__struct_config__.tag)
     for t in (Snapshot, L2Update, Match, LastMatch, Ticker, Heartbeat, Subscriptions, Error)
 )
+
+KERNEL: Final = native.load("mdc.providers.coinbase.kernel")
+"""Loaded last: the kernel imports this module's message types."""

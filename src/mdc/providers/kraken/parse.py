@@ -14,10 +14,12 @@ the stream resubscribes and the next snapshot restores validation.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any, Final, cast
 
 import msgspec
 
+from mdc.domain import native
 from mdc.domain.events import BookSnapshot, Event, Quote, Trade
 from mdc.providers.base import ProviderError
 from mdc.providers.kraken.book import CheckedBooks, PairBook
@@ -47,6 +49,11 @@ _decoder = msgspec.json.Decoder(_Frame)
 class KrakenParser(CheckedBooks):
     """Stateful parser for one connection (books); :meth:`reset` on reconnect."""
 
+    def __init__(self, depth: int, symbols: dict[str, str], provider: str = VENUE) -> None:
+        super().__init__(depth, symbols, provider)
+        self.kernel: ModuleType | None = KERNEL
+        """The compiled book update (``kernel.pyx``), or None: :meth:`_update` does it."""
+
     def _symbol(self, pair: str) -> str:
         return self.symbols.get(pair) or common_symbol(pair)
 
@@ -73,6 +80,9 @@ class KrakenParser(CheckedBooks):
                 raise ValueError("kraken book frame with a non-object payload")
             if part.snapshot_asks is not None or part.snapshot_bids is not None:
                 return [self._snapshot(pair, part, ts_recv)]
+            if self.kernel is not None:
+                events: list[Event] = self.kernel.update(self, pair, part, ts_recv)
+                return events
             return self._update(pair, part, ts_recv)
         payload = msg[1]
         if not isinstance(payload, list):
@@ -210,3 +220,7 @@ def _alike(times: list[str], sample: str) -> bool:
         and joined.isascii()
         and joined.replace(".", "").isdigit()
     )
+
+
+KERNEL: Final = native.load("mdc.providers.kraken.kernel")
+"""The compiled book updates (``kernel.pyx``), or None when not built or ``MDC_PURE_PYTHON``."""

@@ -25,10 +25,12 @@ pair's ``trade_id`` sequence is one ``Gap`` (``trade_id_gap``), as on Coinbase.
 from __future__ import annotations
 
 from decimal import Decimal
+from types import ModuleType
 from typing import Final
 
 import msgspec
 
+from mdc.domain import native
 from mdc.domain.events import BookSide, BookSnapshot, Event, Gap, Quote, Side, Trade
 from mdc.domain.rfc3339 import rfc3339_ns
 from mdc.providers.base import FeedCounter, ProviderError
@@ -129,6 +131,8 @@ class KrakenV2Parser(CheckedBooks):
         self.duplicates = 0
         self._last_trade: dict[str, tuple[int, int]] = {}
         self._book_precision: dict[str, tuple[int, int]] = {}
+        self.kernel: ModuleType | None = KERNEL
+        """The compiled book update (``kernel.pyx``), or None: :meth:`_update` does it."""
 
     def counters(self) -> dict[FeedCounter, int]:
         return super().counters() | {
@@ -151,9 +155,12 @@ class KrakenV2Parser(CheckedBooks):
             books = _books.decode(msg.data)
             snapshot = msg.type == "snapshot"
             events: list[Event] = []
+            kernel = self.kernel
             for book in books:
                 if snapshot:
                     events.append(self._snapshot(book, ts_recv))
+                elif kernel is not None:
+                    kernel.update_v2(self, events, book, ts_recv)
                 else:
                     self._update(events, book, ts_recv)
             return events
@@ -288,3 +295,7 @@ class KrakenV2Parser(CheckedBooks):
             )
             for t in tickers
         ]
+
+
+KERNEL: Final = native.load("mdc.providers.kraken.kernel")
+"""The compiled book updates (``kernel.pyx``), or None when not built or ``MDC_PURE_PYTHON``."""
