@@ -32,8 +32,11 @@ native: $(DEV_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/mdc collect
 
+# The suite spends most of its time waiting on servers, subprocesses and browsers, so it runs on
+# TEST_WORKERS pytest-xdist workers (README, Testing); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 4
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run.py

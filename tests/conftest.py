@@ -25,6 +25,17 @@ def fixtures_dir() -> Path:
     return FIXTURES
 
 
+# -- slow modules first ------------------------------------------------------------------------
+# make test hands whole modules to xdist workers in collection order (--dist loadfile): a module
+# of kill -9 rounds or browsers that came last would run alone after the others finished. Its
+# tests keep their order, and so do the other modules.
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 # -- in CI nothing passes by being left out ----------------------------------------------------
 # With CI set (.ci/run sets it), a skipped test or module and a non-strict xfail/xpass are
 # failures: every test either runs and passes, or says why it could not.

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.support.binaries import require
 from tests.support.collector import CollectorThread
 
@@ -31,6 +31,11 @@ CHROMIUM_ARGS: Final = [
 ]
 VIEWPORT: Final = {"width": 1366, "height": 860}  # a laptop screen
 SYMBOLS: Final = "SPY,AAPL,MSFT"
+
+# A page's figures arrive with its API calls, which on a loaded machine (parallel workers, other
+# checkouts' suites) take longer than expect()'s 5 s default: assertions wait for them as long as
+# actions do (page.set_default_timeout below), and still pass the moment the content is there.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import screenshot
 from tests.support import xdp
 from tests.support.collector import CollectorThread
+from tests.support.net import free_udp_port
 from tests.support.xdp_request_server import StandInServer
 from tests.unit.providers.nyse.test_nyse_parse import SYMBOLS
 
@@ -26,7 +27,8 @@ from mdc.providers.nyse.taq_master import REFERENCE_NAME, MasterRecord
 from mdc.storage.reference import write_reference
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-LINES = [("239.255.46.1", 47301), ("239.255.47.1", 47301), ("239.255.48.1", 47301)]
+PORT = free_udp_port()  # per process: parallel runs never hear each other's packets
+LINES = [("239.255.46.1", PORT), ("239.255.47.1", PORT), ("239.255.48.1", PORT)]
 DROP = 15
 
 

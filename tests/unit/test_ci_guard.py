@@ -75,3 +75,30 @@ def test_outside_ci_skips_are_reported_as_skips(
     monkeypatch.delenv("CI", raising=False)
     result = guarded.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, skipped=2, xfailed=2, xpassed=1)
+
+
+def test_in_ci_the_guard_holds_on_xdist_workers(
+    guarded: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """make test runs on pytest-xdist workers: the guard runs in each worker's report hook and
+    the controller must still see every skip and loose xfail as a failure."""
+    monkeypatch.setenv("CI", "true")
+    # Only xdist: the other installed plugins (schemathesis, hypothesis) take seconds to import
+    # in each of the three processes and play no part here.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    guarded.makepyfile(test_gone='import pytest\npytest.importorskip("no_such_module_xyz")\n')
+    result = guarded.runpytest_subprocess(
+        "-p", "xdist", "-n", "2", "-p", "no:cacheprovider", "-rfE"
+    )
+    result.assert_outcomes(passed=1, failed=3, errors=2, xfailed=1)
+    result.stdout.fnmatch_lines(["created: 2/2 workers"])
+    result.stdout.fnmatch_lines_random(
+        [
+            "FAILED *test_skips - skipped in CI: Skipped: no frobnicator",
+            "FAILED *test_loose_xfail - non-strict xfail in CI (known bug)*",
+            "FAILED *test_loose_xpass - non-strict xfail in CI (maybe fixed)*",
+            "ERROR *test_skipif - skipped in CI: Skipped: never here",
+            "ERROR *test_gone.py*",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED

@@ -16,6 +16,7 @@ import msgspec
 import pytest
 from collecting_sink import CollectingSink
 from tests.support import xdp
+from tests.support.net import free_udp_port
 from tests.support.xdp_request_server import StandInServer
 from tests.unit.providers.nyse.test_nyse_parse import SYMBOLS, expected_books, l2_books
 
@@ -25,7 +26,10 @@ from mdc.providers.nyse.messages import PACKET_HEADER
 from mdc.providers.nyse.parse import XdpFeed
 from mdc.providers.nyse.stream import NyseStream
 
-LINES = [("239.255.41.1", 47101), ("239.255.42.1", 47101)]
+# One port per process (the groups are fixed): parallel workers and other checkouts running
+# this file at the same time each hear only their own packets.
+PORT = free_udp_port()
+LINES = [("239.255.41.1", PORT), ("239.255.42.1", PORT)]
 DROP = 25
 
 
@@ -115,7 +119,7 @@ def test_a_packet_lost_on_both_lines_is_exactly_one_gap() -> None:
     assert [msgspec.structs.replace(e, ts_recv=0) for e in sink.events] == expected
 
 
-RETRANS_LINE = ("239.255.45.1", 47101)
+RETRANS_LINE = ("239.255.45.1", PORT)
 
 
 def test_collect_with_a_request_server_gets_the_lost_packet_on_the_retransmission_line(

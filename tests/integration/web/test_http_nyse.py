@@ -10,13 +10,15 @@ from typing import Any
 import httpx
 from tests.support import xdp
 from tests.support.collector import CollectorThread
+from tests.support.net import free_udp_port
 from tests.unit.providers.nyse.test_nyse_parse import SYMBOLS
 
 from mdc.config.schema import Config, StorageConfig
 from mdc.providers.nyse.stream import NyseStream
 from mdc.storage.archive import open_archive
 
-LINES = [("239.255.43.1", 47201), ("239.255.44.1", 47201)]
+PORT = free_udp_port()  # per process: parallel runs never hear each other's packets
+LINES = [("239.255.43.1", PORT), ("239.255.44.1", PORT)]
 
 
 def test_channel_counters_in_the_api_and_events_in_the_archive(tmp_path: Path) -> None:
