@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,27 @@ FIXTURES = ROOT.parent / "shared" / "fixtures"
 # No test reads the developer's own OS keyring (credentials are looked up there after the
 # environment); tests of the keyring set their own file backend. Subprocesses inherit this.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+# An xdist worker starts with COLUMNS=80 and LINES=24 in its environment that the controller did
+# not have (GNU readline exports them when the worker's interpreter sizes its absent terminal):
+# CLI output in a worker would wrap at 80 columns where a serial run does not. Each worker takes
+# the controller's terminal variables instead.
+_TERMINAL = {name: os.environ.get(name) for name in ("COLUMNS", "LINES")}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, on the controller: hand this process's terminal variables to each worker."""
+    node.workerinput["terminal"] = _TERMINAL
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    terminal = getattr(config, "workerinput", {}).get("terminal")
+    for name, value in (terminal or {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
