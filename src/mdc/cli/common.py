@@ -51,6 +51,30 @@ ConfigOption = Annotated[
     ),
 ]
 
+# The consumers of the bus (`mdc store`, `mdc sink`): how long to run, and their own /metrics.
+DurationOption = Annotated[
+    float | None,
+    typer.Option("--duration", min=0.0, metavar="SECONDS", help="Stop after this long."),
+]
+MetricsPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--http-port",
+        metavar="PORT",
+        help="Serve /metrics, /status and /live on this port (0: any free one).  "
+        "[default: no HTTP server]",
+    ),
+]
+MetricsHostOption = Annotated[
+    str | None,
+    typer.Option(
+        "--http-host",
+        metavar="HOST",
+        help="Bind address for --http-port (not loopback: needs MDC_API_KEY).  "
+        "[default: http.host]",
+    ),
+]
+
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     # The message is text, not markup: "[columns] ..." or a path with brackets must show as is.

@@ -13,7 +13,17 @@ from typing import Annotated
 
 import typer
 
-from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, config_source, fail, load
+from mdc.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    ConfigOption,
+    DurationOption,
+    MetricsHostOption,
+    MetricsPortOption,
+    config_source,
+    fail,
+    load,
+)
 from mdc.cli.store import bind_metrics, check_bus, serving_metrics
 from mdc.config import Config
 from mdc.config.schema import SinkConfig
@@ -55,28 +65,9 @@ def sink(
             help="Subjects to sink, e.g. 'mdc.*.binance.trade'  [default: PREFIX.>]",
         ),
     ] = None,
-    duration: Annotated[
-        float | None,
-        typer.Option("--duration", min=0.0, metavar="SECONDS", help="Stop after this long."),
-    ] = None,
-    http_port: Annotated[
-        int | None,
-        typer.Option(
-            "--http-port",
-            metavar="PORT",
-            help="Serve /metrics, /status and /live on this port (0: any free one).  "
-            "[default: no HTTP server]",
-        ),
-    ] = None,
-    http_host: Annotated[
-        str | None,
-        typer.Option(
-            "--http-host",
-            metavar="HOST",
-            help="Bind address for --http-port (not loopback: needs MDC_API_KEY).  "
-            "[default: http.host]",
-        ),
-    ] = None,
+    duration: DurationOption = None,
+    http_port: MetricsPortOption = None,
+    http_host: MetricsHostOption = None,
     config_path: ConfigOption = None,
 ) -> None:
     """Write what collectors publish to JetStream into one [[sinks]] entry.

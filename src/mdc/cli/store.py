@@ -18,7 +18,17 @@ from typing import Annotated, Any
 
 import typer
 
-from mdc.cli.common import EXIT_FAILURE, EXIT_USAGE, ConfigOption, config_source, fail, load
+from mdc.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    ConfigOption,
+    DurationOption,
+    MetricsHostOption,
+    MetricsPortOption,
+    config_source,
+    fail,
+    load,
+)
 from mdc.config import Config
 from mdc.distributed.connect import BusError, options, shown
 from mdc.distributed.publisher import Publisher
@@ -105,28 +115,9 @@ def store(
         Path | None,
         typer.Option("--data", "-d", metavar="DIR", help="This writer's archive root."),
     ] = None,
-    duration: Annotated[
-        float | None,
-        typer.Option("--duration", min=0.0, metavar="SECONDS", help="Stop after this long."),
-    ] = None,
-    http_port: Annotated[
-        int | None,
-        typer.Option(
-            "--http-port",
-            metavar="PORT",
-            help="Serve /metrics, /status and /live on this port (0: any free one).  "
-            "[default: no HTTP server]",
-        ),
-    ] = None,
-    http_host: Annotated[
-        str | None,
-        typer.Option(
-            "--http-host",
-            metavar="HOST",
-            help="Bind address for --http-port (not loopback: needs MDC_API_KEY).  "
-            "[default: http.host]",
-        ),
-    ] = None,
+    duration: DurationOption = None,
+    http_port: MetricsPortOption = None,
+    http_host: MetricsHostOption = None,
     config_path: ConfigOption = None,
 ) -> None:
     """Store what collectors publish to JetStream into this writer's archive.

@@ -23,7 +23,7 @@ import msgspec
 from mdc.config.schema import DistributedConfig
 from mdc.distributed import subjects as subj
 from mdc.distributed.connect import connect, ensure_stream
-from mdc.distributed.durable import subscribe_durable
+from mdc.distributed.durable import DurableReader, subscribe_durable
 from mdc.domain.backoff import backoff_delay
 from mdc.domain.events import Event
 from mdc.storage.tail import TailRecord
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FETCH_TIMEOUT_S: Final = 0.5
-LAG_POLL_S: Final = 1.0
 MAX_BACKOFF_S: Final = 5.0
 _decoder: Final = msgspec.msgpack.Decoder(list[Event])
 
@@ -51,16 +49,12 @@ class Target(Protocol):
     async def close(self) -> None: ...
 
 
-class StreamFeed:
+class StreamFeed(DurableReader):
     def __init__(
         self, cfg: DistributedConfig, durable: str, filter_subject: str | None, target: Target
     ) -> None:
-        self.cfg = cfg
-        self.durable = durable
-        self.filter = filter_subject or f"{cfg.subject_prefix}.>"
+        super().__init__(cfg, durable, filter_subject)
         self.target = target
-        self._stop = asyncio.Event()
-        self.fetched = 0
         self.delivered_messages = 0
         self.delivered_events = 0
         self.acked = 0
@@ -68,13 +62,6 @@ class StreamFeed:
         self.bad_messages = 0
         self.errors = 0
         self.last_error = ""
-        self.connected = False
-        self.lag_messages: int | None = None
-        self.ack_pending: int | None = None
-        self._last_info = 0.0
-
-    def stop(self) -> None:
-        self._stop.set()
 
     async def run(self, duration: float | None = None) -> None:
         """Consume until :meth:`stop` (or ``duration``); a pass in flight is finished first."""
@@ -88,42 +75,14 @@ class StreamFeed:
             while not self._stop.is_set():
                 if deadline is not None and loop.time() >= deadline:
                     break
-                msgs = await self._fetch(psub)
-                await self._poll_lag(psub)
+                msgs = await self.fetch(psub)
+                await self.poll_lag(psub)
                 if msgs:
                     await self._pass(msgs)
         finally:
             self.connected = False
             await self.target.close()
             await nc.close()
-
-    async def _fetch(self, psub: Any) -> list[Msg]:
-        from nats.errors import TimeoutError as NatsTimeout
-
-        try:
-            msgs: list[Msg] = await psub.fetch(self.cfg.fetch_batch, timeout=FETCH_TIMEOUT_S)
-        except (TimeoutError, NatsTimeout):
-            return []
-        except Exception as exc:  # a server restart: the client reconnects, we fetch again
-            log.warning("fetch from %s failed: %s; retrying", self.cfg.stream, exc)
-            await asyncio.sleep(FETCH_TIMEOUT_S)
-            return []
-        self.fetched += len(msgs)
-        return msgs
-
-    async def _poll_lag(self, psub: Any) -> None:
-        """The durable's pending counts from JetStream, at most every ``LAG_POLL_S``."""
-        now = time.monotonic()
-        if now - self._last_info < LAG_POLL_S:
-            return
-        self._last_info = now
-        try:
-            info = await psub.consumer_info()
-        except Exception as exc:  # an outage: the figures keep their last value
-            log.debug("consumer info failed: %s", exc)
-            return
-        self.lag_messages = int(info.num_pending or 0)
-        self.ack_pending = int(info.num_ack_pending or 0)
 
     def _record(self, msg: Msg) -> TailRecord | None:
         if msg.metadata.num_delivered > 1:

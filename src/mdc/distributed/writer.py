@@ -21,7 +21,7 @@ import msgspec
 from mdc.config.schema import DistributedConfig
 from mdc.distributed import subjects as subj
 from mdc.distributed.connect import connect, ensure_stream
-from mdc.distributed.durable import subscribe_durable
+from mdc.distributed.durable import DurableReader, subscribe_durable
 from mdc.domain.events import Event
 from mdc.storage import StoragePaused, Store
 
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FETCH_TIMEOUT_S: Final = 0.5
-LAG_POLL_S: Final = 1.0
 BAD_SOURCE: Final = "nats"
 _decoder: Final = msgspec.msgpack.Decoder(list[Event])
 
@@ -43,31 +41,19 @@ class _Pending:
     msg: Msg
 
 
-class ArchiveWriter:
+class ArchiveWriter(DurableReader):
     def __init__(
         self, store: Store, cfg: DistributedConfig, durable: str, filter_subject: str | None
     ) -> None:
+        super().__init__(cfg, durable, filter_subject)
         self.store = store
-        self.cfg = cfg
-        self.durable = durable
-        self.filter = filter_subject or f"{cfg.subject_prefix}.>"
         self._pending: deque[_Pending] = deque()
-        self._stop = asyncio.Event()
         self.messages = 0
         self.events = 0
         self.acked = 0
         self.bad_messages = 0
         self.redelivered = 0
-        self.fetched = 0
-        self.lag_messages: int | None = None
-        """The durable's ``num_pending`` (in the stream, not yet delivered), polled."""
-        self.ack_pending: int | None = None
-        self.connected = False
         self._last_progress = time.monotonic()
-        self._last_info = 0.0
-
-    def stop(self) -> None:
-        self._stop.set()
 
     async def run(self, duration: float | None = None) -> None:
         """Consume until :meth:`stop` (or ``duration``), then commit and ack what is stored."""
@@ -82,10 +68,9 @@ class ArchiveWriter:
             while not self._stop.is_set():
                 if deadline is not None and loop.time() >= deadline:
                     break
-                msgs = await self._fetch(psub)
-                self.fetched += len(msgs)
+                msgs = await self.fetch(psub)
                 self.connected = nc.is_connected
-                await self._poll_lag(psub)
+                await self.poll_lag(psub)
                 for msg in msgs:
                     await self._store(msg)
                 self.store.maintain()
@@ -97,33 +82,6 @@ class ArchiveWriter:
         finally:
             self.connected = False
             await nc.close()
-
-    async def _poll_lag(self, psub: Any) -> None:
-        """The consumer's pending counts from JetStream, at most every ``LAG_POLL_S``."""
-        now = time.monotonic()
-        if now - self._last_info < LAG_POLL_S:
-            return
-        self._last_info = now
-        try:
-            info = await psub.consumer_info()
-        except Exception as exc:  # an outage: the metric keeps its last value
-            log.debug("consumer info failed: %s", exc)
-            return
-        self.lag_messages = int(info.num_pending or 0)
-        self.ack_pending = int(info.num_ack_pending or 0)
-
-    async def _fetch(self, psub: Any) -> list[Msg]:
-        from nats.errors import TimeoutError as NatsTimeout
-
-        try:
-            msgs: list[Msg] = await psub.fetch(self.cfg.fetch_batch, timeout=FETCH_TIMEOUT_S)
-        except (TimeoutError, NatsTimeout):
-            return []
-        except Exception as exc:  # a server restart: the client reconnects, we fetch again
-            log.warning("fetch from %s failed: %s; retrying", self.cfg.stream, exc)
-            await asyncio.sleep(FETCH_TIMEOUT_S)
-            return []
-        return msgs
 
     async def _store(self, msg: Msg) -> None:
         self.messages += 1
