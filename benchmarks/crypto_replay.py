@@ -60,6 +60,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
+import callgrind
 import mdc.storage
 import report
 from mdc.collectors.chain import Collectors
@@ -554,9 +555,7 @@ def callgrind_all(fixtures: Path) -> dict[str, tuple[float, float]]:
             children = {
                 mode: subprocess.Popen(
                     [
-                        "valgrind",
-                        "--tool=callgrind",
-                        f"--callgrind-out-file={Path(tmp) / f'{venue.name}.{mode}'}",
+                        *callgrind.command(Path(tmp) / f"{venue.name}.{mode}"),
                         sys.executable,
                         __file__,
                         "--fixtures",
@@ -577,18 +576,10 @@ def callgrind_all(fixtures: Path) -> dict[str, tuple[float, float]]:
                 if proc.returncode != 0:
                     raise RuntimeError(f"callgrind child {venue.name} {mode} failed")
                 assert int(stdout.split()[-1]) == len(frames)
-                counts[mode] = _total_ir(Path(tmp) / f"{venue.name}.{mode}")
+                counts[mode] = callgrind.total(Path(tmp) / f"{venue.name}.{mode}")
             python, kernel = ((counts[m] - counts["setup"]) / len(frames) for m in modes[1:])
             out[venue.name] = (python, kernel)
     return out
-
-
-def _total_ir(path: Path) -> int:
-    """The ``totals:`` (or ``summary:``) instruction count of a callgrind output file."""
-    for line in path.read_text().splitlines():
-        if line.startswith(("totals:", "summary:")):
-            return int(line.split()[1])
-    raise RuntimeError(f"no instruction total in {path}")
 
 
 def main(argv: list[str] | None = None) -> int:

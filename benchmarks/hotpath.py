@@ -116,22 +116,15 @@ def spawn(
         cmd.append("--setup-only")
     out_file = tmp / "callgrind.out"
     if callgrind:
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", *cmd]
+        cmd = [*callgrind.command(out_file), *cmd]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{stage} child failed:\n{done.stderr[-3000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     if callgrind:
-        result["instructions"] = _total_ir(out_file)
+        result["instructions"] = callgrind.total(out_file)
         out_file.unlink()
     return result
-
-
-def _total_ir(path: Path) -> int:
-    for line in path.read_text().splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
-    raise RuntimeError(f"no instruction total in {path}")
 
 
 def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, float]]]:

@@ -41,6 +41,7 @@ from typing import Final
 
 import numpy as np
 
+import callgrind
 import report
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -178,7 +179,7 @@ def child(stage: str, messages: int, run_stage: bool) -> None:
         assert fn(packets) == total
 
 
-def callgrind(messages: int = CALLGRIND_MESSAGES) -> dict[str, float]:
+def instructions(messages: int = CALLGRIND_MESSAGES) -> dict[str, float]:
     """Instructions per message of each stage: a child running the stage minus one running
     only the setup, both under ``valgrind --tool=callgrind`` (the children run side by side:
     instruction counts do not depend on what else the machine does)."""
@@ -188,14 +189,14 @@ def callgrind(messages: int = CALLGRIND_MESSAGES) -> dict[str, float]:
             stage, run_stage = job
             dump = Path(td) / f"{stage}-{run_stage}.out"
             cmd = [
-                "valgrind", "--tool=callgrind", f"--callgrind-out-file={dump}",
+                *callgrind.command(dump),
                 sys.executable, __file__, "--child", stage, "--messages", str(messages),
             ]  # fmt: skip
             if not run_stage:
                 cmd.append("--setup-only")
             env = {**os.environ, "PYTHONHASHSEED": "0"}
             subprocess.run(cmd, env=env, check=True, capture_output=True)
-            return _total_ir(dump)
+            return callgrind.total(dump)
 
         jobs = [(stage, run) for stage in CALLGRIND_STAGES for run in (True, False)]
         with ThreadPoolExecutor(max_workers=CALLGRIND_JOBS) as pool:
@@ -203,13 +204,6 @@ def callgrind(messages: int = CALLGRIND_MESSAGES) -> dict[str, float]:
     return {
         stage: (counts[stage, True] - counts[stage, False]) / messages for stage in CALLGRIND_STAGES
     }
-
-
-def _total_ir(path: Path) -> int:
-    for line in path.read_text().splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
-    raise RuntimeError(f"no instruction total in {path}")
 
 
 def import_rates(messages: int = MESSAGES, rounds: int = 2) -> dict[str, float]:
@@ -330,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
         child(args.child, args.messages, not args.setup_only)
         return
     result = measure(20_000, 1) if args.quick else measure()
-    ir = callgrind() if args.callgrind else {}
+    ir = instructions() if args.callgrind else {}
     imports = (import_rates(20_000, 1) if args.quick else import_rates()) if args.imports else {}
     text = render(result, ir, imports)
     print(text)

@@ -28,6 +28,7 @@ from typing import Any, Final
 
 import msgspec
 
+import callgrind
 import report
 from mdc.domain.rfc3339 import rfc3339_ns
 from mdc.providers.alpaca import parse as alpaca
@@ -225,19 +226,12 @@ def instructions(formats: dict[str, list[str]]) -> dict[str, dict[str, float]]:
 
 def _callgrind(name: str, path: str, tmp: Path) -> int:
     out = tmp / f"{name}.{path}.out"
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__]
+    cmd = [*callgrind.command(out), sys.executable, __file__]
     cmd += ["--child", name, "decode" if path == "setup" else path]
     cmd += ["--setup-only"] if path == "setup" else []
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     subprocess.run(cmd, env=env, capture_output=True, check=True)
-    return _total_ir(out)
-
-
-def _total_ir(path: Path) -> int:
-    for line in path.read_text().splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
-    raise RuntimeError(f"no instruction total in {path}")
+    return callgrind.total(out)
 
 
 def render(results: dict[str, dict[str, float]], ir: dict[str, dict[str, float]]) -> str:
