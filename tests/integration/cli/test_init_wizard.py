@@ -24,7 +24,7 @@ def test_wizard_asks_rechecks_and_writes_a_file_that_collects(tmp_path: Path) ->
     env.pop("ALPACA_SECRET_KEY", None)
     child = pexpect.spawn(
         MDC[0], [*MDC[1:], "init", "--output", str(out)], env=env, cwd=str(tmp_path),
-        encoding="utf-8", timeout=30,
+        encoding="utf-8", timeout=30, dimensions=(24, 200),  # a pty wide enough for tmp paths
     )  # fmt: skip
     try:
         child.expect(r"credentials found for: none")  # alpaca has only one of its two keys
@@ -111,7 +111,7 @@ def test_a_rejected_key_is_asked_again(tmp_path: Path, httpserver: HTTPServer) -
     flags += ["--retention-days", "0", "--max-mb", "0"]
     child = pexpect.spawn(
         MDC[0], [*MDC[1:], "init", "--output", str(out), *flags], env=env,
-        encoding="utf-8", timeout=30,
+        encoding="utf-8", timeout=30, dimensions=(24, 200),  # a pty wide enough for tmp paths
     )  # fmt: skip
     try:
         child.expect(r"credentials found for: polygon")

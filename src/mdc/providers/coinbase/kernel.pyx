@@ -13,6 +13,7 @@ parser's methods for the branches.
 """
 
 from mdc.domain.events import BookDelta, Quote, Trade
+from mdc.providers.coinbase import parse as _parse
 from mdc.providers.coinbase.parse import L2Update, LastMatch, Match, Ticker
 
 cdef long long NS_PER_S = 1000000000
@@ -175,7 +176,7 @@ cdef list _match(object parser, object msg, object ts_recv):
             seq=msg.sequence,
             price=msg.price,
             size=msg.size,
-            side="buy" if msg.side == "sell" else "sell",  # the maker's side: the taker's other
+            side=_parse._TAKER[msg.side],  # the parser's rule, read where it is defined
             trade_id=str(trade_id),
         )
     )
