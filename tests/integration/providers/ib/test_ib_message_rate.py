@@ -42,10 +42,17 @@ def run(body: Callable[[FakeTws], Awaitable[None]], listings: list[Listing]) -> 
         loop.close()
 
 
+READ_JITTER_S = 1e-3
+"""How much later the stand-in may read one message than another after its send: the client
+throttles by its send times, the stand-in stamps on reading, and a message read a few loop
+iterations sooner than its predecessor 45 sends back would otherwise land a second ahead."""
+
+
 def busiest_second(requests: list[Request]) -> int:
-    """The most messages that arrived within any one second."""
+    """The most messages that arrived within any one second (less the stand-in's read jitter)."""
     times = [r.at for r in requests]
-    return max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
+    window = 1.0 - READ_JITTER_S
+    return max(sum(1 for u in times if t <= u < t + window) for t in times)
 
 
 def test_a_burst_of_200_requests_is_held_to_45_a_second() -> None:
