@@ -31,7 +31,13 @@ def member(frame: bytes) -> str:
     return names[0] if names else ""
 
 
+def frame_of(data: bytes, name: str) -> tuple[int, int]:
+    """(start, end) of the frame holding member ``name``."""
+    ((start, end),) = [(s, e) for s, e, body in frames(data) if member(body) == name]
+    return start, end
+
+
 def middle_of(data: bytes, name: str) -> int:
     """An offset in the middle of the frame holding member ``name``."""
-    ((start, end),) = [(s, e) for s, e, body in frames(data) if member(body) == name]
+    start, end = frame_of(data, name)
     return (start + end) // 2

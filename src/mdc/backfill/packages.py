@@ -48,6 +48,7 @@ SCHEMA_VERSION: Final = 1
 MANIFEST: Final = "manifest.json"
 DICTIONARY: Final = "DATA_DICTIONARY.md"
 LAYOUT: Final = "layout.json"
+DUCKDB: Final = "loaders/duckdb.sql"
 DATA: Final = "data/"
 PACKAGES_DIR: Final = "_packages"
 """Where the dashboard keeps the packages it creates (under the archive root)."""
@@ -390,12 +391,15 @@ def create_package(
         now = time.time()
         writer = _Writer(tmp, kind)
         try:
-            writer.add_bytes(MANIFEST, msgspec.json.format(msgspec.json.encode(manifest)), now)
-            writer.add_bytes(LAYOUT, msgspec.json.encode(archive.spec), now)
-            writer.add_bytes(DICTIONARY, _dictionary(manifest.types).encode(), now)
-            for member, text in LOADERS.items():
-                writer.add_bytes(member, text.encode(), now)
-            writer.add_bytes("loaders/duckdb.sql", _duckdb(manifest).encode(), now)
+            leading = {
+                MANIFEST: msgspec.json.format(msgspec.json.encode(manifest)),
+                LAYOUT: msgspec.json.encode(archive.spec),
+                DICTIONARY: _dictionary(manifest.types).encode(),
+                **{member: text.encode() for member, text in LOADERS.items()},
+                DUCKDB: _duckdb(manifest).encode(),
+            }
+            for member in _order(manifest)[: len(leading)]:
+                writer.add_bytes(member, leading[member], now)
             for f in staged:
                 writer.add_file(DATA + f.rel, f.path)
         except BaseException:
@@ -419,7 +423,9 @@ def _members(package: Path) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
         return
     with package.open("rb") as raw:
         reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=False)
-        with tarfile.open(fileobj=reader, mode="r|") as tar:
+        # Reads of one block: a read never runs ahead into the next member's frame, so damage
+        # surfaces in the member that holds it (``extract`` names it).
+        with tarfile.open(fileobj=reader, mode="r|", bufsize=tarfile.BLOCKSIZE) as tar:
             for member in tar:
                 if member.isfile():
                     fileobj = tar.extractfile(member)
@@ -456,7 +462,7 @@ def extract(package: Path, into: Path) -> tuple[Manifest, list[Problem]]:
             f"({SCHEMA_VERSION}); upgrade mdc"
         )
     problems: list[Problem] = []
-    name = ""
+    name = done = ""
     try:
         for name, opener in _members(package):
             if not _safe_member(name):
@@ -469,9 +475,26 @@ def extract(package: Path, into: Path) -> tuple[Manifest, list[Problem]]:
             except (zipfile.BadZipFile, zlib.error) as exc:
                 target.unlink(missing_ok=True)
                 problems.append(Problem(path=_data_name(name), problem=f"corrupt: {exc}"))
+            done = name
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zstandard.ZstdError) as exc:
+        # Raised copying ``name``, or reading the header of the member after the last one done.
+        order = _order(manifest)
+        if name == done:
+            name = order[order.index(done) + 1] if done in order[:-1] else order[0]
         problems.append(Problem(path=_data_name(name), problem=f"corrupt: {exc}", stops=True))
     return manifest, problems
+
+
+def _order(manifest: Manifest) -> list[str]:
+    """The members of a package in the order ``create_package`` writes them."""
+    return [
+        MANIFEST,
+        LAYOUT,
+        DICTIONARY,
+        *LOADERS,
+        DUCKDB,
+        *(DATA + f.path for f in manifest.files),
+    ]
 
 
 def _data_name(member: str) -> str:

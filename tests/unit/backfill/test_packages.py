@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import zstandard
-from tests.support.packages import middle_of
+from tests.support.packages import frame_of, middle_of
 from typer.testing import CliRunner
 
 from mdc.cli.main import app
@@ -159,16 +159,24 @@ def test_flipped_byte_fails_verify_naming_the_file(tmp_path: Path) -> None:
     assert "failed verification, nothing imported: BBB/quotes/2025-12-01.jsonl" in out
 
 
-def test_flipped_byte_in_a_tar_zst_names_the_file(tmp_path: Path) -> None:
-    """One checksummed zstd frame per member: damage is found in the member it hits; a tar
-    stream cannot be read past it, so the later files are reported as not reached."""
+@pytest.mark.parametrize("where", ["middle", "frame header"])
+def test_flipped_byte_in_a_tar_zst_names_the_file(tmp_path: Path, where: str) -> None:
+    """One checksummed zstd frame per member: damage is found in the member it hits (also when
+    its frame cannot even be opened, before its tar header is read); a tar stream cannot be
+    read past it, so the later files are reported as not reached."""
     src = tmp_path / "src"
     fill(src, "jsonl")
     pkg = tmp_path / "set.tar.zst"
     code, out = cli("package", "create", str(pkg), "-d", str(src), "--json")
     names = [f["path"] for f in json.loads(out)["files"]]
     target = "BBB/quotes/2025-12-01.jsonl"
-    _flip(pkg, middle_of(pkg.read_bytes(), f"data/{target}"))
+    data = pkg.read_bytes()
+    at = (
+        middle_of(data, f"data/{target}")
+        if where == "middle"
+        else frame_of(data, f"data/{target}")[0] + 4
+    )
+    _flip(pkg, at)
     code, out = cli("package", "verify", str(pkg), "--json")
     assert code == 1
     problems = json.loads(out)["problems"]
