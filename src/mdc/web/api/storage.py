@@ -6,12 +6,13 @@ import asyncio
 import os
 import shutil
 import stat
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from mdc.domain.time import now_ns
 from mdc.storage.archive import open_archive
@@ -27,6 +28,7 @@ RelPath = Annotated[
     str, Query(max_length=1024, description="Path relative to the archive root ('' = root).")
 ]
 MAX_ENTRIES: Final = 2000
+DOWNLOAD_CHUNK: Final = 1 << 16
 MAX_WALK_FILES: Final = 200_000
 
 
@@ -142,14 +144,37 @@ async def tree(web: Web, path: RelPath = "") -> dict[str, Any]:
 @router.get(
     "/download",
     summary="Download one archive file",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-async def download(web: Web, path: RelPath) -> FileResponse:
+async def download(web: Web, path: RelPath) -> StreamingResponse:
     target = resolve(web.root, path)
     if not target.is_file():
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"not a file: {path}")
-    return FileResponse(target, filename=target.name, media_type="application/octet-stream")
+    return prefix_response(target)
+
+
+def prefix_response(path: Path) -> StreamingResponse:
+    """The file as it is now: exactly the bytes its size says at the start. A file the
+    collector is appending to grows while it is sent; sending to its end would overrun the
+    Content-Length and the server would drop the connection."""
+    size = path.stat().st_size
+
+    def chunks() -> Iterator[bytes]:
+        with path.open("rb") as f:
+            left = size
+            while left > 0:
+                chunk = f.read(min(DOWNLOAD_CHUNK, left))
+                if not chunk:
+                    raise OSError(f"{path} shrank while it was sent")
+                left -= len(chunk)
+                yield chunk
+
+    headers = {
+        "content-length": str(size),
+        "content-disposition": f'attachment; filename="{path.name}"',
+    }
+    return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
 
 
 @router.get("/coverage", summary="Rows per symbol, type and day (the coverage grid)")
