@@ -21,6 +21,8 @@ FIRST_YEAR: Final = 1990
 """Calendars are built from this year on, so old history (2005 Polygon data) has sessions."""
 YEARS_AHEAD: Final = 2
 """…and up to this many years after today's (exchange-calendars refuses unbounded ranges)."""
+EARLIEST_YEAR: Final = 1900
+"""Years before this (or after the years ahead) are refused rather than built."""
 
 
 _NAT: Final = -(2**63)
@@ -93,9 +95,15 @@ def _schedule(code: str, first_year: int, last_year: int) -> Any:
 
 
 def _calendar(code: str, first_year: int, last_year: int) -> Any:
-    first = min(first_year, FIRST_YEAR)
-    last = max(last_year, date.today().year + YEARS_AHEAD)
-    return _build(code, first, last)
+    ahead = date.today().year + YEARS_AHEAD
+    if first_year < EARLIEST_YEAR or last_year > ahead:
+        # Unknown sessions, and a calendar of centuries takes minutes to build.
+        raise CalendarError(
+            f"calendar {code!r}: sessions are known from {EARLIEST_YEAR} to {ahead}; "
+            f"{first_year if first_year < EARLIEST_YEAR else last_year} is outside (narrow "
+            "the range)"
+        )
+    return _build(code, min(first_year, FIRST_YEAR), max(last_year, ahead))
 
 
 @cache

@@ -1,6 +1,11 @@
 """Exchange calendars: market hours for the stream watchdog, and which calendar a symbol follows."""
 
+from datetime import date
+
+import pytest
+
 from mdc.config.schema import BackfillConfig
+from mdc.domain import calendar
 from mdc.domain.calendar import ALWAYS_OPEN, MarketHours
 from mdc.domain.rfc3339 import rfc3339_ns
 
@@ -20,3 +25,14 @@ def test_calendar_for_prefers_explicit_config_then_crypto_pairs_then_the_default
     assert config.calendar_for("BTC-USD") == ALWAYS_OPEN
     assert config.calendar_for("ETH/USDT") == ALWAYS_OPEN
     assert config.calendar_for("VOD") == "XLON"
+
+
+def test_ranges_beyond_the_known_years_are_refused_not_built() -> None:
+    """A fuzzed API request asked for sessions up to 2682; building that calendar took longer
+    than the request timeout. Such ranges are refused with the years that are known."""
+    ahead = date.today().year + calendar.YEARS_AHEAD
+    with pytest.raises(calendar.CalendarError, match=rf"known from 1900 to {ahead}; 2682 is"):
+        calendar.sessions("XNYS", date(2026, 1, 1), date(2682, 10, 3))
+    with pytest.raises(calendar.CalendarError, match="; 1066 is outside"):
+        calendar.sessions("XNYS", date(1066, 10, 14), date(2026, 1, 1))
+    assert calendar.sessions("XNYS", date(ahead, 12, 1), date(ahead, 12, 31))
