@@ -15,7 +15,7 @@ import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from kraken_v2_server import KrakenV2Server, ladder
@@ -85,12 +85,17 @@ def per_symbol(rows: list[tuple[Any, ...]]) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+HANG_S: Final = 180
+"""Only a guard against a hang: the replay ends when every event arrived (ccxt loading its
+exchange took more than 20 s on a machine at load 11)."""
+
+
 async def run(
     provider: Any, server: ReplayServer, sink: Sink, symbols: list[SymbolConfig], expected: int
 ) -> None:
     task = asyncio.create_task(provider.run(symbols))
     try:
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(HANG_S):
             await server.replayed.wait()
             while len(sink.events) < expected and not task.done():
                 await asyncio.sleep(0.02)
