@@ -12,7 +12,8 @@ never saw are expected then, and nothing it holds is published until it is trust
 
 from __future__ import annotations
 
-from typing import Final, TypeAlias
+from collections.abc import Mapping
+from typing import Final, Protocol, TypeAlias
 
 Order: TypeAlias = tuple[bool, int, int]
 """(is_bid, raw price, open volume)."""
@@ -20,6 +21,37 @@ Level: TypeAlias = tuple[bool, int, int]
 """(is_bid, raw price, new total volume at that price; 0 = level gone)."""
 
 NO_CHANGE: Final[tuple[Level, ...]] = ()
+
+
+class Book(Protocol):
+    """What the feed needs of a book: :class:`OrderBook` (the reference) or the kernel's
+    compiled ``Book`` (``kernel.pyx``), which has the same methods and return values."""
+
+    trusted: bool
+    published: bool
+
+    @property
+    def orders(self) -> Mapping[int, Order]: ...
+
+    def __len__(self) -> int: ...
+
+    def clear(self) -> None: ...
+
+    def order(self, order_id: int) -> Order | None: ...
+
+    def add(self, order_id: int, is_bid: bool, price: int, volume: int) -> Level | None: ...
+
+    def modify(self, order_id: int, price: int, volume: int) -> tuple[Level, ...] | None: ...
+
+    def delete(self, order_id: int) -> Level | None: ...
+
+    def execute(self, order_id: int, volume: int) -> tuple[Order, Level] | None: ...
+
+    def replace(
+        self, order_id: int, new_id: int, price: int, volume: int
+    ) -> tuple[Level, ...] | None: ...
+
+    def levels(self, is_bid: bool) -> list[tuple[int, int]]: ...
 
 
 class OrderBook:
@@ -42,6 +74,9 @@ class OrderBook:
         self.orders.clear()
         self.bids.clear()
         self.asks.clear()
+
+    def order(self, order_id: int) -> Order | None:
+        return self.orders.get(order_id)
 
     def _move(self, is_bid: bool, price: int, change: int) -> int:
         """Add ``change`` to the level; the new total (the level is removed at 0)."""

@@ -1,14 +1,18 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""The compiled message loop of ``XdpFeed`` (``parse.py``): the book messages applied in C.
+"""The compiled message loop of ``XdpFeed`` (``parse.py``) and its compiled order book.
+
+``Book`` is ``book.OrderBook`` in C (orders and levels in hash tables of machine integers, the
+same methods and return values); a feed built with the kernel gives every symbol one, and its
+Python handlers use it as they use the reference.
 
 ``run(feed, ch, data, count, seq, skip)`` stands for ``XdpFeed._run`` over one in-order packet.
 It walks the message headers and applies Add/Modify/Delete/Replace Order and Order Execution
-itself, on the feed's own state (the ``OrderBook`` dictionaries, ``Symbol`` and ``Channel``
-fields), so the Python reference and the kernel share one book and can take turns message by
-message. Everything else goes to ``feed._dispatch`` (the reference handler), and so does every
-book message off the common path: an unmapped symbol, an order the book does not hold or
-already holds, a symbol with a refresh backlog, ``order_events`` (L3) on, a book whose first
-snapshot is still to be published. A malformed message header hands the rest of the packet to
+itself, on the feed's own state (the ``Book`` tables, ``Symbol`` and ``Channel`` fields), so
+the Python handlers and the kernel share one book and can take turns message by message.
+Everything else goes to ``feed._dispatch`` (the reference handler), and so does every book
+message off the common path: an unmapped symbol, an order the book does not hold or already
+holds, a symbol with a refresh backlog, ``order_events`` (L3) on. A book's first snapshot is
+the reference's (``feed._levels``). A malformed message header hands the rest of the packet to
 ``feed._run``, which reports it. Events are the reference's, field by field, in order
 (``tests/unit/providers/nyse/test_nyse_kernel.py`` holds the two paths identical).
 
@@ -20,10 +24,11 @@ field the kernel reads is not the width it reads or the host is not little-endia
 import re
 import sys
 
-from cpython.dict cimport PyDict_GetItem, PyDict_SetItem, PyDict_DelItem
+from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
-from libc.stdint cimport uint32_t, uint64_t
-from libc.string cimport memcpy
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy, memset
 
 from mdc.domain.events import BookDelta, Trade
 from mdc.domain.time import NS_PER_S
@@ -172,20 +177,264 @@ cdef inline unsigned int u16(const unsigned char* p) noexcept nogil:
     return p[0] | (p[1] << 8)
 
 
-cdef object move(dict levels, object price, long long change):
-    """``OrderBook._move``: add ``change`` to a level; the new total (the level goes at 0)."""
-    cdef PyObject* found = PyDict_GetItem(levels, price)
-    cdef long long total = change
-    if found is not NULL:
-        total += <long long>(<object>found)
-    if total > 0:
-        result = total
-        PyDict_SetItem(levels, price, result)
-        return result
-    if found is not NULL:
-        PyDict_DelItem(levels, price)
+# -- the compiled book ------------------------------------------------------------------------
+# Open addressing with linear probing over a power-of-two table, at most half full, deletion by
+# backward shift (no tombstones, so a long day of adds and deletes never degrades a probe).
+
+cdef struct Entry:
+    uint64_t key  # order id, or price of a level
+    int64_t value  # open volume of an order, or total volume of a level
+    uint32_t price  # of an order
+    uint8_t used
+    uint8_t is_bid  # of an order
+
+
+cdef struct Table:
+    Entry* slots
+    Py_ssize_t mask
+    Py_ssize_t count
+    int shift
+
+
+cdef enum:
+    FIRST_BITS = 3  # 8 slots: most symbols of a channel hold few orders
+
+
+cdef int table_init(Table* t, int bits) except -1:
+    t.slots = <Entry*>calloc(<size_t>1 << bits, sizeof(Entry))
+    if t.slots == NULL:
+        raise MemoryError()
+    t.mask = (<Py_ssize_t>1 << bits) - 1
+    t.shift = 64 - bits
+    t.count = 0
     return 0
 
+
+cdef inline Py_ssize_t home(const Table* t, uint64_t key) noexcept nogil:
+    return <Py_ssize_t>((key * <uint64_t>0x9E3779B97F4A7C15) >> t.shift)
+
+
+cdef inline Py_ssize_t find(const Table* t, uint64_t key) noexcept nogil:
+    """The slot of ``key``, or -1."""
+    cdef Py_ssize_t i = home(t, key)
+    while t.slots[i].used:
+        if t.slots[i].key == key:
+            return i
+        i = (i + 1) & t.mask
+    return -1
+
+
+cdef int grow(Table* t) except -1:
+    cdef Entry* old = t.slots
+    cdef Py_ssize_t n = t.mask + 1, i, j
+    table_init(t, 64 - t.shift + 1)
+    for i in range(n):
+        if old[i].used:
+            j = home(t, old[i].key)
+            while t.slots[j].used:
+                j = (j + 1) & t.mask
+            t.slots[j] = old[i]
+            t.count += 1
+    free(old)
+    return 0
+
+
+cdef Py_ssize_t slot_for(Table* t, uint64_t key) except -1:
+    """The slot of ``key``, a zeroed one taken for it when absent (indices move on growth)."""
+    if (t.count + 1) * 2 > t.mask + 1:
+        grow(t)
+    cdef Py_ssize_t i = home(t, key)
+    while t.slots[i].used:
+        if t.slots[i].key == key:
+            return i
+        i = (i + 1) & t.mask
+    memset(&t.slots[i], 0, sizeof(Entry))
+    t.slots[i].used = 1
+    t.slots[i].key = key
+    t.count += 1
+    return i
+
+
+cdef void remove_at(Table* t, Py_ssize_t i) noexcept nogil:
+    """Free slot ``i``, moving later entries of its probe run back (Knuth's Algorithm R)."""
+    cdef Py_ssize_t j = i, k
+    while True:
+        j = (j + 1) & t.mask
+        if not t.slots[j].used:
+            break
+        k = home(t, t.slots[j].key)
+        if (k <= i or k > j) if j > i else (k <= i and k > j):
+            t.slots[i] = t.slots[j]
+            i = j
+    t.slots[i].used = 0
+    t.count -= 1
+
+
+cdef int table_reset(Table* t) except -1:
+    free(t.slots)
+    t.slots = NULL
+    return table_init(t, FIRST_BITS)
+
+
+cdef class Book:
+    """``book.OrderBook`` in C: orders and per-side levels in hash tables of machine integers.
+
+    Same methods, same return values (tuples of Python ints and bools), so the feed's Python
+    handlers use it exactly as they use the reference; the message loop below works on its
+    tables directly. ``tests/unit/providers/nyse/test_nyse_kernel.py`` holds the two books
+    identical under random operation sequences.
+    """
+
+    cdef Table table  # order id → side, price, open volume
+    cdef Table sides[2]  # [0] asks, [1] bids: raw price → total volume
+    cdef public bint trusted
+    cdef public bint published
+
+    def __cinit__(self, bint trusted):
+        table_init(&self.table, FIRST_BITS)
+        table_init(&self.sides[0], FIRST_BITS)
+        table_init(&self.sides[1], FIRST_BITS)
+        self.trusted = trusted
+        self.published = False
+
+    def __dealloc__(self):
+        free(self.table.slots)
+        free(self.sides[0].slots)
+        free(self.sides[1].slots)
+
+    def __len__(self):
+        return self.table.count
+
+    def clear(self):
+        table_reset(&self.table)
+        table_reset(&self.sides[0])
+        table_reset(&self.sides[1])
+
+    cdef int64_t move(self, bint is_bid, uint32_t price, int64_t change) except? -1:
+        """``OrderBook._move``: the level's new total (the level goes at 0)."""
+        cdef Table* t = &self.sides[1 if is_bid else 0]
+        cdef Py_ssize_t i = find(t, price)
+        cdef int64_t total = change
+        if i >= 0:
+            total += t.slots[i].value
+        if total > 0:
+            if i < 0:
+                i = slot_for(t, price)
+            t.slots[i].value = total
+            return total
+        if i >= 0:
+            remove_at(t, i)
+        return 0
+
+    cdef Py_ssize_t put(self, uint64_t order_id, bint is_bid, uint32_t price, int64_t volume) except -1:
+        cdef Py_ssize_t i = slot_for(&self.table, order_id)
+        cdef Entry* e = &self.table.slots[i]
+        e.is_bid = is_bid
+        e.price = price
+        e.value = volume
+        return i
+
+    def order(self, uint64_t order_id):
+        """(is_bid, raw price, open volume) of a live order, or None."""
+        cdef Py_ssize_t i = find(&self.table, order_id)
+        if i < 0:
+            return None
+        cdef Entry* e = &self.table.slots[i]
+        return (<bint>e.is_bid, e.price, e.value)
+
+    def add(self, uint64_t order_id, bint is_bid, uint32_t price, uint32_t volume):
+        if find(&self.table, order_id) >= 0:
+            return None
+        self.put(order_id, is_bid, price, volume)
+        return (is_bid, price, self.move(is_bid, price, volume))
+
+    def modify(self, uint64_t order_id, uint32_t price, uint32_t volume):
+        cdef Py_ssize_t i = find(&self.table, order_id)
+        if i < 0:
+            return None
+        cdef Entry* e = &self.table.slots[i]
+        cdef bint is_bid = e.is_bid
+        cdef uint32_t old_price = e.price
+        cdef int64_t old_volume = e.value
+        e.price = price
+        e.value = volume
+        if price == old_price:
+            if volume == old_volume:
+                return ()
+            return ((is_bid, price, self.move(is_bid, price, volume - old_volume)),)
+        return (
+            (is_bid, old_price, self.move(is_bid, old_price, -old_volume)),
+            (is_bid, price, self.move(is_bid, price, volume)),
+        )
+
+    def delete(self, uint64_t order_id):
+        cdef Py_ssize_t i = find(&self.table, order_id)
+        if i < 0:
+            return None
+        cdef Entry e = self.table.slots[i]
+        remove_at(&self.table, i)
+        return (<bint>e.is_bid, e.price, self.move(e.is_bid, e.price, -e.value))
+
+    def execute(self, uint64_t order_id, int64_t volume):
+        cdef Py_ssize_t i = find(&self.table, order_id)
+        if i < 0:
+            return None
+        cdef Entry e = self.table.slots[i]
+        cdef int64_t left = e.value - volume
+        if left > 0:
+            self.table.slots[i].value = left
+        else:
+            remove_at(&self.table, i)
+            volume = e.value
+        old = (<bint>e.is_bid, e.price, e.value)
+        return old, (<bint>e.is_bid, e.price, self.move(e.is_bid, e.price, -volume))
+
+    def replace(self, uint64_t order_id, uint64_t new_id, uint32_t price, uint32_t volume):
+        cdef Py_ssize_t i = find(&self.table, order_id)
+        if i < 0:
+            return None
+        cdef Entry e = self.table.slots[i]
+        remove_at(&self.table, i)
+        self.put(new_id, e.is_bid, price, volume)
+        cdef bint is_bid = e.is_bid
+        if price == e.price:
+            return ((is_bid, price, self.move(is_bid, price, volume - e.value)),)
+        return (
+            (is_bid, e.price, self.move(is_bid, e.price, -e.value)),
+            (is_bid, price, self.move(is_bid, price, volume)),
+        )
+
+    def levels(self, bint is_bid):
+        """(raw price, volume), best first."""
+        return sorted(side_items(&self.sides[1 if is_bid else 0]), reverse=is_bid)
+
+    @property
+    def orders(self):
+        """Order id → (is_bid, raw price, open volume), as a new dict (tests, refreshes)."""
+        cdef Py_ssize_t i
+        cdef Entry* e
+        out = {}
+        for i in range(self.table.mask + 1):
+            e = &self.table.slots[i]
+            if e.used:
+                out[e.key] = (<bint>e.is_bid, e.price, e.value)
+        return out
+
+    @property
+    def bids(self):
+        return dict(side_items(&self.sides[1]))
+
+    @property
+    def asks(self):
+        return dict(side_items(&self.sides[0]))
+
+
+cdef list side_items(const Table* t):
+    cdef Py_ssize_t i
+    return [(t.slots[i].key, t.slots[i].value) for i in range(t.mask + 1) if t.slots[i].used]
+
+
+# -- the message loop -------------------------------------------------------------------------
 
 cdef class _Packet:
     """What the messages of one packet share."""
@@ -196,6 +445,14 @@ cdef class _Packet:
     cdef dict source_seconds
     cdef long long latest_seconds
     cdef bint book_events
+    cdef uint32_t seq_num
+    cdef bint seq_dirty  # ``feed._seq_num`` is written back only before Python reads it
+
+    cdef int flush_seq(self) except -1:
+        if self.seq_dirty:
+            self.feed._seq_num = self.seq_num
+            self.seq_dirty = False
+        return 0
 
     cdef long long ts(self, object sym, uint32_t ns):
         """``XdpFeed._ns``: the seconds of the symbol's partition (or the channel's latest)."""
@@ -205,33 +462,40 @@ cdef class _Packet:
             seconds = <long long>(<object>found)
         return seconds * NS + ns
 
-    cdef void levels(self, object sym, object book, long long ts, object seq_num, tuple changes):
-        """``XdpFeed._levels``: a delta per changed level (the reference makes a book's first
-        snapshot)."""
-        if not (self.book_events and sym.depth and book.trusted):
-            return
+    cdef int changed(
+        self, object sym, Book book, uint32_t ns, int n, bint is_bid, uint32_t p1, int64_t t1,
+        uint32_t p2, int64_t t2,
+    ) except -1:
+        """``XdpFeed._levels`` of ``n`` (1 or 2) changed levels of a published-depth symbol: a
+        delta each (the reference makes a book's first snapshot)."""
+        if not (self.book_events and book.trusted):
+            return 0
+        cdef long long ts = self.ts(sym, ns)
         if not book.published:
-            self.feed._levels(sym, ts, changes)
-            return
-        symbol = sym.symbol
-        venue = sym.venue
+            self.flush_seq()
+            self.feed._levels(sym, ts, ())  # the snapshot holds the change
+            return 0
         cdef double div = <double>(<long long>sym.divisor)
-        out = self.out
-        for change in changes:
-            is_bid, price, total = <tuple>change
-            out.append(
-                BookDelta(
-                    symbol=symbol,
-                    venue=venue,
-                    provider=PROVIDER,
-                    ts_event=ts,
-                    ts_recv=self.ts_recv,
-                    seq=seq_num,
-                    side=BID if is_bid else ASK,
-                    price=<double>(<long long>price) / div,
-                    size=<double>(<long long>total),
-                )
+        self.delta(sym, ts, is_bid, p1 / div, t1)
+        if n == 2:
+            self.delta(sym, ts, is_bid, p2 / div, t2)
+        return 0
+
+    cdef int delta(self, object sym, long long ts, bint is_bid, double price, int64_t total) except -1:
+        self.out.append(
+            BookDelta(
+                symbol=sym.symbol,
+                venue=sym.venue,
+                provider=PROVIDER,
+                ts_event=ts,
+                ts_recv=self.ts_recv,
+                seq=self.seq_num,
+                side=BID if is_bid else ASK,
+                price=price,
+                size=<double>total,
             )
+        )
+        return 0
 
 
 def run(feed, ch, bytes data, Py_ssize_t count, Py_ssize_t seq, Py_ssize_t skip):
@@ -255,6 +519,7 @@ def run(feed, ch, bytes data, Py_ssize_t count, Py_ssize_t seq, Py_ssize_t skip)
     for i in range(count):
         size = u16(buf + offset) if offset + 4 <= limit else 0
         if size < 4 or offset + size > limit:  # malformed: the reference reports it
+            pk.flush_seq()
             if i > skip:
                 feed._msg_seq = msg_seq
             feed._run(ch, data, count, seq, skip, i, offset)
@@ -267,13 +532,27 @@ def run(feed, ch, bytes data, Py_ssize_t count, Py_ssize_t seq, Py_ssize_t skip)
                 and not order_events
                 and book_message(pk, symbols, buf + offset, size, msg_type, msg_seq)
             ):
+                pk.flush_seq()
                 dispatch(data, offset, size, msg_type, msg_seq)
                 pk.latest_seconds = ch.latest_seconds  # a Source Time Reference moves it
                 pk.out = feed.out
         offset += size
+    pk.flush_seq()
     if count > skip:
         feed._msg_seq = msg_seq
     ch.messages += count - skip
+
+
+cdef Book published_book(object sym):
+    """The compiled book of a book message's symbol when the kernel may apply it, else None
+    (the depth is not published, or the message is already in the refresh that rebuilt the
+    book, are handled by the caller)."""
+    if sym.backlog is not None:
+        return None  # a refresh is awaited: the reference records what it applies
+    book = sym.book
+    if type(book) is not Book:
+        return None
+    return <Book>book
 
 
 cdef bint book_message(
@@ -296,41 +575,62 @@ cdef bint book_message(
         return execution(pk, sym, p, msg_seq)
     if not sym.depth or msg_seq <= sym.skip_through:
         return True  # not published, or already in the refresh that rebuilt the book
-    if sym.backlog is not None:
-        return False  # a refresh is awaited: the reference records what it applies
-    book = sym.book
-    cdef dict orders = book.orders
-    cdef tuple changes
-    order_id = u64(p + O_ORDER)
-    found = PyDict_GetItem(orders, order_id)
+    cdef Book book = published_book(sym)
+    if book is None:
+        return False
+    cdef Table* orders = &book.table
+    cdef uint64_t order_id = u64(p + O_ORDER)
+    cdef Py_ssize_t i = find(orders, order_id)
+    cdef Entry e
+    cdef bint is_bid
+    cdef uint32_t price = 0, old_price
+    cdef int64_t volume = 0, t1 = 0, t2 = 0
+    cdef int n = 1
     if msg_type == ADD:
-        if found is not NULL:
+        if i >= 0:
             return False  # an order already live is a bad message
         is_bid = p[O_ADD_SIDE] == 66  # b"B"
         price = u32(p + O_ADD_PRICE)
         volume = u32(p + O_ADD_VOLUME)
-        orders[order_id] = (is_bid, price, volume)
-        changes = ((is_bid, price, move(book.bids if is_bid else book.asks, price, volume)),)
-    elif found is NULL:
+        book.put(order_id, is_bid, price, volume)
+        t1 = book.move(is_bid, price, volume)
+        old_price = price
+    elif i < 0:
         return False  # an order the book does not hold: the reference decides
-    elif msg_type == MODIFY:
-        changes = modify(
-            book, orders, order_id, <tuple>found, u32(p + O_MOD_PRICE), u32(p + O_MOD_VOLUME)
-        )
     elif msg_type == DELETE:
-        is_bid, price, volume = <tuple>found
-        PyDict_DelItem(orders, order_id)
-        levels = book.bids if is_bid else book.asks
-        changes = ((is_bid, price, move(levels, price, -<long long>volume)),)
+        e = orders.slots[i]
+        remove_at(orders, i)
+        is_bid = e.is_bid
+        price = old_price = e.price
+        t1 = book.move(is_bid, price, -e.value)
     else:
-        changes = replace(
-            book, orders, order_id, <tuple>found, u64(p + O_REP_NEW), u32(p + O_REP_PRICE),
-            u32(p + O_REP_VOLUME),
-        )
-    seq_num = u32(p + O_SSEQ)
-    pk.feed._seq_num = seq_num
-    if changes:
-        pk.levels(sym, book, pk.ts(sym, u32(p + O_NS)), seq_num, changes)
+        e = orders.slots[i]
+        is_bid = e.is_bid
+        old_price = e.price
+        if msg_type == MODIFY:
+            price = u32(p + O_MOD_PRICE)
+            volume = u32(p + O_MOD_VOLUME)
+            orders.slots[i].price = price
+            orders.slots[i].value = volume
+            if price == old_price and volume == e.value:
+                n = 0
+        else:
+            price = u32(p + O_REP_PRICE)
+            volume = u32(p + O_REP_VOLUME)
+            remove_at(orders, i)
+            book.put(u64(p + O_REP_NEW), is_bid, price, volume)
+        if n == 0:
+            pass
+        elif price == old_price:
+            t1 = book.move(is_bid, price, volume - e.value)
+        else:
+            t1 = book.move(is_bid, old_price, -e.value)
+            t2 = book.move(is_bid, price, volume)
+            n = 2
+    pk.seq_num = u32(p + O_SSEQ)
+    pk.seq_dirty = True
+    if n:
+        pk.changed(sym, book, u32(p + O_NS), n, is_bid, old_price, t1, price, t2)
     return True
 
 
@@ -338,35 +638,33 @@ cdef bint execution(_Packet pk, object sym, const unsigned char* p, long long ms
     """``XdpFeed._execution``: the book reduced at the resting order's price, then the
     ``Trade`` (aggressor = the side opposite the resting order)."""
     cdef bint booked = sym.depth and msg_seq > sym.skip_through
-    cdef dict orders
-    cdef PyObject* found = NULL
-    cdef long long left, volume = u32(p + O_EXEC_VOLUME)
+    cdef Book book = None
+    cdef Py_ssize_t i = -1
+    cdef Entry e
+    cdef int64_t volume = u32(p + O_EXEC_VOLUME), traded
     side = UNKNOWN
-    order_id = book = orders = None
     if booked:
-        if sym.backlog is not None:
+        book = published_book(sym)
+        if book is None:
             return False
-        book = sym.book
-        orders = book.orders
-        order_id = u64(p + O_ORDER)
-        found = PyDict_GetItem(orders, order_id)
-        if found is NULL:
+        i = find(&book.table, u64(p + O_ORDER))
+        if i < 0:
             return False  # an unknown order: the reference decides
-    seq_num = u32(p + O_SSEQ)
-    pk.feed._seq_num = seq_num
-    cdef long long ts = pk.ts(sym, u32(p + O_NS))
+    pk.seq_num = u32(p + O_SSEQ)
+    pk.seq_dirty = True
     if booked:
-        is_bid, price, open_volume = <tuple>found
-        left = <long long>open_volume - volume
-        if left > 0:
-            orders[order_id] = (is_bid, price, left)
+        e = book.table.slots[i]
+        if e.value - volume > 0:
+            book.table.slots[i].value = e.value - volume
             traded = volume
         else:
-            PyDict_DelItem(orders, order_id)
-            traded = <long long>open_volume
-        side = SELL if is_bid else BUY
-        levels = book.bids if is_bid else book.asks
-        pk.levels(sym, book, ts, seq_num, ((is_bid, price, move(levels, price, -traded)),))
+            remove_at(&book.table, i)
+            traded = e.value
+        side = SELL if e.is_bid else BUY
+        pk.changed(
+            sym, book, u32(p + O_NS), 1, e.is_bid, e.price, book.move(e.is_bid, e.price, -traded),
+            0, 0,
+        )
     if sym.trades:
         venue = sym.venue
         pk.out.append(
@@ -374,9 +672,9 @@ cdef bint execution(_Packet pk, object sym, const unsigned char* p, long long ms
                 symbol=sym.symbol,
                 venue=venue,
                 provider=PROVIDER,
-                ts_event=ts,
+                ts_event=pk.ts(sym, u32(p + O_NS)),
                 ts_recv=pk.ts_recv,
-                seq=seq_num,
+                seq=pk.seq_num,
                 price=<double>u32(p + O_EXEC_PRICE) / <double>(<long long>sym.divisor),
                 size=<double>volume,
                 side=side,
@@ -386,37 +684,3 @@ cdef bint execution(_Packet pk, object sym, const unsigned char* p, long long ms
             )
         )
     return True
-
-
-cdef tuple modify(
-    object book, dict orders, object order_id, tuple old, uint32_t price, uint32_t volume
-):
-    """``OrderBook.modify`` of a live order."""
-    is_bid, old_price, old_volume = old
-    orders[order_id] = (is_bid, price, volume)
-    levels = book.bids if is_bid else book.asks
-    if price == old_price:
-        if volume == old_volume:
-            return ()
-        return ((is_bid, price, move(levels, price, <long long>volume - <long long>old_volume)),)
-    return (
-        (is_bid, old_price, move(levels, old_price, -<long long>old_volume)),
-        (is_bid, price, move(levels, price, volume)),
-    )
-
-
-cdef tuple replace(
-    object book, dict orders, object order_id, tuple old, uint64_t new_id, uint32_t price,
-    uint32_t volume,
-):
-    """``OrderBook.replace`` of a live order."""
-    is_bid, old_price, old_volume = old
-    PyDict_DelItem(orders, order_id)
-    orders[new_id] = (is_bid, price, volume)
-    levels = book.bids if is_bid else book.asks
-    if price == old_price:
-        return ((is_bid, price, move(levels, price, <long long>volume - <long long>old_volume)),)
-    return (
-        (is_bid, old_price, move(levels, old_price, -<long long>old_volume)),
-        (is_bid, price, move(levels, price, volume)),
-    )

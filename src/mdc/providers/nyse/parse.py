@@ -71,7 +71,7 @@ from mdc.domain.events import (
 )
 from mdc.domain.time import NS_PER_MS, NS_PER_S
 from mdc.providers.nyse import messages as m
-from mdc.providers.nyse.book import Level, OrderBook
+from mdc.providers.nyse.book import Book, Level, OrderBook
 from mdc.providers.nyse.refresh import Backlog, RefreshBuilder, rebuild
 from mdc.providers.nyse.request_server import Request
 
@@ -167,7 +167,7 @@ class Symbol:
     divisor: int
     system_id: int
     channel: int
-    book: OrderBook
+    book: Book
     trades: bool
     depth: bool
     lot_size: int = 0
@@ -292,13 +292,18 @@ class XdpFeed:
         """Stale books are asked for a refresh and rebuilt when it arrives."""
         self.retransmission_timeout_ns = int(retransmission_timeout_ms * NS_PER_MS)
         self.order_events = order_events
+        """Publish every book message as an ``OrderUpdate`` (L3) besides the L2 deltas."""
         self.book_events = book_events
         """Publish the L2 book (``BookSnapshot``/``BookDelta``); False keeps the books only,
         for a consumer that reads them directly (and the decode + book benchmark)."""
         self._kernel = KERNEL if compiled else None
         """The compiled message loop (``kernel.pyx``), or None: the Python reference runs
         (kernel not built, ``MDC_PURE_PYTHON=1``, or ``compiled=False``)."""
-        """Publish every book message as an ``OrderUpdate`` (L3) besides the L2 deltas."""
+        self._new_book: Callable[[bool], Book] = (
+            OrderBook if self._kernel is None else self._kernel.Book
+        )
+        """Every symbol's book: the kernel's compiled ``Book`` with the kernel (the Python
+        handlers use it alike), else the reference ``OrderBook``."""
         self.wanted = wanted
         self.gap_timeout_ns = int(gap_timeout_ms * NS_PER_MS)
         self.max_pending = max_pending_packets
@@ -667,7 +672,7 @@ class XdpFeed:
             sym.backlog = None  # incomplete: ask again
             self._want_refresh(sym)
             return
-        sym.book = rebuild(refreshed, backlog, last_seq)
+        sym.book = rebuild(refreshed, backlog, last_seq, self._new_book)
         sym.backlog = None
         sym.skip_through = last_seq
         ch.refreshes += 1
@@ -800,7 +805,15 @@ class XdpFeed:
         ch = self.channels.get(channel)
         trusted = ch is None or ch.trusted
         sym = Symbol(
-            index, symbol, venue, 10**scale, system_id, channel, OrderBook(trusted), trades, depth
+            index,
+            symbol,
+            venue,
+            10**scale,
+            system_id,
+            channel,
+            self._new_book(trusted),
+            trades,
+            depth,
         )
         sym.lot_size = lot_size
         self.symbols[index] = sym
@@ -1024,7 +1037,7 @@ class XdpFeed:
             return
         is_bid = side == b"B"
         if sym.backlog is not None:
-            sym.backlog.record(self._msg_seq, OrderBook.add, (order_id, is_bid, price, volume))
+            sym.backlog.record(self._msg_seq, "add", (order_id, is_bid, price, volume))
         level = sym.book.add(order_id, is_bid, price, volume)
         if level is None:
             self._bad_message(f"{sym.symbol}: Add Order {order_id} is already live")
@@ -1042,7 +1055,7 @@ class XdpFeed:
             if self.order_events:
                 self._order(sym, ts, "modify", order_id, None, price, volume)
             if sym.backlog is not None:
-                sym.backlog.record(self._msg_seq, OrderBook.modify, (order_id, price, volume))
+                sym.backlog.record(self._msg_seq, "modify", (order_id, price, volume))
             self._changed(
                 sym, ts, order_id, "Modify Order", sym.book.modify(order_id, price, volume)
             )
@@ -1053,10 +1066,10 @@ class XdpFeed:
         if sym is not None:
             ts = self._ns(sym, ns)
             if self.order_events:
-                known = sym.book.orders.get(order_id, _UNKNOWN_ORDER)
+                known = sym.book.order(order_id) or _UNKNOWN_ORDER
                 self._order(sym, ts, "delete", order_id, None, known[1], known[2])
             if sym.backlog is not None:
-                sym.backlog.record(self._msg_seq, OrderBook.delete, (order_id,))
+                sym.backlog.record(self._msg_seq, "delete", (order_id,))
             level = sym.book.delete(order_id)
             self._changed(sym, ts, order_id, "Delete Order", None if level is None else (level,))
 
@@ -1069,7 +1082,7 @@ class XdpFeed:
                 self._order(sym, ts, "replace", order_id, None, price, volume, new_id=new_id)
             if sym.backlog is not None:
                 args = (order_id, new_id, price, volume)
-                sym.backlog.record(self._msg_seq, OrderBook.replace, args)
+                sym.backlog.record(self._msg_seq, "replace", args)
             changes = sym.book.replace(order_id, new_id, price, volume)
             self._changed(sym, ts, order_id, "Replace Order", changes)
 
@@ -1097,7 +1110,7 @@ class XdpFeed:
             if self.order_events:
                 self._order(sym, ts, "execute", order_id, None, price, volume, trade_id=trade_id)
             if sym.backlog is not None:
-                sym.backlog.record(self._msg_seq, OrderBook.execute, (order_id, volume))
+                sym.backlog.record(self._msg_seq, "execute", (order_id, volume))
             done = sym.book.execute(order_id, volume)
             if done is None:
                 self._unknown(sym, order_id, "Order Execution")
@@ -1124,7 +1137,7 @@ class XdpFeed:
         """The L3 event of a book message (before the book applies it: the side of an order
         the message does not repeat comes from the book)."""
         if side is None:
-            known = sym.book.orders.get(order_id)
+            known = sym.book.order(order_id)
             if known is not None:
                 side = _BOOK_SIDE[known[0]]
         head = {"symbol": sym.symbol, "venue": sym.venue, "provider": PROVIDER}

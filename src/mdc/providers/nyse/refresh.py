@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from mdc.providers.nyse.book import OrderBook
+from mdc.providers.nyse.book import Book, OrderBook
 
 MAX_BACKLOG: Final = 1_000_000
 """Operations kept per stale symbol; beyond this the backlog is dropped (the symbol then waits
 for a refresh that needs none, or a new day) rather than growing without bound."""
 
-Operation = tuple[int, Callable[..., Any], tuple[Any, ...]]
-"""(channel sequence number, ``OrderBook`` method, its arguments)."""
+Operation = tuple[int, str, tuple[Any, ...]]
+"""(channel sequence number, name of the ``Book`` method, its arguments)."""
 
 
 class Backlog:
@@ -40,7 +40,7 @@ class Backlog:
         """Last sequence number of a gap seen while recording: a refresh must reflect at
         least that far, or the operations lost in the gap are missing from the result."""
 
-    def record(self, seq: int, op: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def record(self, seq: int, op: str, args: tuple[Any, ...]) -> None:
         if len(self.ops) >= MAX_BACKLOG:
             self.overflowed = True
             self.ops.clear()
@@ -64,13 +64,16 @@ class RefreshBuilder:
         return book
 
 
-def rebuild(refreshed: OrderBook, backlog: Backlog | None, last_seq: int) -> OrderBook:
-    """The refreshed book with the backlog's operations after ``last_seq`` applied on top."""
-    book = OrderBook(trusted=True)
+def rebuild(
+    refreshed: OrderBook, backlog: Backlog | None, last_seq: int, new_book: Callable[[bool], Book]
+) -> Book:
+    """The refreshed book with the backlog's operations after ``last_seq`` applied on top, as
+    a ``new_book(trusted=True)`` (the feed's kind of book)."""
+    book = new_book(True)
     for order_id, (is_bid, price, volume) in refreshed.orders.items():
         book.add(order_id, is_bid, price, volume)
     if backlog is not None:
         for seq, op, args in backlog.ops:
             if seq > last_seq:
-                op(book, *args)
+                getattr(book, op)(*args)
     return book

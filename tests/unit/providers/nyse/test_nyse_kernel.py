@@ -23,6 +23,7 @@ from mdc.cli.main import app
 from mdc.domain.events import Event
 from mdc.providers.nyse import messages as m
 from mdc.providers.nyse import parse
+from mdc.providers.nyse.book import OrderBook
 from mdc.providers.nyse.parse import XdpFeed
 
 SYMBOLS = {"IBM": 2, "BRK A": 4, "T": 2, "QUIET": 2, "DARK": 2}
@@ -326,3 +327,51 @@ def test_pcap_import_writes_byte_identical_archives_on_both_paths(
     assert any("book_deltas" in name for name in kernel) and any("trades" in n for n in kernel)
     for name, data in kernel.items():
         assert data == python[name], name
+
+
+@needs_kernel
+@pytest.mark.parametrize("seed", [3, 4])
+def test_compiled_book_answers_every_operation_as_the_reference(seed: int) -> None:
+    """Random operations (live and unknown ids, repeated prices, executions past the open
+    volume, replaces onto live ids, clears) on ``OrderBook`` and the kernel's ``Book``: every
+    return value and the whole state agree, through table growth and deletion shifts."""
+    rng = random.Random(seed)
+    ref, book = OrderBook(trusted=True), parse.KERNEL.Book(True)
+    ids: list[int] = []
+    for step in range(40_000):
+        roll = rng.randrange(100)
+        known = rng.choice(ids) if ids and rng.random() < 0.9 else rng.getrandbits(64)
+        price, volume = rng.randrange(1000, 1040), rng.randrange(0, 500)
+        if step in (9_999, 20_001):
+            call: tuple[object, ...] = ("clear",)
+        elif roll < 40 or not ids:
+            order_id = rng.getrandbits(rng.choice((8, 32, 64)))
+            ids.append(order_id)
+            call = ("add", order_id, rng.random() < 0.5, price, volume)
+        elif roll < 55:
+            live = ref.order(known)
+            same = live is not None and rng.random() < 0.5  # a volume-only change, or none
+            call = ("modify", known, live[1] if live and same else price, volume)
+        elif roll < 70:
+            call = ("delete", known)
+        elif roll < 85:
+            call = ("execute", known, rng.randrange(0, 600))
+        elif roll < 97:
+            new_id = rng.choice(ids) if rng.random() < 0.1 else rng.getrandbits(40)
+            ids.append(new_id)
+            call = ("replace", known, new_id, price, volume)
+        else:
+            call = ("order", known)
+        name, *args = call
+        assert getattr(book, str(name))(*args) == getattr(ref, str(name))(*args), (step, call)
+        if step % 5_000 == 0 or name == "clear":
+            assert (book.orders, book.bids, book.asks, len(book)) == (
+                ref.orders,
+                ref.bids,
+                ref.asks,
+                len(ref),
+            )
+            assert book.levels(True) == ref.levels(True)
+            assert book.levels(False) == ref.levels(False)
+    assert book.orders == ref.orders and len(ref) > 1000
+    assert (book.bids, book.asks) == (ref.bids, ref.asks)
