@@ -137,19 +137,23 @@ def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, fl
 
 
 def collect_runs(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
-    """``fastpath.py``'s ``mdc collect`` runner on both paths, and on ``--baseline`` if given."""
+    """``fastpath.py``'s ``mdc collect`` runs on both paths, then on ``--baseline``'s source
+    (ahead of this checkout's on ``PYTHONPATH``; ``MDC_PURE_PYTHON`` left out: older configs
+    reject it as an unknown ``MDC_`` key, and that tree has no kernels)."""
     import fastpath
 
     rates = fastpath.collect_runs(args)
     if args.baseline:
-        saved = dict(os.environ)
-        os.environ["PYTHONPATH"] = str(args.baseline / "src")  # ahead of this checkout's mdc
+        env = {"PYTHONPATH": str(args.baseline / "src")}
+        saved = os.environ.pop("MDC_PURE_PYTHON", None)
         try:
-            for mix, by_path in fastpath.collect_runs(args).items():
-                rates[mix]["baseline"] = by_path["python"]
+            for _ in range(args.collect_repeats):
+                for mix in args.mixes:
+                    rate = fastpath.collect_rate(mix, args.collect, env)
+                    rates[mix]["baseline"].append(rate)
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            if saved is not None:
+                os.environ["MDC_PURE_PYTHON"] = saved
     return rates
 
 
