@@ -30,7 +30,6 @@ messages, held so by differential tests.
 
 from __future__ import annotations
 
-import functools
 import math
 import random
 import zlib
@@ -149,10 +148,9 @@ def symbol_seed(seed: int, symbol: str, salt: str = "") -> str:
     return f"{seed}:{symbol}:{salt}"
 
 
-@functools.cache
 def generator() -> ModuleType | None:
-    """The compiled model, or None (not built, or ``MDC_PURE_PYTHON=1``). Loaded on first use,
-    not at import: the kernel reads this module's constants."""
+    """The compiled model, or None (not built, or ``MDC_PURE_PYTHON=1`` now). Looked up per
+    ``Market``, not at import: the kernel reads this module's constants."""
     return native.load(GENERATOR)
 
 

@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 
 from mdc.config import SymbolConfig
+from mdc.domain import native
 from mdc.providers.simulated import market as sim
 from mdc.providers.simulated.config import SimulatedConfig
 from mdc.providers.simulated.historical import day_ticks
@@ -149,3 +150,13 @@ def test_history_ticks_are_the_same_on_both_paths(monkeypatch: pytest.MonkeyPatc
     python = day_ticks(settings, "MSFT", date(2024, 3, 5))
     assert kernel == python
     assert len(kernel) > 19_000
+
+
+@needs_kernel
+def test_the_kernel_is_the_default_and_mdc_pure_python_turns_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    symbols = [SymbolConfig(symbol="SPY")]
+    assert isinstance(Market(SimulatedConfig(), symbols).models["SPY"], KERNEL.Model)  # type: ignore[union-attr]
+    monkeypatch.setenv(native.PURE_ENV, "1")
+    assert isinstance(Market(SimulatedConfig(), symbols).models["SPY"], sim.SymbolModel)
