@@ -30,10 +30,14 @@ def kernels() -> list[Extension]:
         print("mdc: Cython is not installed; installing the pure-Python package", file=sys.stderr)
         return []
     sources = sorted((ROOT / "src").rglob("*.pyx"))
+    # Kernels must compute the floats Python does: no fused multiply-adds (aarch64 compilers
+    # contract a * b + c into one by default, which rounds once instead of twice).
+    flags = ["-ffp-contract=off"] if os.name == "posix" else []
     extensions = [
         Extension(
             ".".join(path.relative_to(ROOT / "src").with_suffix("").parts),
             [str(path.relative_to(ROOT))],
+            extra_compile_args=flags,
         )
         for path in sources
     ]

@@ -194,36 +194,38 @@ COLLECT_SYMBOLS: Final = ("SPY", "AAPL", "MSFT")
 def collect_runs(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
     """Events stored per second by ``mdc collect`` on each path and mix, alternating."""
     rates: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    mdc = Path(sys.executable).with_name("mdc")
     for _ in range(args.collect_repeats):
         for mix in args.mixes:
             for path in PATHS:
-                with tempfile.TemporaryDirectory() as td:
-                    config = Path(td) / "mdc.toml"
-                    depth = "true" if mix == "book" else "false"
-                    entries = ", ".join(
-                        f'{{ symbol = "{s}", depth = {depth} }}' for s in COLLECT_SYMBOLS
-                    )
-                    config.write_text(f"symbols = [{entries}]\n")
-                    env = {**os.environ, "MDC_PROVIDERS__SIMULATED__RATE": "10000000"}
-                    env["MDC_PURE_PYTHON"] = "1" if path == "python" else "0"
-                    cmd = [
-                        str(mdc),
-                        "collect",
-                        "-c",
-                        str(config),
-                        "--no-http",
-                        "--duration",
-                        str(args.collect),
-                        "--data",
-                        str(Path(td) / "data"),
-                    ]
-                    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-                    match = STORED_RE.search(done.stderr + done.stdout)
-                    if done.returncode != 0 or match is None:
-                        raise RuntimeError(f"mdc collect failed:\n{done.stderr[-3000:]}")
-                    rates[mix][path].append(int(match.group(1)) / args.collect)
+                pure = "1" if path == "python" else "0"
+                rates[mix][path].append(collect_rate(mix, args.collect, {"MDC_PURE_PYTHON": pure}))
     return rates
+
+
+def collect_rate(mix: str, seconds: float, env: dict[str, str]) -> float:
+    """Events stored per second by one ``mdc collect`` run of ``mix`` (``env`` added to ours)."""
+    with tempfile.TemporaryDirectory() as td:
+        config = Path(td) / "mdc.toml"
+        depth = "true" if mix == "book" else "false"
+        entries = ", ".join(f'{{ symbol = "{s}", depth = {depth} }}' for s in COLLECT_SYMBOLS)
+        config.write_text(f"symbols = [{entries}]\n")
+        run_env = {**os.environ, "MDC_PROVIDERS__SIMULATED__RATE": "10000000", **env}
+        cmd = [
+            str(Path(sys.executable).with_name("mdc")),
+            "collect",
+            "-c",
+            str(config),
+            "--no-http",
+            "--duration",
+            str(seconds),
+            "--data",
+            str(Path(td) / "data"),
+        ]
+        done = subprocess.run(cmd, env=run_env, capture_output=True, text=True, check=False)
+        match = STORED_RE.search(done.stderr + done.stdout)
+        if done.returncode != 0 or match is None:
+            raise RuntimeError(f"mdc collect failed:\n{done.stderr[-3000:]}")
+        return int(match.group(1)) / seconds
 
 
 def render(results: dict, rates: dict[str, list[float]] | None, args: argparse.Namespace) -> str:

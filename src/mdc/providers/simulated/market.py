@@ -21,6 +21,11 @@ executed, each with the symbol's next contiguous ``seq``.
 Same seed, symbols, call sequence and timestamps give byte-identical frames: each symbol draws
 from its own ``random.Random`` seeded by ``(seed, symbol)``, so adding a symbol never changes
 another symbol's data.
+
+This module is the reference; ``generator.pyx`` is the same model compiled (its ``Model`` keeps
+the book in C arrays and continues each ``random.Random`` stream in C). ``Market`` uses it when it
+is built: generating was the slowest stage of ``mdc collect`` at full rate. The two give the same
+messages, held so by differential tests.
 """
 
 from __future__ import annotations
@@ -31,9 +36,11 @@ import zlib
 from bisect import insort
 from collections.abc import Iterable
 from statistics import NormalDist
-from typing import Final
+from types import ModuleType
+from typing import Final, Protocol
 
 from mdc.config import SymbolConfig
+from mdc.domain import native
 from mdc.providers.simulated.config import SimulatedConfig
 from mdc.providers.simulated.wire import (
     ASK,
@@ -47,6 +54,9 @@ from mdc.providers.simulated.wire import (
 )
 
 Message = tuple[object, ...]
+
+GENERATOR: Final = "mdc.providers.simulated.generator"
+INT64_MAX: Final = 2**63 - 1
 
 START_PRICES: Final[dict[str, float]] = {
     "SPY": 450.0,
@@ -136,6 +146,39 @@ def ticks_per_unit(price: float) -> int:
 def symbol_seed(seed: int, symbol: str, salt: str = "") -> str:
     """The seed of one symbol's generator (``random`` hashes strings with SHA-512, stably)."""
     return f"{seed}:{symbol}:{salt}"
+
+
+def generator() -> ModuleType | None:
+    """The compiled model, or None (not built, or ``MDC_PURE_PYTHON=1`` now). Looked up per
+    ``Market``, not at import: the kernel reads this module's constants."""
+    return native.load(GENERATOR)
+
+
+class Uniform(Protocol):
+    """What the market draws from: ``random.Random`` or the kernel's ``Rand``."""
+
+    def random(self) -> float: ...
+
+
+class Model(Protocol):
+    """One symbol's model as ``Market``, the live feed and the history generator use it:
+    :class:`SymbolModel` or the kernel's ``Model``."""
+
+    symbol: str
+    seq: int
+    fair: float
+    last_ts: int
+
+    @property
+    def tpu(self) -> int: ...
+
+    def options(self) -> tuple[bool, bool, bool, int]: ...
+    def reconfigure(self, symbol: SymbolConfig) -> None: ...
+    def bbo(self) -> tuple[int, int, int, int]: ...
+    def book(self) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]: ...
+    def snapshot(self, ts: int, out: list[Message]) -> None: ...
+    def status(self, ts: int, state: str, out: list[Message]) -> None: ...
+    def step(self, ts: int, out: list[Message]) -> None: ...
 
 
 class _Side:
@@ -454,7 +497,10 @@ class SymbolModel:
 
 
 class Market:
-    """All simulated symbols; turns a number of messages and a time span into frames."""
+    """All simulated symbols; turns a number of messages and a time span into frames.
+
+    With the compiled generator (``compiled`` and built) its models are the kernel's and a
+    frame's steps run in one kernel call; otherwise they are :class:`SymbolModel`."""
 
     def __init__(
         self,
@@ -462,12 +508,15 @@ class Market:
         symbols: Iterable[SymbolConfig] = (),
         ts: int = 0,
         salt: str = "",
+        compiled: bool = True,
     ) -> None:
         self.config = config
         self.salt = salt
-        self.models: dict[str, SymbolModel] = {}
-        self.active: list[SymbolModel] = []
-        self.rng = random.Random(symbol_seed(config.seed, "", salt))
+        self.kernel = generator() if compiled else None
+        self.models: dict[str, Model] = {}
+        self.active: list[Model] = []
+        seed = symbol_seed(config.seed, "", salt)
+        self.rng: Uniform = random.Random(seed) if self.kernel is None else self.kernel.Rand(seed)
         self.pending: list[Message] = []
         """Messages not from order flow (snapshots, halts), sent ahead of the next frame."""
         self.ts = ts
@@ -485,7 +534,8 @@ class Market:
         if model is None:
             config = self.config
             price = price or start_price(symbol.symbol, config.start_prices)
-            model = SymbolModel(symbol, price, config.volatility, config.seed, ts, self.salt)
+            new = SymbolModel if self.kernel is None else self.kernel.Model
+            model = new(symbol, price, config.volatility, config.seed, ts, self.salt)
             self.models[symbol.symbol] = model
         elif model.options() != (symbol.trades, symbol.quotes, symbol.depth, symbol.depth_levels):
             model.reconfigure(symbol)
@@ -529,13 +579,16 @@ class Market:
         if n > 0 and active:
             ts0 = self.ts
             span = max(0, ts_end - ts0)
-            count = len(active)
-            pick = self.rng.random
-            target = len(out) + n
-            base = len(out)
-            while len(out) < target:
-                ts = ts0 + span * (len(out) - base) // n
-                active[int(pick() * count)].step(ts, out)
+            if self.kernel is not None and span * n <= INT64_MAX:
+                self.kernel.fill(out, active, self.rng, n, ts0, span)
+            else:  # the reference, or times too far apart for the kernel's 64-bit arithmetic
+                count = len(active)
+                pick = self.rng.random
+                target = len(out) + n
+                base = len(out)
+                while len(out) < target:
+                    ts = ts0 + span * (len(out) - base) // n
+                    active[int(pick() * count)].step(ts, out)
         self.ts = max(self.ts, ts_end)
         return out
 

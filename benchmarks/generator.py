@@ -1,0 +1,261 @@
+"""The simulated market's compiled generator against its Python model, as ratios to the decode
+floor measured in the same run, and ``mdc collect`` at 10 M events/s offered on both paths.
+
+Stages, per mix (``benchmarks/frames.py``'s: 20 symbols, depth off or on, 1,000-event frames):
+
+- ``floor``: msgspec decode of the frames into wire messages (nothing else);
+- ``generate``: what the live feed does per frame, ``Market.messages`` then ``encode_frame``,
+  through the Python model (``compiled=False``) or the kernel (``generator.pyx``).
+
+Each stage runs in its own child process, the paths alternating, best of ``--repeats``.
+``--callgrind`` adds valgrind instructions per emitted event (a setup-only child subtracted).
+``--collect S`` runs ``mdc collect`` as ``benchmarks/fastpath.py --collect`` does (its runner),
+and ``--baseline DIR`` adds the same runs on the source tree in ``DIR`` (a checkout of an older
+commit, run pure-Python through this interpreter).
+
+    python benchmarks/generator.py --callgrind --collect 8   # prints, updates BENCHMARKS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Final
+
+import callgrind
+import report
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+HERE: Final = Path(__file__).resolve().parent
+OUTPUT: Final = HERE / "BENCHMARKS.md"
+MIXES: Final = ("trades_quotes", "book")
+JOBS: Final = (("floor", "python"), ("generate", "python"), ("generate", "kernel"))
+FRAME_EVENTS: Final = 1000
+SYMBOLS: Final = 20
+
+
+def child(mix: str, stage: str, path: str, events: int, passes: int, run: bool) -> dict:
+    sys.path.insert(0, str(HERE))
+    import frames
+    import stages
+    from mdc.providers.simulated.config import SimulatedConfig
+    from mdc.providers.simulated.market import Market
+    from mdc.providers.simulated.wire import encode_frame
+
+    symbols = frames.symbols(mix, SYMBOLS)
+    span = FRAME_EVENTS * 1_000_000_000 // frames.EXCHANGE_RATE
+    if path == "kernel" and Market(SimulatedConfig(), compiled=True).kernel is None:
+        raise RuntimeError("the generator kernel is not built (make native)")
+    if stage == "floor":
+        data = frames.generate(mix, events, FRAME_EVENTS, SYMBOLS).frames
+        if not run:
+            return {"events": events, "seconds": 0.0}
+        start = time.perf_counter()
+        emitted = stages.decode(data)
+        return {"events": emitted, "seconds": time.perf_counter() - start}
+    best = float("inf")
+    emitted = 0
+    for _ in range(passes if run else 0):
+        market = Market(SimulatedConfig(seed=42), symbols, frames.T0, compiled=path == "kernel")
+        emitted = len(market.messages(0, frames.T0))  # the opening snapshots: not timed
+        count = 0
+        start = time.perf_counter()
+        while emitted < events:
+            batch = market.messages(FRAME_EVENTS, frames.T0 + (count + 1) * span)
+            encode_frame(batch)
+            emitted += len(batch)
+            count += 1
+        best = min(best, time.perf_counter() - start)
+    return {"events": emitted or events, "seconds": best if run else 0.0}
+
+
+def spawn(
+    mix: str,
+    stage: str,
+    path: str,
+    args: argparse.Namespace,
+    profile: bool = False,
+    run: bool = True,
+    events: int | None = None,
+) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as td:
+        out_file = Path(td) / "callgrind.out"
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            f"{mix}:{stage}:{path}",
+            "--events",
+            str(events or args.events),
+            "--passes",
+            str(1 if profile else args.passes),
+        ]
+        if not run:
+            cmd.append("--setup-only")
+        if profile:
+            cmd = [*callgrind.command(out_file), *cmd]
+        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT / "src")}
+        env.pop("MDC_PURE_PYTHON", None)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{mix} {stage} {path} failed:\n{done.stderr[-3000:]}")
+        result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+        if profile:
+            result["instructions"] = callgrind.total(out_file)
+        return result
+
+
+def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, float]]:
+    results: dict[tuple[str, str, str], dict[str, float]] = {}
+    for _ in range(args.repeats):
+        for mix in args.mixes:
+            for stage, path in JOBS:
+                r = spawn(mix, stage, path, args)
+                key = (mix, stage, path)
+                if key not in results or r["seconds"] < results[key]["seconds"]:
+                    results[key] = r
+    if args.callgrind:
+
+        def instructions(job: tuple[str, str, str]) -> float:
+            n = args.callgrind_events
+            full = spawn(*job, args, profile=True, events=n)
+            bare = spawn(*job, args, profile=True, run=False, events=n)
+            return (full["instructions"] - bare["instructions"]) / full["events"]
+
+        jobs = [(mix, stage, path) for mix in args.mixes for stage, path in JOBS]
+        with ThreadPoolExecutor(args.jobs) as pool:
+            for job, ir in zip(jobs, pool.map(instructions, jobs), strict=True):
+                results[job]["ir"] = ir
+    return results
+
+
+def collect_runs(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
+    """``fastpath.py``'s ``mdc collect`` runs on both paths, then on ``--baseline``'s source
+    (ahead of this checkout's on ``PYTHONPATH``; ``MDC_PURE_PYTHON`` left out: older configs
+    reject it as an unknown ``MDC_`` key, and that tree has no kernels)."""
+    import fastpath
+
+    rates = fastpath.collect_runs(args)
+    if args.baseline:
+        env = {"PYTHONPATH": str(args.baseline / "src")}
+        saved = os.environ.pop("MDC_PURE_PYTHON", None)
+        try:
+            for _ in range(args.collect_repeats):
+                for mix in args.mixes:
+                    rate = fastpath.collect_rate(mix, args.collect, env)
+                    rates[mix]["baseline"].append(rate)
+        finally:
+            if saved is not None:
+                os.environ["MDC_PURE_PYTHON"] = saved
+    return rates
+
+
+def render(results: dict, rates: dict | None, args: argparse.Namespace) -> str:
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    parts = [
+        "## Simulated generator: compiled model against the Python model (one core)\n",
+        f"{report.machine()}\n",
+        f"Written by `benchmarks/generator.py` on {time.strftime('%Y-%m-%d', time.gmtime())}, "
+        f"commit `{commit}`: {args.events:,} generated events per mix ({SYMBOLS} symbols, "
+        f"{FRAME_EVENTS:,}-event frames, `Market.messages` + `encode_frame`), each stage in its "
+        f"own process, paths alternating, best of {args.repeats} × {args.passes} passes. "
+        "× floor = floor time / stage time (the floor decodes the same frames)."
+        + (
+            f" Instructions: valgrind callgrind, a setup-only run subtracted, "
+            f"{args.callgrind_events:,} events, one pass."
+            if args.callgrind
+            else ""
+        )
+        + "\n",
+    ]
+    header = ["mix", "stage", "path", "ns/event", "events/s", "× floor"]
+    if args.callgrind:
+        header.append("instructions/event")
+    rows = []
+    for mix in args.mixes if results else ():
+        floor = results[(mix, "floor", "python")]
+        floor_ns = floor["seconds"] / floor["events"] * 1e9
+        for stage, path in JOBS:
+            r = results[(mix, stage, path)]
+            ns = r["seconds"] / r["events"] * 1e9
+            row = [mix, stage, "—" if stage == "floor" else path, f"{ns:,.0f}"]
+            row += [f"{1e9 / ns:,.0f}", f"{floor_ns / ns:.2f}"]
+            if args.callgrind:
+                row.append(f"{r['ir']:,.0f}")
+            rows.append(row)
+    if rows:
+        parts.append(report.table(header, rows))
+    if rates:
+        paths = ["baseline", "python", "kernel"] if args.baseline else ["python", "kernel"]
+        parts.append(
+            f"\n`MDC_PROVIDERS__SIMULATED__RATE=10000000 mdc collect --no-http --duration "
+            f"{args.collect:g}` (`benchmarks/fastpath.py`'s runner: default config, symbols "
+            "SPY, AAPL, MSFT; `book` is the default config, `trades_quotes` the same with "
+            "`depth = false`), events stored / duration, "
+            f"{args.collect_repeats} runs each, alternating. python = `MDC_PURE_PYTHON=1`"
+            + (
+                f"; baseline = the source of `{args.baseline_label}`, pure Python"
+                if args.baseline
+                else ""
+            )
+            + ".\n"
+        )
+        rows = []
+        for mix, by_path in rates.items():
+            best = {p: max(v) for p, v in by_path.items()}
+            row = [mix] + [" / ".join(f"{x:,.0f}" for x in by_path[p]) for p in paths]
+            row.append(f"{best['kernel'] / best['python']:.2f}")
+            if args.baseline:
+                row.append(f"{best['kernel'] / best['baseline']:.2f}")
+            rows.append(row)
+        header = ["mix", *(f"{p} (events/s)" for p in paths), "kernel / python"]
+        if args.baseline:
+            header.append("kernel / baseline")
+        parts.append(report.table(header, rows))
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="the simulated generator, Python and compiled")
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mixes", nargs="+", default=list(MIXES), choices=MIXES)
+    parser.add_argument("--callgrind", action="store_true")
+    parser.add_argument("--callgrind-events", type=int, default=20_000)
+    parser.add_argument("--jobs", type=int, default=2, help="callgrind runs at once")
+    parser.add_argument("--collect", type=float, default=0.0, help="seconds per mdc collect run")
+    parser.add_argument("--collect-repeats", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="an older checkout for the collect runs")
+    parser.add_argument("--baseline-label", default="baseline")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--setup-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        mix, stage, path = args.child.split(":")
+        print(json.dumps(child(mix, stage, path, args.events, args.passes, not args.setup_only)))
+        return
+    results = measure(args)
+    rates = collect_runs(args) if args.collect else None
+    text = render(results, rates, args)
+    print(text)
+    if not args.no_write:
+        report.write(args.output, "generator", text)
+
+
+if __name__ == "__main__":
+    main()
