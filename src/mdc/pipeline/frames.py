@@ -23,7 +23,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator
 from itertools import chain
-from typing import Any, Final, overload
+from typing import Any, Final
 
 import msgspec
 
@@ -90,14 +90,9 @@ class FrameEvents:
     def __len__(self) -> int:
         return self._stop - self._start
 
-    @overload
-    def __getitem__(self, index: slice) -> FrameEvents: ...
-    @overload
-    def __getitem__(self, index: int) -> Event: ...
-    def __getitem__(self, index: slice | int) -> FrameEvents | Event:
-        """A slice is a view of the same frame (made once for all views); an int, one event."""
-        if isinstance(index, int):
-            return self.events()[index]
+    def __getitem__(self, index: slice) -> FrameEvents:
+        """A view of the same frame (its events are made once for all views): the part a drop
+        policy keeps."""
         start, stop, step = index.indices(len(self))
         if step != 1:
             raise ValueError("FrameEvents slices are contiguous")
@@ -116,6 +111,8 @@ class FrameEvents:
 
 
 def _make(handled: Handled, messages: list[WireMessage], layout: Layout) -> list[Event]:
+    if not handled.fast:  # all of it was Python's: its events are the frame's
+        return handled.events
     decoded = {
         pk: _DECODERS[pk[0]].decode_lines(data)
         for pk, (data, _) in handled.lines.items()

@@ -137,7 +137,6 @@ def test_drop_policies_cut_a_frame_and_every_consumer_shares_its_events() -> Non
     assert _encoded(got[10:].events()) == _encoded(expected[10:])
     assert _encoded(got[:-7].events()) == _encoded(expected[:-7])
     assert _encoded(got[3:][5:9].events()) == _encoded(expected[8:12])
-    assert got[-1] == expected[-1]
 
     async def scenario() -> tuple[list[Event], list[Event], list[Event], BatchQueue, BatchQueue]:
         whole = BatchQueue("whole", n, "drop_oldest")
