@@ -17,9 +17,9 @@ Stages, on pre-generated frames of each mix (``benchmarks/frames.py``):
   ``get`` makes (``pipeline/frames.py``), so this is the kernel's worst case, a consumer that
   keeps up (what the detectors then do with the events is the same on both paths);
 - ``make``: only the making of a handled frame's events for a consumer, the frames handled
-  beforehand (untimed): kernel = ``FrameEvents.events()`` (decode the frame's trade and quote
-  lines, put them in frame order), python = ``parse_messages`` of the frame's wire messages
-  (the least a re-parse would cost: the collectors' trade sides would still be missing).
+  beforehand (untimed): kernel = ``FrameEvents.events()`` (the kernel's messages parsed again,
+  their trades' sides from the trade lines), python = ``parse_messages`` of the frame's wire
+  messages (the floor of any re-parse: no sides).
 
 Each stage runs in its own child process, the two paths alternating, best of ``--repeats``.
 ``--callgrind`` adds valgrind instructions per event (a setup-only child subtracted).
@@ -118,7 +118,7 @@ def child(mix: str, stage: str, path: str, events: int, passes: int, tmp: Path, 
             start = time.perf_counter()
             for h, messages in handled:
                 if path == "kernel":
-                    FrameEvents(h, messages, ts_recv, layout).events()
+                    FrameEvents(h, fastpath.WireBatch(fast, messages, ts_recv)).events()
                 else:
                     parse_messages(messages, ts_recv, VENUE)
             best = min(best, time.perf_counter() - start)
@@ -143,7 +143,7 @@ def child(mix: str, stage: str, path: str, events: int, passes: int, tmp: Path, 
                         assert fast is not None
                         h = fast.handle(messages, ts_recv)
                         store.append_lines(h.lines)  # type: ignore[attr-defined]
-                        batch = FrameEvents(h, messages, ts_recv, layout)
+                        batch = FrameEvents(h, fastpath.WireBatch(fast, messages, ts_recv))
                     else:
                         batch = collectors.process(parse_messages(messages, ts_recv, VENUE))
                         store.append(batch)

@@ -2,36 +2,39 @@
 
 The kernel writes JSON lines and no event objects, but the live consumers (quality detectors,
 the dashboard's view, the NATS live publisher, alert rules) take event batches. The writer puts
-a :class:`FrameEvents` on their queues instead: O(1) per frame on its path. The events are made
-when a consumer's ``BatchQueue.get`` takes it, in that consumer's task, once for all consumers
-(the first one to take it makes them, like the one list the Python path publishes to all); a
-frame a drop policy evicts is never made. So the consumers' cost is theirs and bounded by their
-queues, as on the Python path.
+a :class:`FrameEvents` on their queues instead: O(1) on its path. The events are made when a
+consumer's ``BatchQueue.get`` takes it, in that consumer's task, once for all consumers (the
+first one to take it makes them, like the one list the Python path publishes to all); a frame a
+drop policy evicts is never made. So the consumers' cost is theirs and bounded by their queues,
+as on the Python path.
 
-Making them: the frame's trade and quote lines are decoded with msgspec into the same ``Trade``
-and ``Quote`` types, and put back into frame order by (type, symbol, seq) of the wire messages
-the kernel handled (one event each); the events of the messages the Python path handled (with
-the ``Gap``/``Integrity`` events they raised) are its own objects, in their place. Both steps
-are C-level passes (no Python code per event), except in a frame where one of Python's events
-repeats the (type, symbol, seq) of a kernel one (a duplicate message): there each kernel message
-takes the next line of its own partition, which is exact but per event. The result equals what
-the Python path publishes for the frame (``tests/unit/pipeline/test_frame_events.py``).
+Making them: the messages the kernel handled are parsed again (``parse_messages``: the events
+the collectors got on the Python path), and their trades take the side the collectors gave them
+from the frame's trade lines (decoded into symbol, seq and side only, matched by symbol and seq);
+the events of the messages the Python path handled (with the ``Gap``/``Integrity`` events they
+raised) are its own objects, in their place. That is cheaper than decoding every line into its
+event (``make`` stage of ``benchmarks/fastpath.py``) and, but for the parse itself, C-level
+passes with no Python code per event. In a frame where one of Python's trades repeats a kernel
+trade's symbol and seq (a duplicate message), each kernel message instead takes the next line
+of its own partition, decoded: exact, but per event. The result equals what the Python path
+publishes for the frame (``tests/unit/pipeline/test_frame_events.py``).
 """
 
 from __future__ import annotations
 
 import operator
+from collections import deque
 from collections.abc import Iterator
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import is_
 from typing import Any, Final
 
 import msgspec
 
 from mdc.domain.events import Event, Quote, Trade
-from mdc.pipeline.fastpath import Handled
-from mdc.providers.simulated.parse import PROVIDER
-from mdc.providers.simulated.wire import WireMessage, WireQuote, WireTrade
-from mdc.storage.layout import Layout
+from mdc.pipeline.fastpath import Handled, WireBatch
+from mdc.providers.simulated.parse import PROVIDER, parse_messages
+from mdc.providers.simulated.wire import WireQuote, WireTrade
 from mdc.storage.routing import PartKey, Router
 
 _MADE: Final[dict[type, type[Event]]] = {WireTrade: Trade, WireQuote: Quote}
@@ -42,26 +45,34 @@ _DECODERS: Final[dict[type[Event], msgspec.json.Decoder[Any]]] = {
 }
 _symbol = operator.attrgetter("symbol")
 _seq = operator.attrgetter("seq")
-_sym = operator.attrgetter("sym")
+_side = operator.attrgetter("side")
+
+
+class _Side(msgspec.Struct):
+    """What the collectors add to a trade the kernel handled (the line's other fields are
+    skipped by the decoder)."""
+
+    symbol: str
+    seq: int | None
+    side: str
+
+
+_SIDES: Final = msgspec.json.Decoder(_Side)
 
 
 class _Frame:
     """One handled frame and, once a consumer asked, its events."""
 
-    __slots__ = ("events", "handled", "layout", "messages", "ts_recv")
+    __slots__ = ("events", "handled", "wire")
 
-    def __init__(
-        self, handled: Handled, messages: list[WireMessage], ts_recv: int, layout: Layout
-    ) -> None:
+    def __init__(self, handled: Handled, wire: WireBatch) -> None:
         self.handled = handled
-        self.messages = messages
-        self.ts_recv = ts_recv
-        self.layout = layout
+        self.wire = wire
         self.events: list[Event] | None = None
 
     def make(self) -> list[Event]:
         if self.events is None:
-            self.events = _make(self.handled, self.messages, self.layout)
+            self.events = _make(self.handled, self.wire)
         return self.events
 
 
@@ -71,21 +82,16 @@ class FrameEvents:
 
     __slots__ = ("_frame", "_start", "_stop")
 
-    def __init__(
-        self,
-        handled: Handled,
-        messages: list[WireMessage],
-        ts_recv: int,
-        layout: Layout,
-    ) -> None:
-        self._frame = _Frame(handled, messages, ts_recv, layout)
+    def __init__(self, handled: Handled, wire: WireBatch) -> None:
+        """``handled``: what ``FastPath.handle`` returned for ``wire``."""
+        self._frame = _Frame(handled, wire)
         self._start = 0
         self._stop = handled.count
 
     @property
     def ts_recv(self) -> int:
         """Every event of a frame has the frame's receive time."""
-        return self._frame.ts_recv
+        return self._frame.wire.ts_recv
 
     def __len__(self) -> int:
         return self._stop - self._start
@@ -110,44 +116,45 @@ class FrameEvents:
         return made[self._start : self._stop]
 
 
-def _make(handled: Handled, messages: list[WireMessage], layout: Layout) -> list[Event]:
+def _make(handled: Handled, wire: WireBatch) -> list[Event]:
     if not handled.fast:  # all of it was Python's: its events are the frame's
         return handled.events
-    decoded = {
-        pk: _DECODERS[pk[0]].decode_lines(data)
-        for pk, (data, _) in handled.lines.items()
-        if pk[0] in _DECODERS
-    }
-    flat: list[Event] = list(chain.from_iterable(decoded.values()))
-    keys = zip(map(type, flat), map(_symbol, flat), map(_seq, flat), strict=True)
-    lookup = dict(zip(keys, flat, strict=True))
-    if len(lookup) < len(flat):
-        return _walk(handled, messages, layout, decoded)
-    get = lookup.__getitem__
+    sides: list[_Side] = list(
+        chain.from_iterable(
+            _SIDES.decode_lines(data) for pk, (data, _) in handled.lines.items() if pk[0] is Trade
+        )
+    )
+    side_of = dict(
+        zip(zip(map(_symbol, sides), map(_seq, sides), strict=True), map(_side, sides), strict=True)
+    )
+    if len(side_of) < len(sides):
+        return _walk(handled, wire)
+    messages, ts_recv, venue = wire.messages, wire.ts_recv, wire.path.venue
     out: list[Event] = []
+    parsed: list[Event] = []
     at = 0
-    for start, end, events in handled.runs:
-        out += map(get, _keys(messages[at:start]))
+    for start, end, events in [*handled.runs, (len(messages), len(messages), [])]:
+        if at < start:
+            part = parse_messages(messages[at:start], ts_recv, venue)
+            parsed += part
+            out += part
         out += events
         at = end
-    out += map(get, _keys(messages[at:]))
+    trades = list(compress(parsed, map(is_, map(type, parsed), repeat(Trade))))
+    keys = zip(map(_symbol, trades), map(_seq, trades), strict=True)
+    deque(map(setattr, trades, repeat("side"), map(side_of.__getitem__, keys)), maxlen=0)
     return out
 
 
-def _keys(messages: list[WireMessage]) -> Iterator[tuple[type[Event], str, int]]:
-    made = map(_MADE.__getitem__, map(type, messages))
-    return zip(made, map(_sym, messages), map(_seq, messages), strict=True)
-
-
-def _walk(
-    handled: Handled,
-    messages: list[WireMessage],
-    layout: Layout,
-    decoded: dict[PartKey, list[Event]],
-) -> list[Event]:
-    """The exact way when (type, symbol, seq) is ambiguous: every event takes the next line of
-    its partition, in frame order (a partition's lines are in frame order)."""
-    lines = {pk: iter(events) for pk, events in decoded.items()}
+def _walk(handled: Handled, wire: WireBatch) -> list[Event]:
+    """The exact way when symbol and seq are ambiguous: every event takes the next line of its
+    partition, decoded, in frame order (a partition's lines are in frame order)."""
+    lines: dict[PartKey, Iterator[Event]] = {
+        pk: iter(_DECODERS[pk[0]].decode_lines(data))
+        for pk, (data, _) in handled.lines.items()
+        if pk[0] in _DECODERS
+    }
+    messages, layout = wire.messages, wire.path.layout
     partkey = Router(layout).partkey
     bucket, label = layout.bucket_ns, layout.label
     provider = PROVIDER if layout.spec.provider_in_path else None

@@ -455,9 +455,7 @@ class Runtime:
         if handled.events:
             self._count(handled.events)
         if self.fanout.consumers:
-            await self.fanout.publish(
-                FrameEvents(handled, wire.messages, wire.ts_recv, wire.path.layout)
-            )
+            await self.fanout.publish(FrameEvents(handled, wire))
         return True
 
     async def _store(self, batch: list[Event]) -> int:

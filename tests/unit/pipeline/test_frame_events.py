@@ -52,7 +52,8 @@ class _Both:
             self.fast.reset(reset)
         expected = self.python.process(parse_messages(messages, ts_recv, VENUE))
         handled = self.path.handle(messages, ts_recv)
-        return expected, FrameEvents(handled, messages, ts_recv, self.layout), handled
+        wire = fastpath.WireBatch(self.path, messages, ts_recv)
+        return expected, FrameEvents(handled, wire), handled
 
 
 def _until_a_long_frame(seed: int) -> list[Step]:
