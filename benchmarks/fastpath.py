@@ -10,7 +10,16 @@ Stages, on pre-generated frames of each mix (``benchmarks/frames.py``):
 - ``end_to_end``: what ``mdc collect``'s processor does per frame, through a store that stays
   open (WAL with ``fsync = "interval"``, JSONL files, raw capture): Python ``Store.append`` of
   the collected batch, kernel ``Store.append_lines`` of the handled frame. The frames are
-  replayed ``--passes`` times after an untimed warm-up pass, fresh collectors each pass.
+  replayed ``--passes`` times after an untimed warm-up pass, fresh collectors each pass;
+- ``consumers``: ``end_to_end`` with one live consumer (capacity and policy of the default
+  ``quality``/``dashboard`` ones) that takes every batch as it is published: the Python path
+  publishes its event list, the kernel path a ``FrameEvents`` whose events the consumer's
+  ``get`` makes (``pipeline/frames.py``), so this is the kernel's worst case, a consumer that
+  keeps up (what the detectors then do with the events is the same on both paths);
+- ``make``: only the making of a handled frame's events for a consumer, the frames handled
+  beforehand (untimed): kernel = ``FrameEvents.events()`` (the kernel's messages parsed again,
+  their trades' sides from the trade lines), python = ``parse_messages`` of the frame's wire
+  messages (the floor of any re-parse: no sides).
 
 Each stage runs in its own child process, the two paths alternating, best of ``--repeats``.
 ``--callgrind`` adds valgrind instructions per event (a setup-only child subtracted).
@@ -37,12 +46,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
+import callgrind as valgrind
 import report
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 HERE: Final = Path(__file__).resolve().parent
 OUTPUT: Final = HERE / "BENCHMARKS.md"
-STAGES: Final = ("floor", "collect", "end_to_end")
+STAGES: Final = ("floor", "collect", "end_to_end", "consumers", "make")
 PATHS: Final = ("python", "kernel")
 MIXES: Final = ("trades_quotes", "book")
 VENUE: Final = "SIM"
@@ -54,8 +64,11 @@ def child(mix: str, stage: str, path: str, events: int, passes: int, tmp: Path, 
     import frames as frames_mod
     import stages
     from mdc.domain import native
+    from mdc.domain.events import Event
     from mdc.domain.time import now_ns
     from mdc.pipeline import fastpath
+    from mdc.pipeline.frames import FrameEvents
+    from mdc.pipeline.queues import BatchQueue
     from mdc.providers.simulated.parse import PROVIDER, parse_messages
     from mdc.providers.simulated.wire import decode_frame
     from mdc.storage.routing import Router
@@ -93,9 +106,28 @@ def child(mix: str, stage: str, path: str, events: int, passes: int, tmp: Path, 
                     for group in router.route(batch).values():
                         encode(group)
             best = min(best, time.perf_counter() - start)
+    elif stage == "make":
+        store, _ = stages.open_store(tmp)  # for its layout only
+        layout = store.layout  # type: ignore[attr-defined]
+        store.close()
+        fast = fastpath.FastPath(kernel, stages.make_collectors(), VENUE, layout)
+        ts_recv = now_ns()
+        handled = [(fast.handle(m, ts_recv), m) for m in map(decode_frame, data)]
+        for _ in range(passes):
+            gc.collect()
+            start = time.perf_counter()
+            for h, messages in handled:
+                if path == "kernel":
+                    FrameEvents(h, fastpath.WireBatch(fast, messages, ts_recv)).events()
+                else:
+                    parse_messages(messages, ts_recv, VENUE)
+            best = min(best, time.perf_counter() - start)
     else:
         store, _ = stages.open_store(tmp)
         layout = store.layout  # type: ignore[attr-defined]
+        consumer = None
+        if stage == "consumers":
+            consumer = BatchQueue("quality", stages.FANOUT_CAPACITY, "drop_oldest")
         try:
             for attempt in range(passes + 1):
                 collectors = stages.make_collectors()
@@ -106,11 +138,18 @@ def child(mix: str, stage: str, path: str, events: int, passes: int, tmp: Path, 
                     ts_recv = now_ns()
                     store.write_raw(PROVIDER, ts_recv, frame)
                     messages = decode_frame(frame)
+                    batch: list[Event] | FrameEvents
                     if path == "kernel":
                         assert fast is not None
-                        store.append_lines(fast.handle(messages, ts_recv).lines)  # type: ignore[attr-defined]
+                        h = fast.handle(messages, ts_recv)
+                        store.append_lines(h.lines)  # type: ignore[attr-defined]
+                        batch = FrameEvents(h, fastpath.WireBatch(fast, messages, ts_recv))
                     else:
-                        store.append(collectors.process(parse_messages(messages, ts_recv, VENUE)))
+                        batch = collectors.process(parse_messages(messages, ts_recv, VENUE))
+                        store.append(batch)
+                    if consumer is not None:
+                        consumer.offer(batch)  # FanOut.publish, for a drop policy
+                        consumer.get_nowait()
                 if attempt:
                     best = min(best, time.perf_counter() - start)
         finally:
@@ -145,7 +184,7 @@ def spawn(
             cmd.append("--setup-only")
         out_file = tmp / "callgrind.out"
         if callgrind:
-            cmd = [*callgrind.command(out_file), *cmd]
+            cmd = [*valgrind.command(out_file), *cmd]
         env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT / "src")}
         env.pop("MDC_PURE_PYTHON", None)
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -153,7 +192,7 @@ def spawn(
             raise RuntimeError(f"{mix} {stage} {path} failed:\n{done.stderr[-3000:]}")
         result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
         if callgrind:
-            result["instructions"] = callgrind.total(out_file)
+            result["instructions"] = valgrind.total(out_file)
         return result
 
 

@@ -5,8 +5,7 @@ The storage path is not a consumer here: it is written before fan-out and never 
 
 from __future__ import annotations
 
-from mdc.domain.events import Event
-from mdc.pipeline.queues import BatchQueue, Policy
+from mdc.pipeline.queues import Batch, BatchQueue, Policy
 
 
 class FanOut:
@@ -26,7 +25,7 @@ class FanOut:
         if queue is not None:
             queue.close()
 
-    async def publish(self, batch: list[Event]) -> None:
+    async def publish(self, batch: Batch) -> None:
         self.published += len(batch)
         for queue in list(self.consumers.values()):
             if queue.policy == "block":

@@ -52,6 +52,10 @@ class Handled:
     """Of ``fast``: by event type name (``quotes``, ``trades``)."""
     symbols: dict[str, int] = field(default_factory=dict)
     """Of ``fast``: by symbol."""
+    runs: list[tuple[int, int, list[Event]]] = field(default_factory=list)
+    """The Python path's parts of the frame, in order: messages ``[start, end)`` and the events
+    it made of them (``events`` is these together); every other message is one kernel event
+    (``pipeline/frames.py`` puts the frame's events back in order from this)."""
 
     @property
     def count(self) -> int:
@@ -67,15 +71,11 @@ class FastPath:
         self._kernel = kernel.FrameKernel(
             venue, PROVIDER, layout.bucket_ns, layout.label, layout.spec.provider_in_path
         )
+        self.layout = layout
         self._router = Router(layout)
         self._encode_lines = msgspec.json.Encoder().encode_lines
         self.fast_events = 0
         self.python_events_count = 0
-
-    def python_events(self, messages: list[WireMessage], ts_recv: int) -> list[Event]:
-        """The events of a decoded frame, for the Python path (live consumers need them)."""
-        self.python_events_count += len(messages)
-        return parse_messages(messages, ts_recv, self.venue)
 
     def handle(self, messages: list[WireMessage], ts_recv: int) -> Handled:
         """Run one decoded frame: the kernel as far as it goes, the message it stopped at (and
@@ -87,12 +87,14 @@ class FastPath:
         """
         kernel = self._kernel
         python: list[Event] = []
+        runs: list[tuple[int, int, list[Event]]] = []
         n = len(messages)
         done = 0
         state = self.collectors.kernel_state(PROVIDER)
         if state is None:  # the provider's rule changed: all of it is Python's
             done = n
             python = self.collectors.process(parse_messages(messages, ts_recv, self.venue))
+            runs.append((0, n, python))
             for pk, group in self._router.route(python).items():
                 kernel.add_lines(pk, self._encode_lines(group), len(group))
         else:
@@ -111,6 +113,7 @@ class FastPath:
             for pk, group in self._router.route(events).items():
                 kernel.add_lines(pk, self._encode_lines(group), len(group))
             python += events
+            runs.append((done, end, events))
             done = end
         fast, inferred = kernel.events, kernel.inferred
         by_type = Counter({_QUOTES: kernel.quotes_seen, _TRADES: kernel.trades_seen})
@@ -118,7 +121,7 @@ class FastPath:
         self.collectors.count_kernel(fast, inferred)
         self.fast_events += fast
         self.python_events_count += len(python)
-        return Handled(kernel.take(), python, fast, +by_type, kernel.take_symbols())
+        return Handled(kernel.take(), python, fast, +by_type, kernel.take_symbols(), runs)
 
 
 def load(collectors: Collectors, venue: str, layout: Layout) -> FastPath | None:

@@ -3,19 +3,27 @@
 Capacity is counted in events, not batches, so a policy's drop counts are exact. ``block`` makes
 the publisher wait; ``drop_oldest`` evicts the oldest queued events; ``drop_newest`` keeps what is
 queued and drops the part of the new batch that does not fit.
+
+A batch is a list of events or a fast-path frame's :class:`~mdc.pipeline.frames.FrameEvents`,
+whose events are made when the consumer takes it (in the consumer's task); a frame the policy
+drops is never made.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 from mdc.domain.events import Event
 from mdc.domain.time import NS_PER_S, now_ns
 
+if TYPE_CHECKING:
+    from mdc.pipeline.frames import FrameEvents
+
 Policy = Literal["block", "drop_oldest", "drop_newest"]
 POLICIES: Final[tuple[str, ...]] = ("block", "drop_oldest", "drop_newest")
+Batch: TypeAlias = "list[Event] | FrameEvents"
 
 
 class BatchQueue:
@@ -29,7 +37,7 @@ class BatchQueue:
         self.name = name
         self.capacity = capacity
         self.policy: Policy = policy
-        self._batches: deque[list[Event]] = deque()
+        self._batches: deque[Batch] = deque()
         self._size = 0
         self._not_empty = asyncio.Event()
         self._space = asyncio.Event()
@@ -49,7 +57,7 @@ class BatchQueue:
     def utilisation(self) -> float:
         return self._size / self.capacity
 
-    async def put(self, batch: list[Event]) -> None:
+    async def put(self, batch: Batch) -> None:
         """Enqueue, applying the policy; only ``block`` ever waits."""
         if not batch or self.closed:
             return
@@ -64,7 +72,7 @@ class BatchQueue:
         else:
             self.offer(batch)
 
-    def offer(self, batch: list[Event]) -> None:
+    def offer(self, batch: Batch) -> None:
         """Enqueue without waiting (drop policies; ``block`` queues beyond capacity)."""
         if not batch or self.closed:
             return
@@ -85,7 +93,7 @@ class BatchQueue:
             self._evict(overflow)
         self._append(batch)
 
-    def _append(self, batch: list[Event]) -> None:
+    def _append(self, batch: Batch) -> None:
         self._batches.append(batch)
         self._size += len(batch)
         self.published += len(batch)
@@ -121,10 +129,13 @@ class BatchQueue:
         batch = self._batches.popleft()
         self._size -= len(batch)
         self.consumed += len(batch)
-        self.lag_s = max(0.0, (now_ns() - batch[-1].ts_recv) / NS_PER_S)
         if self._size + 1 <= self.capacity:
             self._space.set()
-        return batch
+        if isinstance(batch, list):
+            self.lag_s = max(0.0, (now_ns() - batch[-1].ts_recv) / NS_PER_S)
+            return batch
+        self.lag_s = max(0.0, (now_ns() - batch.ts_recv) / NS_PER_S)
+        return batch.events()  # made here, in the consumer's task
 
     def close(self) -> None:
         """Wake everyone; ``get`` drains what is left, then returns ``[]``."""

@@ -25,6 +25,7 @@ from mdc.domain.time import NS_PER_S, now_ns
 from mdc.pipeline import fastpath
 from mdc.pipeline.failover import FailoverSupervisor
 from mdc.pipeline.fanout import FanOut
+from mdc.pipeline.frames import FrameEvents
 from mdc.pipeline.storage_stats import StorageStats
 from mdc.providers.base import StreamingProvider
 from mdc.providers.registry import get_spec, load_class
@@ -433,18 +434,9 @@ class Runtime:
 
     async def _process_wire(self, wire: fastpath.WireBatch) -> bool:
         """A frame through the fast path: store its lines, count it from the kernel's
-        aggregates. With live consumers attached the frame takes the Python path instead
-        (decoding the lines back for them costs more than the kernel saves). False: stopped
-        while paused, nothing more can be stored."""
-        if self.fanout.consumers:  # they need every event: the Python path makes them once
-            batch = self.collectors.process(wire.path.python_events(wire.messages, wire.ts_recv))
-            stored = await self._store(batch)
-            self._count(batch[:stored])
-            await self.fanout.publish(batch[:stored])
-            if stored < len(batch):
-                self._give_up(len(batch) - stored)
-                return False
-            return True
+        aggregates, and hand the live consumers its events to make in their own tasks
+        (``pipeline/frames.py``: O(1) here). False: stopped while paused, nothing more can be
+        stored."""
         handled = wire.path.handle(wire.messages, wire.ts_recv)
         while True:
             try:
@@ -462,6 +454,8 @@ class Runtime:
         self.last_event_ns.update(dict.fromkeys(handled.symbols, wire.ts_recv))
         if handled.events:
             self._count(handled.events)
+        if self.fanout.consumers:
+            await self.fanout.publish(FrameEvents(handled, wire))
         return True
 
     async def _store(self, batch: list[Event]) -> int:

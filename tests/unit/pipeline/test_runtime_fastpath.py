@@ -70,10 +70,8 @@ def test_the_fast_path_stores_and_counts_everything_once(tmp_path: Path, consume
     assert by_type["gaps"] > 0 and by_type["integrity"] >= by_type["gaps"]
     stats = runtime.collectors.stats()
     assert stats["events"] == runtime.events_in
-    if consumer:  # a live consumer needs every event: the frames take the Python path
-        assert stats["kernel_events"] == 0
-    else:
-        assert 0.9 * stats["events"] < stats["kernel_events"] < stats["events"]
+    # a live consumer makes the frames' events in its own task: the kernel runs either way
+    assert 0.9 * stats["events"] < stats["kernel_events"] < stats["events"]
     assert runtime.status()["kernels"][fastpath.KERNEL] is True
     if consumer:
         assert published == stored
