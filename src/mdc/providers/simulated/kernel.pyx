@@ -10,9 +10,10 @@ partition's buffer. The Python modules stay the rules: the state the kernel read
 theirs (``Collectors.kernel_state``), loaded when a run first touches a stream and written back
 when the run ends, and the kernel stops at the first message it does not handle the common way
 (another message type, a sequence anomaly, a stream the collectors have not seen, a BBO missing
-or stale, a book missing, awaiting a snapshot or older than the delta, a value that is not a
-plain finite number): :meth:`FrameKernel.run` returns its index and the caller hands the rest of
-the frame to the Python path. Differential tests hold the two byte-identical.
+or stale, a book missing or older than the delta, a book's first delta while it awaits a
+snapshot, a value that is not a plain finite number): :meth:`FrameKernel.run` returns its
+index and the caller hands the rest of the frame to the Python path. Differential tests hold
+the two byte-identical.
 
 A book's crossed/locked check (``DepthCollector``) runs where the Python path runs it: when a
 delta of another book or another ``ts_event`` ends the run of deltas, and at the end of the
