@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
-import callgrind as valgrind
+import callgrind
 import report
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -162,7 +162,7 @@ def spawn(
     stage: str,
     path: str,
     args: argparse.Namespace,
-    callgrind: bool = False,
+    counted: bool = False,
     run: bool = True,
     events: int | None = None,
 ) -> dict[str, float]:
@@ -178,21 +178,21 @@ def spawn(
             "--events",
             str(events or args.events),
             "--passes",
-            str(1 if callgrind else args.passes),
+            str(1 if counted else args.passes),
         ]
         if not run:
             cmd.append("--setup-only")
         out_file = tmp / "callgrind.out"
-        if callgrind:
-            cmd = [*valgrind.command(out_file), *cmd]
+        if counted:
+            cmd = [*callgrind.command(out_file), *cmd]
         env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT / "src")}
         env.pop("MDC_PURE_PYTHON", None)
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"{mix} {stage} {path} failed:\n{done.stderr[-3000:]}")
         result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-        if callgrind:
-            result["instructions"] = valgrind.total(out_file)
+        if counted:
+            result["instructions"] = callgrind.total(out_file)
         return result
 
 
@@ -216,8 +216,8 @@ def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, fl
 
         def instructions(job: tuple[str, str, str]) -> float:
             n = args.callgrind_events
-            full = spawn(*job, args, callgrind=True, events=n)
-            bare = spawn(*job, args, callgrind=True, run=False, events=n)
+            full = spawn(*job, args, counted=True, events=n)
+            bare = spawn(*job, args, counted=True, run=False, events=n)
             return (full["instructions"] - bare["instructions"]) / full["events"]
 
         with ThreadPoolExecutor(args.jobs) as pool:  # instruction counts do not mind sharing

@@ -142,14 +142,32 @@ class Collectors:
 
     def kernel_state(
         self, provider: str
-    ) -> tuple[dict[str, _Position], dict[StreamKey, Quote], dict[StreamKey, _Tick], int] | None:
+    ) -> (
+        tuple[
+            dict[str, _Position],
+            dict[StreamKey, Quote],
+            dict[StreamKey, _Tick],
+            int,
+            dict[StreamKey, OrderBook],
+            DepthCollector,
+        ]
+        | None
+    ):
         """The state a compiled kernel moves for ``provider``'s streams (positions, BBOs, trade
-        ticks, the BBO staleness limit), or None when its sequence is not the per-symbol
-        contiguous kind the kernel's inline check assumes."""
+        ticks, the BBO staleness limit, books and their depth collector), or None when its
+        sequence is not the per-symbol contiguous kind the kernel's inline check assumes."""
         rule = self._sequence.rule(provider)
         if rule is None or not (rule[1] and rule[2]):
             return None
-        return rule[0], self._quotes.quotes, self._trades.ticks, self._trades.stale_ns
+        trades = self._trades
+        return (
+            rule[0],
+            self._quotes.quotes,
+            trades.ticks,
+            trades.stale_ns,
+            self._depth.books,
+            self._depth,
+        )
 
     def count_kernel(self, events: int, inferred: int) -> None:
         """Add what a kernel processed to the counters ``stats`` reports."""

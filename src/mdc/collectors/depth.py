@@ -41,10 +41,12 @@ class DepthCollector:
         self.books: dict[StreamKey, OrderBook] = {}
         self._by_symbol: dict[str, list[OrderBook]] = {}
         self.snapshot_providers: set[str] = set()
-        self._spread_reported: dict[OrderBook, int] = {}
-        """Books in a locked/crossed episode → the state already reported."""
-        self._wait_reported: set[OrderBook] = set()
-        """Books whose current wait for a snapshot was already reported."""
+        self.spread_reported: dict[OrderBook, int] = {}
+        """Books in a locked/crossed episode → the state already reported (a compiled kernel
+        that checks a book itself reads it, and ends an episode when the book uncrosses)."""
+        self.wait_reported: set[OrderBook] = set()
+        """Books whose current wait for a snapshot was already reported (a compiled kernel
+        drops their deltas silently, as :meth:`on_delta` does)."""
         # The book whose last delta run is not yet checked for a crossed/locked top.
         self._pending: OrderBook | None = None
         self._pending_event: BookDelta | None = None
@@ -60,8 +62,8 @@ class DepthCollector:
         if self._pending is not None and (self._pending is not book or ts != self._pending_ts):
             self.flush()
         if book.needs_snapshot and ev.provider in self.snapshot_providers:
-            if book not in self._wait_reported:
-                self._wait_reported.add(book)
+            if book not in self.wait_reported:
+                self.wait_reported.add(book)
                 self._emit.integrity(
                     index,
                     ev,
@@ -105,13 +107,23 @@ class DepthCollector:
         book.ts_event = ev.ts_event
         book.ts_recv = ev.ts_recv
         book.seq = ev.seq
-        self._wait_reported.discard(book)
-        self._spread_reported.pop(book, None)
+        self.wait_reported.discard(book)
+        self.spread_reported.pop(book, None)
         if bad:
             self._emit.integrity(
                 index, ev, BAD_VALUE, "warning", f"{bad} invalid levels left out of the snapshot"
             )
         self._check_spread(book, ev, index)
+
+    def pend(self, book: OrderBook, trigger: BookDelta) -> None:
+        """Make ``book`` the one whose delta run awaits its check, ``trigger`` the run's last
+        delta: a compiled kernel that applied the run hands the check over here when it stops
+        mid-run or the check would raise an event. The check's events go first in the next
+        batch (index -1), where the trigger, already written, would have had them."""
+        self._pending = book
+        self._pending_event = trigger
+        self._pending_index = -1
+        self._pending_ts = trigger.ts_event
 
     def flush(self) -> None:
         """Check the book of the last delta run (call at the end of every batch)."""
@@ -126,13 +138,13 @@ class DepthCollector:
 
     def _check_spread(self, book: OrderBook, trigger: Event, index: int) -> None:
         state = book.spread_state()
-        reported = self._spread_reported.get(book, SPREAD_NORMAL)
+        reported = self.spread_reported.get(book, SPREAD_NORMAL)
         if state == reported:
             return
         if state == SPREAD_NORMAL:
-            del self._spread_reported[book]
+            del self.spread_reported[book]
             return
-        self._spread_reported[book] = state
+        self.spread_reported[book] = state
         bid = book.best_bid()
         ask = book.best_ask()
         assert bid is not None and ask is not None  # a locked/crossed book has both sides
@@ -160,8 +172,8 @@ class DepthCollector:
             if len(book) == 0 and book.needs_snapshot:
                 continue  # nothing left to distrust
             book.clear()
-            self._wait_reported.discard(book)
-            self._spread_reported.pop(book, None)
+            self.wait_reported.discard(book)
+            self.spread_reported.pop(book, None)
             self._emit.integrity(
                 index,
                 trigger,
@@ -180,8 +192,8 @@ class DepthCollector:
                 provider is None or book.provider == provider
             ):
                 del self.books[key]
-                self._wait_reported.discard(book)
-                self._spread_reported.pop(book, None)
+                self.wait_reported.discard(book)
+                self.spread_reported.pop(book, None)
                 same = self._by_symbol[book.symbol]
                 same.remove(book)
                 if not same:
@@ -209,7 +221,7 @@ class DepthCollector:
         return book.needs_snapshot and book.provider in self.snapshot_providers
 
     def stats(self) -> dict[str, int]:
-        states = list(self._spread_reported.values())
+        states = list(self.spread_reported.values())
         return {
             "books": len(self.books),
             "books_awaiting_snapshot": sum(map(self.awaiting_snapshot, self.books.values())),

@@ -1,11 +1,12 @@
 """The simulated feed's compiled fast path, between its decoded frames and the store.
 
-``providers/simulated/kernel.pyx`` handles the common messages of a frame (in-order trades and
-quotes of streams the collectors know): it moves the collectors' state and writes the events'
-JSON lines straight into their partitions. It stops at the first message it does not handle;
-that message and the rest of the frame go the Python way (``parse_messages`` →
-``Collectors.process``), so what the archive gets is what the Python path alone would have
-written, byte for byte (``tests/unit/pipeline/test_fastpath_differential.py``).
+``providers/simulated/kernel.pyx`` handles the common messages of a frame (in-order trades,
+quotes and book deltas of streams the collectors know): it moves the collectors' state and
+writes the events' JSON lines straight into their partitions. It stops at the first message it
+does not handle; that message (and, as :meth:`FastPath.handle` says, what may follow
+it) goes the Python way (``parse_messages`` → ``Collectors.process``), so what the archive gets
+is what the Python path alone would have written, byte for byte
+(``tests/unit/pipeline/test_fastpath_differential*.py``).
 
 :func:`load` returns None — and the feed runs the Python path — when the kernel is not built,
 ``MDC_PURE_PYTHON=1`` is set, or the provider's sequence is not the kind the kernel checks.
@@ -22,7 +23,7 @@ import msgspec
 
 from mdc.collectors.chain import Collectors
 from mdc.domain import native
-from mdc.domain.events import TYPE_NAMES, Event, Quote, Trade
+from mdc.domain.events import TYPE_NAMES, BookDelta, Event, Quote, Trade
 from mdc.providers.simulated.parse import PROVIDER, parse_messages
 from mdc.providers.simulated.stream import SimulatedProvider
 from mdc.providers.simulated.wire import WireDelta, WireMessage, WireQuote, WireTrade
@@ -31,9 +32,10 @@ from mdc.storage.routing import PartKey, Router
 from mdc.storage.store import Store
 
 KERNEL: Final = "mdc.providers.simulated.kernel"
-_KERNEL_TYPES: Final = (WireQuote, WireTrade)
+_KERNEL_TYPES: Final = (WireQuote, WireTrade, WireDelta)
 _QUOTES: Final = TYPE_NAMES[Quote]
 _TRADES: Final = TYPE_NAMES[Trade]
+_DELTAS: Final = TYPE_NAMES[BookDelta]
 
 
 @dataclass
@@ -49,7 +51,7 @@ class Handled:
     fast: int
     """Events the kernel made (in ``lines`` only)."""
     by_type: Counter[str] = field(default_factory=Counter)
-    """Of ``fast``: by event type name (``quotes``, ``trades``)."""
+    """Of ``fast``: by event type name (``quotes``, ``trades``, ``book_deltas``)."""
     symbols: dict[str, int] = field(default_factory=dict)
     """Of ``fast``: by symbol."""
     runs: list[tuple[int, int, list[Event]]] = field(default_factory=list)
@@ -79,11 +81,13 @@ class FastPath:
 
     def handle(self, messages: list[WireMessage], ts_recv: int) -> Handled:
         """Run one decoded frame: the kernel as far as it goes, the message it stopped at (and
-        any other non-trade, non-quote messages right after it) through Python, and on.
+        any other messages of types it leaves to Python right after it) through Python, and on.
 
-        After a book delta the rest of the frame stays Python: a book's crossed/locked check
-        waits for the end of its run of deltas or of the batch, so cutting the frame after a
-        delta could check it earlier than the Python path does.
+        A book's crossed/locked check waits for the end of its run of deltas or of the batch
+        (the frame), and a Python batch checks at its end: so when the kernel stops with a run
+        open (it hands the run to the depth collector) or the Python part has a delta of its
+        own, the rest of the frame stays Python, and a frame the kernel finished with a run
+        handed over gets the check from an empty Python batch.
         """
         kernel = self._kernel
         python: list[Event] = []
@@ -101,13 +105,13 @@ class FastPath:
             kernel.bind(state)
         while done < n:
             done = kernel.run(messages, ts_recv, done)
-            if done == n:
+            if done == n and not kernel.handed:
                 break
             end = done + 1
             while end < n and type(messages[end]) not in _KERNEL_TYPES:
                 end += 1
             part = messages[done:end]
-            if any(type(m) is WireDelta for m in part):
+            if kernel.handed or any(type(m) is WireDelta for m in part):
                 part, end = messages[done:], n
             events = self.collectors.process(parse_messages(part, ts_recv, self.venue))
             for pk, group in self._router.route(events).items():
@@ -116,8 +120,11 @@ class FastPath:
             runs.append((done, end, events))
             done = end
         fast, inferred = kernel.events, kernel.inferred
-        by_type = Counter({_QUOTES: kernel.quotes_seen, _TRADES: kernel.trades_seen})
+        by_type = Counter(
+            {_QUOTES: kernel.quotes_seen, _TRADES: kernel.trades_seen, _DELTAS: kernel.deltas_seen}
+        )
         kernel.events = kernel.inferred = kernel.quotes_seen = kernel.trades_seen = 0
+        kernel.deltas_seen = 0
         self.collectors.count_kernel(fast, inferred)
         self.fast_events += fast
         self.python_events_count += len(python)

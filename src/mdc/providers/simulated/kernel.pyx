@@ -3,25 +3,40 @@
 
 It does, for the common case only, exactly what ``parse.parse_frame`` + ``Collectors.process``
 + the store's ``encode_lines`` do: an in-order ``Q`` replaces its stream's BBO, an in-order ``T``
-gets its aggressor side from the BBO (quote rule) or the tick rule, the sequence position moves,
-and each event's JSON line goes straight into its output partition's buffer. The Python modules
-stay the rules: the state the kernel reads and moves is theirs (``Collectors.kernel_state``),
-loaded when a run first touches a stream and written back when the run ends, and the kernel
-stops at the first message it does not handle the common way (another message type, a sequence
-anomaly, a stream the collectors have not seen, a BBO missing or stale, a value that is not a
-plain finite number): :meth:`FrameKernel.run` returns its index and the caller hands the rest of
-the frame to the Python path. Differential tests hold the two byte-identical.
+gets its aggressor side from the BBO (quote rule) or the tick rule, an in-order ``D`` sets its
+level in the stream's book (``OrderBook.apply_delta`` on the book's own dicts and key lists),
+the sequence position moves, and each event's JSON line goes straight into its output
+partition's buffer. The Python modules stay the rules: the state the kernel reads and moves is
+theirs (``Collectors.kernel_state``), loaded when a run first touches a stream and written back
+when the run ends, and the kernel stops at the first message it does not handle the common way
+(another message type, a sequence anomaly, a stream the collectors have not seen, a BBO missing
+or stale, a book missing or older than the delta, a book's first delta while it awaits a
+snapshot, a value that is not a plain finite number): :meth:`FrameKernel.run` returns its
+index and the caller hands the rest of the frame to the Python path. Differential tests hold
+the two byte-identical.
+
+A book's crossed/locked check (``DepthCollector``) runs where the Python path runs it: when a
+delta of another book or another ``ts_event`` ends the run of deltas, and at the end of the
+frame (the Python path's batch). The kernel does it itself when it raises nothing (the book is
+as reported: normal, or still in its reported episode; or it uncrossed, which ends the episode).
+Otherwise, and whenever it stops with a run still open, it hands the open run to the depth
+collector (``DepthCollector.pend``) and the caller gives the rest of the frame to Python, whose
+check then runs at the same point and raises the same events.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
-from libc.math cimport isfinite
+from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from libc.math cimport isfinite, signbit
 from libc.string cimport memcpy
 
 import msgspec
 
-from mdc.domain.events import Quote, Trade
-from mdc.providers.simulated.wire import WireQuote, WireTrade
+from mdc.domain.book import SPREAD_CROSSED, SPREAD_LOCKED, SPREAD_NORMAL
+from mdc.domain.events import BookDelta, Quote, Trade
+from mdc.providers.simulated.parse import parse_messages
+from mdc.providers.simulated.wire import WireDelta, WireQuote, WireTrade
 
 cdef object _encode = msgspec.json.Encoder().encode
 
@@ -32,6 +47,9 @@ cdef enum:
     NUMBER_ROOM = 32  # bytes reserved per number: an int64 is at most 20, a float fits too
 
 cdef tuple _DIRECTIONS = ("unknown", "buy", "sell")
+cdef int _NORMAL = SPREAD_NORMAL
+cdef int _LOCKED = SPREAD_LOCKED
+cdef int _CROSSED = SPREAD_CROSSED
 
 
 cdef class Lines:
@@ -111,7 +129,7 @@ cdef class Lines:
         """
         cdef long long scaled
         cdef bytes text
-        if 0.0 <= x < 1e9:
+        if 0.0 <= x < 1e9 and not signbit(x):  # -0.0 is msgspec's "-0.0"
             scaled = <long long>(x * 100.0 + 0.5)
             if <double>scaled / 100.0 == x:
                 self.put_fixed(scaled, 2, 100)
@@ -143,6 +161,7 @@ cdef class _Stream:
     cdef long long pos_ts_recv
     cdef bint moved
     cdef bint has_quote
+    cdef bint has_tick
     cdef bint quote_dirty
     cdef double bid_price, bid_size, ask_price, ask_size
     cdef long long quote_ts_event, quote_ts_recv, quote_seq
@@ -156,6 +175,19 @@ cdef class _Stream:
     cdef long long quote_bucket
     cdef long long trade_bucket
     cdef Py_ssize_t handled
+    # The book (None: the collectors have none) and its levels, as ``OrderBook`` keeps them.
+    cdef object book
+    cdef bint book_usable
+    cdef bint book_dropping
+    """The book awaits a snapshot and has said so: its deltas are dropped without a word."""
+    cdef dict bids, asks
+    cdef list bid_keys, ask_keys
+    cdef Py_ssize_t max_levels
+    cdef long long book_ts_event, book_ts_recv, book_seq
+    cdef bint book_dirty
+    cdef bytes delta_head
+    cdef Lines delta_lines
+    cdef long long delta_bucket
 
 
 cdef class FrameKernel:
@@ -170,6 +202,15 @@ cdef class FrameKernel:
     cdef object quotes
     cdef object ticks
     cdef long long stale_ns
+    cdef dict books
+    cdef dict spread_reported
+    cdef set wait_reported
+    cdef set snapshot_providers
+    cdef object pend
+    cdef _Stream pending
+    """The stream whose run of deltas is not yet checked (within one ``run``)."""
+    cdef long long pending_ts
+    cdef object pending_msg
     cdef object venue
     cdef object provider
     cdef bytes venue_json
@@ -178,6 +219,7 @@ cdef class FrameKernel:
     cdef object provider_key
     cdef bytes quote_tail
     cdef bytes trade_tail
+    cdef bytes delta_tail
     cdef dict heads
     cdef dict groups
     cdef dict labels
@@ -186,6 +228,10 @@ cdef class FrameKernel:
     cdef public long long inferred
     cdef public long long quotes_seen
     cdef public long long trades_seen
+    cdef public long long deltas_seen
+    cdef public bint handed
+    """The last ``run`` handed an open run of deltas to the depth collector: the rest of the
+    frame is Python's (and a frame it finished still needs the Python check)."""
 
     def __init__(self, str venue, str provider, long long bucket_ns, label, bint with_provider):
         self.venue = venue
@@ -204,6 +250,11 @@ cdef class FrameKernel:
                           price=1.0, size=1.0)),
             b'"side":"unknown"',
         )
+        self.delta_tail = _tail(
+            _encode(BookDelta(symbol="", venue="", provider="", ts_event=0, ts_recv=0, seq=0,
+                              side="bid", price=1.0, size=1.0)),
+            b'"size":1.0',
+        )
         self.heads = {}
         self.groups = {}
         self.labels = {}
@@ -212,7 +263,11 @@ cdef class FrameKernel:
     def bind(self, state):
         """Work on ``state``: ``Collectors.kernel_state(provider)`` (asked again before every
         frame: a provider registered anew gets new position maps)."""
-        self.positions, self.quotes, self.ticks, self.stale_ns = state
+        self.positions, self.quotes, self.ticks, self.stale_ns, self.books, depth = state
+        self.spread_reported = depth.spread_reported
+        self.wait_reported = depth.wait_reported
+        self.snapshot_providers = depth.snapshot_providers
+        self.pend = depth.pend
 
     def take_symbols(self):
         """Events handled per symbol since the last call (the runtime's per-symbol counts)."""
@@ -252,7 +307,7 @@ cdef class FrameKernel:
             while i < n:
                 m = messages[i]
                 cls = type(m)
-                if cls is not WireQuote and cls is not WireTrade:
+                if cls is not WireQuote and cls is not WireTrade and cls is not WireDelta:
                     break
                 st = streams.get(m.sym)
                 if st is None:
@@ -267,11 +322,17 @@ cdef class FrameKernel:
                     break
                 if seq != st.seq + 1 or ts < 0:
                     break
-                if cls is WireQuote:
-                    if not self._quote(st, m, seq, ts, ts_recv):
+                if cls is WireDelta:
+                    if not self._delta(st, m, seq, ts, ts_recv):
+                        break
+                    self.deltas_seen += 1
+                elif cls is WireQuote:
+                    if not st.has_quote or not self._quote(st, m, seq, ts, ts_recv):
                         break
                     self.quotes_seen += 1
                 else:
+                    if not (st.has_quote and st.has_tick):
+                        break
                     if not self._trade(st, m, seq, ts, ts_recv):
                         break
                     self.trades_seen += 1
@@ -284,6 +345,13 @@ cdef class FrameKernel:
                 i += 1
         finally:
             self._write_back(streams)
+        self.handed = False
+        if self.pending is not None:
+            if i < n or not self._checked(self.pending):
+                self.handed = True
+                self.pend(self.pending.book, parse_messages([self.pending_msg], ts_recv, self.venue)[0])
+            self.pending = None
+            self.pending_msg = None
         return i
 
     cdef _Stream _load(self, object symbol, long long ts_recv):
@@ -291,34 +359,58 @@ cdef class FrameKernel:
         cdef _Stream st
         key = (symbol, self.venue, self.provider)
         pos = self.positions.get(symbol)
+        if pos is None or type(pos.seq) is not int:
+            return None
         tick = self.ticks.get(key)
         quote = self.quotes.get(key)
-        if pos is None or tick is None or quote is None or type(pos.seq) is not int:
-            return None
+        book = self.books.get(key)
         st = _Stream()
         st.symbol = symbol
         st.key = key
         st.pos = pos
         try:
             st.seq = pos.seq
-            st.quote_ts_event = quote.ts_event
-            st.tick_price = tick.price
-            st.bid_price = quote.bid_price
-            st.bid_size = quote.bid_size
-            st.ask_price = quote.ask_price
-            st.ask_size = quote.ask_size
+            if quote is not None:
+                st.quote_ts_event = quote.ts_event
+                st.bid_price = quote.bid_price
+                st.bid_size = quote.bid_size
+                st.ask_price = quote.ask_price
+                st.ask_size = quote.ask_size
+                st.has_quote = True
+            if tick is not None:
+                st.tick_price = tick.price
+                st.tick = tick
+                st.tick_dir = _DIRECTIONS.index(tick.direction)
+                st.has_tick = True
+            if book is not None:
+                st.book = book
+                st.bids = book._bids
+                st.asks = book._asks
+                st.bid_keys = book._bid_keys
+                st.ask_keys = book._ask_keys
+                st.max_levels = book.max_levels
+                st.book_ts_event = book.ts_event
+                st.book_usable = not book.needs_snapshot
+                st.book_dropping = (
+                    not st.book_usable
+                    and self.provider in self.snapshot_providers
+                    and book in self.wait_reported
+                )
         except (OverflowError, TypeError):
             return None
-        st.tick = tick
-        st.tick_dir = _DIRECTIONS.index(tick.direction)
         heads = self.heads.get(symbol)
         if heads is None:
             prefix = b'"symbol":' + _encode(symbol) + b',"venue":' + self.venue_json
             prefix += b',"provider":' + _encode(self.provider) + b',"ts_event":'
-            heads = self.heads[symbol] = (b'{"type":"quote",' + prefix, b'{"type":"trade",' + prefix)
-        st.quote_head, st.trade_head = heads
+            heads = self.heads[symbol] = (
+                b'{"type":"quote",' + prefix,
+                b'{"type":"trade",' + prefix,
+                b'{"type":"book_delta",' + prefix,
+            )
+        st.quote_head, st.trade_head, st.delta_head = heads
         st.quote_bucket = -1
         st.trade_bucket = -1
+        st.delta_bucket = -1
         return st
 
     cdef Lines _lines(self, object cls, object symbol, long long bucket):
@@ -431,6 +523,109 @@ cdef class FrameKernel:
         out.count += 1
         return True
 
+    cdef bint _checked(self, _Stream st) except -1:
+        """``DepthCollector._check_spread`` of ``st``'s book when it raises nothing (True);
+        False, changing nothing, when it would raise an event (Python's to do)."""
+        cdef int state = _NORMAL
+        cdef int reported
+        cdef double bid, ask
+        cdef Py_ssize_t bids = len(st.bid_keys)
+        cdef Py_ssize_t asks = len(st.ask_keys)
+        if bids and asks:  # the best of either side is its last key (no wraparound here)
+            bid = st.bid_keys[bids - 1]
+            ask = -<double>st.ask_keys[asks - 1]
+            if bid == ask:
+                state = _LOCKED
+            elif bid > ask:
+                state = _CROSSED
+        reported = self.spread_reported.get(st.book, _NORMAL)
+        if state == reported:
+            return True
+        if state == _NORMAL:
+            del self.spread_reported[st.book]  # the episode ends (no event)
+            return True
+        return False
+
+    cdef bint _delta(self, _Stream st, object m, long long seq, long long ts,
+                     long long ts_recv) except -1:
+        """``DepthCollector.on_delta`` of an in-order delta (the check of the run it ends
+        included; a book that awaits a snapshot and has said so drops it), or False, changing
+        nothing, when it is not the common case."""
+        cdef object price_obj = m.price
+        cdef object size_obj = m.size
+        cdef double price = price_obj
+        cdef double size = size_obj
+        cdef bint is_bid = m.side == "b"
+        cdef bint fresh = False
+        cdef Py_ssize_t at = 0
+        cdef dict levels
+        cdef list keys
+        cdef long long bucket = ts // self.bucket_ns
+        cdef Lines out
+        if not (st.book_usable or st.book_dropping) or not (isfinite(price) and isfinite(size)):
+            return False
+        if not PyFloat_CheckExact(price_obj) or not PyFloat_CheckExact(size_obj):
+            return False
+        if st.book_usable:
+            if ts < st.book_ts_event:
+                return False
+            if is_bid:
+                levels, keys = st.bids, st.bid_keys
+            else:
+                levels, keys = st.asks, st.ask_keys
+            if size > 0.0:
+                if price_obj not in levels:
+                    fresh = True
+                    at = _bisect(keys, price if is_bid else -price, True)
+            elif price_obj in levels:
+                at = _bisect(keys, price if is_bid else -price, False)
+            if at < 0:
+                return False
+        pending = self.pending
+        if pending is not None and (pending is not st or ts != self.pending_ts):
+            if not self._checked(pending):
+                return False
+            self.pending = None
+        if st.book_usable:  # OrderBook.apply_delta, on the book's own containers
+            if size > 0.0:
+                levels[price_obj] = size_obj
+                if fresh:
+                    keys.insert(at, price_obj if is_bid else -price)
+                    if len(keys) > st.max_levels:
+                        worst = keys.pop(0)
+                        del levels[worst if is_bid else -worst]
+            elif levels.pop(price_obj, None) is not None:
+                del keys[at]
+            st.book_ts_event = ts
+            st.book_ts_recv = ts_recv
+            st.book_seq = seq
+            st.book_dirty = True
+            self.pending = st
+            self.pending_ts = ts
+            self.pending_msg = m
+        if bucket != st.delta_bucket:
+            st.delta_lines = self._lines(BookDelta, st.symbol, bucket)
+            st.delta_bucket = bucket
+        out = st.delta_lines
+        out.reserve(PyBytes_GET_SIZE(st.delta_head) + PyBytes_GET_SIZE(self.delta_tail)
+                    + 6 * NUMBER_ROOM + 80)
+        out.put(st.delta_head)
+        out.put_int(ts)
+        out.put(b',"ts_recv":')
+        out.put_int(ts_recv)
+        out.put(b',"seq":')
+        out.put_int(seq)
+        if is_bid:
+            out.put(b',"side":"bid","price":')
+        else:
+            out.put(b',"side":"ask","price":')
+        out.put_float(price)
+        out.put(b',"size":')
+        out.put_float(size)
+        out.put(self.delta_tail)
+        out.count += 1
+        return True
+
     cdef void _write_back(self, dict streams):
         cdef _Stream st
         cdef dict symbols = self.symbols
@@ -458,11 +653,37 @@ cdef class FrameKernel:
             if st.tick_dirty:
                 st.tick.price = st.tick_price
                 st.tick.direction = _DIRECTIONS[st.tick_dir]
+            if st.book_dirty:
+                book = st.book
+                book.ts_event = st.book_ts_event
+                book.ts_recv = st.book_ts_recv
+                book.seq = st.book_seq
 
 
 cdef bytes _tail(bytes encoded, bytes after):
     """What msgspec writes after field ``after`` of an event, the closing brace and newline."""
-    return b"," + encoded.split(after + b",", 1)[1] + b"\n"
+    return encoded.split(after, 1)[1] + b"\n"
+
+
+cdef Py_ssize_t _bisect(list keys, double key, bint right) except -2:
+    """``bisect.bisect_right`` (``right``) or ``bisect_left`` of ``key`` in a book side's
+    ascending keys; -1 when a key it compares is not a float (the Python path's job)."""
+    cdef Py_ssize_t lo = 0
+    cdef Py_ssize_t hi = PyList_GET_SIZE(keys)
+    cdef Py_ssize_t mid
+    cdef object item
+    cdef double value
+    while lo < hi:
+        mid = (lo + hi) // 2
+        item = <object>PyList_GET_ITEM(keys, mid)
+        if not PyFloat_CheckExact(item):
+            return -1
+        value = PyFloat_AS_DOUBLE(item)
+        if key < value or (not right and key == value):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def json_float(double x):

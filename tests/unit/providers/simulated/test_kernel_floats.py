@@ -18,6 +18,7 @@ pytestmark = pytest.mark.skipif(
 
 EDGES = [
     0.0,
+    -0.0,  # a size the wire allows (ge=0): msgspec writes "-0.0"
     1.0,
     0.01,
     0.05,
