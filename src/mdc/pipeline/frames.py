@@ -31,17 +31,22 @@ from typing import Any, Final
 
 import msgspec
 
-from mdc.domain.events import Event, Quote, Trade
+from mdc.domain.events import BookDelta, Event, Quote, Trade
 from mdc.pipeline.fastpath import Handled, WireBatch
 from mdc.providers.simulated.parse import PROVIDER, parse_messages
-from mdc.providers.simulated.wire import WireQuote, WireTrade
+from mdc.providers.simulated.wire import WireDelta, WireQuote, WireTrade
 from mdc.storage.routing import PartKey, Router
 
-_MADE: Final[dict[type, type[Event]]] = {WireTrade: Trade, WireQuote: Quote}
+_MADE: Final[dict[type, type[Event]]] = {
+    WireTrade: Trade,
+    WireQuote: Quote,
+    WireDelta: BookDelta,
+}
 """The event class the kernel makes of each wire message class it handles."""
 _DECODERS: Final[dict[type[Event], msgspec.json.Decoder[Any]]] = {
     Trade: msgspec.json.Decoder(Trade),
     Quote: msgspec.json.Decoder(Quote),
+    BookDelta: msgspec.json.Decoder(BookDelta),
 }
 _symbol = operator.attrgetter("symbol")
 _seq = operator.attrgetter("seq")

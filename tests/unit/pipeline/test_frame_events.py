@@ -13,7 +13,7 @@ from tests.support.simstream import Step, stream
 
 from mdc.collectors.chain import Collectors
 from mdc.domain import native
-from mdc.domain.events import Event, Trade
+from mdc.domain.events import BookDelta, Event, Trade
 from mdc.pipeline import fastpath, frames
 from mdc.pipeline.frames import FrameEvents
 from mdc.pipeline.queues import BatchQueue
@@ -56,10 +56,10 @@ class _Both:
         return expected, FrameEvents(handled, wire), handled
 
 
-def _until_a_long_frame(seed: int) -> list[Step]:
+def _until_a_long_frame(seed: int, depth: bool = False) -> list[Step]:
     """A stream's steps up to its first frame of 300 or more messages with trades in it."""
     steps = []
-    for step in stream(seed, 400, False):
+    for step in stream(seed, 400, depth, depth_levels=5):
         steps.append(step)
         messages = decode_frame(step.frame)
         if len(messages) >= 300 and sum(type(m) is WireTrade for m in messages) > 3:
@@ -92,14 +92,14 @@ def test_a_frames_events_are_the_python_paths(
         mixed += bool(handled.runs) and handled.fast > 0
         events += len(expected)
     assert events > 20_000
-    # with books, the rest of a frame after its first delta is Python's (FastPath.handle)
-    assert both.path.fast_events > (0 if depth else 0.9 * events)
+    assert both.path.fast_events > 0.9 * events  # book deltas too
     assert mixed > 10  # frames where the kernel and Python took turns
 
 
 @needs_kernel
+@pytest.mark.parametrize("depth", [False, True])
 def test_a_duplicate_of_a_kernel_message_in_the_same_frame(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, depth: bool
 ) -> None:
     """Python's event for the duplicate has the (type, symbol, seq) of the kernel's event for
     the original: the frame is put in order line by line, and still equals the Python path."""
@@ -112,7 +112,7 @@ def test_a_duplicate_of_a_kernel_message_in_the_same_frame(
 
     monkeypatch.setattr(frames, "_walk", counting)
     both = _Both(Layout(LayoutSpec(partition="hourly")))
-    steps = _until_a_long_frame(5)
+    steps = _until_a_long_frame(5, depth)
     for step in steps[:-1]:
         both.frame(decode_frame(step.frame), step.ts_recv, step.reset)
     last = decode_frame(steps[-1].frame)
@@ -123,6 +123,7 @@ def test_a_duplicate_of_a_kernel_message_in_the_same_frame(
     assert _encoded(got.events()) == _encoded(expected)
     assert walked == [1]
     assert sum(type(e) is Trade for e in expected) == len(trades) + 2
+    assert any(type(e) is BookDelta for e in expected) is depth
 
 
 @needs_kernel
