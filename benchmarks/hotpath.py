@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
+import callgrind
 import report
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -108,20 +109,20 @@ def export(rev: str, into: Path) -> Path:
 
 
 def spawn(
-    src: Path, stage: str, events: int, tmp: Path, run_stage: bool = True, callgrind: bool = False
+    src: Path, stage: str, events: int, tmp: Path, run_stage: bool = True, counted: bool = False
 ) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
     cmd = [sys.executable, __file__, "--child", stage, "--events", str(events), "--tmp", str(tmp)]
     if not run_stage:
         cmd.append("--setup-only")
     out_file = tmp / "callgrind.out"
-    if callgrind:
+    if counted:
         cmd = [*callgrind.command(out_file), *cmd]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{stage} child failed:\n{done.stderr[-3000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    if callgrind:
+    if counted:
         result["instructions"] = callgrind.total(out_file)
         out_file.unlink()
     return result
@@ -149,9 +150,9 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, float]]]:
             for tree, src in trees.items():
                 for stage in STAGES:
                     tmp = Path(tempfile.mkdtemp(dir=td))
-                    full = spawn(src, stage, args.callgrind_events, tmp, callgrind=True)
+                    full = spawn(src, stage, args.callgrind_events, tmp, counted=True)
                     tmp = Path(tempfile.mkdtemp(dir=td))
-                    bare = spawn(src, stage, args.callgrind_events, tmp, False, callgrind=True)
+                    bare = spawn(src, stage, args.callgrind_events, tmp, False, counted=True)
                     ir = (full["instructions"] - bare["instructions"]) / full["events"]
                     results[tree][stage]["ir"] = ir
     return results

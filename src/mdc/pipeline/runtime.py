@@ -443,11 +443,9 @@ class Runtime:
                 self.store.append_lines(handled.lines)  # type: ignore[attr-defined]
                 break
             except StoragePaused as exc:
-                self.storage_paused = str(exc)
-                if self._stop.is_set() or not await self._wait_writable():
+                if not await self._paused(exc):
                     self._give_up(handled.count)
                     return False
-                self.storage_paused = None
         self.events_stored += handled.fast
         self.events_by_type.update(handled.by_type)
         self.symbol_counts.update(handled.symbols)
@@ -471,15 +469,22 @@ class Runtime:
                 return len(batch)
             except StoragePaused as exc:
                 done += exc.acknowledged
-                self.storage_paused = str(exc)
-                if self._stop.is_set():
+                if not await self._paused(exc):
                     return done
-                log.error("storage paused, collection waits: %s", exc)
-                if not await self._wait_writable():
-                    return done
-                self.storage_paused = None
-                log.info("storage writable again; resuming")
         return done
+
+    async def _paused(self, exc: StoragePaused) -> bool:
+        """Storage paused (disk full): wait until it is writable again (True) or a stop
+        request comes (False), saying so in ``/status`` and the log."""
+        self.storage_paused = str(exc)
+        if self._stop.is_set():
+            return False
+        log.error("storage paused, collection waits: %s", exc)
+        if not await self._wait_writable():
+            return False
+        self.storage_paused = None
+        log.info("storage writable again; resuming")
+        return True
 
     async def _wait_writable(self) -> bool:
         """Wait for the store to resume; False when a stop request comes first."""
