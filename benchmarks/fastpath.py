@@ -183,17 +183,9 @@ def spawn(
         if not run:
             cmd.append("--setup-only")
         out_file = tmp / "callgrind.out"
-        if counted:
-            cmd = [*callgrind.command(out_file), *cmd]
         env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT / "src")}
         env.pop("MDC_PURE_PYTHON", None)
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"{mix} {stage} {path} failed:\n{done.stderr[-3000:]}")
-        result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-        if counted:
-            result["instructions"] = callgrind.total(out_file)
-        return result
+        return callgrind.child(cmd, env, out_file, counted, f"{mix} {stage} {path}")
 
 
 def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, float]]:

@@ -115,17 +115,7 @@ def spawn(
     cmd = [sys.executable, __file__, "--child", stage, "--events", str(events), "--tmp", str(tmp)]
     if not run_stage:
         cmd.append("--setup-only")
-    out_file = tmp / "callgrind.out"
-    if counted:
-        cmd = [*callgrind.command(out_file), *cmd]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{stage} child failed:\n{done.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    if counted:
-        result["instructions"] = callgrind.total(out_file)
-        out_file.unlink()
-    return result
+    return callgrind.child(cmd, env, tmp / "callgrind.out", counted, f"{stage} child")
 
 
 def measure(args: argparse.Namespace) -> dict[str, dict[str, dict[str, float]]]:

@@ -81,6 +81,20 @@ cdef class Lines:
         memcpy(self.buf + self.size, PyBytes_AS_STRING(data), n)
         self.size += n
 
+    cdef int start(
+        self, bytes head, bytes tail, int numbers, long long ts, long long ts_recv,
+        long long seq,
+    ) except -1:
+        """Room for a line of ``numbers`` numbers, and its head up to ``"seq":N``."""
+        self.reserve(PyBytes_GET_SIZE(head) + PyBytes_GET_SIZE(tail) + numbers * NUMBER_ROOM + 80)
+        self.put(head)
+        self.put_int(ts)
+        self.put(b',"ts_recv":')
+        self.put_int(ts_recv)
+        self.put(b',"seq":')
+        self.put_int(seq)
+        return 0
+
     cdef inline void put_char(self, char c):
         self.buf[self.size] = c
         self.size += 1
@@ -438,14 +452,7 @@ cdef class FrameKernel:
             st.quote_lines = self._lines(Quote, st.symbol, bucket)
             st.quote_bucket = bucket
         out = st.quote_lines
-        out.reserve(PyBytes_GET_SIZE(st.quote_head) + PyBytes_GET_SIZE(self.quote_tail)
-                    + 8 * NUMBER_ROOM + 80)
-        out.put(st.quote_head)
-        out.put_int(ts)
-        out.put(b',"ts_recv":')
-        out.put_int(ts_recv)
-        out.put(b',"seq":')
-        out.put_int(seq)
+        out.start(st.quote_head, self.quote_tail, 8, ts, ts_recv, seq)
         out.put(b',"bid_price":')
         out.put_float(bid_price)
         out.put(b',"bid_size":')
@@ -501,14 +508,7 @@ cdef class FrameKernel:
             st.trade_lines = self._lines(Trade, st.symbol, bucket)
             st.trade_bucket = bucket
         out = st.trade_lines
-        out.reserve(PyBytes_GET_SIZE(st.trade_head) + PyBytes_GET_SIZE(self.trade_tail)
-                    + 6 * NUMBER_ROOM + 80)
-        out.put(st.trade_head)
-        out.put_int(ts)
-        out.put(b',"ts_recv":')
-        out.put_int(ts_recv)
-        out.put(b',"seq":')
-        out.put_int(seq)
+        out.start(st.trade_head, self.trade_tail, 6, ts, ts_recv, seq)
         out.put(b',"price":')
         out.put_float(price)
         out.put(b',"size":')
@@ -607,14 +607,7 @@ cdef class FrameKernel:
             st.delta_lines = self._lines(BookDelta, st.symbol, bucket)
             st.delta_bucket = bucket
         out = st.delta_lines
-        out.reserve(PyBytes_GET_SIZE(st.delta_head) + PyBytes_GET_SIZE(self.delta_tail)
-                    + 6 * NUMBER_ROOM + 80)
-        out.put(st.delta_head)
-        out.put_int(ts)
-        out.put(b',"ts_recv":')
-        out.put_int(ts_recv)
-        out.put(b',"seq":')
-        out.put_int(seq)
+        out.start(st.delta_head, self.delta_tail, 6, ts, ts_recv, seq)
         if is_bid:
             out.put(b',"side":"bid","price":')
         else:
