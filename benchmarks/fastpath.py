@@ -260,12 +260,7 @@ def collect_rate(mix: str, seconds: float, env: dict[str, str]) -> float:
 
 
 def render(results: dict, rates: dict[str, list[float]] | None, args: argparse.Namespace) -> str:
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = report.commit()
     parts = [
         "## Simulated feed: compiled fast path against the Python path (one core)\n",
         f"{report.machine()}\n",
@@ -282,30 +277,10 @@ def render(results: dict, rates: dict[str, list[float]] | None, args: argparse.N
         )
         + "\n",
     ]
-    header = ["mix", "stage", "path", "ns/event", "events/s", "× floor"]
-    if args.callgrind:
-        header.append("instructions/event")
-    rows = []
-    for mix in args.mixes if results else ():
-        floor = results[(mix, "floor", "python")]
-        floor_ns = floor["seconds"] / floor["events"] * 1e9
-        for stage in STAGES:
-            for path in ("python",) if stage == "floor" else PATHS:
-                r = results[(mix, stage, path)]
-                ns = r["seconds"] / r["events"] * 1e9
-                row = [
-                    mix,
-                    stage,
-                    "—" if stage == "floor" else path,
-                    f"{ns:,.0f}",
-                    f"{1e9 / ns:,.0f}",
-                    f"{floor_ns / ns:.2f}",
-                ]
-                if args.callgrind:
-                    row.append(f"{r['ir']:,.0f}" if "ir" in r else "—")
-                rows.append(row)
-    if rows:
-        parts.append(report.table(header, rows))
+    jobs = [(st, p) for st in STAGES for p in (("python",) if st == "floor" else PATHS)]
+    stages = report.stage_table(results, args.mixes, jobs, args.callgrind)
+    if stages:
+        parts.append(stages)
     if rates:
         parts.append(
             f"\n`MDC_PROVIDERS__SIMULATED__RATE=10000000 mdc collect --no-http --duration "

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -150,12 +149,7 @@ def collect_runs(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
 
 
 def render(results: dict, rates: dict | None, args: argparse.Namespace) -> str:
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = report.commit()
     parts = [
         "## Simulated generator: compiled model against the Python model (one core)\n",
         f"{report.machine()}\n",
@@ -172,23 +166,9 @@ def render(results: dict, rates: dict | None, args: argparse.Namespace) -> str:
         )
         + "\n",
     ]
-    header = ["mix", "stage", "path", "ns/event", "events/s", "× floor"]
-    if args.callgrind:
-        header.append("instructions/event")
-    rows = []
-    for mix in args.mixes if results else ():
-        floor = results[(mix, "floor", "python")]
-        floor_ns = floor["seconds"] / floor["events"] * 1e9
-        for stage, path in JOBS:
-            r = results[(mix, stage, path)]
-            ns = r["seconds"] / r["events"] * 1e9
-            row = [mix, stage, "—" if stage == "floor" else path, f"{ns:,.0f}"]
-            row += [f"{1e9 / ns:,.0f}", f"{floor_ns / ns:.2f}"]
-            if args.callgrind:
-                row.append(f"{r['ir']:,.0f}")
-            rows.append(row)
-    if rows:
-        parts.append(report.table(header, rows))
+    stages = report.stage_table(results, args.mixes, list(JOBS), args.callgrind)
+    if stages:
+        parts.append(stages)
     if rates:
         paths = ["baseline", "python", "kernel"] if args.baseline else ["python", "kernel"]
         parts.append(

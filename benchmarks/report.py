@@ -53,8 +53,19 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"{date} · {cpu}, {os.cpu_count()} cores · memory copy {copy_gb_s():.1f} GB/s · "
+        f"Python {platform.python_version()} "
+        f"({platform.python_implementation()}) · msgspec {msgspec.__version__} · "
+        f"{platform.system()} {platform.release()} · commit {commit()}"
+    )
+
+
+def commit() -> str:
+    """The checkout's short commit id ("unknown" outside git)."""
     try:
-        commit = subprocess.run(
+        return subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
@@ -62,14 +73,7 @@ def machine() -> str:
             cwd=Path(__file__).parent,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        f"{date} · {cpu}, {os.cpu_count()} cores · memory copy {copy_gb_s():.1f} GB/s · "
-        f"Python {platform.python_version()} "
-        f"({platform.python_implementation()}) · msgspec {msgspec.__version__} · "
-        f"{platform.system()} {platform.release()} · commit {commit}"
-    )
+        return "unknown"
 
 
 def rss_mb() -> float:
@@ -106,3 +110,30 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 def rate(value: float) -> str:
     return f"{value:,.0f}"
+
+
+def stage_table(
+    results: dict[tuple[str, str, str], dict[str, float]],
+    mixes: list[str],
+    jobs: list[tuple[str, str]],
+    counted: bool,
+) -> str:
+    """Rows of (mix, stage, path): ns/event, events/s and × the mix's floor (the ``floor``
+    stage of the ``python`` path), with callgrind ``ir`` per event when ``counted``; "" when
+    nothing was measured."""
+    header = ["mix", "stage", "path", "ns/event", "events/s", "× floor"]
+    if counted:
+        header.append("instructions/event")
+    rows = []
+    for mix in mixes if results else ():
+        floor = results[(mix, "floor", "python")]
+        floor_ns = floor["seconds"] / floor["events"] * 1e9
+        for stage, path in jobs:
+            r = results[(mix, stage, path)]
+            ns = r["seconds"] / r["events"] * 1e9
+            row = [mix, stage, "—" if stage == "floor" else path, f"{ns:,.0f}"]
+            row += [f"{1e9 / ns:,.0f}", f"{floor_ns / ns:.2f}"]
+            if counted:
+                row.append(f"{r['ir']:,.0f}" if "ir" in r else "—")
+            rows.append(row)
+    return table(header, rows) if rows else ""
