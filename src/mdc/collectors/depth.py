@@ -46,7 +46,7 @@ class DepthCollector:
         that checks a book itself reads it, and ends an episode when the book uncrosses)."""
         self.wait_reported: set[OrderBook] = set()
         """Books whose current wait for a snapshot was already reported (a compiled kernel
-        drops their deltas silently, as :meth:`on_delta` does)."""
+        leaves their deltas out of the book without another report, as :meth:`on_delta` does)."""
         # The book whose last delta run is not yet checked for a crossed/locked top.
         self._pending: OrderBook | None = None
         self._pending_event: BookDelta | None = None
