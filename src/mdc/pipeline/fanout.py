@@ -5,6 +5,7 @@ The storage path is not a consumer here: it is written before fan-out and never 
 
 from __future__ import annotations
 
+from mdc.domain.events import Event
 from mdc.pipeline.queues import Batch, BatchQueue, Policy
 
 
@@ -13,10 +14,17 @@ class FanOut:
         self.consumers: dict[str, BatchQueue] = {}
         self.published = 0
 
-    def add(self, name: str, capacity: int, policy: Policy) -> BatchQueue:
+    def add(
+        self,
+        name: str,
+        capacity: int,
+        policy: Policy,
+        types: frozenset[type[Event]] | None = None,
+    ) -> BatchQueue:
+        """A consumer's queue; ``types``: the only event types it takes (``None``: all)."""
         if name in self.consumers:
             raise ValueError(f"consumer {name!r} already exists")
-        queue = BatchQueue(name, capacity, policy)
+        queue = BatchQueue(name, capacity, policy, types)
         self.consumers[name] = queue
         return queue
 

@@ -18,16 +18,21 @@ passes with no Python code per event. In a frame where one of Python's trades re
 trade's symbol and seq (a duplicate message), each kernel message instead takes the next line
 of its own partition, decoded: exact, but per event. The result equals what the Python path
 publishes for the frame (``tests/unit/pipeline/test_frame_events.py``).
+
+A consumer whose queue names the event types it takes (the quality detectors judge trades,
+quotes, bars and statuses) gets only those, and only those are made: the kernel's other
+messages are never parsed for it.
 """
 
 from __future__ import annotations
 
 import operator
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterator
 from itertools import chain, compress, repeat
 from operator import is_
-from typing import Any, Final
+from typing import Any, Final, NamedTuple, TypeAlias
 
 import msgspec
 
@@ -65,20 +70,32 @@ class _Side(msgspec.Struct):
 _SIDES: Final = msgspec.json.Decoder(_Side)
 
 
-class _Frame:
-    """One handled frame and, once a consumer asked, its events."""
+Types: TypeAlias = "frozenset[type[Event]] | None"
+"""The event classes a consumer takes (``None``: all of them)."""
 
-    __slots__ = ("events", "handled", "wire")
+
+class _Made(NamedTuple):
+    events: list[Event]
+    at: list[int] | None
+    """Each event's position among all the frame's events (``None`` when none was left
+    out): how a view's range maps onto a consumer's share of the frame."""
+
+
+class _Frame:
+    """One handled frame and, once a consumer asked, its events (for each set of types asked)."""
+
+    __slots__ = ("handled", "made", "wire")
 
     def __init__(self, handled: Handled, wire: WireBatch) -> None:
         self.handled = handled
         self.wire = wire
-        self.events: list[Event] | None = None
+        self.made: dict[Types, _Made] = {}
 
-    def make(self) -> list[Event]:
-        if self.events is None:
-            self.events = _make(self.handled, self.wire)
-        return self.events
+    def make(self, types: Types) -> _Made:
+        made = self.made.get(types)
+        if made is None:
+            made = self.made[types] = _make(self.handled, self.wire, types)
+        return made
 
 
 class FrameEvents:
@@ -113,42 +130,74 @@ class FrameEvents:
         view._stop = self._start + max(start, stop)
         return view
 
-    def events(self) -> list[Event]:
-        """The events, in the order the Python path would have published them."""
-        made = self._frame.make()
-        if self._start == 0 and self._stop == len(made):
+    def events(self, types: Types = None) -> list[Event]:
+        """The events (only those of ``types``, when given), in the order the Python path would
+        have published them. A consumer that names its types has only those made: the book
+        mix's deltas, two thirds of it, are never parsed for the quality detectors."""
+        made, at = self._frame.make(types)
+        start, stop = self._start, self._stop
+        if at is not None:
+            start, stop = bisect_left(at, start), bisect_left(at, stop)
+        if start == 0 and stop == len(made):
             return made
-        return made[self._start : self._stop]
+        return made[start:stop]
 
 
-def _make(handled: Handled, wire: WireBatch) -> list[Event]:
+def _make(handled: Handled, wire: WireBatch, types: Types) -> _Made:
     if not handled.fast:  # all of it was Python's: its events are the frame's
-        return handled.events
-    sides: list[_Side] = list(
-        chain.from_iterable(
-            _SIDES.decode_lines(data) for pk, (data, _) in handled.lines.items() if pk[0] is Trade
+        return _only(handled.events, types)
+    wanted = None if types is None else frozenset(w for w, e in _MADE.items() if e in types)
+    wanted_events = (types or frozenset()).__contains__
+    sides: list[_Side] = []
+    if types is None or Trade in types:
+        sides = list(
+            chain.from_iterable(
+                _SIDES.decode_lines(data)
+                for pk, (data, _) in handled.lines.items()
+                if pk[0] is Trade
+            )
         )
-    )
     side_of = dict(
         zip(zip(map(_symbol, sides), map(_seq, sides), strict=True), map(_side, sides), strict=True)
     )
     if len(side_of) < len(sides):
-        return _walk(handled, wire)
+        return _only(_walk(handled, wire), types)
     messages, ts_recv, venue = wire.messages, wire.ts_recv, wire.path.venue
     out: list[Event] = []
+    at: list[int] = []
     parsed: list[Event] = []
-    at = 0
+    done = position = 0
     for start, end, events in [*handled.runs, (len(messages), len(messages), [])]:
-        if at < start:
-            part = parse_messages(messages[at:start], ts_recv, venue)
+        if done < start:
+            kept = messages[done:start]
+            if wanted is not None:
+                keep = list(map(wanted.__contains__, map(type, kept)))
+                at += compress(range(position, position + len(kept)), keep)
+                kept = list(compress(kept, keep))
+            part = parse_messages(kept, ts_recv, venue)
             parsed += part
             out += part
-        out += events
-        at = end
+            position += start - done
+        if wanted is not None and events:
+            keep = list(map(wanted_events, map(type, events)))
+            at += compress(range(position, position + len(events)), keep)
+            out += compress(events, keep)
+        else:
+            out += events
+        position += len(events)
+        done = end
     trades = list(compress(parsed, map(is_, map(type, parsed), repeat(Trade))))
     keys = zip(map(_symbol, trades), map(_seq, trades), strict=True)
     deque(map(setattr, trades, repeat("side"), map(side_of.__getitem__, keys)), maxlen=0)
-    return out
+    return _Made(out, None if wanted is None else at)
+
+
+def _only(events: list[Event], types: Types) -> _Made:
+    """``events`` of ``types``, with their positions."""
+    if types is None:
+        return _Made(events, None)
+    keep = list(map(types.__contains__, map(type, events)))
+    return _Made(list(compress(events, keep)), list(compress(range(len(events)), keep)))
 
 
 def _walk(handled: Handled, wire: WireBatch) -> list[Event]:

@@ -6,13 +6,15 @@ queued and drops the part of the new batch that does not fit.
 
 A batch is a list of events or a fast-path frame's :class:`~mdc.pipeline.frames.FrameEvents`,
 whose events are made when the consumer takes it (in the consumer's task); a frame the policy
-drops is never made.
+drops is never made. A queue may name the event types its consumer takes: it then gets only
+those (of a frame, only those are made), and capacity still counts every event offered.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from itertools import compress
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 from mdc.domain.events import Event
@@ -29,7 +31,13 @@ Batch: TypeAlias = "list[Event] | FrameEvents"
 class BatchQueue:
     """A bounded FIFO of event batches for one consumer."""
 
-    def __init__(self, name: str, capacity: int, policy: Policy = "block") -> None:
+    def __init__(
+        self,
+        name: str,
+        capacity: int,
+        policy: Policy = "block",
+        types: frozenset[type[Event]] | None = None,
+    ) -> None:
         if capacity < 1:
             raise ValueError(f"{name}: capacity must be at least 1, got {capacity}")
         if policy not in POLICIES:
@@ -37,6 +45,8 @@ class BatchQueue:
         self.name = name
         self.capacity = capacity
         self.policy: Policy = policy
+        self.types = types
+        """The event types the consumer takes (``None``: every event)."""
         self._batches: deque[Batch] = deque()
         self._size = 0
         self._not_empty = asyncio.Event()
@@ -114,16 +124,24 @@ class BatchQueue:
                 count = 0
 
     async def get(self) -> list[Event]:
-        """The next batch; waits while empty. Returns ``[]`` once closed and drained."""
-        while not self._batches:
-            if self.closed:
-                return []
-            self._not_empty.clear()
-            await self._not_empty.wait()
-        return self._take()
+        """The next batch (of the queue's types: batches with none of them are passed over);
+        waits while empty. Returns ``[]`` once closed and drained."""
+        while True:
+            while not self._batches:
+                if self.closed:
+                    return []
+                self._not_empty.clear()
+                await self._not_empty.wait()
+            events = self._take()
+            if events:
+                return events
 
     def get_nowait(self) -> list[Event] | None:
-        return self._take() if self._batches else None
+        while self._batches:
+            events = self._take()
+            if events:
+                return events
+        return None
 
     def _take(self) -> list[Event]:
         batch = self._batches.popleft()
@@ -131,11 +149,13 @@ class BatchQueue:
         self.consumed += len(batch)
         if self._size + 1 <= self.capacity:
             self._space.set()
-        if isinstance(batch, list):
-            self.lag_s = max(0.0, (now_ns() - batch[-1].ts_recv) / NS_PER_S)
+        if not isinstance(batch, list):
+            self.lag_s = max(0.0, (now_ns() - batch.ts_recv) / NS_PER_S)
+            return batch.events(self.types)  # made here, in the consumer's task
+        self.lag_s = max(0.0, (now_ns() - batch[-1].ts_recv) / NS_PER_S)
+        if self.types is None:
             return batch
-        self.lag_s = max(0.0, (now_ns() - batch.ts_recv) / NS_PER_S)
-        return batch.events()  # made here, in the consumer's task
+        return list(compress(batch, map(self.types.__contains__, map(type, batch))))
 
     def close(self) -> None:
         """Wake everyone; ``get`` drains what is left, then returns ``[]``."""

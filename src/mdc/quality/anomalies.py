@@ -30,11 +30,11 @@ Kinds (``KINDS``), each at most once per event:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 from statistics import median
-from typing import Final
+from typing import Any, Final
 
 from mdc.config.schema import QualityConfig
 from mdc.domain.events import Bar, Event, Integrity, Quote, Severity, Status, Trade
@@ -77,6 +77,8 @@ them by little; the same sequence gives the same judgements live and in a replay
 SHIFT_AFTER: Final = 3
 """This many spikes in a row are a new price level: the window restarts from them."""
 MINUTE_NS: Final = 60 * NS_PER_S
+JUDGED: Final[frozenset[type[Event]]] = frozenset({Trade, Quote, Bar, Status})
+"""The event types the detectors look at (a live consumer takes only these)."""
 HALT_STATES: Final = frozenset({"halted", "paused"})
 RESUME_STATES: Final = frozenset({"resumed", "quotation_resumed", "trading"})
 
@@ -155,20 +157,21 @@ class AnomalyDetector:
         self._streams: dict[StreamKey, _Stream] = {}
         self._minutes: dict[str, _SymbolMinutes] = {}
         self.counts: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._judges: dict[type[Event], Callable[[Any, list[Integrity]], None]] = {
+            Trade: self._trade,
+            Quote: self._quote,
+            Bar: self._bar,
+            Status: self._status,
+        }
 
     def process(self, batch: Iterable[Event]) -> list[Integrity]:
         """Findings about ``batch``, in the order of the events that caused them."""
         out: list[Integrity] = []
+        judges = self._judges
         for ev in batch:
-            match ev:
-                case Trade():
-                    self._trade(ev, out)
-                case Quote():
-                    self._quote(ev, out)
-                case Bar():
-                    self._bar(ev, out)
-                case Status():
-                    self._status(ev)
+            judge = judges.get(type(ev))
+            if judge is not None:
+                judge(ev, out)
         return out
 
     def flush(self) -> list[Integrity]:
@@ -319,7 +322,7 @@ class AnomalyDetector:
             return
         stream.bar_volumes.accept(ev.volume)
 
-    def _status(self, ev: Status) -> None:
+    def _status(self, ev: Status, out: list[Integrity]) -> None:
         stream = self._stream(ev)
         if ev.state in HALT_STATES:
             stream.halted = True

@@ -2,7 +2,8 @@
 
 A fan-out consumer (``quality``, the dashboard's drop policy: a slow judge never slows the
 pipeline, and what it drops is counted in ``/status`` consumers) runs each batch through the
-same :class:`~mdc.quality.anomalies.AnomalyDetector` the report replays, and publishes the
+same :class:`~mdc.quality.anomalies.AnomalyDetector` the report replays (taking only the types
+it judges, so a fast-path frame's book deltas are never made for it), and publishes the
 ``Integrity`` findings into the runtime like any provider's events: they go through the WAL
 into the archive and back out to the dashboard and the alert rules. Its own findings coming back
 are ignored by the detectors (they judge trades, quotes, bars and statuses only). Minutes still
@@ -16,7 +17,7 @@ from typing import Final
 
 from mdc.pipeline.queues import BatchQueue
 from mdc.pipeline.runtime import Runtime
-from mdc.quality.anomalies import AnomalyDetector
+from mdc.quality.anomalies import JUDGED, AnomalyDetector
 
 CONSUMER_NAME: Final = "quality"
 SLICE_EVENTS: Final = 2048
@@ -36,7 +37,9 @@ class LiveQuality:
         if not runtime.config.quality.live:
             return None
         pipeline = runtime.config.pipeline
-        queue = runtime.fanout.add(CONSUMER_NAME, pipeline.capacity, pipeline.dashboard_policy)
+        queue = runtime.fanout.add(
+            CONSUMER_NAME, pipeline.capacity, pipeline.dashboard_policy, JUDGED
+        )
         return cls(runtime, queue)
 
     @property

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from mdc.domain.events import Gap, Integrity, Quote, Trade
+from mdc.domain.events import Event, Gap, Integrity, Quote, Trade
 from mdc.domain.time import NS_PER_MS, NS_PER_S, now_ns
 from mdc.pipeline.queues import BatchQueue
 
@@ -40,6 +40,8 @@ THROUGHPUT_POINTS: Final = 600
 BOOK_LEVELS: Final = 10
 _symbol = operator.attrgetter("symbol")
 _QUALITY_TYPES: Final = frozenset((Gap, Integrity))
+_VIEWED: Final[frozenset[type[Event]]] = frozenset((Trade, Quote, Gap, Integrity))
+"""What the view takes from the fan-out (a fast-path frame's book deltas are never made for it)."""
 
 
 @dataclass
@@ -69,7 +71,9 @@ class LiveView:
     @classmethod
     def attach(cls, runtime: Runtime) -> LiveView:
         pipeline = runtime.config.pipeline
-        queue = runtime.fanout.add(CONSUMER_NAME, pipeline.capacity, pipeline.dashboard_policy)
+        queue = runtime.fanout.add(
+            CONSUMER_NAME, pipeline.capacity, pipeline.dashboard_policy, _VIEWED
+        )
         return cls(runtime, queue)
 
     async def run(self) -> None:

@@ -13,7 +13,7 @@ from tests.support.simstream import Step, stream
 
 from mdc.collectors.chain import Collectors
 from mdc.domain import native
-from mdc.domain.events import BookDelta, Event, Trade
+from mdc.domain.events import BookDelta, Event, Quote, Trade
 from mdc.pipeline import fastpath, frames
 from mdc.pipeline.frames import FrameEvents
 from mdc.pipeline.queues import BatchQueue
@@ -153,3 +153,57 @@ def test_drop_policies_cut_a_frame_and_every_consumer_shares_its_events() -> Non
     assert _encoded(b) == _encoded(expected[25:]) and oldest.dropped == 25
     assert _encoded(c) == _encoded(expected[:-40]) and newest.dropped == 40
     assert b[0] is a[25] and c[0] is a[0]  # made once for all the consumers
+
+
+JUDGED = frozenset({Trade, Quote})
+
+
+@needs_kernel
+@pytest.mark.parametrize("seed", [11, 12])
+def test_a_consumer_that_names_its_types_gets_exactly_those(seed: int) -> None:
+    """Only the named types are made, in frame order, and a view a drop policy cut maps onto
+    them: a view of a typed frame is the typed part of the same view of the whole frame."""
+    both = _Both(Layout(LayoutSpec(partition="hourly")))
+    frames_seen = deltas = 0
+    for step in stream(seed, 200, True, depth_levels=5):
+        expected, got, handled = both.frame(decode_frame(step.frame), step.ts_recv, step.reset)
+        typed = [e for e in expected if type(e) in JUDGED]
+        assert _encoded(got.events(JUDGED)) == _encoded(typed)
+        n = len(expected)
+        for cut in (slice(n // 3, None), slice(None, -(n // 4) or None), slice(n // 5, n // 2)):
+            part = [e for e in expected[cut] if type(e) in JUDGED]
+            assert _encoded(got[cut].events(JUDGED)) == _encoded(part)
+        assert _encoded(got.events()) == _encoded(expected)  # the untyped made apart
+        frames_seen += bool(handled.fast)
+        deltas += sum(type(e) is BookDelta for e in expected)
+    assert frames_seen > 50 and deltas > 5_000
+
+
+def test_a_typed_queue_passes_over_batches_without_its_types() -> None:
+    """A batch with none of the queue's types is not handed out: ``[]`` still means closed."""
+    trade = Trade(
+        symbol="A", venue=VENUE, provider=PROVIDER, ts_event=1, ts_recv=2, price=1.0, size=1.0
+    )
+    delta = BookDelta(
+        symbol="A",
+        venue=VENUE,
+        provider=PROVIDER,
+        ts_event=1,
+        ts_recv=2,
+        side="bid",
+        price=1.0,
+        size=1.0,
+    )
+
+    async def scenario() -> tuple[list[Event], list[Event], list[Event] | None, BatchQueue]:
+        queue = BatchQueue("typed", 10, "drop_oldest", frozenset({Trade}))
+        queue.offer([delta, delta])
+        queue.offer([delta, trade, delta])
+        first = await queue.get()
+        queue.offer([delta])
+        queue.close()
+        return first, await queue.get(), queue.get_nowait(), queue
+
+    first, rest, none, queue = asyncio.run(scenario())
+    assert first == [trade] and rest == [] and none is None
+    assert queue.consumed == 6 and queue.dropped == 0
