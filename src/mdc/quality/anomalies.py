@@ -29,14 +29,16 @@ Kinds (``KINDS``), each at most once per event:
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 from statistics import median
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from mdc.config.schema import QualityConfig
+from mdc.domain import native
 from mdc.domain.events import Bar, Event, Integrity, Quote, Severity, Status, Trade
 from mdc.domain.time import NS_PER_S
 
@@ -149,6 +151,29 @@ class _SymbolMinutes:
     """(provider a, provider b, measure) → diverging minutes in a row."""
 
 
+KERNEL: Final = "mdc.quality.kernel"
+
+
+class Judge(Protocol):
+    """What the live consumer, the report and the comparison use of a detector."""
+
+    counts: dict[str, int]
+
+    def process(self, batch: Iterable[Event]) -> list[Integrity]: ...
+
+    def flush(self) -> list[Integrity]: ...
+
+
+def detector(config: QualityConfig | None = None) -> Judge:
+    """The compiled detector (``kernel.pyx``: the same rules and findings) when it is built,
+    else the reference below."""
+    kernel = native.load(KERNEL)
+    if kernel is None:
+        return AnomalyDetector(config)
+    judge: Judge = kernel.Detector(config)
+    return judge
+
+
 class AnomalyDetector:
     """Per-stream state machines that say what looks wrong in a stream of events."""
 
@@ -219,12 +244,13 @@ class AnomalyDetector:
             mid, scale = stream.prices.robust(PRICE_SCALE_FLOOR)
             if abs(ev.price - mid) > cfg.spike_mads * scale:
                 stream.prices.reject(ev.price)
+                deviations = abs(ev.price - mid) / scale if scale else math.inf  # a flat 0 tape
                 self._find(
                     out,
                     ev,
                     PRICE_SPIKE,
                     "error",
-                    f"price {ev.price:g} is {abs(ev.price - mid) / scale:.1f} robust deviations "
+                    f"price {ev.price:g} is {deviations:.1f} robust deviations "
                     f"from the median {mid:g}",
                 )
                 return
@@ -351,55 +377,77 @@ class AnomalyDetector:
     def _judge_minute(
         self, symbol: str, state: _SymbolMinutes, minute: int, ts_recv: int, out: list[Integrity]
     ) -> None:
-        providers = state.buckets.pop(minute, {})
-        cfg = self.config
-        for a, b in combinations(sorted(providers), 2):
-            ma, mb = providers[a], providers[b]
-            mean_a, mean_b = ma.total / ma.count, mb.total / mb.count
-            bps = abs(mean_a - mean_b) / ((mean_a + mean_b) / 2) * 10_000
-            ratio = max(ma.count, mb.count) / min(ma.count, mb.count)
-            measures = {
-                "price": (
-                    bps > cfg.divergence_bps,
-                    f"mean prices {a} {mean_a:g} and {b} {mean_b:g} differ by {bps:.0f} bp",
-                ),
-                "count": (
-                    ratio > cfg.divergence_count_ratio,
-                    f"trade counts {a} {ma.count} and {b} {mb.count} differ {ratio:.1f}×",
-                ),
-            }
-            for measure, (diverging, detail) in measures.items():
-                key = (a, b, measure)
-                streak = state.streaks.get(key, 0) + 1 if diverging else 0
-                state.streaks[key] = streak
-                if streak == cfg.divergence_minutes:
-                    self.counts[PROVIDER_DIVERGENCE] += 1
-                    out.append(
-                        Integrity(
-                            symbol=symbol,
-                            venue=state.venue,
-                            provider=f"{a}+{b}",
-                            ts_event=minute - (streak - 1) * MINUTE_NS,
-                            ts_recv=ts_recv,
-                            kind=PROVIDER_DIVERGENCE,
-                            severity="warning",
-                            detail=f"{measure}: {detail} for {streak} minutes in a row",
-                        )
-                    )
+        judge_minute(self.config, self.counts, symbol, state, minute, ts_recv, out)
 
     def _find(
         self, out: list[Integrity], ev: Event, kind: str, severity: Severity, detail: str
     ) -> None:
         self.counts[kind] += 1
-        out.append(
-            Integrity(
-                symbol=ev.symbol,
-                venue=ev.venue,
-                provider=ev.provider,
-                ts_event=ev.ts_event,
-                ts_recv=ev.ts_recv,
-                kind=kind,
-                severity=severity,
-                detail=detail,
-            )
-        )
+        out.append(finding(ev, kind, severity, detail))
+
+
+def finding(ev: Event, kind: str, severity: Severity, detail: str) -> Integrity:
+    """The ``Integrity`` event of one finding about ``ev``."""
+    return Integrity(
+        symbol=ev.symbol,
+        venue=ev.venue,
+        provider=ev.provider,
+        ts_event=ev.ts_event,
+        ts_recv=ev.ts_recv,
+        kind=kind,
+        severity=severity,
+        detail=detail,
+    )
+
+
+def _apart(a: float, b: float) -> float:
+    """The distance in bp of two means whose sum is 0: none if equal, else unbounded."""
+    return 0.0 if a == b else math.inf
+
+
+def judge_minute(
+    cfg: QualityConfig,
+    counts: dict[str, int],
+    symbol: str,
+    state: _SymbolMinutes,
+    minute: int,
+    ts_recv: int,
+    out: list[Integrity],
+) -> None:
+    """Compare the providers' trades of one closed minute and extend their diverging streaks
+    (the kernel's detector calls this too: the rule is written once)."""
+    providers = state.buckets.pop(minute, {})
+    for a, b in combinations(sorted(providers), 2):
+        ma, mb = providers[a], providers[b]
+        mean_a, mean_b = ma.total / ma.count, mb.total / mb.count
+        half = (mean_a + mean_b) / 2
+        bps = abs(mean_a - mean_b) / half * 10_000 if half else _apart(mean_a, mean_b)
+        ratio = max(ma.count, mb.count) / min(ma.count, mb.count)
+        measures = {
+            "price": (
+                bps > cfg.divergence_bps,
+                f"mean prices {a} {mean_a:g} and {b} {mean_b:g} differ by {bps:.0f} bp",
+            ),
+            "count": (
+                ratio > cfg.divergence_count_ratio,
+                f"trade counts {a} {ma.count} and {b} {mb.count} differ {ratio:.1f}×",
+            ),
+        }
+        for measure, (diverging, detail) in measures.items():
+            key = (a, b, measure)
+            streak = state.streaks.get(key, 0) + 1 if diverging else 0
+            state.streaks[key] = streak
+            if streak == cfg.divergence_minutes:
+                counts[PROVIDER_DIVERGENCE] += 1
+                out.append(
+                    Integrity(
+                        symbol=symbol,
+                        venue=state.venue,
+                        provider=f"{a}+{b}",
+                        ts_event=minute - (streak - 1) * MINUTE_NS,
+                        ts_recv=ts_recv,
+                        kind=PROVIDER_DIVERGENCE,
+                        severity="warning",
+                        detail=f"{measure}: {detail} for {streak} minutes in a row",
+                    )
+                )

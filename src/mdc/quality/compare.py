@@ -7,7 +7,7 @@ from typing import Any
 
 from mdc.config.schema import QualityConfig
 from mdc.domain.events import Event, Quote, Trade
-from mdc.quality.anomalies import PROVIDER_DIVERGENCE, AnomalyDetector
+from mdc.quality.anomalies import PROVIDER_DIVERGENCE, detector
 
 
 def compare_providers(events: list[Event], config: QualityConfig) -> dict[str, Any]:
@@ -41,8 +41,8 @@ def compare_providers(events: list[Event], config: QualityConfig) -> dict[str, A
         row["notional"] += ev.price * ev.size
         row["low"] = ev.price if row["low"] is None else min(row["low"], ev.price)
         row["high"] = ev.price if row["high"] is None else max(row["high"], ev.price)
-    detector = AnomalyDetector(config)
-    findings = detector.process(events) + detector.flush()
+    judge = detector(config)
+    findings = judge.process(events) + judge.flush()
     return {
         "providers": [
             {

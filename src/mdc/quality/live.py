@@ -2,10 +2,10 @@
 
 A fan-out consumer (``quality``, the dashboard's drop policy: a slow judge never slows the
 pipeline, and what it drops is counted in ``/status`` consumers) runs each batch through the
-same :class:`~mdc.quality.anomalies.AnomalyDetector` the report replays (taking only the types
-it judges, so a fast-path frame's book deltas are never made for it), and publishes the
-``Integrity`` findings into the runtime like any provider's events: they go through the WAL
-into the archive and back out to the dashboard and the alert rules. Its own findings coming back
+same detector the report replays (``anomalies.detector``: the compiled one when it is built),
+taking only the types it judges (a fast-path frame's book deltas are never made for it), and
+publishes the ``Integrity`` findings into the runtime like any provider's events: they go
+through the WAL into the archive and back out to the dashboard and the alert rules. Its own findings coming back
 are ignored by the detectors (they judge trades, quotes, bars and statuses only). Minutes still
 open at shutdown are not judged for divergence (the next replay of the day does that).
 """
@@ -17,7 +17,7 @@ from typing import Final
 
 from mdc.pipeline.queues import BatchQueue
 from mdc.pipeline.runtime import Runtime
-from mdc.quality.anomalies import JUDGED, AnomalyDetector
+from mdc.quality.anomalies import JUDGED, detector
 
 CONSUMER_NAME: Final = "quality"
 SLICE_EVENTS: Final = 2048
@@ -29,7 +29,7 @@ class LiveQuality:
     def __init__(self, runtime: Runtime, queue: BatchQueue) -> None:
         self.runtime = runtime
         self.queue = queue
-        self.detector = AnomalyDetector(runtime.config.quality)
+        self.detector = detector(runtime.config.quality)
 
     @classmethod
     def attach(cls, runtime: Runtime) -> LiveQuality | None:

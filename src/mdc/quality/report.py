@@ -25,7 +25,7 @@ from mdc.backfill.jobs import JobStore
 from mdc.config.schema import Config
 from mdc.domain.events import Integrity
 from mdc.domain.time import date_to_ns
-from mdc.quality.anomalies import KINDS, AnomalyDetector
+from mdc.quality.anomalies import KINDS, detector
 from mdc.quality.completeness import (
     CompletenessChecker,
     DayCompleteness,
@@ -110,8 +110,8 @@ def find_anomalies(config: Config, symbol: str, start: date, end: date) -> list[
     again."""
     source = ArchiveEvents(config.storage.root)
     lo, hi = date_to_ns(start), date_to_ns(end + timedelta(days=1))
-    detector = AnomalyDetector(config.quality)
-    found = detector.process(source.replay(symbol, lo, hi)) + detector.flush()
+    judge = detector(config.quality)
+    found = judge.process(source.replay(symbol, lo, hi)) + judge.flush()
     found += [e for e in source.integrity(symbol, lo, hi) if e.kind not in KINDS]
     return sorted(found, key=lambda f: f.ts_event)
 

@@ -124,3 +124,27 @@ def test_a_new_price_level_is_accepted_after_three_spikes() -> None:
 def test_thresholds_come_from_the_config() -> None:
     events = [*clean(40), trade(40, size=50_000)]
     assert kinds(events, QualityConfig(volume_min_ratio=1000)) == []
+
+
+def test_a_flat_zero_tape_and_zero_means_do_not_break_the_judge() -> None:
+    """A tape of 0.0 prints has a robust scale of 0: the next print is a spike 'inf' robust
+    deviations out, not a ZeroDivisionError; two providers whose minute means sum to 0 are not
+    compared by a division by 0 either."""
+    zeros = [
+        Trade(
+            symbol="X",
+            venue="V",
+            provider=p,
+            ts_event=T0 + i * S,
+            ts_recv=T0 + i * S,
+            price=0.0,
+            size=1.0,
+        )
+        for i in range(30)
+        for p in ("p", "q")
+    ]
+    detector = AnomalyDetector(QualityConfig(divergence_minutes=1))
+    found = detector.process([*zeros, trade(200, price=5.0, ts=T0 + 200 * S)]) + detector.flush()
+    spike = [f for f in found if f.kind == "price_spike"]
+    assert [f.detail for f in spike] == ["price 5 is inf robust deviations from the median 0"]
+    assert not [f for f in found if f.kind == "provider_divergence"]
