@@ -5,9 +5,10 @@ pipeline, and what it drops is counted in ``/status`` consumers) runs each batch
 same detector the report replays (``anomalies.detector``: the compiled one when it is built),
 taking only the types it judges (a fast-path frame's book deltas are never made for it), and
 publishes the ``Integrity`` findings into the runtime like any provider's events: they go
-through the WAL into the archive and back out to the dashboard and the alert rules. Its own findings coming back
-are ignored by the detectors (they judge trades, quotes, bars and statuses only). Minutes still
-open at shutdown are not judged for divergence (the next replay of the day does that).
+through the WAL into the archive and back out to the dashboard and the alert rules. Its own
+findings coming back are ignored by the detectors (they judge trades, quotes, bars and statuses
+only). Minutes still open at shutdown are not judged for divergence (the next replay of the day
+does that).
 """
 
 from __future__ import annotations
