@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+Job = tuple[str, str, str]
+"""(mix, stage, path) of a benchmark child."""
 
 
 def command(out_file: Path) -> list[str]:
@@ -36,3 +41,34 @@ def child(
         result["instructions"] = total(out_file)
         out_file.unlink()
     return result
+
+
+def measure(
+    jobs: list[Job],
+    spawn: Callable[..., dict[str, float]],
+    repeats: int,
+    counted_jobs: list[Job],
+    counted_events: int,
+    workers: int,
+) -> dict[Job, dict[str, float]]:
+    """Each job's best wall-clock run of ``repeats`` (the jobs alternating), then, for
+    ``counted_jobs``, its instructions per event (``ir``): a ``counted_events`` run under
+    callgrind less a setup-only one, ``workers`` at a time (counts do not mind sharing).
+    ``spawn(mix, stage, path, counted=, run=, events=)`` runs one child."""
+    results: dict[Job, dict[str, float]] = {}
+    for _ in range(repeats):
+        for job in jobs:
+            r = spawn(*job)
+            best = results.get(job)
+            if best is None or r["seconds"] < best["seconds"]:
+                results[job] = r
+
+    def instructions(job: Job) -> float:
+        full = spawn(*job, counted=True, events=counted_events)
+        bare = spawn(*job, counted=True, run=False, events=counted_events)
+        return (full["instructions"] - bare["instructions"]) / full["events"]
+
+    with ThreadPoolExecutor(workers) as pool:
+        for job, ir in zip(counted_jobs, pool.map(instructions, counted_jobs), strict=True):
+            results[job]["ir"] = ir
+    return results

@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -189,33 +189,19 @@ def spawn(
 
 
 def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, float]]:
-    results: dict[tuple[str, str, str], dict[str, float]] = {}
-    for _ in range(args.repeats):
-        for mix in args.mixes:
-            for stage in STAGES:
-                for path in ("python",) if stage == "floor" else PATHS:
-                    r = spawn(mix, stage, path, args)
-                    best = results.get((mix, stage, path))
-                    if best is None or r["seconds"] < best["seconds"]:
-                        results[(mix, stage, path)] = r
-    if args.callgrind:
-        jobs = [
+    def jobs(mixes: list[str]) -> list[callgrind.Job]:
+        return [
             (mix, stage, path)
-            for mix in args.callgrind_mixes
+            for mix in mixes
             for stage in STAGES
             for path in (("python",) if stage == "floor" else PATHS)
         ]
 
-        def instructions(job: tuple[str, str, str]) -> float:
-            n = args.callgrind_events
-            full = spawn(*job, args, counted=True, events=n)
-            bare = spawn(*job, args, counted=True, run=False, events=n)
-            return (full["instructions"] - bare["instructions"]) / full["events"]
-
-        with ThreadPoolExecutor(args.jobs) as pool:  # instruction counts do not mind sharing
-            for job, ir in zip(jobs, pool.map(instructions, jobs), strict=True):
-                results[job]["ir"] = ir
-    return results
+    counted = jobs(args.callgrind_mixes) if args.callgrind else []
+    run = partial(spawn, args=args)
+    return callgrind.measure(
+        jobs(args.mixes), run, args.repeats, counted, args.callgrind_events, args.jobs
+    )
 
 
 COLLECT_SYMBOLS: Final = ("SPY", "AAPL", "MSFT")

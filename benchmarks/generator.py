@@ -24,7 +24,7 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -80,7 +80,7 @@ def spawn(
     stage: str,
     path: str,
     args: argparse.Namespace,
-    profile: bool = False,
+    counted: bool = False,
     run: bool = True,
     events: int | None = None,
 ) -> dict[str, float]:
@@ -94,37 +94,20 @@ def spawn(
             "--events",
             str(events or args.events),
             "--passes",
-            str(1 if profile else args.passes),
+            str(1 if counted else args.passes),
         ]
         if not run:
             cmd.append("--setup-only")
         env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT / "src")}
         env.pop("MDC_PURE_PYTHON", None)
-        return callgrind.child(cmd, env, out_file, profile, f"{mix} {stage} {path}")
+        return callgrind.child(cmd, env, out_file, counted, f"{mix} {stage} {path}")
 
 
 def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, float]]:
-    results: dict[tuple[str, str, str], dict[str, float]] = {}
-    for _ in range(args.repeats):
-        for mix in args.mixes:
-            for stage, path in JOBS:
-                r = spawn(mix, stage, path, args)
-                key = (mix, stage, path)
-                if key not in results or r["seconds"] < results[key]["seconds"]:
-                    results[key] = r
-    if args.callgrind:
-
-        def instructions(job: tuple[str, str, str]) -> float:
-            n = args.callgrind_events
-            full = spawn(*job, args, profile=True, events=n)
-            bare = spawn(*job, args, profile=True, run=False, events=n)
-            return (full["instructions"] - bare["instructions"]) / full["events"]
-
-        jobs = [(mix, stage, path) for mix in args.mixes for stage, path in JOBS]
-        with ThreadPoolExecutor(args.jobs) as pool:
-            for job, ir in zip(jobs, pool.map(instructions, jobs), strict=True):
-                results[job]["ir"] = ir
-    return results
+    jobs = [(mix, stage, path) for mix in args.mixes for stage, path in JOBS]
+    run = partial(spawn, args=args)
+    counted = jobs if args.callgrind else []
+    return callgrind.measure(jobs, run, args.repeats, counted, args.callgrind_events, args.jobs)
 
 
 def collect_runs(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
