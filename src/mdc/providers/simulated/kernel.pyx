@@ -47,9 +47,41 @@ cdef enum:
     NUMBER_ROOM = 32  # bytes reserved per number: an int64 is at most 20, a float fits too
 
 cdef tuple _DIRECTIONS = ("unknown", "buy", "sell")
+cdef bytes _PAIRS_BYTES = b"".join(b"%02d" % i for i in range(100))
+cdef const char* _PAIRS = _PAIRS_BYTES  # "00" "01" … "99": two digits per division
+cdef const char* RECV_KEY = b',"ts_recv":'
+cdef int RECV_KEY_SIZE = 11
 cdef int _NORMAL = SPREAD_NORMAL
 cdef int _LOCKED = SPREAD_LOCKED
 cdef int _CROSSED = SPREAD_CROSSED
+
+
+cdef int _int_text(long long value, char* out) noexcept:
+    """The decimal text of ``value`` at ``out`` (up to 20 bytes); its length."""
+    cdef char digits[24]
+    cdef char* at = digits + 24
+    cdef unsigned int r
+    cdef unsigned long long v = (
+        <unsigned long long>(-(value + 1)) + 1 if value < 0 else <unsigned long long>value
+    )
+    while v >= 100:
+        r = <unsigned int>(v % 100) * 2
+        v //= 100
+        at -= 2
+        at[0] = _PAIRS[r]
+        at[1] = _PAIRS[r + 1]
+    if v >= 10:
+        at -= 2
+        at[0] = _PAIRS[v * 2]
+        at[1] = _PAIRS[v * 2 + 1]
+    else:
+        at -= 1
+        at[0] = <char>(48 + v)
+    if value < 0:
+        at -= 1
+        at[0] = b"-"
+    memcpy(out, at, digits + 24 - at)
+    return <int>(digits + 24 - at)
 
 
 cdef class Lines:
@@ -59,6 +91,10 @@ cdef class Lines:
     cdef Py_ssize_t size
     cdef Py_ssize_t cap
     cdef public Py_ssize_t count
+    # ``,"ts_recv":N`` of the last ``ts_recv`` written (``recv_size`` 0: none yet)
+    cdef long long recv
+    cdef char recv_text[32]
+    cdef int recv_size
 
     def __dealloc__(self):
         PyMem_Free(self.buf)
@@ -89,8 +125,12 @@ cdef class Lines:
         self.reserve(PyBytes_GET_SIZE(head) + PyBytes_GET_SIZE(tail) + numbers * NUMBER_ROOM + 80)
         self.put(head)
         self.put_int(ts)
-        self.put(b',"ts_recv":')
-        self.put_int(ts_recv)
+        if ts_recv != self.recv or self.recv_size == 0:  # a frame's lines share their ts_recv
+            self.recv = ts_recv
+            memcpy(self.recv_text, RECV_KEY, RECV_KEY_SIZE)
+            self.recv_size = RECV_KEY_SIZE + _int_text(ts_recv, self.recv_text + RECV_KEY_SIZE)
+        memcpy(self.buf + self.size, self.recv_text, self.recv_size)
+        self.size += self.recv_size
         self.put(b',"seq":')
         self.put_int(seq)
         return 0
@@ -99,24 +139,8 @@ cdef class Lines:
         self.buf[self.size] = c
         self.size += 1
 
-    cdef void put_int(self, long long value):
-        cdef char digits[24]
-        cdef int n = 0
-        cdef unsigned long long v
-        if value < 0:
-            self.put_char(b"-")
-            v = <unsigned long long>(-(value + 1)) + 1
-        else:
-            v = <unsigned long long>value
-        while True:
-            digits[n] = <char>(48 + v % 10)
-            n += 1
-            v //= 10
-            if v == 0:
-                break
-        while n > 0:
-            n -= 1
-            self.put_char(digits[n])
+    cdef inline void put_int(self, long long value):
+        self.size += _int_text(value, self.buf + self.size)
 
     cdef void put_fixed(self, long long scaled, int decimals, long long unit):
         """``scaled / unit`` with ``decimals`` places, trailing zeros dropped (one kept)."""
