@@ -141,6 +141,9 @@ def stream(seed: int) -> list[list[Event]]:
                 seq = rng.randint(1, 5)
             elif odd < 0.08:
                 base["symbol"] = "NEW-" + str(rng.randint(0, 3))  # a book not opened yet
+            elif odd < 0.2:  # the same symbol from a provider that sends no snapshots
+                base["provider"] = "other"
+                base["venue"] = rng.choice(["coinbase", "elsewhere"])
             events.append(
                 BookDelta(**base, ts_event=event_ts, seq=seq, side=side, price=price, size=size)
             )
