@@ -201,7 +201,8 @@ def make_parse(
     venue: Venue, snapshots: dict[str, bytes], kernel: bool = False
 ) -> tuple[Parse, str, Collectors]:
     """A fresh protocol's parse (with its symbol maps set) and collectors that know it; the
-    Python reference path unless ``kernel`` (then the parser's compiled kernel must be built)."""
+    Python reference path unless ``kernel`` (then the parser's compiled kernel must be built;
+    the collectors use theirs, ``collectors/kernel.pyx``, when it is built)."""
     symbols = [SymbolConfig(symbol=s) for s in venue.symbols]
     protocol: WireProtocol
     if venue.name == "coinbase":
@@ -221,6 +222,8 @@ def make_parse(
             parser.kernel = None
     collectors = Collectors()
     collectors.register_provider(spec.name, spec.capabilities)
+    if not kernel:  # the Python reference all the way: no collectors kernel either
+        collectors.kernel = None
     if not isinstance(protocol, BinanceProtocol):
         return protocol.parse, spec.name, collectors
     binance = protocol
@@ -435,11 +438,14 @@ def replay_all(
     min_seconds: float = MIN_SECONDS,
     steady_seconds: float = STEADY_SECONDS,
     steady_repeats: int = STEADY_REPEATS,
+    venues: tuple[str, ...] = (),
 ) -> list[VenueResult]:
-    """Every venue's capture, every stage: the function the report is made from."""
+    """Every venue's capture (or those named in ``venues``), every stage: the function the
+    report is made from."""
     return [
         replay(venue, tmp, fixtures, repeats, min_seconds, steady_seconds, steady_repeats)
         for venue in VENUES
+        if not venues or venue.name in venues
     ]
 
 
@@ -540,13 +546,16 @@ def child(name: str, mode: str, fixtures: Path, capture: Path) -> int:
     return 0
 
 
-def callgrind_all(fixtures: Path) -> dict[str, tuple[float, float]]:
-    """Venue → instructions per frame of parse alone, (Python, kernel). The frames are written
-    out first (a built session is built once, natively); a venue's three children run at once."""
+def callgrind_all(fixtures: Path, venues: tuple[str, ...] = ()) -> dict[str, tuple[float, float]]:
+    """Venue → instructions per frame of parse alone, (Python, kernel), of every kernel venue
+    (or those in ``venues``). The frames are written out first (a built session is built once,
+    natively); a venue's three children run at once."""
     out: dict[str, tuple[float, float]] = {}
     modes = ("setup", "python", "kernel")
     with tempfile.TemporaryDirectory(prefix="mdc-crypto-cg-") as tmp:
-        for venue in (v for v in VENUES if v.name in KERNEL_VENUES):
+        for venue in (
+            v for v in VENUES if v.name in KERNEL_VENUES and (not venues or v.name in venues)
+        ):
             frames = venue.build() if venue.build else read_frames(fixtures / venue.ws)
             capture = Path(tmp) / f"{venue.name}.frames"
             capture.write_bytes(
@@ -594,6 +603,13 @@ def main(argv: list[str] | None = None) -> int:
         "--callgrind", action="store_true", help="add instructions per frame (valgrind)"
     )
     parser.add_argument(
+        "--venue",
+        action="append",
+        choices=[v.name for v in VENUES],
+        default=[],
+        help="only this venue (repeatable); the report is written only for all of them",
+    )
+    parser.add_argument(
         "--child", nargs=3, metavar=("VENUE", "MODE", "FRAMES"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -606,15 +622,21 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="mdc-crypto-bench-") as tmp:
         results = replay_all(
-            Path(tmp), args.fixtures, repeats, min_seconds, steady_seconds, steady_repeats
+            Path(tmp),
+            args.fixtures,
+            repeats,
+            min_seconds,
+            steady_seconds,
+            steady_repeats,
+            tuple(args.venue),
         )
         probe = mdc.storage.open_store(StorageConfig(root=str(Path(tmp) / "probe")))
         store_name = f"{type(probe).__module__}.{type(probe).__name__}"
         probe.close()
-    instructions = callgrind_all(args.fixtures) if args.callgrind else None
+    instructions = callgrind_all(args.fixtures, tuple(args.venue)) if args.callgrind else None
     text = render(results, store_name, repeats, steady_repeats, instructions)
     print(text)
-    if not args.no_write:
+    if not args.no_write and not args.venue:
         report.write(args.output, "crypto", text)
     return 0
 

@@ -14,6 +14,7 @@ State is kept per stream, keyed ``(symbol, venue, provider)``.
 from __future__ import annotations
 
 import math
+from types import ModuleType
 from typing import Final
 
 from mdc.collectors.depth import DepthCollector
@@ -21,6 +22,7 @@ from mdc.collectors.emit import BAD_EVENT, INTEGRITY_KINDS, Emitter, StreamKey
 from mdc.collectors.quote import QuoteCollector
 from mdc.collectors.sequence import SEQ_GAP, SEQ_OK, SequenceTracker, _Position
 from mdc.collectors.trade import TradeCollector, _Tick
+from mdc.domain import native
 from mdc.domain.book import OrderBook
 from mdc.domain.capabilities import Capabilities, SeqScope
 from mdc.domain.events import (
@@ -38,6 +40,7 @@ DEFAULT_STALE_AFTER_NS: Final = 30 * NS_PER_S
 _OWN_SEQUENCE_RULES: Final = frozenset((BookSnapshot, Gap, Integrity))
 """Not checked by ``observe``: snapshots restart a sequence, gaps reset it, integrity
 records are derived (they repeat their trigger's ``seq``)."""
+KERNEL: Final = native.load("mdc.collectors.kernel")
 
 
 class Collectors:
@@ -61,6 +64,8 @@ class Collectors:
         self._trades = TradeCollector(self._quotes.quotes, self._depth.books, stale_after_ns)
         self._events = 0
         self._kernel_events = 0
+        self.kernel: ModuleType | None = KERNEL
+        """The compiled delta path (``kernel.pyx``), or None: the Python methods do it all."""
 
     def register_provider(self, name: str, capabilities: Capabilities) -> None:
         """Track ``name``'s sequence numbers as its capabilities define them."""
@@ -72,7 +77,9 @@ class Collectors:
 
         The hot path is inlined: an event whose ``seq`` is the next of its sequence only moves
         the position (what ``SequenceTracker.observe`` would do), and a quote only replaces its
-        stream's BBO; everything else goes through the collectors' methods.
+        stream's BBO; with the compiled kernel (``collectors/kernel.pyx``) a run of book deltas
+        without ``seq`` is ``DepthCollector.on_delta``'s in C up to the first it leaves to the
+        method; everything else goes through the collectors' methods.
         """
         self._events += len(batch)
         sequence = self._sequence
@@ -86,9 +93,19 @@ class Collectors:
         rule: tuple[dict[str, _Position], bool, bool] | None = None
         positions: dict[str, _Position] = {}
         per_symbol = contiguous = True
-        for index, ev in enumerate(batch):
+        deltas = None if self.kernel is None else self.kernel.deltas
+        depth = self._depth
+        n = len(batch)
+        index = 0
+        while index < n:
+            ev = batch[index]
             try:
                 cls = type(ev)
+                if cls is BookDelta and deltas is not None:
+                    done: int = deltas(depth, batch, index)  # a run of common-case deltas
+                    if done > index:
+                        index = done
+                        continue
                 seq = ev.seq
                 code = SEQ_OK
                 if seq is not None and cls not in _OWN_SEQUENCE_RULES:
@@ -133,6 +150,7 @@ class Collectors:
                     sequence.reset(ev.provider, ev.symbol if per else None)
             except Exception as exc:  # bad data must never stop the collector
                 self._bad_event(ev, index, exc)
+            index += 1
         try:
             self._depth.flush()
         except Exception as exc:

@@ -59,8 +59,15 @@ class DepthCollector:
         if book is None:
             book = self._open(ev, key)
         ts = ev.ts_event
-        if self._pending is not None and (self._pending is not book or ts != self._pending_ts):
-            self.flush()
+        pending = self._pending
+        if pending is not None and (pending is not book or ts != self._pending_ts):
+            # This delta ends the run: its check, inline when it raises nothing (the book is
+            # as reported), which is nearly always so (deltas of one-change messages each end one).
+            if pending.spread_state() == self.spread_reported.get(pending, SPREAD_NORMAL):
+                self._pending = None
+                self._pending_event = None
+            else:
+                self.flush()
         if book.needs_snapshot and ev.provider in self.snapshot_providers:
             if book not in self.wait_reported:
                 self.wait_reported.add(book)

@@ -39,11 +39,17 @@ class ResubscribeProtocol(WireProtocol):
 
     def parse(self, frame: Frame, ts_recv: int) -> list[Event]:
         events = self.parser.parse(frame, ts_recv)
+        if self._resubscribe_sent or self.parser.resubscribe:
+            self._track_resubscribe()
+        return events
+
+    def _track_resubscribe(self) -> None:
+        """After a frame: forget requests its snapshots served, wake ``on_connected`` for new
+        ones (call when either set is not empty; with both empty there is nothing to do)."""
         if self._resubscribe_sent:
             self._resubscribe_sent &= self.parser.resubscribe  # snapshots arrived
         if self.parser.resubscribe and not self.parser.resubscribe <= self._resubscribe_sent:
             self._resubscribe_wanted.set()
-        return events
 
     def request_resubscribe(self, books: list[str]) -> None:
         """Ask for fresh snapshots of these books (served by ``on_connected``)."""

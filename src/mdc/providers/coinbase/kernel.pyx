@@ -9,12 +9,19 @@ same state changes, same events. Their RFC 3339 time is read in C in the form Co
 parser's own ``iso`` (the one RFC 3339 parser), which also raises on a malformed one. Every
 other message, and the rare branches (a trade-id hole, a snapshot waiting for its time), go to
 the Python methods: :func:`events` returns None for a message it does not take, and calls the
-parser's methods for the branches.
+parser's methods for the branches. :func:`parse` is the whole of ``CoinbaseParser.parse`` for
+one frame: the frame is decoded here (the parser's own decoder) and a message the kernel does
+not take, or a frame that does not decode to one, goes back to the parser's ``message`` or
+``undecoded``, so a frame costs no Python call in the common case.
 """
+
+from msgspec import ValidationError
 
 from mdc.domain.events import BookDelta, Quote, Trade
 from mdc.providers.coinbase import parse as _parse
 from mdc.providers.coinbase.parse import L2Update, LastMatch, Match, Ticker
+
+cdef object _decode = _parse._decoder.decode
 
 cdef long long NS_PER_S = 1000000000
 
@@ -227,3 +234,19 @@ def events(object parser, object msg, object ts_recv):
     if kind is Ticker:
         return _ticker(parser, msg, ts_recv)
     return None
+
+
+def parse(object parser, object frame, object ts_recv):
+    """``CoinbaseParser.parse`` of ``frame`` on ``parser``'s state."""
+    try:
+        msg = _decode(frame)
+    except ValidationError as exc:
+        return parser.undecoded(frame, exc)
+    kind = type(msg)
+    if kind is L2Update:
+        return _l2update(parser, msg, ts_recv)
+    if kind is Match or kind is LastMatch:
+        return _match(parser, msg, ts_recv)
+    if kind is Ticker:
+        return _ticker(parser, msg, ts_recv)
+    return parser.message(msg, ts_recv)

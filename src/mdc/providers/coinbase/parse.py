@@ -137,17 +137,25 @@ class CoinbaseParser:
 
     def parse(self, frame: bytes | str, ts_recv: int) -> list[Event]:
         """Events of one frame; raises ``msgspec`` errors or ProviderError on a bad frame."""
+        if self.kernel is not None:  # decodes and dispatches in C, calling back for the rest
+            kernel_events: list[Event] = self.kernel.parse(self, frame, ts_recv)
+            return kernel_events
         try:
             msg = _decoder.decode(frame)
-        except msgspec.ValidationError:
-            if _type_decoder.decode(frame).type in _KNOWN:
-                raise
-            self.ignored += 1  # new message types may appear at any time: ignore them
-            return []
-        if self.kernel is not None:
-            events: list[Event] | None = self.kernel.events(self, msg, ts_recv)
-            if events is not None:
-                return events
+        except msgspec.ValidationError as exc:
+            return self.undecoded(frame, exc)
+        return self.message(msg, ts_recv)
+
+    def undecoded(self, frame: bytes | str, error: msgspec.ValidationError) -> list[Event]:
+        """A frame that is JSON but no message we decode: ``error`` again for a known type
+        (a malformed message), nothing for a new type (counted: they may appear any time)."""
+        if _type_decoder.decode(frame).type in _KNOWN:
+            raise error
+        self.ignored += 1
+        return []
+
+    def message(self, msg: Message, ts_recv: int) -> list[Event]:
+        """Events of one decoded message (the kernel hands over those it does not take)."""
         match msg:  # most frequent first; LastMatch is a Match
             case L2Update():
                 return self._l2update(msg, ts_recv)

@@ -20,6 +20,7 @@ import msgspec
 
 from mdc.config import provider_section
 from mdc.config.schema import SymbolConfig
+from mdc.domain.events import Event
 from mdc.providers.base import FeedCounter
 from mdc.providers.coinbase import SPEC
 from mdc.providers.coinbase.advanced import AdvancedTradeProtocol
@@ -45,6 +46,18 @@ class CoinbaseProtocol(ResubscribeProtocol):
 
     def url(self) -> str:
         return self.config.stream_url()
+
+    def parse(self, frame: Frame, ts_recv: int) -> list[Event]:
+        """``ResubscribeProtocol.parse`` with the parser's kernel called straight away: one
+        Python call less per frame, the feed's hot path."""
+        parser = self.parser
+        kernel = parser.kernel
+        if kernel is None:
+            return super().parse(frame, ts_recv)
+        events: list[Event] = kernel.parse(parser, frame, ts_recv)
+        if self._resubscribe_sent or parser.resubscribe:
+            self._track_resubscribe()
+        return events
 
     def _channels(self, symbols: Sequence[SymbolConfig]) -> list[dict[str, Any]]:
         wanted: dict[str, list[str]] = {}

@@ -17,7 +17,9 @@ from tests.support.kernels import (
 )
 
 from mdc.domain.rfc3339 import rfc3339_ns
+from mdc.providers.coinbase.config import CoinbaseConfig
 from mdc.providers.coinbase.parse import CoinbaseParser, L2Update
+from mdc.providers.coinbase.stream import CoinbaseProtocol
 
 MODULE = "mdc.providers.coinbase.kernel"
 
@@ -182,3 +184,33 @@ def test_the_kernel_reads_times_as_the_rfc3339_parser_does() -> None:
         except ValueError as exc:
             got = repr(exc)
         assert got == expected, text
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_protocol_calls_the_kernel_with_the_same_resubscribe_bookkeeping(seed: int) -> None:
+    """``CoinbaseProtocol.parse`` skips the parser's Python ``parse`` when the kernel is built:
+    the same events and, frame by frame, the same resubscribe requests, sent and wanted."""
+    require_kernel(MODULE)
+    fast, slow = CoinbaseProtocol(CoinbaseConfig()), CoinbaseProtocol(CoinbaseConfig())
+    slow.parser.kernel = None
+    frames = [f for f in generated(seed) if f != "RESET"]
+    stamped = [(1_700_000_000_000_000_000 + i, f) for i, f in enumerate(frames)]
+
+    def bookkeeping(p: CoinbaseProtocol) -> tuple[Any, ...]:
+        return (
+            tuple(sorted(p.parser.resubscribe)),
+            tuple(sorted(p._resubscribe_sent)),
+            p._resubscribe_wanted.is_set(),
+        )
+
+    seen: set[tuple[Any, ...]] = set()
+    for i, frame in enumerate(stamped):
+        assert outcomes(fast.parse, [frame]) == outcomes(slow.parse, [frame])  # type: ignore[list-item]
+        assert bookkeeping(fast) == bookkeeping(slow)
+        seen.add(bookkeeping(fast))
+        if i % 40 == 39:  # what on_connected does when woken: send the requests
+            for p in (fast, slow):
+                p._resubscribe_sent |= p.parser.resubscribe
+                p._resubscribe_wanted.clear()
+    assert state(fast.parser) == state(slow.parser)
+    assert any(b[1] for b in seen) and any(b[2] for b in seen)  # requests were made and sent
