@@ -40,7 +40,7 @@ DEFAULT_STALE_AFTER_NS: Final = 30 * NS_PER_S
 _OWN_SEQUENCE_RULES: Final = frozenset((BookSnapshot, Gap, Integrity))
 """Not checked by ``observe``: snapshots restart a sequence, gaps reset it, integrity
 records are derived (they repeat their trigger's ``seq``)."""
-KERNEL: Final = native.load("mdc.collectors.kernel")
+KERNEL: Final = "mdc.collectors.kernel"
 
 
 class Collectors:
@@ -64,7 +64,7 @@ class Collectors:
         self._trades = TradeCollector(self._quotes.quotes, self._depth.books, stale_after_ns)
         self._events = 0
         self._kernel_events = 0
-        self.kernel: ModuleType | None = KERNEL
+        self.kernel: ModuleType | None = native.load(KERNEL)
         """The compiled delta path (``kernel.pyx``), or None: the Python methods do it all."""
 
     def register_provider(self, name: str, capabilities: Capabilities) -> None:
