@@ -56,3 +56,33 @@ def test_quick_crypto_replay_reports_every_venue(tmp_path: Path, fixtures_dir: P
         assert float(r[4].replace(",", "")) > 0  # frames/s
     ends = {(r[0], r[3]): int(r[5].replace(",", "")) for r in rows if r[3].startswith("end to")}
     assert len(ends) == 7 and all(v > 0 for v in ends.values())
+
+
+def test_venue_option_replays_only_that_venue_and_writes_nothing(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "crypto_replay.py"),
+            "--quick",
+            "--venue",
+            "binance",
+            "--output",
+            str(output),
+            "--fixtures",
+            str(fixtures_dir / "crypto"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not output.exists()  # a partial table must not replace the report's section
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    venues = {c for line in rows for c in (c.strip() for c in line.strip("|").split("|"))}
+    assert "binance" in venues
+    assert not venues & {"coinbase", "kraken", "kraken-v2"}
+    assert "- binance: steady-state end to end" in done.stdout
