@@ -123,16 +123,18 @@ class BatchQueue:
                 self.dropped += count
                 count = 0
 
-    async def get(self) -> list[Event]:
+    async def get(self, limit: int | None = None) -> list[Event]:
         """The next batch (of the queue's types: batches with none of them are passed over);
-        waits while empty. Returns ``[]`` once closed and drained."""
+        waits while empty. Returns ``[]`` once closed and drained. ``limit``: at most that many
+        of the events offered (every type counted, as capacity counts them) are taken; the rest
+        of a longer batch stays at the head."""
         while True:
             while not self._batches:
                 if self.closed:
                     return []
                 self._not_empty.clear()
                 await self._not_empty.wait()
-            events = self._take()
+            events = self._take(limit)
             if events:
                 return events
 
@@ -143,8 +145,13 @@ class BatchQueue:
                 return events
         return None
 
-    def _take(self) -> list[Event]:
-        batch = self._batches.popleft()
+    def _take(self, limit: int | None = None) -> list[Event]:
+        batch = self._batches[0]
+        if limit is not None and len(batch) > limit:
+            self._batches[0] = batch[limit:]
+            batch = batch[:limit]
+        else:
+            self._batches.popleft()
         self._size -= len(batch)
         self.consumed += len(batch)
         if self._size + 1 <= self.capacity:

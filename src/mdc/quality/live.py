@@ -22,8 +22,11 @@ from mdc.quality.anomalies import JUDGED, detector
 
 CONSUMER_NAME: Final = "quality"
 SLICE_EVENTS: Final = 2048
-"""Events judged between yields to the event loop (a merged batch can hold 65,536: judging it
-at once would hold the read loops for a tenth of a second)."""
+"""Events of the fan-out (every type counted, as the queue counts them) taken between yields to
+the event loop: a merged batch can hold 65,536, and judging it at once would hold the read loops
+for a tenth of a second. It also bounds the judge's share of a saturated loop: the pipeline
+delivers a frame per turn, the judge takes this many of its events, and its queue drops what
+it cannot reach (counted in ``/status`` consumers) rather than the judge slowing the store."""
 
 
 class LiveQuality:
@@ -51,11 +54,10 @@ class LiveQuality:
     async def run(self) -> None:
         """Judge until the fan-out closes."""
         while True:
-            batch = await self.queue.get()
+            batch = await self.queue.get(SLICE_EVENTS)
             if not batch:
                 return
-            for i in range(0, len(batch), SLICE_EVENTS):
-                findings = self.detector.process(batch[i : i + SLICE_EVENTS])
-                if findings:
-                    await self.runtime.publish(list(findings))
-                await asyncio.sleep(0)
+            findings = self.detector.process(batch)
+            if findings:
+                await self.runtime.publish(list(findings))
+            await asyncio.sleep(0)

@@ -115,3 +115,16 @@ def test_lag_is_measured_from_ts_recv() -> None:
     q.offer(old)
     q.get_nowait()
     assert 1.9 < q.lag_s < 10
+
+
+def test_get_with_a_limit_takes_the_head_of_a_batch_and_leaves_the_rest() -> None:
+    async def scenario() -> tuple[list[Trade], list[Trade], list[Trade], BatchQueue]:
+        q = BatchQueue("c", capacity=10, policy="drop_oldest")
+        q.offer(batch(0, 5))
+        q.offer(batch(5, 2))
+        return await q.get(3), await q.get(3), await q.get(3), q
+
+    first, second, third, q = asyncio.run(scenario())
+    assert [e.seq for e in first] == [0, 1, 2]
+    assert [e.seq for e in second] == [3, 4]  # the rest of the first batch, not merged
+    assert [e.seq for e in third] == [5, 6] and q.depth == 0 and q.consumed == 7
