@@ -4,7 +4,10 @@ not change (the same binary, input and environment give the same total)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -72,3 +75,29 @@ def measure(
         for job, ir in zip(counted_jobs, pool.map(instructions, counted_jobs), strict=True):
             results[job]["ir"] = ir
     return results
+
+
+def spawn(
+    script: Path,
+    job: Job,
+    events: int,
+    passes: int,
+    counted: bool = False,
+    run: bool = True,
+    with_tmp: bool = False,
+) -> dict[str, float]:
+    """Run ``script --child mix:stage:path`` (one pass when ``counted``, setup only unless
+    ``run``; ``--tmp DIR`` given when ``with_tmp``) from this checkout's ``src``, compiled paths
+    allowed, with a fixed hash seed: its result, with ``instructions`` when ``counted``."""
+    mix, stage, path = job
+    with tempfile.TemporaryDirectory() as td:
+        cmd = [sys.executable, str(script), "--child", f"{mix}:{stage}:{path}"]
+        if with_tmp:
+            cmd += ["--tmp", td]
+        cmd += ["--events", str(events), "--passes", str(1 if counted else passes)]
+        if not run:
+            cmd.append("--setup-only")
+        src = Path(__file__).resolve().parents[1] / "src"
+        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(src)}
+        env.pop("MDC_PURE_PYTHON", None)
+        return child(cmd, env, Path(td) / "callgrind.out", counted, f"{mix} {stage} {path}")

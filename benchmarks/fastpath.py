@@ -166,26 +166,9 @@ def spawn(
     run: bool = True,
     events: int | None = None,
 ) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as td:
-        tmp = Path(td)
-        cmd = [
-            sys.executable,
-            __file__,
-            "--child",
-            f"{mix}:{stage}:{path}",
-            "--tmp",
-            td,
-            "--events",
-            str(events or args.events),
-            "--passes",
-            str(1 if counted else args.passes),
-        ]
-        if not run:
-            cmd.append("--setup-only")
-        out_file = tmp / "callgrind.out"
-        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT / "src")}
-        env.pop("MDC_PURE_PYTHON", None)
-        return callgrind.child(cmd, env, out_file, counted, f"{mix} {stage} {path}")
+    return callgrind.spawn(
+        Path(__file__), (mix, stage, path), events or args.events, args.passes, counted, run, True
+    )
 
 
 def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, float]]:

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -84,23 +83,9 @@ def spawn(
     run: bool = True,
     events: int | None = None,
 ) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as td:
-        out_file = Path(td) / "callgrind.out"
-        cmd = [
-            sys.executable,
-            __file__,
-            "--child",
-            f"{mix}:{stage}:{path}",
-            "--events",
-            str(events or args.events),
-            "--passes",
-            str(1 if counted else args.passes),
-        ]
-        if not run:
-            cmd.append("--setup-only")
-        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT / "src")}
-        env.pop("MDC_PURE_PYTHON", None)
-        return callgrind.child(cmd, env, out_file, counted, f"{mix} {stage} {path}")
+    return callgrind.spawn(
+        Path(__file__), (mix, stage, path), events or args.events, args.passes, counted, run
+    )
 
 
 def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, float]]:

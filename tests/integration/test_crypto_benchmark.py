@@ -22,13 +22,16 @@ def expected_rows(venue: str) -> list[tuple[str, str]]:
     return rows
 
 
-def test_quick_crypto_replay_reports_every_venue(tmp_path: Path, fixtures_dir: Path) -> None:
-    output = tmp_path / "BENCHMARKS.md"
+def replay(
+    tmp_path: Path, fixtures_dir: Path, output: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``crypto_replay.py --quick`` on the captures, its report to ``output``; it must pass."""
     done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "benchmarks" / "crypto_replay.py"),
             "--quick",
+            *extra,
             "--output",
             str(output),
             "--fixtures",
@@ -40,6 +43,12 @@ def test_quick_crypto_replay_reports_every_venue(tmp_path: Path, fixtures_dir: P
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_quick_crypto_replay_reports_every_venue(tmp_path: Path, fixtures_dir: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    replay(tmp_path, fixtures_dir, output)
     text = output.read_text()
     assert "<!-- begin:crypto -->" in text and "<!-- end:crypto -->" in text
     rows = [
@@ -62,24 +71,7 @@ def test_venue_option_replays_only_that_venue_and_writes_nothing(
     tmp_path: Path, fixtures_dir: Path
 ) -> None:
     output = tmp_path / "BENCHMARKS.md"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "crypto_replay.py"),
-            "--quick",
-            "--venue",
-            "binance",
-            "--output",
-            str(output),
-            "--fixtures",
-            str(fixtures_dir / "crypto"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
+    done = replay(tmp_path, fixtures_dir, output, "--venue", "binance")
     assert not output.exists()  # a partial table must not replace the report's section
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     venues = {c for line in rows for c in (c.strip() for c in line.strip("|").split("|"))}
