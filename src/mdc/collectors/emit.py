@@ -72,21 +72,8 @@ class Emitter:
         venue: str | None = None,
     ) -> None:
         """Raise ``kind`` about ``trigger`` (or about ``symbol``/``venue`` at its time)."""
-        self.inserts.append(
-            (
-                after,
-                Integrity(
-                    symbol=trigger.symbol if symbol is None else symbol,
-                    venue=trigger.venue if venue is None else venue,
-                    provider=trigger.provider,
-                    ts_event=trigger.ts_event,
-                    ts_recv=trigger.ts_recv,
-                    kind=kind,
-                    severity=severity,
-                    detail=detail,
-                ),
-            )
-        )
+        event = integrity_about(trigger, kind, severity, detail, symbol, venue)
+        self.inserts.append((after, event))
         self.counts[kind] += 1
 
     def gap(self, after: int, trigger: Event, from_ts: int, reason: str, detail: str) -> None:
@@ -125,6 +112,28 @@ class Emitter:
         out.extend(batch[start:])
         batch[:] = out
         inserts.clear()
+
+
+def integrity_about(
+    trigger: Event,
+    kind: str,
+    severity: Severity,
+    detail: str,
+    symbol: str | None = None,
+    venue: str | None = None,
+) -> Integrity:
+    """The ``Integrity`` event of a finding about ``trigger``: its stream and times (or
+    ``symbol``/``venue`` at its time). The collectors and the quality detectors both raise these."""
+    return Integrity(
+        symbol=trigger.symbol if symbol is None else symbol,
+        venue=trigger.venue if venue is None else venue,
+        provider=trigger.provider,
+        ts_event=trigger.ts_event,
+        ts_recv=trigger.ts_recv,
+        kind=kind,
+        severity=severity,
+        detail=detail,
+    )
 
 
 def _index(item: tuple[int, Event]) -> int:

@@ -37,6 +37,7 @@ from itertools import combinations
 from statistics import median
 from typing import Any, Final, Protocol
 
+from mdc.collectors.emit import integrity_about
 from mdc.config.schema import QualityConfig
 from mdc.domain import native
 from mdc.domain.events import Bar, Event, Integrity, Quote, Severity, Status, Trade
@@ -383,21 +384,7 @@ class AnomalyDetector:
         self, out: list[Integrity], ev: Event, kind: str, severity: Severity, detail: str
     ) -> None:
         self.counts[kind] += 1
-        out.append(finding(ev, kind, severity, detail))
-
-
-def finding(ev: Event, kind: str, severity: Severity, detail: str) -> Integrity:
-    """The ``Integrity`` event of one finding about ``ev``."""
-    return Integrity(
-        symbol=ev.symbol,
-        venue=ev.venue,
-        provider=ev.provider,
-        ts_event=ev.ts_event,
-        ts_recv=ev.ts_recv,
-        kind=kind,
-        severity=severity,
-        detail=detail,
-    )
+        out.append(integrity_about(ev, kind, severity, detail))
 
 
 def _apart(a: float, b: float) -> float:

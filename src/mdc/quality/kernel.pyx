@@ -8,7 +8,8 @@ so a trade or quote costs a few attribute reads and no Python code. Timestamps s
 holding a NaN or an infinity takes its median from ``statistics.median`` over the same values
 in the same order, so even then the result is the reference's. Minutes are counted into the
 reference's own buckets and judged by ``anomalies.judge_minute``; findings are made by
-``anomalies.finding``; a finding's detail is formatted from the event's own Python values.
+``collectors.emit.integrity_about``; a finding's detail is formatted from the event's own
+Python values.
 ``tests/unit/quality/test_quality_kernel.py`` holds the two identical, finding by finding.
 """
 
@@ -17,6 +18,7 @@ from statistics import median
 from libc.math cimport fabs, isfinite
 from libc.stdlib cimport free, malloc, qsort
 
+from mdc.collectors.emit import integrity_about
 from mdc.domain.events import Bar, Quote, Status, Trade
 from mdc.domain.time import NS_PER_S
 from mdc.quality import anomalies as a
@@ -243,7 +245,7 @@ cdef class Detector:
 
     cdef void _find(self, list out, ev, str kind, str severity, str detail):
         self.counts[kind] += 1
-        out.append(a.finding(ev, kind, severity, detail))
+        out.append(integrity_about(ev, kind, severity, detail))
 
     cdef bint _timestamps(self, ev, _Stream stream, int which, str kind, list out):
         """Out-of-order and future checks (``which``: 0 trade, 1 quote, 2 a bar ``kind``)."""
