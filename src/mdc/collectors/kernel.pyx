@@ -56,9 +56,10 @@ cdef int _spread(list bids, list asks) except -2:
     return _LOCKED if bid == ask else _CROSSED
 
 
-cdef Py_ssize_t _bisect(list keys, double key, bint right):
+cdef Py_ssize_t bisect_keys(list keys, double key, bint right) except -2:
     """``bisect_right`` (``right``) or ``bisect_left`` of ``key`` in a book side's ascending
-    keys; -1 when a key it compares is not a float (the Python path's job)."""
+    keys; -1 when a key it compares is not a float (the Python path's job). The simulated
+    frame kernel uses it too (``kernel.pxd``)."""
     cdef Py_ssize_t lo = 0
     cdef Py_ssize_t hi = PyList_GET_SIZE(keys)
     cdef Py_ssize_t mid
@@ -242,7 +243,7 @@ def deltas(object depth, list batch, Py_ssize_t start):
             worst = None
             if s > 0.0:
                 if not present:
-                    at = _bisect(keys, -p if not is_bid else p, True)
+                    at = bisect_keys(keys, -p if not is_bid else p, True)
                     if at < 0:
                         break
                     if PyList_GET_SIZE(keys) + 1 > b.max_levels:  # the worst level goes
@@ -250,7 +251,7 @@ def deltas(object depth, list batch, Py_ssize_t start):
                         if not PyFloat_CheckExact(worst) or (worst if is_bid else -worst) not in levels:
                             break
             elif present:
-                at = _bisect(keys, -p if not is_bid else p, False)
+                at = bisect_keys(keys, -p if not is_bid else p, False)
                 if at < 0 or at >= PyList_GET_SIZE(keys):
                     break
             # The change: DepthCollector.on_delta, OrderBook.apply_delta on the book's containers.

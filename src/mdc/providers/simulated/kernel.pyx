@@ -31,6 +31,8 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from libc.math cimport isfinite, signbit
 from libc.string cimport memcpy
 
+from mdc.collectors.kernel cimport bisect_keys
+
 import msgspec
 
 from mdc.domain.book import SPREAD_CROSSED, SPREAD_LOCKED, SPREAD_NORMAL
@@ -600,9 +602,9 @@ cdef class FrameKernel:
             if size > 0.0:
                 if price_obj not in levels:
                     fresh = True
-                    at = _bisect(keys, price if is_bid else -price, True)
+                    at = bisect_keys(keys, price if is_bid else -price, True)
             elif price_obj in levels:
-                at = _bisect(keys, price if is_bid else -price, False)
+                at = bisect_keys(keys, price if is_bid else -price, False)
             if at < 0:
                 return False
         pending = self.pending
@@ -680,27 +682,6 @@ cdef class FrameKernel:
 cdef bytes _tail(bytes encoded, bytes after):
     """What msgspec writes after field ``after`` of an event, the closing brace and newline."""
     return encoded.split(after, 1)[1] + b"\n"
-
-
-cdef Py_ssize_t _bisect(list keys, double key, bint right) except -2:
-    """``bisect.bisect_right`` (``right``) or ``bisect_left`` of ``key`` in a book side's
-    ascending keys; -1 when a key it compares is not a float (the Python path's job)."""
-    cdef Py_ssize_t lo = 0
-    cdef Py_ssize_t hi = PyList_GET_SIZE(keys)
-    cdef Py_ssize_t mid
-    cdef object item
-    cdef double value
-    while lo < hi:
-        mid = (lo + hi) // 2
-        item = <object>PyList_GET_ITEM(keys, mid)
-        if not PyFloat_CheckExact(item):
-            return -1
-        value = PyFloat_AS_DOUBLE(item)
-        if key < value or (not right and key == value):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 def json_float(double x):
