@@ -3,12 +3,12 @@ not change (the same binary, input and environment give the same total)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -47,34 +47,59 @@ def child(
 
 
 def measure(
+    script: Path,
+    args: argparse.Namespace,
     jobs: list[Job],
-    spawn: Callable[..., dict[str, float]],
-    repeats: int,
     counted_jobs: list[Job],
-    counted_events: int,
-    workers: int,
+    with_tmp: bool = False,
 ) -> dict[Job, dict[str, float]]:
-    """Each job's best wall-clock run of ``repeats`` (the jobs alternating), then, for
-    ``counted_jobs``, its instructions per event (``ir``): a ``counted_events`` run under
-    callgrind less a setup-only one, ``workers`` at a time (counts do not mind sharing).
-    ``spawn(mix, stage, path, counted=, run=, events=)`` runs one child."""
+    """Each job's best wall-clock run of ``args.repeats`` (the jobs alternating), then, for
+    ``counted_jobs``, its instructions per event (``ir``): an ``args.callgrind_events`` run
+    under callgrind less a setup-only one, ``args.jobs`` at a time (counts do not mind
+    sharing). Every run is a ``script`` child (:func:`spawn`)."""
     results: dict[Job, dict[str, float]] = {}
-    for _ in range(repeats):
+    for _ in range(args.repeats):
         for job in jobs:
-            r = spawn(*job)
+            r = spawn(script, job, args.events, args.passes, with_tmp=with_tmp)
             best = results.get(job)
             if best is None or r["seconds"] < best["seconds"]:
                 results[job] = r
 
     def instructions(job: Job) -> float:
-        full = spawn(*job, counted=True, events=counted_events)
-        bare = spawn(*job, counted=True, run=False, events=counted_events)
+        n = args.callgrind_events
+        full = spawn(script, job, n, 1, counted=True, with_tmp=with_tmp)
+        bare = spawn(script, job, n, 1, counted=True, run=False, with_tmp=with_tmp)
         return (full["instructions"] - bare["instructions"]) / full["events"]
 
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(args.jobs) as pool:
         for job, ir in zip(counted_jobs, pool.map(instructions, counted_jobs), strict=True):
             results[job]["ir"] = ir
     return results
+
+
+def arguments(parser: argparse.ArgumentParser, mixes: tuple[str, ...], output: Path) -> None:
+    """The options every stage benchmark takes (its children's included)."""
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mixes", nargs="+", default=list(mixes), choices=mixes)
+    parser.add_argument("--callgrind", action="store_true")
+    parser.add_argument("--callgrind-events", type=int, default=20_000)
+    parser.add_argument("--jobs", type=int, default=2, help="callgrind runs at once")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--output", type=Path, default=output)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--setup-only", action="store_true", help=argparse.SUPPRESS)
+
+
+def method(args: argparse.Namespace) -> str:
+    """The sentence a report gives its instruction counts (none without ``--callgrind``)."""
+    if not args.callgrind:
+        return ""
+    return (
+        " Instructions: valgrind callgrind, a setup-only run subtracted, "
+        f"{args.callgrind_events:,} events, one pass."
+    )
 
 
 def spawn(

@@ -21,7 +21,6 @@ import argparse
 import json
 import sys
 import time
-from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -70,20 +69,6 @@ def child(mix: str, stage: str, path: str, events: int, passes: int, run: bool) 
     return {"events": data.events, "seconds": best if run else 0.0}
 
 
-def spawn(
-    mix: str,
-    stage: str,
-    path: str,
-    args: argparse.Namespace,
-    counted: bool = False,
-    run: bool = True,
-    events: int | None = None,
-) -> dict[str, float]:
-    return callgrind.spawn(
-        Path(__file__), (mix, stage, path), events or args.events, args.passes, counted, run
-    )
-
-
 def render(results: dict, args: argparse.Namespace) -> str:
     return "\n".join(
         [
@@ -95,12 +80,7 @@ def render(results: dict, args: argparse.Namespace) -> str:
             "trades and quotes, then `flush`, per event of the whole mix; each stage in its own "
             f"process, paths alternating, best of {args.repeats} × {args.passes} passes. "
             "× floor = floor time / stage time (the floor decodes the same frames)."
-            + (
-                f" Instructions: valgrind callgrind, a setup-only run subtracted, "
-                f"{args.callgrind_events:,} events, one pass."
-                if args.callgrind
-                else ""
-            )
+            + callgrind.method(args)
             + "\n",
             report.stage_table(results, args.mixes, list(JOBS), args.callgrind),
         ]
@@ -109,17 +89,7 @@ def render(results: dict, args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="the live detectors, Python and compiled")
-    parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--passes", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--mixes", nargs="+", default=list(MIXES), choices=MIXES)
-    parser.add_argument("--callgrind", action="store_true")
-    parser.add_argument("--callgrind-events", type=int, default=20_000)
-    parser.add_argument("--jobs", type=int, default=2, help="callgrind runs at once")
-    parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--setup-only", action="store_true", help=argparse.SUPPRESS)
+    callgrind.arguments(parser, MIXES, OUTPUT)
     args = parser.parse_args(argv)
     if args.child:
         mix, stage, path = args.child.split(":")
@@ -127,8 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     jobs = [(mix, stage, path) for mix in args.mixes for stage, path in JOBS]
     counted = jobs if args.callgrind else []
-    run = partial(spawn, args=args)
-    results = callgrind.measure(jobs, run, args.repeats, counted, args.callgrind_events, args.jobs)
+    results = callgrind.measure(Path(__file__), args, jobs, counted)
     text = render(results, args)
     print(text)
     if not args.no_write:

@@ -42,7 +42,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -157,20 +156,6 @@ def child(mix: str, stage: str, path: str, events: int, passes: int, tmp: Path, 
     return {"events": gen.events, "seconds": best}
 
 
-def spawn(
-    mix: str,
-    stage: str,
-    path: str,
-    args: argparse.Namespace,
-    counted: bool = False,
-    run: bool = True,
-    events: int | None = None,
-) -> dict[str, float]:
-    return callgrind.spawn(
-        Path(__file__), (mix, stage, path), events or args.events, args.passes, counted, run, True
-    )
-
-
 def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, float]]:
     def jobs(mixes: list[str]) -> list[callgrind.Job]:
         return [
@@ -181,10 +166,7 @@ def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, fl
         ]
 
     counted = jobs(args.callgrind_mixes) if args.callgrind else []
-    run = partial(spawn, args=args)
-    return callgrind.measure(
-        jobs(args.mixes), run, args.repeats, counted, args.callgrind_events, args.jobs
-    )
+    return callgrind.measure(Path(__file__), args, jobs(args.mixes), counted, with_tmp=True)
 
 
 COLLECT_SYMBOLS: Final = ("SPY", "AAPL", "MSFT")
@@ -237,14 +219,7 @@ def render(results: dict, rates: dict[str, list[float]] | None, args: argparse.N
         f"commit `{commit}`: {args.events:,} simulated events per mix (20 symbols, "
         f"1,000-event frames), each stage in its own process, paths alternating, best of "
         f"{args.repeats} × {args.passes} passes. × floor = floor time / stage time (the floor "
-        "decodes the frames; higher is cheaper)."
-        + (
-            f" Instructions: valgrind callgrind, a setup-only run subtracted, "
-            f"{args.callgrind_events:,} events, one pass."
-            if args.callgrind
-            else ""
-        )
-        + "\n",
+        "decodes the frames; higher is cheaper)." + callgrind.method(args) + "\n",
     ]
     jobs = [(st, p) for st in STAGES for p in (("python",) if st == "floor" else PATHS)]
     stages = report.stage_table(results, args.mixes, jobs, args.callgrind)
@@ -274,21 +249,11 @@ def render(results: dict, rates: dict[str, list[float]] | None, args: argparse.N
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="the simulated feed's fast path per stage")
-    parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--passes", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--mixes", nargs="+", default=list(MIXES), choices=MIXES)
-    parser.add_argument("--callgrind", action="store_true")
-    parser.add_argument("--callgrind-events", type=int, default=20_000)
+    callgrind.arguments(parser, MIXES, OUTPUT)
     parser.add_argument("--callgrind-mixes", nargs="+", default=list(MIXES), choices=MIXES)
-    parser.add_argument("--jobs", type=int, default=2, help="callgrind runs at once")
     parser.add_argument("--collect", type=float, default=0.0, help="seconds per mdc collect run")
     parser.add_argument("--collect-repeats", type=int, default=3)
     parser.add_argument("--collect-only", action="store_true", help="only the mdc collect runs")
-    parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--setup-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tmp", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

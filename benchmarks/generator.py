@@ -23,7 +23,6 @@ import json
 import os
 import sys
 import time
-from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -74,25 +73,10 @@ def child(mix: str, stage: str, path: str, events: int, passes: int, run: bool) 
     return {"events": emitted or events, "seconds": best if run else 0.0}
 
 
-def spawn(
-    mix: str,
-    stage: str,
-    path: str,
-    args: argparse.Namespace,
-    counted: bool = False,
-    run: bool = True,
-    events: int | None = None,
-) -> dict[str, float]:
-    return callgrind.spawn(
-        Path(__file__), (mix, stage, path), events or args.events, args.passes, counted, run
-    )
-
-
 def measure(args: argparse.Namespace) -> dict[tuple[str, str, str], dict[str, float]]:
     jobs = [(mix, stage, path) for mix in args.mixes for stage, path in JOBS]
-    run = partial(spawn, args=args)
     counted = jobs if args.callgrind else []
-    return callgrind.measure(jobs, run, args.repeats, counted, args.callgrind_events, args.jobs)
+    return callgrind.measure(Path(__file__), args, jobs, counted)
 
 
 def collect_runs(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
@@ -126,12 +110,7 @@ def render(results: dict, rates: dict | None, args: argparse.Namespace) -> str:
         f"{FRAME_EVENTS:,}-event frames, `Market.messages` + `encode_frame`), each stage in its "
         f"own process, paths alternating, best of {args.repeats} × {args.passes} passes. "
         "× floor = floor time / stage time (the floor decodes the same frames)."
-        + (
-            f" Instructions: valgrind callgrind, a setup-only run subtracted, "
-            f"{args.callgrind_events:,} events, one pass."
-            if args.callgrind
-            else ""
-        )
+        + callgrind.method(args)
         + "\n",
     ]
     stages = report.stage_table(results, args.mixes, list(JOBS), args.callgrind)
@@ -169,21 +148,11 @@ def render(results: dict, rates: dict | None, args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="the simulated generator, Python and compiled")
-    parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--passes", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--mixes", nargs="+", default=list(MIXES), choices=MIXES)
-    parser.add_argument("--callgrind", action="store_true")
-    parser.add_argument("--callgrind-events", type=int, default=20_000)
-    parser.add_argument("--jobs", type=int, default=2, help="callgrind runs at once")
+    callgrind.arguments(parser, MIXES, OUTPUT)
     parser.add_argument("--collect", type=float, default=0.0, help="seconds per mdc collect run")
     parser.add_argument("--collect-repeats", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="an older checkout for the collect runs")
     parser.add_argument("--baseline-label", default="baseline")
-    parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--setup-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         mix, stage, path = args.child.split(":")
