@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Iterator
 from itertools import chain, compress, repeat
 from operator import is_
-from typing import Any, Final, NamedTuple, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias, TypeVar
 
 import msgspec
 
@@ -70,6 +70,7 @@ class _Side(msgspec.Struct):
 _SIDES: Final = msgspec.json.Decoder(_Side)
 
 
+T = TypeVar("T")
 Types: TypeAlias = "frozenset[type[Event]] | None"
 """The event classes a consumer takes (``None``: all of them)."""
 
@@ -147,7 +148,6 @@ def _make(handled: Handled, wire: WireBatch, types: Types) -> _Made:
     if not handled.fast:  # all of it was Python's: its events are the frame's
         return _only(handled.events, types)
     wanted = None if types is None else frozenset(w for w, e in _MADE.items() if e in types)
-    wanted_events = (types or frozenset()).__contains__
     sides: list[_Side] = []
     if types is None or Trade in types:
         sides = list(
@@ -171,19 +171,17 @@ def _make(handled: Handled, wire: WireBatch, types: Types) -> _Made:
         if done < start:
             kept = messages[done:start]
             if wanted is not None:
-                keep = list(map(wanted.__contains__, map(type, kept)))
-                at += compress(range(position, position + len(kept)), keep)
-                kept = list(compress(kept, keep))
+                kept, positions = _typed(kept, wanted, position)
+                at += positions
             part = parse_messages(kept, ts_recv, venue)
             parsed += part
             out += part
             position += start - done
-        if wanted is not None and events:
-            keep = list(map(wanted_events, map(type, events)))
-            at += compress(range(position, position + len(events)), keep)
-            out += compress(events, keep)
-        else:
-            out += events
+        made = events
+        if types is not None and events:
+            made, positions = _typed(events, types, position)
+            at += positions
+        out += made
         position += len(events)
         done = end
     trades = list(compress(parsed, map(is_, map(type, parsed), repeat(Trade))))
@@ -196,8 +194,14 @@ def _only(events: list[Event], types: Types) -> _Made:
     """``events`` of ``types``, with their positions."""
     if types is None:
         return _Made(events, None)
-    keep = list(map(types.__contains__, map(type, events)))
-    return _Made(list(compress(events, keep)), list(compress(range(len(events)), keep)))
+    return _Made(*_typed(events, types, 0))
+
+
+def _typed(items: list[T], types: frozenset[type], first: int) -> tuple[list[T], list[int]]:
+    """The items whose class is one of ``types`` (C-level passes), and their positions, the
+    first item's being ``first``."""
+    keep = list(map(types.__contains__, map(type, items)))
+    return list(compress(items, keep)), list(compress(range(first, first + len(items)), keep))
 
 
 def _walk(handled: Handled, wire: WireBatch) -> list[Event]:
