@@ -27,7 +27,7 @@ from mdc.providers import registry
 from mdc.providers.base import HistoricalProvider
 
 FAST_REST: Final[dict[str, Any]] = {
-    "timeout_s": 0.3,
+    "timeout_s": 2.0,  # the "timeout" scenario's wait; loopback under a loaded CI needs this much
     "max_attempts": 3,
     "backoff_base_s": 0.001,
     "backoff_max_s": 0.005,
